@@ -1,0 +1,77 @@
+# kiroku — build, run and test. `make run` and `make test` work on a fresh
+# Debian 12 machine as root: missing system packages, browser test modules and
+# the MinIO test server are installed on first use and cached afterwards.
+
+SHELL        := /bin/bash
+GO           ?= go
+CACHE_DIR    ?= $(HOME)/.cache/kiroku
+# MinIO server used by the uploader's integration tests, built once from the
+# Go module proxy at this pinned version and cached outside the repository.
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO_BIN     := $(CACHE_DIR)/bin/minio-$(MINIO_VERSION)
+# Debian packages the tests drive: ffmpeg/ffprobe and mkvtoolnix judge our
+# files, chromium runs sora-js-sdk, iproute2/util-linux build the test netns.
+APT_PACKAGES  := ffmpeg mkvtoolnix chromium iproute2 util-linux
+BROWSER_DIR   := test/browser
+TEST_TIMEOUT  ?= 45m
+
+export KIROKU_MINIO_BIN := $(MINIO_BIN)
+
+.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio clean
+
+## run: start the SFU on working defaults (no config file needed)
+run:
+	$(GO) run ./cmd/sfu $(ARGS)
+
+build:
+	$(GO) build -o bin/sfu ./cmd/sfu
+	$(GO) build -o bin/uploader ./cmd/uploader
+
+## test: install what is missing, then vet and run every test with the race detector
+test: deps vet test-go
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## bench: replay fixtures and services; prints ratios against same-run baselines
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./... | tee bench.out
+
+## fixtures: regenerate fixtures/rtpdumps deterministically (needs ffmpeg)
+fixtures: deps-apt
+	$(GO) run ./fixtures/gen -out fixtures/rtpdumps
+
+deps: deps-apt deps-node deps-minio
+
+deps-apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+deps-node:
+	@if [ -f $(BROWSER_DIR)/package-lock.json ]; then \
+	  if ! cmp -s $(BROWSER_DIR)/package-lock.json $(BROWSER_DIR)/node_modules/.kiroku-lock 2>/dev/null; then \
+	    (cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error) && \
+	    cp $(BROWSER_DIR)/package-lock.json $(BROWSER_DIR)/node_modules/.kiroku-lock; \
+	  fi; \
+	fi
+
+deps-minio: $(MINIO_BIN)
+
+$(MINIO_BIN):
+	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
+	@echo "building MinIO $(MINIO_VERSION) for the uploader tests (once, a few minutes)"
+	cd /tmp && GOFLAGS= GOBIN=$(CACHE_DIR)/gobin $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+	mv $(CACHE_DIR)/gobin/minio $(MINIO_BIN)
+
+clean:
+	rm -rf bin bench.out

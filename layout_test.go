@@ -1,0 +1,102 @@
+package kiroku_test
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kiroku-sfu/kiroku"
+
+// allowedImports lists, for each top-level package group, the other groups
+// it may import (design.md, "Packages and who may import whom"). A group is
+// the first path element below the module; sub-packages (mux/mp4, ...) belong
+// to their group and may import each other freely.
+var allowedImports = map[string][]string{
+	"mux":       {},
+	"webhooks":  {},
+	"sfu":       {},
+	"config":    {},
+	"archive":   {"mux", "webhooks"},
+	"signaling": {"sfu", "webhooks"},
+	"api":       {"sfu", "signaling", "webhooks"},
+	"uploader":  {"config"},
+	"fixtures":  {"mux"},
+	"testutil":  {"mux"},
+	"cmd":       {"*"},
+	"":          {}, // the module root holds only this test
+}
+
+func groupOf(pkg string) string {
+	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+	group, _, _ := strings.Cut(rel, "/")
+	return group
+}
+
+// TestPackageImportRules fails on any import edge between kiroku's packages
+// that the design does not allow, and on any import of a cmd/ package.
+func TestPackageImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var violations []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 {
+			continue
+		}
+		from := fields[0]
+		fromGroup := groupOf(from)
+		allowed, known := allowedImports[fromGroup]
+		if !known {
+			violations = append(violations, from+": package group "+fromGroup+" is not in the allowed-imports table")
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, module+"/") && imp != module {
+				continue
+			}
+			toGroup := groupOf(imp)
+			if toGroup == "cmd" {
+				violations = append(violations, from+" imports "+imp+": nothing may import cmd/")
+				continue
+			}
+			if toGroup == fromGroup || contains(allowed, "*") || contains(allowed, toGroup) {
+				continue
+			}
+			violations = append(violations, from+" imports "+imp)
+		}
+	}
+	sort.Strings(violations)
+	for _, v := range violations {
+		t.Error(v)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestGroupOf pins how package paths map to groups.
+func TestGroupOf(t *testing.T) {
+	for _, tc := range []struct{ pkg, want string }{
+		{module, ""},
+		{module + "/mux", "mux"},
+		{module + "/mux/codec/h264", "mux"},
+		{module + "/cmd/sfu", "cmd"},
+	} {
+		if got := groupOf(tc.pkg); got != tc.want {
+			t.Errorf("groupOf(%q) = %q, want %q", tc.pkg, got, tc.want)
+		}
+	}
+}
