@@ -27,7 +27,8 @@ var allowedImports = map[string][]string{
 	"fixtures":  {"mux"},
 	"testutil":  {"mux"},
 	"cmd":       {"*"},
-	"":          {}, // the module root holds only this test
+	"test":      {"*"}, // end-to-end tests wire whole programs, like cmd
+	"":          {},    // the module root holds only this test
 }
 
 func groupOf(pkg string) string {
