@@ -1,0 +1,145 @@
+package rtpdump
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// readBufferSize is the size of the read-ahead buffer between the reader
+// and its source; records are small, so this saves a system call per packet.
+const readBufferSize = 32 << 10
+
+// Reader reads packets from an rtpdump stream one at a time. It keeps one
+// buffer that grows to the largest packet seen (at most MaxPacketSize), so
+// steady-state reading does not allocate. A Reader is not safe for
+// concurrent use.
+type Reader struct {
+	src    *bufio.Reader
+	header Header
+	addr   string
+	rec    [recordHeaderLen]byte
+	buf    []byte
+}
+
+// NewReader reads the text line and binary header from r and returns a
+// Reader positioned at the first packet.
+func NewReader(r io.Reader) (*Reader, error) {
+	rd := &Reader{src: bufio.NewReaderSize(r, readBufferSize)}
+	if err := rd.readPreamble(); err != nil {
+		return nil, fmt.Errorf("rtpdump: read header: %w", err)
+	}
+	return rd, nil
+}
+
+// Header returns the capture's binary file header.
+func (r *Reader) Header() Header { return r.header }
+
+// Address returns the "ADDRESS/PORT" text of the file's first line.
+func (r *Reader) Address() string { return r.addr }
+
+// Next returns the next packet. Its Data is valid until the next call. At the
+// end of the file Next returns io.EOF; a record cut short returns an error
+// wrapping io.ErrUnexpectedEOF; a record whose fields are inconsistent
+// returns an error wrapping ErrFormat.
+func (r *Reader) Next() (Packet, error) {
+	if _, err := io.ReadFull(r.src, r.rec[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Packet{}, io.EOF
+		}
+		return Packet{}, fmt.Errorf("rtpdump: read record header: %w", err)
+	}
+	length := int(binary.BigEndian.Uint16(r.rec[0:2]))
+	plen := int(binary.BigEndian.Uint16(r.rec[2:4]))
+	offset := time.Duration(binary.BigEndian.Uint32(r.rec[4:8])) * time.Millisecond
+	if length < recordHeaderLen {
+		return Packet{}, fmt.Errorf("rtpdump: record at %v: length %d shorter than its header: %w", offset, length, ErrFormat)
+	}
+	n := length - recordHeaderLen
+	if plen != 0 && plen < n {
+		return Packet{}, fmt.Errorf("rtpdump: record at %v: %d bytes stored for a %d-byte packet: %w", offset, n, plen, ErrFormat)
+	}
+	if cap(r.buf) < n {
+		r.buf = make([]byte, n)
+	}
+	data := r.buf[:n]
+	if _, err := io.ReadFull(r.src, data); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return Packet{}, fmt.Errorf("rtpdump: read %d-byte packet at %v: %w", n, offset, err)
+	}
+	return Packet{Offset: offset, Data: data, RTCP: plen == 0}, nil
+}
+
+// readPreamble parses "#!rtpplay1.0 ADDRESS/PORT\n" and the binary header.
+func (r *Reader) readPreamble() error {
+	line, err := r.readLine()
+	if err != nil {
+		return err
+	}
+	rest, ok := bytes.CutPrefix(line, []byte(magic))
+	if !ok {
+		return fmt.Errorf("first line does not start with %q: %w", magic, ErrFormat)
+	}
+	if err := checkAddress(rest); err != nil {
+		return err
+	}
+	r.addr = string(rest)
+	var h [fileHeaderLen]byte
+	if _, err := io.ReadFull(r.src, h[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("binary header: %w", err)
+	}
+	sec := binary.BigEndian.Uint32(h[0:4])
+	usec := binary.BigEndian.Uint32(h[4:8])
+	if usec >= 1e6 {
+		return fmt.Errorf("binary header: %d microseconds: %w", usec, ErrFormat)
+	}
+	r.header = Header{
+		Start:  time.Unix(int64(sec), int64(usec)*int64(time.Microsecond)).UTC(),
+		Source: netip.AddrFrom4([4]byte(h[8:12])),
+		Port:   binary.BigEndian.Uint16(h[12:14]),
+	}
+	return nil
+}
+
+// readLine reads the text line without its newline, reading at most
+// maxLineLen bytes.
+func (r *Reader) readLine() ([]byte, error) {
+	var line []byte
+	for len(line) < maxLineLen {
+		c, err := r.src.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("text line: %w", err)
+		}
+		if c == '\n' {
+			return line, nil
+		}
+		line = append(line, c)
+	}
+	return nil, fmt.Errorf("text line longer than %d bytes: %w", maxLineLen, ErrFormat)
+}
+
+// checkAddress checks the "ADDRESS/PORT" part of the text line.
+func checkAddress(b []byte) error {
+	addr, port, ok := bytes.Cut(b, []byte("/"))
+	if !ok || len(addr) == 0 {
+		return fmt.Errorf("text line address %q is not ADDRESS/PORT: %w", b, ErrFormat)
+	}
+	if _, err := strconv.ParseUint(string(port), 10, 16); err != nil {
+		return fmt.Errorf("text line port %q: %w", port, ErrFormat)
+	}
+	return nil
+}
