@@ -1,91 +1,105 @@
-// Package throttle wraps a file for upload: it exposes a fixed-size window
-// of it as an io.ReaderAt and io.ReadSeeker (so the S3 transfer manager reads
-// parts in place, without buffering them), limits the read rate, and counts
-// the bytes read for progress reports.
+// Package throttle limits and counts the bytes an upload sends.
+//
+// A Meter belongs to one file: it holds that file's rate limit and counts
+// the request-body bytes sent for it. WithMeter attaches a Meter to the
+// context of the file's upload calls, and Transport, an http.RoundTripper
+// under the S3 client, meters every request body sent under such a
+// context. Metering at the transport counts what goes on the wire once,
+// however many times a client reads a part to checksum or sign it.
 package throttle
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"sync/atomic"
 
 	"golang.org/x/time/rate"
 )
 
-// chunk bounds one limiter wait so that the burst stays small.
+// chunk bounds one limiter wait so that bursts stay small.
 const chunk = 64 << 10
 
-// Reader reads the first size bytes of an io.ReaderAt at a bounded rate.
-// ReadAt is safe for concurrent use; Read and Seek share one cursor and are
-// not.
-type Reader struct {
-	ctx     context.Context
-	section *io.SectionReader
+// Meter limits and counts one file's upload. It is safe for concurrent use
+// by the parts of a multipart upload.
+type Meter struct {
 	limiter *rate.Limiter // nil: unlimited
-	read    atomic.Int64
+	sent    atomic.Int64
 }
 
-// New returns a Reader over the first size bytes of r, limited to mbps
-// megabits per second (0 or less: unlimited). Waits for the limiter end when
-// ctx ends.
-func New(ctx context.Context, r io.ReaderAt, size int64, mbps float64) *Reader {
-	t := &Reader{ctx: ctx, section: io.NewSectionReader(r, 0, size)}
+// NewMeter returns a Meter limited to mbps megabits per second; 0 or less
+// means unlimited.
+func NewMeter(mbps float64) *Meter {
+	m := &Meter{}
 	if mbps > 0 {
-		bytesPerSec := mbps * 1e6 / 8
-		t.limiter = rate.NewLimiter(rate.Limit(bytesPerSec), chunk)
+		m.limiter = rate.NewLimiter(rate.Limit(mbps*1e6/8), chunk)
 	}
-	return t
+	return m
 }
 
-// Size is the window's length.
-func (t *Reader) Size() int64 { return t.section.Size() }
+// Sent is the number of body bytes sent so far, retries included.
+func (m *Meter) Sent() int64 { return m.sent.Load() }
 
-// BytesRead is the total number of bytes handed out so far; parts that are
-// re-read (retries, signing) count again.
-func (t *Reader) BytesRead() int64 { return t.read.Load() }
+type meterKey struct{}
 
-// ReadAt implements io.ReaderAt.
-func (t *Reader) ReadAt(p []byte, off int64) (int, error) {
-	total := 0
-	for len(p) > 0 {
-		n := min(len(p), chunk)
-		if err := t.wait(n); err != nil {
-			return total, err
-		}
-		got, err := t.section.ReadAt(p[:n], off)
-		total += got
-		t.read.Add(int64(got))
-		if err != nil {
-			return total, err
-		}
-		p, off = p[got:], off+int64(got)
-	}
-	return total, nil
+// WithMeter returns a context whose HTTP requests Transport meters with m.
+func WithMeter(ctx context.Context, m *Meter) context.Context {
+	return context.WithValue(ctx, meterKey{}, m)
 }
 
-// Read implements io.Reader.
-func (t *Reader) Read(p []byte) (int, error) {
+func meterFrom(ctx context.Context) *Meter {
+	m, _ := ctx.Value(meterKey{}).(*Meter)
+	return m
+}
+
+// Transport meters request bodies whose context carries a Meter and passes
+// every request on to Base (http.DefaultTransport when nil).
+type Transport struct {
+	Base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	m := meterFrom(req.Context())
+	if m == nil || req.Body == nil || req.Body == http.NoBody {
+		return base.RoundTrip(req)
+	}
+	out := req.Clone(req.Context())
+	out.Body = &body{rc: req.Body, m: m, ctx: req.Context()}
+	if req.GetBody != nil {
+		out.GetBody = func() (io.ReadCloser, error) {
+			rc, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			return &body{rc: rc, m: m, ctx: req.Context()}, nil
+		}
+	}
+	return base.RoundTrip(out)
+}
+
+// body is a metered request body.
+type body struct {
+	rc  io.ReadCloser
+	m   *Meter
+	ctx context.Context
+}
+
+func (b *body) Read(p []byte) (int, error) {
 	n := min(len(p), chunk)
-	if err := t.wait(n); err != nil {
-		return 0, err
+	if b.m.limiter != nil {
+		if err := b.m.limiter.WaitN(b.ctx, n); err != nil {
+			return 0, fmt.Errorf("throttle: %w", err)
+		}
 	}
-	got, err := t.section.Read(p[:n])
-	t.read.Add(int64(got))
+	got, err := b.rc.Read(p[:n])
+	b.m.sent.Add(int64(got))
 	return got, err
 }
 
-// Seek implements io.Seeker.
-func (t *Reader) Seek(offset int64, whence int) (int64, error) {
-	return t.section.Seek(offset, whence)
-}
-
-func (t *Reader) wait(n int) error {
-	if t.limiter == nil {
-		return nil
-	}
-	if err := t.limiter.WaitN(t.ctx, n); err != nil {
-		return fmt.Errorf("throttle: %w", err)
-	}
-	return nil
-}
+func (b *body) Close() error { return b.rc.Close() }

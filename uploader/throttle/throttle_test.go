@@ -3,85 +3,95 @@ package throttle
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
-	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
 
-func data(n int) []byte {
-	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
+// sink answers every request with the SHA-256 of its body.
+func sink(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		if _, err := io.Copy(h, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Write(h.Sum(nil))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
-func TestReaderWindow(t *testing.T) {
-	src := data(300 << 10)
+func post(ctx context.Context, t *testing.T, url string, payload []byte) ([]byte, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Transport: &Transport{}}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+func TestTransportMeters(t *testing.T) {
+	srv := sink(t)
+	payload := bytes.Repeat([]byte("kiroku"), 50_000)
+	want := sha256.Sum256(payload)
 	tests := []struct {
-		name string
-		size int64
+		name  string
+		meter *Meter
 	}{
-		{"whole", int64(len(src))},
-		{"prefix", 100<<10 + 3},
-		{"empty", 0},
+		{"no meter", nil},
+		{"unlimited", NewMeter(0)},
+		{"limited", NewMeter(1000)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := New(context.Background(), bytes.NewReader(src), tt.size, 0)
-			got, err := io.ReadAll(r)
+			ctx := context.Background()
+			if tt.meter != nil {
+				ctx = WithMeter(ctx, tt.meter)
+			}
+			got, err := post(ctx, t, srv.URL, payload)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got, src[:tt.size]) {
-				t.Fatalf("read %d bytes, want the first %d", len(got), tt.size)
+			if !bytes.Equal(got, want[:]) {
+				t.Fatal("server received other bytes than sent")
 			}
-			if r.BytesRead() != tt.size || r.Size() != tt.size {
-				t.Errorf("BytesRead %d Size %d, want %d", r.BytesRead(), r.Size(), tt.size)
-			}
-			if _, err := r.Seek(0, io.SeekStart); err != nil {
-				t.Fatal(err)
-			}
-			buf := make([]byte, tt.size)
-			n, err := r.ReadAt(buf, 0)
-			if int64(n) != tt.size || (err != nil && err != io.EOF) || !bytes.Equal(buf, src[:tt.size]) {
-				t.Errorf("ReadAt = %d, %v", n, err)
+			if tt.meter != nil && tt.meter.Sent() != int64(len(payload)) {
+				t.Errorf("Sent = %d, want %d", tt.meter.Sent(), len(payload))
 			}
 		})
 	}
 }
 
-func TestReaderShrunkSource(t *testing.T) {
-	src := data(1000)
-	r := New(context.Background(), bytes.NewReader(src[:500]), 1000, 0)
-	buf := make([]byte, 1000)
-	n, err := r.ReadAt(buf, 0)
-	if n != 500 || err == nil {
-		t.Fatalf("ReadAt on a shrunk source = %d, %v; want 500 and an error", n, err)
-	}
-}
-
-func TestReaderRateLimit(t *testing.T) {
+func TestTransportRateLimit(t *testing.T) {
+	srv := sink(t)
 	const size = 256 << 10 // at 4 Mbit/s: 0.5 s, of which one 64 KiB burst is free
-	r := New(context.Background(), bytes.NewReader(data(size)), size, 4)
+	m := NewMeter(4)
 	start := time.Now()
-	if _, err := io.Copy(io.Discard, r); err != nil {
+	if _, err := post(WithMeter(context.Background(), m), t, srv.URL, make([]byte, size)); err != nil {
 		t.Fatal(err)
 	}
 	if elapsed := time.Since(start); elapsed < 350*time.Millisecond {
-		t.Errorf("read %d bytes at 4 Mbit/s in %v, want at least 350ms", size, elapsed)
+		t.Errorf("sent %d bytes at 4 Mbit/s in %v, want at least 350ms", size, elapsed)
 	}
 }
 
-func TestReaderCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	r := New(ctx, bytes.NewReader(data(1<<20)), 1<<20, 1)
-	buf := make([]byte, 1<<20)
-	if _, err := r.ReadAt(buf, 0); !errors.Is(err, context.Canceled) {
-		t.Fatalf("ReadAt after cancel: %v", err)
+func TestTransportCancel(t *testing.T) {
+	srv := sink(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := post(WithMeter(ctx, NewMeter(0.1)), t, srv.URL, make([]byte, 1<<20))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
 	}
 }
