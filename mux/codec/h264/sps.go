@@ -104,7 +104,7 @@ func (s *SPS) readChromaInfo(r *bits.Reader) bool {
 	}
 	s.BitDepthLuma = uint8(r.UEMax(6, errSPSValue)) + 8
 	s.BitDepthChroma = uint8(r.UEMax(6, errSPSValue)) + 8
-	r.Skip(1) // qpprime_y_zero_transform_bypass_flag
+	r.Skip(1)     // qpprime_y_zero_transform_bypass_flag
 	if r.Flag() { // seq_scaling_matrix_present_flag
 		lists := 8
 		if s.ChromaFormatIDC == 3 {
@@ -234,7 +234,7 @@ func (s *SPS) readVUI(r *bits.Reader) {
 	if nalHRD || vclHRD {
 		r.Skip(1) // low_delay_hrd_flag
 	}
-	r.Skip(1) // pic_struct_present_flag
+	r.Skip(1)     // pic_struct_present_flag
 	if r.Flag() { // bitstream_restriction_flag
 		r.Skip(1) // motion_vectors_over_pic_boundaries_flag
 		for range 4 {
