@@ -1,0 +1,170 @@
+// Package api serves Sora's HTTP API: POST requests whose method is named
+// by the x-sora-target header (Sora_YYYYMMDD.Method), JSON in and out.
+//
+// Errors are JSON objects {"error_type": "...", "error_reason": "..."}
+// with status 400 (bad JSON, missing or invalid fields, unknown target),
+// 404 (unknown channel, session, connection or client), 409 (state
+// conflict, e.g. a session already recording), 405 (not POST) or 500.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// handler implements one target: it decodes body and returns the reply.
+type handler func(ctx context.Context, body []byte) (any, error)
+
+// Server is the HTTP API handler.
+type Server struct {
+	backend  Backend
+	recorder Recorder
+	logger   *slog.Logger
+	targets  map[string]handler
+}
+
+// NewServer returns the API handler for backend; recorder may be nil.
+func NewServer(backend Backend, recorder Recorder, logger *slog.Logger) (*Server, error) {
+	if backend == nil {
+		return nil, errors.New("api: nil backend")
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{backend: backend, recorder: recorder, logger: logger}
+	s.targets = s.routes()
+	return s, nil
+}
+
+// Targets lists the x-sora-target values the server answers.
+func (s *Server) Targets() []string {
+	out := make([]string, 0, len(s.targets))
+	for t := range s.targets {
+		out = append(out, t)
+	}
+	return out
+}
+
+// apiError is an error with its HTTP status and Sora-style type.
+type apiError struct {
+	status int
+	typ    string
+	reason string
+}
+
+func (e *apiError) Error() string { return e.typ + ": " + e.reason }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{status: http.StatusBadRequest, typ: "invalid_request", reason: fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP answers CORS preflights and dispatches POSTs by x-sora-target.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setCORS(w.Header(), r)
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if r.Method != http.MethodPost {
+		writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "method_not_allowed", reason: "use POST"})
+		return
+	}
+	target := strings.TrimSpace(r.Header.Get("x-sora-target"))
+	h, ok := s.targets[target]
+	if !ok {
+		writeError(w, badRequest("unknown x-sora-target %q", target))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		writeError(w, badRequest("reading body: %v", err))
+		return
+	}
+	if len(body) > MaxBodyBytes {
+		writeError(w, &apiError{status: http.StatusRequestEntityTooLarge, typ: "too_large", reason: fmt.Sprintf("body over %d bytes", MaxBodyBytes)})
+		return
+	}
+	reply, err := h(r.Context(), body)
+	if err != nil {
+		s.logger.Info("api request failed", "target", target, "err", err)
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
+
+// setCORS sets the headers Sora sends so browser dev tools can call the API.
+func setCORS(h http.Header, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		origin = "*"
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Origin, X-Requested-With, Content-Type, Accept, x-sora-target")
+	h.Set("Access-Control-Max-Age", "1000")
+	h.Add("Vary", "Origin")
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+	case errors.Is(err, ErrNotFound):
+		ae = &apiError{status: http.StatusNotFound, typ: "not_found", reason: err.Error()}
+	case errors.Is(err, ErrConflict):
+		ae = &apiError{status: http.StatusConflict, typ: "conflict", reason: err.Error()}
+	case errors.Is(err, ErrInvalid):
+		ae = &apiError{status: http.StatusBadRequest, typ: "invalid_request", reason: err.Error()}
+	default:
+		ae = &apiError{status: http.StatusInternalServerError, typ: "internal_error", reason: err.Error()}
+	}
+	writeJSON(w, ae.status, map[string]string{"error_type": ae.typ, "error_reason": ae.reason})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error_type":"internal_error","error_reason":"reply not encodable"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// decode parses body into dst: bad JSON, a non-object and trailing data are
+// 400s; unknown fields are ignored, as Sora does, so clients written for a
+// newer Sora keep working. An empty body decodes as {} (GetMode is sent
+// with no body).
+func decode(body []byte, dst any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(dst); err != nil {
+		return badRequest("body is not the expected JSON: %v", err)
+	}
+	if dec.More() {
+		return badRequest("body has trailing data after the JSON object")
+	}
+	return nil
+}
+
+// required fails with a 400 naming the first empty field.
+func required(fields ...[2]string) error {
+	for _, f := range fields {
+		if f[1] == "" {
+			return badRequest("%s is required", f[0])
+		}
+	}
+	return nil
+}
