@@ -1,5 +1,28 @@
-// Package sfu forwards WebRTC media between connections: channels, sessions,
-// connections and their tracks on top of pion/webrtc. It exposes a small
-// sink interface through which a recorder subscribes to a publisher's RTP
-// and sender reports, and accepts keyframe requests from any subscriber.
+// Package sfu forwards WebRTC media between connections on top of
+// pion/webrtc v4.
+//
+// The model follows Sora's: a channel (named by the client) holds a session
+// while at least one connection is in it; a connection has a role
+// (sendrecv, sendonly, recvonly) and one PeerConnection. Every track a
+// publisher sends is forwarded to every receiving connection of the same
+// channel whose bundle_id differs (multistream), with the msid stream id
+// set to the publisher's connection_id.
+//
+// The server is always the SDP offerer. A connection's first offer is
+// returned by [Connection.Offer]; later changes (a publisher joined or left)
+// are delivered as re-offers through the [Peer] the signaling layer passes
+// to [SFU.Join], at most one outstanding per connection, later changes
+// coalesced until the re-answer arrives.
+//
+// A recorder is just another subscriber: [SFU.Subscribe] attaches a [Sink]
+// to a publisher connection and delivers its RTP packets and RTCP sender
+// reports through a bounded queue; the returned [Subscription] can ask for
+// keyframes. Keyframe requests from viewers and sinks are merged into at
+// most one PLI per track per [Config.PLIInterval].
+//
+// Concurrency: each published track has one goroutine reading its RTP and
+// one reading its RTCP; each forwarded track has one goroutine reading the
+// viewer's RTCP; each connection has one renegotiation goroutine; each
+// subscription has one delivery goroutine. All are owned by the connection
+// or subscription that started them and are waited for by its Close.
 package sfu

@@ -1,0 +1,194 @@
+package sfu
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Connection is one client's PeerConnection in a channel. Create it with
+// [SFU.Join]; end it with Close.
+type Connection struct {
+	sfu  *SFU
+	info ConnectionInfo
+	peer Peer
+	pc   *webrtc.PeerConnection
+	log  *slog.Logger
+
+	audioRecv, videoRecv *webrtc.RTPTransceiver // upstream, nil for viewers
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine this connection started
+	kick   chan struct{}  // wakes the renegotiation loop
+
+	mu          sync.Mutex
+	closed      bool
+	tracks      map[string]*publishedTrack         // what this connection publishes
+	forwards    map[*publishedTrack]*webrtc.RTPSender // what it receives
+	answered    bool                               // the first answer arrived
+	outstanding bool                               // an offer awaits its answer
+	dirty       bool                               // forwards changed since the last offer
+
+	subs      atomic.Pointer[[]*Subscription] // copy-on-write, changed under mu
+	closeOnce sync.Once
+}
+
+// Info returns the connection's description.
+func (c *Connection) Info() ConnectionInfo { return c.info }
+
+// ID returns the connection_id.
+func (c *Connection) ID() string { return c.info.ConnectionID }
+
+// Offer creates the first SDP offer with every server ICE candidate inside
+// and the mids of the client's upstream audio and video m-lines (empty for
+// viewers).
+func (c *Connection) Offer(ctx context.Context) (sdp, audioMid, videoMid string, err error) {
+	c.mu.Lock()
+	c.outstanding, c.dirty = true, false
+	c.mu.Unlock()
+	offer, err := c.pc.CreateOffer(nil)
+	if err != nil {
+		return "", "", "", fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(offer); err != nil {
+		return "", "", "", fmt.Errorf("set local offer: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return "", "", "", fmt.Errorf("gather candidates: %w", ctx.Err())
+	}
+	if c.audioRecv != nil {
+		audioMid = c.audioRecv.Mid()
+	}
+	if c.videoRecv != nil {
+		videoMid = c.videoRecv.Mid()
+	}
+	return c.pc.LocalDescription().SDP, audioMid, videoMid, nil
+}
+
+// SetAnswer applies the client's answer or re-answer. Changes that
+// happened while the offer was outstanding are re-offered afterwards.
+func (c *Connection) SetAnswer(sdp string) error {
+	err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+	if err != nil {
+		return fmt.Errorf("set remote answer: %w", err)
+	}
+	c.mu.Lock()
+	c.answered, c.outstanding = true, false
+	c.mu.Unlock()
+	c.wake()
+	return nil
+}
+
+// AwaitingAnswer reports whether an offer was sent and not yet answered.
+func (c *Connection) AwaitingAnswer() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.outstanding
+}
+
+// AddICECandidate adds a trickled remote candidate ("candidate:…").
+// An empty candidate marks the end of the client's candidates.
+func (c *Connection) AddICECandidate(candidate, sdpMid string, sdpMLineIndex *uint16) error {
+	init := webrtc.ICECandidateInit{Candidate: candidate, SDPMLineIndex: sdpMLineIndex}
+	if sdpMid != "" {
+		init.SDPMid = &sdpMid
+	}
+	if err := c.pc.AddICECandidate(init); err != nil {
+		return fmt.Errorf("add ice candidate: %w", err)
+	}
+	return nil
+}
+
+// Push delivers a push message to the client.
+func (c *Connection) push(data []byte) { c.peer.Push(data) }
+
+// wake nudges the renegotiation loop without blocking.
+func (c *Connection) wake() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// markDirty records that the set of forwarded tracks changed.
+func (c *Connection) markDirty() {
+	c.mu.Lock()
+	c.dirty = true
+	c.mu.Unlock()
+	c.wake()
+}
+
+// negotiate runs until the connection closes, sending one re-offer at a
+// time whenever forwards changed and no offer is outstanding.
+func (c *Connection) negotiate() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.kick:
+		}
+		c.mu.Lock()
+		ready := c.answered && !c.outstanding && c.dirty && !c.closed
+		if ready {
+			c.outstanding, c.dirty = true, false
+		}
+		c.mu.Unlock()
+		if ready {
+			c.reOffer()
+		}
+	}
+}
+
+func (c *Connection) reOffer() {
+	offer, err := c.pc.CreateOffer(nil)
+	if err == nil {
+		err = c.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		c.log.Warn("re-offer failed", "err", err)
+		c.peer.Disconnect("INTERNAL-ERROR")
+		return
+	}
+	c.peer.ReOffer(c.pc.LocalDescription().SDP)
+}
+
+// track returns a published track by id, or nil.
+func (c *Connection) track(id string) *publishedTrack {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tracks[id]
+}
+
+// publishedTracks returns a snapshot of what the connection publishes.
+func (c *Connection) publishedTracks() []*publishedTrack {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*publishedTrack, 0, len(c.tracks))
+	for _, t := range c.tracks {
+		out = append(out, t)
+	}
+	return out
+}
+
+// requestKeyFrames asks every published video track for a keyframe.
+func (c *Connection) requestKeyFrames() {
+	for _, t := range c.publishedTracks() {
+		t.requestKeyframe()
+	}
+}
+
+func (c *Connection) subscriptions() []*Subscription {
+	if p := c.subs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package sfu
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// videoFeedback is the RTCP feedback every video codec announces: NACK for
+// retransmission, PLI and FIR for keyframes, transport-cc for congestion
+// control.
+var videoFeedback = []webrtc.RTCPFeedback{
+	{Type: webrtc.TypeRTCPFBNACK},
+	{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+	{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+	{Type: webrtc.TypeRTCPFBTransportCC},
+}
+
+// videoCodec returns the single RTP codec a connection with codec c uses.
+func videoCodec(c Codec) (webrtc.RTPCodecParameters, error) {
+	p := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+		ClockRate: 90000, RTCPFeedback: videoFeedback,
+	}}
+	switch c {
+	case VP8:
+		p.MimeType, p.PayloadType = webrtc.MimeTypeVP8, 96
+	case VP9:
+		p.MimeType, p.PayloadType, p.SDPFmtpLine = webrtc.MimeTypeVP9, 98, "profile-id=0"
+	case AV1:
+		p.MimeType, p.PayloadType, p.SDPFmtpLine = webrtc.MimeTypeAV1, 45, "level-idx=5;profile=0;tier=0"
+	case H264:
+		p.MimeType, p.PayloadType = webrtc.MimeTypeH264, 102
+		p.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	case H265:
+		p.MimeType, p.PayloadType = webrtc.MimeTypeH265, 49
+		p.SDPFmtpLine = "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST"
+	default:
+		return p, fmt.Errorf("unknown video codec %q", c)
+	}
+	return p, nil
+}
+
+func opusCodec() webrtc.RTPCodecParameters {
+	return webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+			SDPFmtpLine:  "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBTransportCC}},
+		},
+		PayloadType: 111,
+	}
+}
+
+// newAPIs builds one webrtc.API per video codec, sharing one setting engine.
+func newAPIs(cfg *Config) (map[Codec]*webrtc.API, error) {
+	se, err := newSettingEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	apis := make(map[Codec]*webrtc.API)
+	for _, c := range []Codec{VP8, VP9, AV1, H264, H265} {
+		api, err := newAPI(c, se)
+		if err != nil {
+			return nil, fmt.Errorf("build %s engine: %w", c, err)
+		}
+		apis[c] = api
+	}
+	return apis, nil
+}
+
+func newAPI(c Codec, se webrtc.SettingEngine) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	vc, err := videoCodec(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.RegisterCodec(vc, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("register %s: %w", c, err)
+	}
+	if err := m.RegisterCodec(opusCodec(), webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register opus: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return nil, fmt.Errorf("configure nack: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, fmt.Errorf("configure rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, fmt.Errorf("configure twcc: %w", err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir),
+		webrtc.WithSettingEngine(se)), nil
+}
+
+// newSettingEngine restricts ICE to the configured port range and, when
+// an address is configured, to that address alone.
+func newSettingEngine(cfg *Config) (webrtc.SettingEngine, error) {
+	var se webrtc.SettingEngine
+	if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
+		return se, fmt.Errorf("udp port range: %w", err)
+	}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if cfg.IPv6 {
+		types = append(types, webrtc.NetworkTypeUDP6)
+	}
+	se.SetNetworkTypes(types)
+	se.SetIncludeLoopbackCandidate(cfg.ICELoopback)
+	if cfg.ICEAddress == "" {
+		return se, nil
+	}
+	want := net.ParseIP(cfg.ICEAddress)
+	if isLocalAddress(want) {
+		// Gather on that address only: the candidates name it and media
+		// never leaves through another interface.
+		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(want) })
+		return se, nil
+	}
+	// An address behind 1:1 NAT: gather locally, announce it instead.
+	se.SetNAT1To1IPs([]string{cfg.ICEAddress}, webrtc.ICECandidateTypeHost)
+	return se, nil
+}
+
+// isLocalAddress reports whether ip is assigned to a local interface.
+func isLocalAddress(ip net.IP) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}

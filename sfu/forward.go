@@ -1,0 +1,128 @@
+package sfu
+
+import (
+	"github.com/pion/webrtc/v4"
+)
+
+// onTrack starts reading a track the client publishes and forwards it to
+// every viewer of the channel.
+func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	t, err := newPublishedTrack(c, remote, receiver)
+	if err != nil {
+		c.log.Warn("publish track", "err", err)
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.tracks[t.info.TrackID] = t
+	c.wg.Add(2)
+	c.mu.Unlock()
+	go func() { defer c.wg.Done(); t.readRTP() }()
+	go func() { defer c.wg.Done(); t.readRTCP() }()
+	c.log.Info("track published", "track", t.info.TrackID, "mime", t.info.MimeType)
+	for _, v := range c.sfu.trackPublished(c, t) {
+		v.addForward(t)
+	}
+	t.requestKeyframe()
+}
+
+// addForward binds a published track to this viewer and renegotiates.
+func (c *Connection) addForward(t *publishedTrack) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || t.ended.Load() || c.forwards[t] != nil {
+		return
+	}
+	sender, err := c.pc.AddTrack(t.local)
+	if err != nil {
+		// Typically a codec this viewer's engine does not have.
+		c.log.Warn("forward track", "track", t.info.TrackID, "from", t.info.ConnectionID, "err", err)
+		return
+	}
+	c.forwards[t] = sender
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); readViewerRTCP(sender, t) }()
+	c.dirty = true
+	c.wake()
+}
+
+// removeForward unbinds a track whose publisher left and renegotiates;
+// the m-line becomes inactive and the client's stream loses the track.
+func (c *Connection) removeForward(t *publishedTrack) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sender := c.forwards[t]
+	if sender == nil {
+		return
+	}
+	delete(c.forwards, t)
+	if c.closed {
+		return
+	}
+	if err := c.pc.RemoveTrack(sender); err != nil {
+		c.log.Debug("remove forwarded track", "track", t.info.TrackID, "err", err)
+	}
+	c.dirty = true
+	c.wake()
+}
+
+func (c *Connection) addSubscription(s *Subscription) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	next := append(append([]*Subscription(nil), c.subscriptions()...), s)
+	c.subs.Store(&next)
+	return true
+}
+
+func (c *Connection) removeSubscription(s *Subscription) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var next []*Subscription
+	for _, x := range c.subscriptions() {
+		if x != s {
+			next = append(next, x)
+		}
+	}
+	c.subs.Store(&next)
+}
+
+// Close leaves the channel: viewers lose this connection's tracks, the
+// PeerConnection closes, every goroutine of the connection has returned
+// and every subscription got PublisherClosed. It is idempotent.
+func (c *Connection) Close() error {
+	var err error
+	c.closeOnce.Do(func() { err = c.close() })
+	return err
+}
+
+func (c *Connection) close() error {
+	viewers := c.sfu.leave(c)
+	c.mu.Lock()
+	c.closed = true
+	tracks := make([]*publishedTrack, 0, len(c.tracks))
+	for _, t := range c.tracks {
+		t.ended.Store(true)
+		tracks = append(tracks, t)
+	}
+	subs := c.subscriptions()
+	c.mu.Unlock()
+	for _, v := range viewers {
+		for _, t := range tracks {
+			v.removeForward(t)
+		}
+	}
+	err := c.pc.Close()
+	c.cancel()
+	c.wg.Wait()
+	for _, s := range subs {
+		_ = s.Close()
+	}
+	c.log.Info("connection closed")
+	return err
+}

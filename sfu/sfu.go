@@ -1,0 +1,165 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// SFU holds every channel and connection. It is safe for concurrent use.
+type SFU struct {
+	cfg      Config
+	log      *slog.Logger
+	apis     map[Codec]*webrtc.API
+	observer Observer
+
+	mu       sync.Mutex
+	closed   bool
+	mode     Mode
+	channels map[string]*channel
+	conns    map[string]*Connection
+}
+
+// channel is a channel with a live session: it exists while it has
+// connections.
+type channel struct {
+	session SessionInfo
+	conns   map[string]*Connection
+}
+
+// New validates cfg and builds the WebRTC engines.
+func New(cfg Config) (*SFU, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	apis, err := newAPIs(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: %w", err)
+	}
+	return &SFU{cfg: cfg, log: cfg.Logger, apis: apis, observer: obs, mode: ModeNormal,
+		channels: make(map[string]*channel), conns: make(map[string]*Connection)}, nil
+}
+
+func (s *SFU) now() time.Time { return s.cfg.Now() }
+
+// JoinRequest describes a new connection.
+type JoinRequest struct {
+	ChannelID    string
+	ConnectionID string // from NewID; must be unique
+	ClientID     string // defaults to ConnectionID
+	BundleID     string // defaults to ConnectionID
+	Role         Role
+	Audio, Video bool  // whether the client publishes audio / video
+	VideoCodec   Codec // empty means Config.DefaultVideoCodec
+	Metadata     any   // opaque, returned in ConnectionInfo
+	Peer         Peer
+}
+
+// Join admits a connection into its channel (creating the session if the
+// channel had none), builds its PeerConnection with receive slots for the
+// client's upstream and every track already published by others, and
+// starts its goroutines. Errors: ErrBlockedConnection, ErrBlockedSession,
+// ErrDuplicate, ErrClosed, or a setup failure.
+func (s *SFU) Join(req JoinRequest) (*Connection, error) {
+	c, err := s.newConnection(req)
+	if err != nil {
+		return nil, err
+	}
+	existing, created, err := s.admit(c)
+	if err != nil {
+		return nil, errors.Join(err, c.pc.Close())
+	}
+	if created {
+		s.observer.SessionCreated(c.sessionSnapshot())
+	}
+	c.wg.Add(1)
+	go c.negotiate()
+	for _, t := range existing {
+		c.addForward(t)
+	}
+	return c, nil
+}
+
+func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
+	if !req.Role.Valid() {
+		return nil, fmt.Errorf("sfu join: invalid role %q", req.Role)
+	}
+	if req.VideoCodec == "" {
+		req.VideoCodec = s.cfg.DefaultVideoCodec
+	}
+	api := s.apis[req.VideoCodec]
+	if api == nil || req.Peer == nil || req.ConnectionID == "" {
+		return nil, fmt.Errorf("sfu join: codec %q, connection id %q or peer missing", req.VideoCodec, req.ConnectionID)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("sfu join: new peer connection: %w", err)
+	}
+	info := ConnectionInfo{ChannelID: req.ChannelID, ConnectionID: req.ConnectionID,
+		ClientID: orDefault(req.ClientID, req.ConnectionID), BundleID: orDefault(req.BundleID, req.ConnectionID),
+		Role: req.Role, Audio: req.Audio, Video: req.Video, VideoCodec: req.VideoCodec,
+		CreatedAt: s.now(), Metadata: req.Metadata}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, ctx: ctx, cancel: cancel,
+		log:    s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID),
+		kick:   make(chan struct{}, 1),
+		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPSender)}
+	if err := c.addUpstream(); err != nil {
+		cancel()
+		return nil, errors.Join(err, pc.Close())
+	}
+	pc.OnTrack(c.onTrack)
+	pc.OnConnectionStateChange(c.onStateChange)
+	return c, nil
+}
+
+// addUpstream adds the receive-only transceivers the client's tracks
+// attach to; their mids go into the offer's "mid".
+func (c *Connection) addUpstream() error {
+	if !c.info.Role.Sends() {
+		return nil
+	}
+	recv := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}
+	var err error
+	if c.info.Audio {
+		if c.audioRecv, err = c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, recv); err != nil {
+			return fmt.Errorf("add audio receiver: %w", err)
+		}
+	}
+	if c.info.Video {
+		if c.videoRecv, err = c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recv); err != nil {
+			return fmt.Errorf("add video receiver: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *Connection) onStateChange(st webrtc.PeerConnectionState) {
+	c.log.Debug("peer connection state", "state", st.String())
+	if st == webrtc.PeerConnectionStateFailed {
+		c.peer.Disconnect("CONNECTION-STATE-FAILED")
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,129 @@
+package sfu
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// Kind is a track's media kind.
+type Kind string
+
+// Media kinds.
+const (
+	KindAudio Kind = "audio"
+	KindVideo Kind = "video"
+)
+
+// TrackInfo describes one published track to a sink.
+type TrackInfo struct {
+	ConnectionID string // the publisher's connection_id (the msid stream id)
+	TrackID      string // unique within the publisher connection
+	Kind         Kind
+	MimeType     string // e.g. "video/VP8", "audio/opus"
+	ClockRate    uint32
+	Channels     uint16
+	SDPFmtpLine  string
+	PayloadType  uint8
+	SSRC         uint32
+}
+
+// Sink receives one publisher connection's media, e.g. a recorder.
+// Methods are called from one goroutine per subscription, in arrival
+// order per track. Packets and reports are shared with other consumers and
+// must not be modified; the sink may keep them.
+type Sink interface {
+	// WriteRTP delivers one RTP packet of a track and when it arrived.
+	WriteRTP(t TrackInfo, p *rtp.Packet, arrival time.Time)
+	// WriteSenderReport delivers an RTCP sender report for a track.
+	WriteSenderReport(t TrackInfo, sr *rtcp.SenderReport, arrival time.Time)
+	// PublisherClosed is called once, last, when the publisher left or
+	// the subscription was closed.
+	PublisherClosed()
+}
+
+// sinkEvent is one hand-off from a track's reader to a subscription.
+type sinkEvent struct {
+	track   *publishedTrack
+	rtp     *rtp.Packet
+	sr      *rtcp.SenderReport
+	arrival time.Time
+}
+
+// Subscription is a sink attached to a publisher connection. It is
+// returned by [SFU.Subscribe].
+type Subscription struct {
+	sink  Sink
+	owner *Connection
+	queue chan sinkEvent
+	done  chan struct{} // closed when the delivery goroutine returned
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	dropped   atomic.Uint64
+}
+
+func newSubscription(owner *Connection, sink Sink, size int) *Subscription {
+	s := &Subscription{sink: sink, owner: owner, queue: make(chan sinkEvent, size),
+		done: make(chan struct{}), stop: make(chan struct{})}
+	go s.deliver()
+	return s
+}
+
+// offer hands an event to the delivery goroutine without waiting; a full
+// queue drops the event and counts it.
+func (s *Subscription) offer(ev sinkEvent) {
+	select {
+	case s.queue <- ev:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+func (s *Subscription) deliver() {
+	defer close(s.done)
+	defer s.sink.PublisherClosed()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case ev := <-s.queue:
+			info := ev.track.info
+			if ev.rtp != nil {
+				s.sink.WriteRTP(info, ev.rtp, ev.arrival)
+			} else {
+				s.sink.WriteSenderReport(info, ev.sr, ev.arrival)
+			}
+		}
+	}
+}
+
+// Dropped returns how many packets and reports were dropped because the
+// sink did not keep up.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// RequestKeyFrame asks the publisher for a keyframe on the track; requests
+// are merged with viewers' into at most one PLI per interval.
+func (s *Subscription) RequestKeyFrame(trackID string) error {
+	t := s.owner.track(trackID)
+	if t == nil {
+		return fmt.Errorf("request keyframe for track %q of %s: %w", trackID, s.owner.info.ConnectionID, ErrNotFound)
+	}
+	t.requestKeyframe()
+	return nil
+}
+
+// Close detaches the sink and waits until its last callback
+// (PublisherClosed) returned. It is idempotent.
+func (s *Subscription) Close() error {
+	s.closeOnce.Do(func() {
+		s.owner.removeSubscription(s)
+		close(s.stop)
+	})
+	<-s.done
+	return nil
+}
