@@ -1,0 +1,53 @@
+// Package mp4 writes kiroku's recordings as MP4 files that survive a crash
+// of the recording process and end up as standard progressive MP4.
+//
+// # While recording
+//
+// NewWriter writes ftyp and then a reserved region of
+// Options.ReservedHeaderBytes: an init moov (every track and sample entry,
+// empty sample tables and mvex) followed by a free box filling the rest.
+// Frames collect in memory and are written as one moof+mdat fragment at
+// least every FlushInterval of media time, on Flush and on Close. Each
+// fragment reaches the file with a single write of bytes formed in full
+// beforehand, so a killed process leaves at worst a truncated last
+// fragment. Each traf carries its sample entry index (tfhd) and the
+// absolute decode time of its first sample (tfdt); each trun gives every
+// sample's duration, size and sync flag.
+//
+// When a video keyframe brings a configuration not seen before (a new
+// resolution or parameter sets), the init moov in the reserved region is
+// rewritten with an extra sample entry before any fragment refers to it.
+// A Writer keeps only the frames not yet written and a few hundred bytes per
+// track: sample tables are never held in memory while recording.
+//
+// # Finishing
+//
+// Close and Recover share one path. It walks the file's fragments, reading
+// each moof back from disk, and builds a progressive moov: per track (video
+// first) tkhd with the largest dimensions seen, mdhd at 90 kHz for video
+// and 48 kHz for Opus, an edit list whose empty edit keeps a late track's
+// start offset, and stsd (copied from the init moov), stts, stss (video),
+// stsc, stsz and stco — or co64 once offsets pass 4 GiB. No ctts: kiroku
+// records no B-frames. Timing is exact: frames' PTS are rounded to ticks as
+// absolute times, and a sample lasts until the next sample's start; the
+// last sample of a track lasts until Close's end, or as long as its
+// predecessor (20 ms for a lone Opus packet, 1/30 s for a lone video frame).
+//
+// The moov goes into the reserved region when it fits, the rest of the
+// region becoming a free box; otherwise it is appended after the last
+// fragment and the whole region becomes a free box. Finally every moof's
+// type is rewritten to free, which leaves a file of several mdat boxes and
+// no fragments. No media byte is copied.
+//
+// The order of those writes keeps the file recoverable at every step: the
+// init moov (with mvex) is the sign that the file still needs finishing.
+// Until it is replaced or freed, Recover redoes the whole finish, cutting
+// off a moov appended by an interrupted attempt; once it is gone, Recover
+// only turns leftover moof boxes into free boxes.
+//
+// Recover first cuts a partial last fragment (anything after the last
+// fragment whose moof parses and whose samples lie inside its mdat) and
+// then finishes the file. Corrupt input yields an error or a shorter file,
+// never a panic: every box read into memory is bounded by its size on disk
+// and by fixed limits.
+package mp4

@@ -1,0 +1,192 @@
+package mp4
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	gomp4 "github.com/abema/go-mp4"
+)
+
+// Bounds on boxes read into memory while scanning; anything larger is
+// damage, not something this package wrote.
+const (
+	maxMoovBytes = maxReservedHeaderBytes
+	maxMoofBytes = 16 << 20
+)
+
+// ErrNotRecordable reports a file whose start is not a kiroku MP4 (ftyp,
+// then moov); nothing is changed in it.
+var ErrNotRecordable = errors.New("mp4: not a kiroku recording (ftyp, moov expected)")
+
+// scanned is what a walk of a file finds: its tracks, the reserved region,
+// and the sample tables of every complete fragment.
+type scanned struct {
+	moovOff     int64
+	reservedEnd int64 // end of the reserved region (moov + free)
+	fragmented  bool  // the moov still has mvex: not finished yet
+	tracks      []trackMeta
+	tables      []*sampleTables
+	moofs       []int64 // offsets of the complete fragments' moof boxes
+	end         int64   // end of the last complete fragment
+}
+
+// scan walks a file of size bytes. For a file being recorded it stops at
+// the first box that is not part of a complete fragment; end tells where.
+func scan(r io.ReaderAt, size int64) (*scanned, error) {
+	sr := io.NewSectionReader(r, 0, size)
+	ftyp, err := readHeader(sr, 0)
+	if err != nil || ftyp.Type != gomp4.BoxTypeFtyp() {
+		return nil, fmt.Errorf("scan ftyp: %w", errors.Join(ErrNotRecordable, err))
+	}
+	s := &scanned{moovOff: int64(ftyp.Size)}
+	moov, err := readHeader(sr, s.moovOff)
+	if err != nil || moov.Type != gomp4.BoxTypeMoov() || moov.Size > maxMoovBytes {
+		return nil, fmt.Errorf("scan moov: %w", errors.Join(ErrNotRecordable, err))
+	}
+	if err := s.readMoov(r, moov); err != nil {
+		return nil, err
+	}
+	s.reservedEnd = s.moovOff + int64(moov.Size)
+	if free, err := readHeader(sr, s.reservedEnd); err == nil && free.Type == gomp4.BoxTypeFree() {
+		s.reservedEnd += int64(free.Size)
+	}
+	s.end = s.walk(r, sr, s.reservedEnd)
+	return s, nil
+}
+
+func (s *scanned) readMoov(r io.ReaderAt, bi *gomp4.BoxInfo) error {
+	buf := make([]byte, bi.Size)
+	if _, err := r.ReadAt(buf, s.moovOff); err != nil {
+		return fmt.Errorf("read moov: %w", err)
+	}
+	p, err := parseMoov(buf)
+	if err != nil {
+		return errors.Join(ErrNotRecordable, err)
+	}
+	s.tracks, s.fragmented = p.tracks, p.fragmented
+	s.tables = make([]*sampleTables, len(s.tracks))
+	for i := range s.tables {
+		s.tables[i] = &sampleTables{}
+	}
+	return nil
+}
+
+// walk visits top-level boxes from off and returns where the complete
+// fragments end. In a finished file it only notes stray moof boxes.
+func (s *scanned) walk(r io.ReaderAt, sr *io.SectionReader, off int64) int64 {
+	for off < sr.Size() {
+		bi, err := readHeader(sr, off)
+		if err != nil {
+			return off
+		}
+		switch {
+		case bi.Type == gomp4.BoxTypeMoof() && s.fragmented:
+			next, err := s.fragment(r, sr, bi)
+			if err != nil {
+				return off
+			}
+			off = next
+			continue
+		case bi.Type == gomp4.BoxTypeMoof():
+			s.moofs = append(s.moofs, off)
+		case !s.fragmented, bi.Type == gomp4.BoxTypeFree(), bi.Type == gomp4.BoxTypeSkip():
+		default:
+			return off
+		}
+		off += int64(bi.Size)
+	}
+	return off
+}
+
+// readHeader reads the header of the box at off and checks that the whole
+// box lies inside the file.
+func readHeader(sr *io.SectionReader, off int64) (*gomp4.BoxInfo, error) {
+	if _, err := sr.Seek(off, io.SeekStart); err != nil {
+		return nil, err
+	}
+	bi, err := gomp4.ReadBoxInfo(sr)
+	if err != nil {
+		return nil, fmt.Errorf("box header at %d: %w", off, err)
+	}
+	if bi.ExtendToEOF || bi.Size < bi.HeaderSize || bi.Size > uint64(sr.Size()-off) {
+		return nil, fmt.Errorf("box %s at %d: size %d does not fit the file", bi.Type, off, bi.Size)
+	}
+	return bi, nil
+}
+
+// fragment reads the moof described by bi and its mdat, checks that every
+// sample lies inside the mdat, and adds the samples to the tables. It
+// returns the end of the mdat.
+func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, bi *gomp4.BoxInfo) (int64, error) {
+	moofOff := int64(bi.Offset)
+	mdat, err := readHeader(sr, moofOff+int64(bi.Size))
+	if err != nil {
+		return 0, err
+	}
+	if mdat.Type != gomp4.BoxTypeMdat() || bi.Size > maxMoofBytes {
+		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
+	}
+	buf := make([]byte, bi.Size)
+	if _, err := r.ReadAt(buf, moofOff); err != nil {
+		return 0, fmt.Errorf("read moof at %d: %w", moofOff, err)
+	}
+	trafs, err := parseMoof(buf)
+	if err != nil {
+		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
+	}
+	lo := int64(mdat.Offset + mdat.HeaderSize)
+	hi := int64(mdat.Offset + mdat.Size)
+	if err := s.checkTrafs(trafs, moofOff, lo, hi); err != nil {
+		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
+	}
+	for _, tr := range trafs {
+		s.apply(tr, moofOff)
+	}
+	s.moofs = append(s.moofs, moofOff)
+	return hi, nil
+}
+
+// trackIndex returns the index of the track with id, or -1.
+func (s *scanned) trackIndex(id uint32) int {
+	for i, t := range s.tracks {
+		if t.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkTrafs verifies that each traf names a known track and sample entry
+// and that its samples lie inside the mdat payload [lo, hi).
+func (s *scanned) checkTrafs(trafs []traf, moofOff, lo, hi int64) error {
+	for _, tr := range trafs {
+		i := s.trackIndex(tr.trackID)
+		if i < 0 {
+			return fmt.Errorf("traf for unknown track %d", tr.trackID)
+		}
+		if tr.sdi == 0 || int(tr.sdi) > s.tracks[i].entries {
+			return fmt.Errorf("track %d: sample description %d of %d", tr.trackID, tr.sdi, s.tracks[i].entries)
+		}
+		for _, run := range tr.runs {
+			start := moofOff + int64(run.dataOffset)
+			if start < lo || start > hi || run.bytes > uint64(hi-start) {
+				return fmt.Errorf("track %d: samples outside mdat", tr.trackID)
+			}
+		}
+	}
+	return nil
+}
+
+// apply adds a checked traf's samples to its track's tables.
+func (s *scanned) apply(tr traf, moofOff int64) {
+	tab := s.tables[s.trackIndex(tr.trackID)]
+	t := int64(tr.baseTime)
+	for _, run := range tr.runs {
+		tab.addChunk(uint64(moofOff+int64(run.dataOffset)), uint32(len(run.samples)), tr.sdi)
+		for _, smp := range run.samples {
+			tab.addSample(t, smp.duration, smp.size, smp.sync)
+			t += int64(smp.duration)
+		}
+	}
+}
