@@ -34,6 +34,9 @@ const size8Len = 8
 // errTruncated reports an element header cut off by the end of the file.
 var errTruncated = errors.New("webm: element header truncated")
 
+// errBadHeader reports bytes that are not a valid element header.
+var errBadHeader = errors.New("webm: invalid element header")
+
 // idBytes returns the big-endian bytes of an element ID (1 to 4 bytes).
 func idBytes(id uint32) []byte {
 	switch {
@@ -89,7 +92,7 @@ func parseHeader(b []byte) (header, error) {
 	}
 	idLen := vintLen(b[0])
 	if idLen == 0 || idLen > 4 {
-		return header{}, fmt.Errorf("webm: invalid element ID byte %#x", b[0])
+		return header{}, fmt.Errorf("%w: ID byte %#x", errBadHeader, b[0])
 	}
 	if len(b) < idLen+1 {
 		return header{}, errTruncated
@@ -100,7 +103,7 @@ func parseHeader(b []byte) (header, error) {
 	}
 	sizeLen := vintLen(b[idLen])
 	if sizeLen == 0 {
-		return header{}, fmt.Errorf("webm: invalid size byte %#x in element %#x", b[idLen], id)
+		return header{}, fmt.Errorf("%w: size byte %#x in element %#x", errBadHeader, b[idLen], id)
 	}
 	if len(b) < idLen+sizeLen {
 		return header{}, errTruncated

@@ -91,6 +91,22 @@ func mediaEnd(ends *[2]trackEnd) (end, last int64) {
 	return end, last
 }
 
+// dropEmptyVideo leaves a video track that never got a frame out of a
+// file that has audio, so players do not see a video stream without size
+// or configuration. Audio keeps track number 2.
+func dropEmptyVideo(entries []webm.TrackEntry, videoFrames, audioFrames int) []webm.TrackEntry {
+	if videoFrames > 0 || audioFrames == 0 {
+		return entries
+	}
+	out := make([]webm.TrackEntry, 0, len(entries))
+	for _, e := range entries {
+		if e.TrackNumber != videoTrack {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // finisher turns a file whose clusters are complete and sized into a
 // finished file: it appends Cues at mediaEnd and patches Tracks, the
 // SeekHead, Duration and the Segment size in place. Close and Recover both

@@ -87,11 +87,10 @@ func NewWriter(ws io.WriteSeeker, video, audio *mux.TrackInfo, opts Options) (*W
 }
 
 // entries returns the TrackEntries as far as they are known: the video
-// entry gets its CodecPrivate and size with the first keyframe. A video
-// track that never got a frame is left out of a file that has audio.
+// entry gets its CodecPrivate and size with the first keyframe.
 func (w *Writer) entries() ([]webm.TrackEntry, error) {
 	var out []webm.TrackEntry
-	if w.video != nil && (w.vid.first != nil || w.audio == nil || !w.closed || w.stats.AudioFrames == 0) {
+	if w.video != nil {
 		e, err := videoEntry(w.video, w.vid.first)
 		if err != nil {
 			return nil, err
@@ -182,6 +181,7 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 	if _, last := mediaEnd(&w.ends); roundMs(end) > last {
 		durMs = roundMs(end)
 	}
+	entries = dropEmptyVideo(entries, w.stats.VideoFrames, w.stats.AudioFrames)
 	f := finisher{lay: w.lay, entries: entries, mediaEnd: w.out.end, cues: w.cues, durationMs: float64(durMs)}
 	size, err := f.finish(w.out)
 	if err != nil {
