@@ -58,9 +58,9 @@ type fragmentTrack struct {
 // fragmenter turns pending samples into moof+mdat bytes, reusing its
 // buffers so that a steady recording allocates almost nothing.
 type fragmenter struct {
-	box  *boxBuf
-	out  []byte
-	seq  uint32
+	box   *boxBuf
+	out   []byte
+	seq   uint32
 	truns []int // offsets of the trun boxes in box, to patch data_offset
 }
 
