@@ -17,6 +17,7 @@ type Connection struct {
 	info ConnectionInfo
 	peer Peer
 	pc   *webrtc.PeerConnection
+	api  *webrtc.API
 	log  *slog.Logger
 
 	audioRecv, videoRecv *webrtc.RTPTransceiver // upstream, nil for viewers
@@ -28,11 +29,12 @@ type Connection struct {
 
 	mu          sync.Mutex
 	closed      bool
-	tracks      map[string]*publishedTrack         // what this connection publishes
-	forwards    map[*publishedTrack]*webrtc.RTPSender // what it receives
-	answered    bool                               // the first answer arrived
-	outstanding bool                               // an offer awaits its answer
-	dirty       bool                               // forwards changed since the last offer
+	tracks      map[string]*publishedTrack                 // what this connection publishes
+	forwards    map[*publishedTrack]*webrtc.RTPTransceiver // what it receives
+	free        []*webrtc.RTPTransceiver                   // slots to reuse
+	answered    bool                                       // the first answer arrived
+	outstanding bool                                       // an offer awaits its answer
+	dirty       bool                                       // forwards changed since the last offer
 
 	subs      atomic.Pointer[[]*Subscription] // copy-on-write, changed under mu
 	closeOnce sync.Once

@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"errors"
+
 	"github.com/pion/webrtc/v4"
 )
 
@@ -29,24 +31,47 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 	t.requestKeyframe()
 }
 
-// addForward binds a published track to this viewer and renegotiates.
+// addForward binds a published track to this viewer and renegotiates. A
+// slot freed by a departed publisher is reused before a new m-line is
+// added, as Sora does; the client's own upstream slots never are.
 func (c *Connection) addForward(t *publishedTrack) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || t.ended.Load() || c.forwards[t] != nil {
 		return
 	}
-	sender, err := c.pc.AddTrack(t.local)
+	tr, err := c.bindSlot(t)
 	if err != nil {
 		// Typically a codec this viewer's engine does not have.
 		c.log.Warn("forward track", "track", t.info.TrackID, "from", t.info.ConnectionID, "err", err)
 		return
 	}
-	c.forwards[t] = sender
+	c.forwards[t] = tr
+	sender := tr.Sender()
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); readViewerRTCP(sender, t) }()
 	c.dirty = true
 	c.wake()
+}
+
+// bindSlot puts t on a free transceiver of its kind or on a new one.
+func (c *Connection) bindSlot(t *publishedTrack) (*webrtc.RTPTransceiver, error) {
+	for i, tr := range c.free {
+		if tr.Kind() != t.local.Kind() {
+			continue
+		}
+		sender, err := c.api.NewRTPSender(t.local, c.pc.SCTP().Transport())
+		if err != nil {
+			return nil, err
+		}
+		if err := tr.SetSender(sender, t.local); err != nil {
+			return nil, errors.Join(err, sender.Stop())
+		}
+		c.free = append(c.free[:i], c.free[i+1:]...)
+		return tr, nil
+	}
+	return c.pc.AddTransceiverFromTrack(t.local,
+		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 }
 
 // removeForward unbinds a track whose publisher left and renegotiates;
@@ -54,17 +79,19 @@ func (c *Connection) addForward(t *publishedTrack) {
 func (c *Connection) removeForward(t *publishedTrack) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sender := c.forwards[t]
-	if sender == nil {
+	tr := c.forwards[t]
+	if tr == nil {
 		return
 	}
 	delete(c.forwards, t)
 	if c.closed {
 		return
 	}
-	if err := c.pc.RemoveTrack(sender); err != nil {
+	if err := c.pc.RemoveTrack(tr.Sender()); err != nil {
 		c.log.Debug("remove forwarded track", "track", t.info.TrackID, "err", err)
+		return
 	}
+	c.free = append(c.free, tr)
 	c.dirty = true
 	c.wake()
 }

@@ -116,10 +116,10 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		Role: req.Role, Audio: req.Audio, Video: req.Video, VideoCodec: req.VideoCodec,
 		CreatedAt: s.now(), Metadata: req.Metadata}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, ctx: ctx, cancel: cancel,
+	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: api, ctx: ctx, cancel: cancel,
 		log:    s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID),
 		kick:   make(chan struct{}, 1),
-		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPSender)}
+		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver)}
 	if err := c.addUpstream(); err != nil {
 		cancel()
 		return nil, errors.Join(err, pc.Close())
@@ -132,7 +132,15 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 // addUpstream adds the receive-only transceivers the client's tracks
 // attach to; their mids go into the offer's "mid".
 func (c *Connection) addUpstream() error {
-	if !c.info.Role.Sends() {
+	if !c.info.Role.Sends() || (!c.info.Audio && !c.info.Video) {
+		// An offer needs one m-line to carry ICE and DTLS; a forwarded
+		// audio track reuses this slot later.
+		tr, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
+			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		if err != nil {
+			return fmt.Errorf("add placeholder transceiver: %w", err)
+		}
+		c.free = append(c.free, tr)
 		return nil
 	}
 	recv := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}

@@ -1,0 +1,194 @@
+package sfu
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// viewer is a pion client that counts packets per remote stream id.
+type viewer struct {
+	pc      *webrtc.PeerConnection
+	peer    *fakePeer
+	conn    *Connection
+	packets sync.Map // stream id -> *atomic.Int64
+	wg      sync.WaitGroup
+}
+
+func startViewer(t *testing.T, s *SFU, bundle string) *viewer {
+	t.Helper()
+	v := &viewer{pc: newClientPC(t), peer: newFakePeer()}
+	var err error
+	v.conn, err = s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), BundleID: bundle, Role: RecvOnly, Peer: v.peer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		n, _ := v.packets.LoadOrStore(tr.StreamID(), new(atomic.Int64))
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+				n.(*atomic.Int64).Add(1)
+			}
+		}()
+	})
+	connect(t, v.conn, v.pc, nil)
+	t.Cleanup(func() { _ = v.pc.Close(); v.wg.Wait() })
+	return v
+}
+
+func (v *viewer) count(stream string) int64 {
+	if n, ok := v.packets.Load(stream); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// reAnswer answers the next re-offer, failing after d.
+func (v *viewer) reAnswer(t *testing.T, d time.Duration) string {
+	t.Helper()
+	select {
+	case sdp := <-v.peer.reOffers:
+		if err := v.conn.SetAnswer(answer(t, v.pc, sdp)); err != nil {
+			t.Fatalf("re-answer: %v", err)
+		}
+		return sdp
+	case <-time.After(d):
+		t.Fatal("no re-offer")
+	}
+	return ""
+}
+
+// TestForwarding checks multistream forwarding: a viewer that joined
+// first gets the publisher by re-offer with msid stream id = the
+// publisher's connection_id, a viewer sharing the publisher's bundle_id
+// gets nothing, and the publisher leaving makes its m-line inactive.
+func TestForwarding(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := newTestSFU(t, nil)
+	v := startViewer(t, s, "")
+	pubID := NewID()
+	same := startViewer(t, s, pubID)
+
+	pubConn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendRecv, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := startPublisher(t, pubConn)
+	offer := v.reAnswer(t, 10*time.Second)
+	if !strings.Contains(offer, "a=msid:"+pubID+" ") {
+		t.Fatalf("re-offer lacks msid with the publisher's connection id:\n%s", offer)
+	}
+	eventually(t, "forwarded packets", 10*time.Second, func() bool { return v.count(pubID) >= 20 })
+	select {
+	case sdp := <-same.peer.reOffers:
+		t.Fatalf("same-bundle viewer got a re-offer:\n%s", sdp)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if got := len(s.ChannelConnections("ch")); got != 3 {
+		t.Fatalf("channel has %d connections, want 3", got)
+	}
+
+	pub.close()
+	if err := pubConn.Close(); err != nil {
+		t.Logf("close publisher: %v", err)
+	}
+	offer = v.reAnswer(t, 10*time.Second)
+	if strings.Contains(offer, "a=msid:"+pubID+" ") || !strings.Contains(offer, "a=inactive") {
+		t.Fatalf("re-offer after leave still sends the publisher's track:\n%s", offer)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = v.pc.Close()
+	_ = same.pc.Close()
+	v.wg.Wait()
+	checkGoroutines(t, before)
+}
+
+// recordingObserver records session lifecycle calls.
+type recordingObserver struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (o *recordingObserver) add(e string) { o.mu.Lock(); o.events = append(o.events, e); o.mu.Unlock() }
+func (o *recordingObserver) SessionCreated(s SessionInfo) {
+	o.add("created:" + s.ChannelID)
+}
+func (o *recordingObserver) SessionDestroyed(s SessionInfo) { o.add("destroyed:" + s.ChannelID) }
+func (o *recordingObserver) SessionsVanished(m Mode)        { o.add("vanished:" + string(m)) }
+
+// TestModesAndSessions checks admission under each mode and the session
+// lifecycle callbacks.
+func TestModesAndSessions(t *testing.T) {
+	obs := &recordingObserver{}
+	cfg := DefaultConfig()
+	cfg.ICEAddress, cfg.ICELoopback, cfg.Observer = "127.0.0.1", true, obs
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	join := func(ch string) (*Connection, error) {
+		return s.Join(JoinRequest{ChannelID: ch, ConnectionID: NewID(), Role: RecvOnly, Peer: newFakePeer()})
+	}
+	a, err := join("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode    Mode
+		channel string
+		want    error
+	}{
+		{ModeBlockNewConnection, "a", ErrBlockedConnection},
+		{ModeBlockNewConnection, "b", ErrBlockedConnection},
+		{ModeBlockNewSession, "b", ErrBlockedSession},
+		{ModeBlockNewSession, "a", nil},
+		{ModeNormal, "c", nil},
+	} {
+		if err := s.SetMode(tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		c, err := join(tc.channel)
+		if !errors.Is(err, tc.want) {
+			t.Fatalf("mode %s channel %s: err = %v, want %v", tc.mode, tc.channel, err, tc.want)
+		}
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	if err := s.SetMode("bogus"); err == nil {
+		t.Fatal("SetMode accepted an invalid mode")
+	}
+	if err := s.SetMode(ModeBlockNewSession); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.Close()
+	want := "created:a,created:c,destroyed:c,destroyed:a,vanished:block_new_session"
+	if got := strings.Join(obs.events, ","); got != want {
+		t.Fatalf("events = %s, want %s", got, want)
+	}
+}
+
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewID()
+		if len(id) != 26 || strings.ContainsAny(id, "ILOU") || seen[id] {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		seen[id] = true
+	}
+}

@@ -1,0 +1,203 @@
+package sfu
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// fakeClock is a settable clock for the PLI limiter.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+func newTestSFU(t *testing.T, clock *fakeClock) *SFU {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.ICEAddress = "127.0.0.1"
+	cfg.ICELoopback = true
+	cfg.DefaultVideoCodec = VP8
+	cfg.PLIInterval = time.Second
+	if clock != nil {
+		clock.ns.Store(time.Unix(1000, 0).UnixNano())
+		cfg.Now = clock.now
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// publisher is a pion client sending VP8 and counting the PLIs it gets.
+type publisher struct {
+	pc    *webrtc.PeerConnection
+	track *webrtc.TrackLocalStaticRTP
+	plis  atomic.Int64
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startPublisher(t *testing.T, c *Connection) *publisher {
+	t.Helper()
+	p := &publisher{pc: newClientPC(t), stop: make(chan struct{})}
+	var err error
+	p.track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "cam", "client-stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, c, p.pc, func() {
+		sender, err := p.pc.AddTrack(p.track)
+		if err != nil {
+			t.Fatalf("client add track: %v", err)
+		}
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); p.countPLIs(sender) }()
+	})
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); p.send() }()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *publisher) countPLIs(sender *webrtc.RTPSender) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pk := range pkts {
+			if _, ok := pk.(*rtcp.PictureLossIndication); ok {
+				p.plis.Add(1)
+			}
+		}
+	}
+}
+
+func (p *publisher) send() {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for seq := uint16(0); ; seq++ {
+		select {
+		case <-p.stop:
+			return
+		case <-tick.C:
+		}
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 900, Marker: true},
+			Payload: []byte{0x10, 0x00, 0x9d, 0x01, 0x2a}}
+		_ = p.track.WriteRTP(pkt)
+	}
+}
+
+func (p *publisher) close() {
+	select {
+	case <-p.stop:
+		return
+	default:
+	}
+	close(p.stop)
+	_ = p.pc.Close()
+	p.wg.Wait()
+}
+
+// TestSinkReceivesPublisherMedia drives a pion publisher through the SFU
+// into a test sink and checks packets, track info, merged PLIs and the
+// end-of-stream callback.
+func TestSinkReceivesPublisherMedia(t *testing.T) {
+	before := runtime.NumGoroutine()
+	clock := &fakeClock{}
+	s := newTestSFU(t, clock)
+	pubConn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newFakeSink()
+	sub, err := s.Subscribe(pubConn.ID(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := startPublisher(t, pubConn)
+
+	var trackID string
+	eventually(t, "sink packets", 10*time.Second, func() bool {
+		counts, infos := sink.snapshot()
+		for id, n := range counts {
+			if n >= 20 {
+				trackID = id
+				info := infos[id]
+				if info.ConnectionID != pubConn.ID() || info.Kind != KindVideo || info.MimeType != webrtc.MimeTypeVP8 || info.ClockRate != 90000 {
+					t.Fatalf("track info = %+v", info)
+				}
+				return true
+			}
+		}
+		return false
+	})
+
+	// The SFU asked for a keyframe when the track appeared; more requests
+	// inside the interval are merged into one PLI sent after it.
+	eventually(t, "first PLI", 5*time.Second, func() bool { return pub.plis.Load() == 1 })
+	for range 5 {
+		if err := sub.RequestKeyFrame(trackID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := pub.plis.Load(); n != 1 {
+		t.Fatalf("PLIs inside the interval = %d, want 1", n)
+	}
+	clock.advance(time.Second)
+	eventually(t, "merged PLI", 5*time.Second, func() bool { return pub.plis.Load() == 2 })
+	time.Sleep(300 * time.Millisecond)
+	if n := pub.plis.Load(); n != 2 {
+		t.Fatalf("PLIs after the interval = %d, want 2", n)
+	}
+	if err := sub.RequestKeyFrame("no-such-track"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown track: err = %v, want ErrNotFound", err)
+	}
+
+	pub.close()
+	if err := pubConn.Close(); err != nil {
+		t.Logf("close: %v", err)
+	}
+	select {
+	case <-sink.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("sink never got PublisherClosed")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkGoroutines(t, before)
+}
+
+// checkGoroutines waits for the goroutine count to fall back to before.
+func checkGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("goroutines: %d before, %d after:\n%s", before, runtime.NumGoroutine(), firstLines(string(buf[:n]), 80))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
