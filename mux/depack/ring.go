@@ -1,0 +1,73 @@
+package depack
+
+import "time"
+
+// slotState says what a ring slot holds.
+type slotState uint8
+
+const (
+	slotEmpty slotState = iota
+	slotHeld            // a packet waiting for its turn
+	slotDone            // a packet already consumed (kept to spot duplicates)
+)
+
+// slot is one packet in the reorder ring. Its payload buffer belongs to the
+// slot and is reused, so a steady stream allocates nothing here.
+type slot struct {
+	ext     int64 // extended sequence number
+	state   slotState
+	ts      int64 // extended timestamp
+	rtpTS   uint32
+	marker  bool
+	padding bool
+	arrival time.Duration
+	payload []byte
+}
+
+// ring is a fixed-size reorder buffer indexed by extended sequence number.
+type ring struct {
+	slots []slot
+	mask  int64
+}
+
+func newRing(size int) ring {
+	return ring{slots: make([]slot, size), mask: int64(size - 1)}
+}
+
+func (r *ring) size() int64 { return int64(len(r.slots)) }
+
+func (r *ring) at(ext int64) *slot { return &r.slots[ext&r.mask] }
+
+// held returns the packet numbered ext if it is waiting in the ring.
+func (r *ring) held(ext int64) (*slot, bool) {
+	s := r.at(ext)
+	return s, s.state == slotHeld && s.ext == ext
+}
+
+// clear forgets every packet but keeps the payload buffers.
+func (r *ring) clear() {
+	for i := range r.slots {
+		r.slots[i].state = slotEmpty
+	}
+}
+
+// earliestArrival returns the earliest arrival among the packets held
+// between from and to (inclusive); ok is false when none is held.
+func (r *ring) earliestArrival(from, to int64) (min time.Duration, ok bool) {
+	for ext := from; ext <= to; ext++ {
+		if s, held := r.held(ext); held && (!ok || s.arrival < min) {
+			min, ok = s.arrival, true
+		}
+	}
+	return min, ok
+}
+
+// roundWindow returns the ring size for a requested reorder window: a power
+// of two within [minWindow, maxWindow].
+func roundWindow(n int) int {
+	size := minWindow
+	for size < n && size < maxWindow {
+		size <<= 1
+	}
+	return size
+}
