@@ -2,9 +2,9 @@
 //
 // A Meter belongs to one file: it holds that file's rate limit and counts
 // the request-body bytes sent for it. WithMeter attaches a Meter to the
-// context of the file's upload calls, and Transport, an http.RoundTripper
-// under the S3 client, meters every request body sent under such a
-// context. Metering at the transport counts what goes on the wire once,
+// context of the file's upload calls, and Client, the HTTP client under the
+// S3 client, meters every request body sent under such a context. Metering
+// the requests counts what goes on the wire once,
 // however many times a client reads a part to checksum or sign it.
 package throttle
 
@@ -53,21 +53,26 @@ func meterFrom(ctx context.Context) *Meter {
 	return m
 }
 
-// Transport meters request bodies whose context carries a Meter and passes
-// every request on to Base (http.DefaultTransport when nil).
-type Transport struct {
-	Base http.RoundTripper
+// Doer sends HTTP requests, as *http.Client and the AWS SDK's clients do.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
-// RoundTrip implements http.RoundTripper.
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	base := t.Base
+// Client meters request bodies whose context carries a Meter and passes
+// every request on to Base (http.DefaultClient when nil).
+type Client struct {
+	Base Doer
+}
+
+// Do implements Doer.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	base := c.Base
 	if base == nil {
-		base = http.DefaultTransport
+		base = http.DefaultClient
 	}
 	m := meterFrom(req.Context())
 	if m == nil || req.Body == nil || req.Body == http.NoBody {
-		return base.RoundTrip(req)
+		return base.Do(req)
 	}
 	out := req.Clone(req.Context())
 	out.Body = &body{rc: req.Body, m: m, ctx: req.Context()}
@@ -80,7 +85,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return &body{rc: rc, m: m, ctx: req.Context()}, nil
 		}
 	}
-	return base.RoundTrip(out)
+	return base.Do(out)
 }
 
 // body is a metered request body.

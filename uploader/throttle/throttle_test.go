@@ -32,7 +32,7 @@ func post(ctx context.Context, t *testing.T, url string, payload []byte) ([]byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := (&http.Client{Transport: &Transport{}}).Do(req)
+	resp, err := (&Client{}).Do(req)
 	if err != nil {
 		return nil, err
 	}
