@@ -161,7 +161,8 @@ func (d *Depacketizer) frameInfo(frame []byte) (mux.FrameInfo, error) {
 	}
 	cfg := hdr.Config()
 	if !d.config.Equal(&cfg) {
-		d.config = &cfg
+		stored := cfg
+		d.config = &stored
 	}
 	return mux.FrameInfo{Keyframe: true, Config: d.config}, nil
 }

@@ -136,7 +136,8 @@ func (d *Depacketizer) frameInfo(picture []byte, ssW, ssH int) (mux.FrameInfo, e
 		return mux.FrameInfo{}, err
 	}
 	if !d.config.Equal(&cfg) {
-		d.config = &cfg
+		stored := cfg
+		d.config = &stored
 	}
 	return mux.FrameInfo{Keyframe: true, Config: d.config}, nil
 }

@@ -194,7 +194,7 @@ func TestAppendFrameLayers(t *testing.T) {
 		}, append(append(append([]byte{}, base...), top...), 0xc1, byte(len(base)), byte(len(top)), 0xc1),
 			true, 160, 120, nil},
 		{"scalability structure sets the size", [][]byte{
-			pkt(append(append([]byte{}, ss...)), base),
+			pkt(ss, base),
 			pkt([]byte{0x2c, 0x02, 0x00}, top),
 		}, append(append(append([]byte{}, base...), top...), 0xc1, byte(len(base)), byte(len(top)), 0xc1),
 			true, 320, 240, nil},
