@@ -104,9 +104,10 @@ func (c *Config) setDefaults() {
 
 // Validate reports the first invalid field.
 func (c *Config) Validate() error {
+	if _, err := mux.ParseCodec(string(c.Track.Codec)); err != nil {
+		return fmt.Errorf("depack: %w", err)
+	}
 	switch {
-	case c.Track.Kind() != mux.Video && c.Track.Kind() != mux.Audio:
-		return fmt.Errorf("depack: codec %q has no media kind", c.Track.Codec)
 	case c.Track.ClockRate == 0:
 		return errors.New("depack: clock rate is 0")
 	case c.Depacketizer == nil:
