@@ -1,0 +1,286 @@
+// Package h265 turns the RTP payloads of one H.265 access unit (RFC 7798,
+// without decoding order numbers) into the length-prefixed form MP4 stores,
+// and parses the sequence parameters and builds the hvcC record the
+// container writers need.
+package h265
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
+)
+
+// NAL unit and RTP payload types (ITU-T H.265 Table 7-1, RFC 7798 §4.4).
+const (
+	naluMaxVCL   = 31
+	naluIRAPMin  = 16 // BLA_W_LP
+	naluIRAPMax  = 23 // RSV_IRAP_VCL23
+	naluVPS      = 32
+	naluSPS      = 33
+	naluPPS      = 34
+	naluAUD      = 35
+	naluMaxType  = 47
+	pktAP        = 48
+	pktFU        = 49
+	pktPACI      = 50
+	forbiddenBit = 0x80
+	fuStartBit   = 0x80
+	fuEndBit     = 0x40
+)
+
+// ErrMissingParameterSets reports a keyframe whose VPS, SPS or PPS has not
+// been seen. The stream cannot be written until a keyframe arrives with (or
+// after) its parameter sets, so the caller should wait for the next one.
+var ErrMissingParameterSets = errors.New("h265: keyframe before its VPS/SPS/PPS")
+
+var (
+	errEmpty         = errors.New("empty payload or NAL unit")
+	errForbidden     = errors.New("forbidden_zero_bit set")
+	errTemporalID    = errors.New("nuh_temporal_id_plus1 is 0")
+	errNALType       = errors.New("NAL unit type not allowed here")
+	errTruncated     = errors.New("truncated packet")
+	errFUNoStart     = errors.New("fragmentation unit without a start")
+	errFUInterrupted = errors.New("fragmented NAL unit not finished")
+	errNoSlice       = errors.New("access unit has no slice segment")
+)
+
+func nalType(n []byte) byte { return n[0] >> 1 & 0x3f }
+func layerID(n []byte) byte { return n[0]&1<<5 | n[1]>>3 }
+func isIRAP(t byte) bool    { return t >= naluIRAPMin && t <= naluIRAPMax }
+func validHeader(n []byte) error {
+	if n[0]&forbiddenBit != 0 {
+		return errForbidden
+	}
+	if n[1]&7 == 0 {
+		return errTemporalID
+	}
+	return nil
+}
+
+// Depacketizer reassembles H.265 access units for one RTP stream and
+// remembers its parameter sets. It implements mux.FrameDepacketizer for
+// streams whose sprop-max-don-diff is 0 (no DONL fields), which is what
+// WebRTC senders use. It is not safe for concurrent use.
+type Depacketizer struct {
+	params paramSets
+}
+
+// NewDepacketizer returns a Depacketizer with no parameter sets yet.
+func NewDepacketizer() *Depacketizer {
+	return &Depacketizer{}
+}
+
+var _ mux.FrameDepacketizer = (*Depacketizer)(nil)
+
+// frame is the state of one AppendFrame call.
+type frame struct {
+	dst      []byte
+	fuStart  int // offset in dst of the length prefix of an unfinished FU, or -1
+	fuType   byte
+	keyframe bool
+	slice    bool   // a slice segment has been seen
+	ppsID    uint32 // PPS of the first slice segment
+}
+
+// AppendFrame appends the access unit carried by payloads to dst as 4-byte
+// length-prefixed NAL units without VPS, SPS, PPS and AUD; SEI and every
+// other NAL unit are kept. Parameter sets are remembered; a keyframe (an
+// IRAP picture) gets a Config built from them. A stream whose SPS allows
+// picture reordering fails with an error wrapping mux.ErrReordering.
+// Parameter sets in a frame that fails for another reason are still
+// remembered when they are themselves well formed.
+func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.FrameInfo, error) {
+	f := frame{dst: dst, fuStart: -1}
+	for i, p := range payloads {
+		if err := d.packet(&f, p); err != nil {
+			return dst, mux.FrameInfo{}, fmt.Errorf("h265: depacketize packet %d of %d: %w", i+1, len(payloads), err)
+		}
+	}
+	info, err := d.finish(&f)
+	if err != nil {
+		return dst, mux.FrameInfo{}, err
+	}
+	return f.dst, info, nil
+}
+
+// IsFrameStart reports whether payload is a single NAL unit, an
+// aggregation packet or the first fragment of a NAL unit.
+func (d *Depacketizer) IsFrameStart(payload []byte) bool {
+	if len(payload) < 2 {
+		return false
+	}
+	switch t := nalType(payload); {
+	case t <= pktAP:
+		return true
+	case t == pktFU:
+		return len(payload) > 2 && payload[2]&fuStartBit != 0
+	}
+	return false
+}
+
+func (d *Depacketizer) packet(f *frame, p []byte) error {
+	if len(p) < 2 {
+		return errTruncated
+	}
+	if err := validHeader(p); err != nil {
+		return err
+	}
+	t := nalType(p)
+	if t != pktFU && f.fuStart >= 0 {
+		return errFUInterrupted
+	}
+	switch {
+	case t <= naluMaxType:
+		return d.nal(f, p)
+	case t == pktAP:
+		return d.aggregate(f, p[2:])
+	case t == pktFU:
+		return d.fragment(f, p)
+	case t == pktPACI:
+		return fmt.Errorf("PACI packet: %w", mux.ErrUnsupported)
+	}
+	return fmt.Errorf("packet type %d: %w", t, errNALType)
+}
+
+// aggregate handles the aggregation units of an AP payload (after its
+// header). Without DONL each unit is a 2-byte size and a NAL unit.
+func (d *Depacketizer) aggregate(f *frame, units []byte) error {
+	if len(units) == 0 {
+		return errTruncated
+	}
+	for len(units) > 0 {
+		if len(units) < 2 {
+			return errTruncated
+		}
+		size := int(units[0])<<8 | int(units[1])
+		units = units[2:]
+		if size == 0 {
+			return errEmpty
+		}
+		if size < 2 || size > len(units) {
+			return errTruncated
+		}
+		if err := d.nal(f, units[:size]); err != nil {
+			return err
+		}
+		units = units[size:]
+	}
+	return nil
+}
+
+// fragment appends one FU to the NAL unit being rebuilt in f.dst.
+func (d *Depacketizer) fragment(f *frame, p []byte) error {
+	if len(p) < 3 {
+		return errTruncated
+	}
+	t := p[2] & 0x3f
+	if t > naluMaxType {
+		return fmt.Errorf("fragment of type %d: %w", t, errNALType)
+	}
+	if p[2]&fuStartBit != 0 {
+		if f.fuStart >= 0 {
+			return errFUInterrupted
+		}
+		f.fuStart, f.fuType = len(f.dst), t
+		// A start fragment may also carry the end bit; RFC 7798 forbids
+		// it but the NAL unit is complete, so it is accepted.
+		f.dst = append(f.dst, 0, 0, 0, 0, p[0]&0x81|t<<1, p[1])
+	} else if f.fuStart < 0 || f.fuType != t {
+		return errFUNoStart
+	}
+	f.dst = append(f.dst, p[3:]...)
+	if p[2]&fuEndBit == 0 {
+		return nil
+	}
+	at := f.fuStart
+	f.fuStart = -1
+	keep, err := d.inspect(f, f.dst[at+4:])
+	if err != nil || !keep {
+		f.dst = f.dst[:at]
+		return err
+	}
+	putLength(f.dst[at:], len(f.dst)-at-4)
+	return nil
+}
+
+// nal handles one complete NAL unit from a single NAL unit packet or an AP.
+func (d *Depacketizer) nal(f *frame, n []byte) error {
+	keep, err := d.inspect(f, n)
+	if err != nil || !keep {
+		return err
+	}
+	f.dst = append(f.dst, 0, 0, 0, 0)
+	putLength(f.dst[len(f.dst)-4:], len(n))
+	f.dst = append(f.dst, n...)
+	return nil
+}
+
+func putLength(b []byte, n int) {
+	b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+}
+
+// inspect checks a complete NAL unit (at least 2 bytes), stores parameter
+// sets, notes slice segments and reports whether the unit belongs in the
+// output.
+func (d *Depacketizer) inspect(f *frame, n []byte) (bool, error) {
+	if err := validHeader(n); err != nil {
+		return false, err
+	}
+	switch t := nalType(n); {
+	case t == naluVPS:
+		return false, d.params.putVPS(n)
+	case t == naluSPS:
+		return false, d.params.putSPS(n)
+	case t == naluPPS:
+		return false, d.params.putPPS(n)
+	case t == naluAUD:
+		return false, nil
+	case t > naluMaxType:
+		return false, fmt.Errorf("NAL unit type %d: %w", t, errNALType)
+	case t <= naluMaxVCL:
+		f.keyframe = f.keyframe || isIRAP(t)
+		if !f.slice {
+			f.slice = true
+			return true, readSliceStart(f, n)
+		}
+	}
+	return true, nil
+}
+
+// readSliceStart reads the slice segment header up to the PPS id (§7.3.6.1).
+func readSliceStart(f *frame, n []byte) error {
+	r := bits.NewReader(n[2:])
+	r.Skip(1) // first_slice_segment_in_pic_flag
+	if isIRAP(nalType(n)) {
+		r.Skip(1) // no_output_of_prior_pics_flag
+	}
+	f.ppsID = r.UEMax(maxPPSID, errSPSValue)
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("read slice segment header: %w", err)
+	}
+	return nil
+}
+
+// finish checks the assembled access unit and describes it.
+func (d *Depacketizer) finish(f *frame) (mux.FrameInfo, error) {
+	if f.fuStart >= 0 {
+		return mux.FrameInfo{}, fmt.Errorf("h265: depacketize: %w", errFUInterrupted)
+	}
+	if !f.slice {
+		return mux.FrameInfo{}, fmt.Errorf("h265: depacketize: %w", errNoSlice)
+	}
+	if sps, ok := d.params.spsFor(f.ppsID); ok && sps.MaxNumReorderPics > 0 {
+		return mux.FrameInfo{}, fmt.Errorf("h265: SPS %d allows %d reordered pictures: %w",
+			sps.ID, sps.MaxNumReorderPics, mux.ErrReordering)
+	}
+	if !f.keyframe {
+		return mux.FrameInfo{}, nil
+	}
+	cfg, err := d.params.config(f.ppsID)
+	if err != nil {
+		return mux.FrameInfo{}, err
+	}
+	return mux.FrameInfo{Keyframe: true, Config: cfg}, nil
+}
