@@ -279,8 +279,9 @@ func shift(frames []mux.Frame, d time.Duration) []mux.Frame {
 	return out
 }
 
-// feed writes video and audio frames interleaved by PTS.
-func feed(t testing.TB, w *Writer, video, audio []mux.Frame) {
+// feedWith writes video and audio frames interleaved by PTS, calling
+// before (when set) ahead of each.
+func feedWith(t testing.TB, w *Writer, video, audio []mux.Frame, before func(mux.Kind, mux.Frame)) {
 	t.Helper()
 	for len(video) > 0 || len(audio) > 0 {
 		k, f := mux.Video, mux.Frame{}
@@ -288,6 +289,9 @@ func feed(t testing.TB, w *Writer, video, audio []mux.Frame) {
 			f, video = video[0], video[1:]
 		} else {
 			k, f, audio = mux.Audio, audio[0], audio[1:]
+		}
+		if before != nil {
+			before(k, f)
 		}
 		if err := w.WriteFrame(k, f); err != nil {
 			t.Fatalf("WriteFrame(%s, %v): %v", k, f.PTS, err)

@@ -13,6 +13,14 @@ import (
 // writeFile writes video and audio frames to a new file and closes it.
 func writeFile(t testing.TB, vt, at *mux.TrackInfo, video, audio []mux.Frame, opts Options) (string, mux.FileStats) {
 	t.Helper()
+	return writeFileWith(t, vt, at, opts, nil, nil, video, audio)
+}
+
+// writeFileWith is writeFile with hooks: created sees the new Writer,
+// before sees every frame just before it is written.
+func writeFileWith(t testing.TB, vt, at *mux.TrackInfo, opts Options, created func(*Writer),
+	before func(mux.Kind, mux.Frame), video, audio []mux.Frame) (string, mux.FileStats) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "out.webm")
 	f, err := os.Create(path)
 	if err != nil {
@@ -23,7 +31,10 @@ func writeFile(t testing.TB, vt, at *mux.TrackInfo, video, audio []mux.Frame, op
 	if err != nil {
 		t.Fatalf("NewWriter: %v", err)
 	}
-	feed(t, w, video, audio)
+	if created != nil {
+		created(w)
+	}
+	feedWith(t, w, video, audio, before)
 	st, err := w.Close(0)
 	if err != nil {
 		t.Fatalf("Close: %v", err)
