@@ -1,0 +1,71 @@
+package signaling
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config holds the signaling settings. Start from [DefaultConfig].
+type Config struct {
+	// MaxMessageBytes bounds one incoming WebSocket message.
+	MaxMessageBytes int64 `conf:"signaling_max_message_bytes"`
+	// ConnectTimeout bounds the time from WebSocket open to "connect".
+	ConnectTimeout time.Duration `conf:"signaling_connect_timeout"`
+	// PingInterval is how often the server sends "ping".
+	PingInterval time.Duration `conf:"signaling_ping_interval"`
+	// PongTimeout closes a connection that sent nothing for this long.
+	PongTimeout time.Duration `conf:"signaling_pong_timeout"`
+	// AuthTimeout bounds one Authenticate call.
+	AuthTimeout time.Duration `conf:"auth_webhook_timeout"`
+	// ICEServers go into every offer's config.iceServers.
+	ICEServers []ICEServer
+	// Version is sent as the offer's "version".
+	Version string
+	// Logger receives the logs; nil discards them.
+	Logger *slog.Logger
+	// Authenticator decides on each connect; nil allows everything.
+	Authenticator Authenticator
+	// Events receives connection events; nil drops them.
+	Events EventSink
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ICEServer is one entry of the offer's config.iceServers.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username"`
+	Credential string   `json:"credential"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		MaxMessageBytes: 64 << 10,
+		ConnectTimeout:  10 * time.Second,
+		PingInterval:    5 * time.Second,
+		PongTimeout:     30 * time.Second,
+		AuthTimeout:     10 * time.Second,
+		Version:         "kiroku",
+	}
+}
+
+// Validate reports invalid settings.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.MaxMessageBytes < 1024 {
+		errs = append(errs, fmt.Errorf("signaling_max_message_bytes %d is below 1024", c.MaxMessageBytes))
+	}
+	if c.ConnectTimeout <= 0 || c.PingInterval <= 0 || c.AuthTimeout <= 0 {
+		errs = append(errs, errors.New("signaling timeouts and intervals must be positive"))
+	}
+	if c.PongTimeout <= c.PingInterval {
+		errs = append(errs, errors.New("signaling_pong_timeout must exceed signaling_ping_interval"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("signaling config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/kiroku-sfu/kiroku/sfu"
+)
+
+// connect validates, authenticates and joins the client, then sends the
+// offer.
+func (s *session) connect(raw []byte) *rejection {
+	req, rej := parseConnect(raw, "")
+	if rej != nil {
+		return rej
+	}
+	id := sfu.NewID()
+	res, rej := s.authenticate(req, id, raw)
+	if rej != nil {
+		return rej
+	}
+	m := req.msg
+	conn, err := s.srv.sfu.Join(sfu.JoinRequest{
+		ChannelID: m.ChannelID, ConnectionID: id,
+		ClientID: orDefault(res.ClientID, m.ClientID), BundleID: orDefault(res.BundleID, m.BundleID),
+		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec,
+		Metadata: &participant{authn: m.Metadata, authz: res.Metadata, notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata)},
+		Peer:     s,
+	})
+	if err != nil {
+		return joinRejection(err)
+	}
+	s.conn = conn
+	if !s.srv.add(s) {
+		return reject(1000, "SHUTDOWN")
+	}
+	return s.sendOffer(req, res)
+}
+
+func (s *session) authenticate(req *connectRequest, id string, raw []byte) (AuthResult, *rejection) {
+	m := req.msg
+	ctx, cancel := s.authContext()
+	defer cancel()
+	res, err := s.srv.auth.Authenticate(ctx, AuthRequest{
+		ChannelID: m.ChannelID, ConnectionID: id, ClientID: m.ClientID, BundleID: m.BundleID,
+		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec,
+		Metadata: m.Metadata, SoraClient: m.SoraClient, Environment: m.Environment, Connect: raw,
+	})
+	if err != nil {
+		s.log.Warn("authentication failed", "err", err)
+		return res, reject(codeAuthError, "AUTH-WEBHOOK-ERROR")
+	}
+	if !res.Allowed {
+		reason := res.Reason
+		if reason == "" {
+			reason = "AUTH-DENIED"
+		}
+		return res, reject(codeAuthDenied, reason)
+	}
+	if !validID(res.ClientID, true) || !validID(res.BundleID, true) {
+		return res, reject(codeAuthError, "AUTH-WEBHOOK-ERROR")
+	}
+	return res, nil
+}
+
+func joinRejection(err error) *rejection {
+	switch {
+	case errors.Is(err, sfu.ErrBlockedConnection):
+		return reject(codeBlockedConn, "BLOCKED-NEW-CONNECTION")
+	case errors.Is(err, sfu.ErrBlockedSession):
+		return reject(codeBlockedSession, "BLOCKED-NEW-SESSION")
+	case errors.Is(err, sfu.ErrClosed):
+		return reject(1000, "SHUTDOWN")
+	}
+	return reject(codeInternal, "INTERNAL-ERROR")
+}
+
+func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
+	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.ConnectTimeout)
+	defer cancel()
+	sdp, audioMid, videoMid, err := s.conn.Offer(ctx)
+	if err != nil {
+		s.log.Warn("build offer", "err", err)
+		return reject(codeInternal, "INTERNAL-ERROR")
+	}
+	info := s.conn.Info()
+	mid := map[string]string{}
+	if audioMid != "" {
+		mid["audio"] = audioMid
+	}
+	if videoMid != "" {
+		mid["video"] = videoMid
+	}
+	offer := offerMessage{
+		Type: "offer", SDP: sdp, Version: s.srv.cfg.Version,
+		ChannelID: info.ChannelID, SessionID: info.SessionID, ConnectionID: info.ConnectionID,
+		ClientID: info.ClientID, BundleID: info.BundleID, Metadata: res.Metadata,
+		Config:       peerConfig{ICEServers: s.srv.iceServers(), ICETransportPolicy: "all"},
+		Mid:          mid,
+		DataChannels: []any{}, Multistream: true,
+		Audio: req.audio, Video: req.video, VideoCodecType: string(info.VideoCodec),
+	}
+	if req.audio {
+		offer.AudioCodecType = "OPUS"
+	}
+	s.send(offer)
+	return nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func orRaw(v, def json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return def
+	}
+	return v
+}

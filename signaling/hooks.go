@@ -1,0 +1,71 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/sfu"
+)
+
+// AuthRequest is what an Authenticator decides on: the parsed connect
+// message plus the server-assigned connection_id.
+type AuthRequest struct {
+	ChannelID    string
+	ConnectionID string
+	ClientID     string // as sent; empty when absent
+	BundleID     string // as sent; empty when absent
+	Role         sfu.Role
+	Audio, Video bool
+	VideoCodec   sfu.Codec
+	Metadata     json.RawMessage // connect "metadata", nil when absent
+	SoraClient   string
+	Environment  string
+	// Connect is the raw connect message, for fields not parsed here.
+	Connect json.RawMessage
+}
+
+// AuthResult is an Authenticator's decision. Empty fields keep what the
+// client asked for.
+type AuthResult struct {
+	Allowed bool
+	Reason  string // why not, sent as the close reason
+	// ClientID and BundleID override the client's values.
+	ClientID, BundleID string
+	// Metadata is sent in the offer and as authz_metadata in notifies.
+	Metadata json.RawMessage
+	// SignalingNotifyMetadata is sent as "metadata" in notifies.
+	SignalingNotifyMetadata json.RawMessage
+}
+
+// Authenticator decides whether a connect is admitted, e.g. by calling
+// Sora's auth webhook. An error denies the connection.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req AuthRequest) (AuthResult, error)
+}
+
+// AllowAll admits every connection unchanged.
+type AllowAll struct{}
+
+// Authenticate allows the request.
+func (AllowAll) Authenticate(context.Context, AuthRequest) (AuthResult, error) {
+	return AuthResult{Allowed: true}, nil
+}
+
+// Event is a connection lifecycle event, e.g. for the event webhook.
+type Event struct {
+	Type       string // "connection.created" or "connection.destroyed"
+	Time       time.Time
+	Connection sfu.ConnectionInfo
+	// Reason is why a connection was destroyed (a close reason).
+	Reason string
+}
+
+// EventSink receives connection events. HandleEvent must not block.
+type EventSink interface {
+	HandleEvent(e Event)
+}
+
+type nopEvents struct{}
+
+func (nopEvents) HandleEvent(Event) {}

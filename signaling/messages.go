@@ -1,0 +1,202 @@
+package signaling
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kiroku-sfu/kiroku/sfu"
+)
+
+// maxIDBytes bounds channel_id, client_id and bundle_id (Sora's limit).
+const maxIDBytes = 255
+
+// envelope is the part every message shares.
+type envelope struct {
+	Type string `json:"type"`
+}
+
+// connectMessage is the fields of "connect" kiroku acts on.
+type connectMessage struct {
+	Role                    string          `json:"role"`
+	ChannelID               string          `json:"channel_id"`
+	ClientID                string          `json:"client_id"`
+	BundleID                string          `json:"bundle_id"`
+	Metadata                json.RawMessage `json:"metadata"`
+	SignalingNotifyMetadata json.RawMessage `json:"signaling_notify_metadata"`
+	Audio                   json.RawMessage `json:"audio"`
+	Video                   json.RawMessage `json:"video"`
+	Multistream             *bool           `json:"multistream"`
+	Simulcast               bool            `json:"simulcast"`
+	Spotlight               bool            `json:"spotlight"`
+	SoraClient              string          `json:"sora_client"`
+	Environment             string          `json:"environment"`
+}
+
+// mediaOption is the object form of "audio" / "video".
+type mediaOption struct {
+	CodecType string `json:"codec_type"`
+}
+
+// connectRequest is a validated connect.
+type connectRequest struct {
+	msg        connectMessage
+	role       sfu.Role
+	audio      bool
+	video      bool
+	videoCodec sfu.Codec
+}
+
+// rejection is a close code and reason for a refused or broken connection.
+type rejection struct {
+	code   int
+	reason string
+}
+
+func (r *rejection) Error() string { return r.reason }
+
+// Close codes; see the package documentation.
+const (
+	codeMalformed      = 4001
+	codeUnexpected     = 4002
+	codeTooLarge       = 4003
+	codeConnectTimeout = 4004
+	codePongTimeout    = 4005
+	codeInvalidRole    = 4010
+	codeInvalidChannel = 4011
+	codeInvalidParam   = 4012
+	codeAuthDenied     = 4020
+	codeAuthError      = 4021
+	codeBlockedConn    = 4030
+	codeBlockedSession = 4031
+	codeInternal       = 4040
+	codeTooSlow        = 4041
+)
+
+func reject(code int, reason string) *rejection { return &rejection{code: code, reason: reason} }
+
+// parseConnect validates a connect message.
+func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejection) {
+	var m connectMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, reject(codeMalformed, "MALFORMED-MESSAGE")
+	}
+	req := &connectRequest{msg: m, role: sfu.Role(m.Role)}
+	if !req.role.Valid() {
+		return nil, reject(codeInvalidRole, "INVALID-ROLE")
+	}
+	if !validID(m.ChannelID, false) {
+		return nil, reject(codeInvalidChannel, "INVALID-CHANNEL-ID")
+	}
+	switch {
+	case !validID(m.ClientID, true):
+		return nil, reject(codeInvalidParam, "INVALID-CLIENT-ID")
+	case !validID(m.BundleID, true):
+		return nil, reject(codeInvalidParam, "INVALID-BUNDLE-ID")
+	case m.Multistream != nil && !*m.Multistream:
+		return nil, reject(codeInvalidParam, "LEGACY-STREAM-UNSUPPORTED")
+	case m.Simulcast:
+		return nil, reject(codeInvalidParam, "SIMULCAST-UNSUPPORTED")
+	case m.Spotlight:
+		return nil, reject(codeInvalidParam, "SPOTLIGHT-UNSUPPORTED")
+	}
+	var audioCodec string
+	var ok bool
+	if req.audio, audioCodec, ok = parseMedia(m.Audio); !ok || (audioCodec != "" && !strings.EqualFold(audioCodec, "OPUS")) {
+		return nil, reject(codeInvalidParam, "INVALID-AUDIO")
+	}
+	var videoCodec string
+	if req.video, videoCodec, ok = parseMedia(m.Video); !ok {
+		return nil, reject(codeInvalidParam, "INVALID-VIDEO")
+	}
+	req.videoCodec = defaultCodec
+	if videoCodec != "" {
+		c, err := sfu.ParseCodec(videoCodec)
+		if err != nil {
+			return nil, reject(codeInvalidParam, "INVALID-VIDEO-CODEC-TYPE")
+		}
+		req.videoCodec = c
+	}
+	return req, nil
+}
+
+// parseMedia reads "audio"/"video": absent or true means on, false off,
+// an object means on with options.
+func parseMedia(raw json.RawMessage) (on bool, codec string, ok bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return true, "", true
+	}
+	var b bool
+	if err := json.Unmarshal(raw, &b); err == nil {
+		return b, "", true
+	}
+	var opt mediaOption
+	if err := json.Unmarshal(raw, &opt); err != nil {
+		return false, "", false
+	}
+	return true, opt.CodecType, true
+}
+
+// validID checks an id's length, encoding and characters.
+func validID(s string, emptyOK bool) bool {
+	if s == "" {
+		return emptyOK
+	}
+	if len(s) > maxIDBytes || !utf8.ValidString(s) {
+		return false
+	}
+	return strings.IndexFunc(s, unicode.IsControl) < 0
+}
+
+// offerMessage is the server's first offer.
+type offerMessage struct {
+	Type           string            `json:"type"`
+	SDP            string            `json:"sdp"`
+	Version        string            `json:"version"`
+	ChannelID      string            `json:"channel_id"`
+	SessionID      string            `json:"session_id"`
+	ConnectionID   string            `json:"connection_id"`
+	ClientID       string            `json:"client_id"`
+	BundleID       string            `json:"bundle_id"`
+	Metadata       json.RawMessage   `json:"metadata,omitempty"`
+	Config         peerConfig        `json:"config"`
+	Mid            map[string]string `json:"mid"`
+	DataChannels   []any             `json:"data_channels"`
+	Multistream    bool              `json:"multistream"`
+	Simulcast      bool              `json:"simulcast"`
+	Spotlight      bool              `json:"spotlight"`
+	Audio          bool              `json:"audio"`
+	Video          bool              `json:"video"`
+	VideoCodecType string            `json:"video_codec_type,omitempty"`
+	AudioCodecType string            `json:"audio_codec_type,omitempty"`
+}
+
+type peerConfig struct {
+	ICEServers         []ICEServer `json:"iceServers"`
+	ICETransportPolicy string      `json:"iceTransportPolicy"`
+}
+
+// sdpMessage is "answer", "re-answer" and "re-offer".
+type sdpMessage struct {
+	Type string `json:"type"`
+	SDP  string `json:"sdp"`
+}
+
+// candidateMessage accepts both trickle shapes: the browser's
+// RTCIceCandidate.toJSON() fields and the native SDKs' bare candidate.
+type candidateMessage struct {
+	Candidate     string  `json:"candidate"`
+	SDPMid        string  `json:"sdpMid"`
+	SDPMLineIndex *uint16 `json:"sdpMLineIndex"`
+}
+
+type pushMessage struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+type pingMessage struct {
+	Type  string `json:"type"`
+	Stats bool   `json:"stats"`
+}
