@@ -1,0 +1,114 @@
+package h265
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// joinPayloads encodes payloads for the fuzzer: each one prefixed with a
+// 2-byte length. splitPayloads is its inverse; trailing bytes that do not
+// fill a payload become the last one.
+func joinPayloads(payloads [][]byte) []byte {
+	var out []byte
+	for _, p := range payloads {
+		out = binary.BigEndian.AppendUint16(out, uint16(len(p)))
+		out = append(out, p...)
+	}
+	return out
+}
+
+func splitPayloads(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) >= 2 {
+		n := int(binary.BigEndian.Uint16(b))
+		b = b[2:]
+		n = min(n, len(b))
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	if len(b) > 0 {
+		out = append(out, b)
+	}
+	return out
+}
+
+func FuzzDepacketize(f *testing.F) {
+	seeds := [][][]byte{
+		paramsFrame,
+		{testAUD, testVPS, testSPS, testPPS, testSEI, testCRA},
+		cat([][]byte{ap(testVPS, testSPS, testPPS)}, fu(testIDR, 15), fu(testTrail, 7)),
+		cat(fu(testVPS, 2), fu(testSPS, 7), fu(testPPS, 1), [][]byte{testIDR}),
+		{testVPS, reorderSPS, testPPS, testTrail},
+		{{pktPACI << 1, 1, 0, 0, 0x26, 1}},
+		{append(ap(testSEI), 0)},
+	}
+	for _, s := range seeds {
+		f.Add(joinPayloads(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		payloads := splitPayloads(data)
+		d := NewDepacketizer()
+		for range 2 { // the second pass sees the parameter sets of the first
+			out, info, err := d.AppendFrame([]byte("xx"), payloads)
+			if err != nil {
+				if string(out) != "xx" || info.Config != nil {
+					t.Fatalf("failed call returned %x, %+v", out, info)
+				}
+				continue
+			}
+			checkLengthPrefixed(t, out[2:], len(data))
+			if info.Keyframe != (info.Config != nil) {
+				t.Fatalf("keyframe %v with config %v", info.Keyframe, info.Config)
+			}
+		}
+		for _, p := range payloads {
+			d.IsFrameStart(p)
+		}
+	})
+}
+
+// checkLengthPrefixed checks that out is a sequence of 4-byte
+// length-prefixed NAL units of at least 2 bytes whose size is bounded by
+// the input size.
+func checkLengthPrefixed(t *testing.T, out []byte, inputLen int) {
+	t.Helper()
+	if len(out) > 3*inputLen {
+		t.Fatalf("%d bytes out of %d bytes in", len(out), inputLen)
+	}
+	for len(out) > 0 {
+		if len(out) < 6 {
+			t.Fatalf("truncated NAL unit %x", out)
+		}
+		n := int(binary.BigEndian.Uint32(out))
+		if n < 2 || n > len(out)-4 {
+			t.Fatalf("bad length %d with %d bytes left", n, len(out)-4)
+		}
+		out = out[4+n:]
+	}
+}
+
+func BenchmarkAppendFrame(b *testing.B) {
+	d := NewDepacketizer()
+	key := cat([][]byte{ap(testVPS, testSPS, testPPS)}, fu(buildSlice(typeIDR, 0, 9000), 1197))
+	delta := cat([][]byte{testSEI}, fu(buildSlice(typeTrailR, 0, 3000), 1197))
+	size := 0 // average payload bytes per frame over a GOP of 30
+	for _, p := range key {
+		size += len(p)
+	}
+	for _, p := range delta {
+		size += 29 * len(p)
+	}
+	b.SetBytes(int64(size / 30))
+	b.ReportAllocs()
+	var dst []byte
+	for i := 0; b.Loop(); i++ {
+		frame := delta
+		if i%30 == 0 {
+			frame = key
+		}
+		var err error
+		if dst, _, err = d.AppendFrame(dst[:0], frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
