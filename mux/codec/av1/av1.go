@@ -14,11 +14,11 @@ import (
 
 // Errors returned for malformed temporal units.
 var (
-	ErrNoPayloads     = errors.New("av1: no payloads")
-	ErrBadPayload     = errors.New("av1: malformed RTP payload")
-	ErrNotFrameStart  = errors.New("av1: first packet continues an OBU from an earlier temporal unit")
-	ErrFragment       = errors.New("av1: OBU fragments do not join up")
-	ErrEmptyTemporalU = errors.New("av1: temporal unit holds no OBUs")
+	ErrNoPayloads        = errors.New("av1: no payloads")
+	ErrBadPayload        = errors.New("av1: malformed RTP payload")
+	ErrNotFrameStart     = errors.New("av1: first packet continues an OBU from an earlier temporal unit")
+	ErrFragment          = errors.New("av1: OBU fragments do not join up")
+	ErrEmptyTemporalUnit = errors.New("av1: temporal unit holds no OBUs")
 )
 
 // aggregationHeader is the first byte of every AV1 RTP payload (§4.4).
@@ -73,7 +73,7 @@ func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.F
 	start := len(dst)
 	out, tu, err := d.appendTU(dst, payloads)
 	if err == nil && len(out) == start {
-		err = ErrEmptyTemporalU
+		err = ErrEmptyTemporalUnit
 	}
 	if err != nil {
 		return dst[:start], mux.FrameInfo{}, err

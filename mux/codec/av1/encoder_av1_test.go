@@ -1,0 +1,175 @@
+package av1
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/pion/rtp/codecs"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+)
+
+// normalizeTU rewrites a low-overhead temporal unit the way kiroku stores
+// it: temporal delimiters, tile lists and padding dropped, every OBU with a
+// minimal obu_size field.
+func normalizeTU(t *testing.T, tu []byte) []byte {
+	t.Helper()
+	var out []byte
+	for len(tu) > 0 {
+		h := tu[0]
+		hdr := 1 + int(h>>2&1)
+		if h&0x02 == 0 || len(tu) < hdr {
+			t.Fatal("encoder OBU without size field")
+		}
+		size, n := uint64(0), 0
+		for ; ; n++ {
+			size |= uint64(tu[hdr+n]&0x7f) << (7 * n)
+			if tu[hdr+n]&0x80 == 0 {
+				n++
+				break
+			}
+		}
+		payload := tu[hdr+n : hdr+n+int(size)]
+		if typ := h >> 3 & 0x0f; typ != 2 && typ != 8 && typ != 15 {
+			out = append(out, tu[:hdr]...)
+			for v := size; ; v >>= 7 {
+				if v < 0x80 {
+					out = append(out, byte(v))
+					break
+				}
+				out = append(out, byte(v)|0x80)
+			}
+			out = append(out, payload...)
+		}
+		tu = tu[hdr+n+int(size):]
+	}
+	return out
+}
+
+// TestEncoderRoundTrip packetizes libaom output with pion's payloader at
+// MTU 1200 and checks every temporal unit, keyframe flag and size.
+func TestEncoderRoundTrip(t *testing.T) {
+	frames, _ := encodeIVF(t, "-c:v", "libaom-av1", "-cpu-used", "8", "-g", "30", "-b:v", "400k")
+	d := NewDepacketizer()
+	var buf []byte
+	keyframes := 0
+	for i, f := range frames {
+		payloads := (&codecs.AV1Payloader{}).Payload(1200, f.data)
+		if !d.IsFrameStart(payloads[0]) {
+			t.Fatalf("frame %d: first packet is no frame start", i)
+		}
+		var info mux.FrameInfo
+		var err error
+		if buf, info, err = d.AppendFrame(buf[:0], payloads); err != nil {
+			t.Fatalf("frame %d (%d packets): %v", i, len(payloads), err)
+		}
+		if want := normalizeTU(t, f.data); !bytes.Equal(buf, want) {
+			t.Fatalf("frame %d:\n got % x\nwant % x", i, head(buf), head(want))
+		}
+		if info.Keyframe != f.keyframe {
+			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.keyframe)
+		}
+		if info.Keyframe {
+			keyframes++
+			c := info.Config
+			if c.Width != 320 || c.Height != 240 || c.BitDepth != 8 || len(c.Record) == 0 {
+				t.Fatalf("frame %d: config %+v", i, *c)
+			}
+		}
+	}
+	if keyframes < 2 {
+		t.Fatalf("%d keyframes in a 2 s clip with -g 30", keyframes)
+	}
+}
+
+func head(b []byte) []byte { return b[:min(len(b), 48)] }
+
+// TestConfigRecordMatchesMP4 compares ConfigRecord with the av1C box ffmpeg
+// writes when it copies libaom's stream into MP4, for several pixel formats.
+func TestConfigRecordMatchesMP4(t *testing.T) {
+	tests := []struct {
+		pixFmt   string
+		bitDepth uint8
+	}{
+		{"yuv420p", 8},
+		{"yuv420p10le", 10},
+		{"yuv444p", 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pixFmt, func(t *testing.T) {
+			frames, ivf := encodeIVF(t, "-frames:v", "2", "-c:v", "libaom-av1", "-cpu-used", "8", "-pix_fmt", tt.pixFmt)
+			seq := firstSequenceHeader(t, frames[0].data)
+			got, err := ConfigRecord(seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := mp4AV1C(t, ivf); !bytes.Equal(got, want) {
+				t.Fatalf("ConfigRecord\n% x\nffmpeg's av1C\n% x", got, want)
+			}
+			s, err := ParseSequenceHeader(seq)
+			if err != nil || s.Color.BitDepth != tt.bitDepth || s.MaxFrameWidth != 320 || s.MaxFrameHeight != 240 {
+				t.Fatalf("sequence header %+v, %v", s, err)
+			}
+		})
+	}
+}
+
+// firstSequenceHeader returns the first sequence header OBU of a
+// low-overhead temporal unit.
+func firstSequenceHeader(t *testing.T, tu []byte) []byte {
+	t.Helper()
+	for _, o := range splitOBUs(t, normalizeTU(t, tu)) {
+		if o[0]>>3&0x0f == obuSequenceHeader {
+			return o
+		}
+	}
+	t.Fatal("no sequence header in the first temporal unit")
+	return nil
+}
+
+// splitOBUs splits a normalized temporal unit into its OBUs.
+func splitOBUs(t *testing.T, tu []byte) [][]byte {
+	t.Helper()
+	var obus [][]byte
+	for len(tu) > 0 {
+		hdr := 1 + int(tu[0]>>2&1)
+		size, n := readLEB128(tu[hdr:])
+		if n == 0 {
+			t.Fatal("bad obu_size")
+		}
+		end := hdr + n + int(size)
+		obus, tu = append(obus, tu[:end]), tu[end:]
+	}
+	return obus
+}
+
+// mp4AV1C remuxes an IVF file into MP4 with ffmpeg and returns the payload
+// of its av1C box.
+func mp4AV1C(t *testing.T, ivf string) []byte {
+	t.Helper()
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatalf("ffmpeg is required: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	if b, err := exec.Command(ffmpeg, "-v", "error", "-i", ivf, "-c", "copy", out).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg remux: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(raw, []byte("av1C"))
+	if i < 4 {
+		t.Fatal("no av1C box in ffmpeg's MP4")
+	}
+	size := int(binary.BigEndian.Uint32(raw[i-4:]))
+	if size < 8 || i-4+size > len(raw) {
+		t.Fatal("bad av1C box size")
+	}
+	return raw[i+4 : i-4+size]
+}
