@@ -33,7 +33,7 @@ type session struct {
 	reason    atomic.Value // string: why the server closed
 
 	conn     *sfu.Connection // set by connect, read only by the reader
-	answered atomic.Bool // the first answer was applied
+	answered atomic.Bool     // the first answer was applied
 }
 
 func newSession(srv *Server, ws *websocket.Conn) *session {
