@@ -78,8 +78,9 @@ type frame struct {
 // length-prefixed NAL units without SPS, PPS, AUD and filler data. SPS and
 // PPS are remembered; a keyframe (IDR) gets a Config built from them. A
 // stream that uses B-frames fails with an error wrapping mux.ErrReordering.
-// Parameter sets in a frame that fails for another reason are still
-// remembered when they are themselves well formed.
+// Config is shared by every keyframe until a parameter set changes, so it
+// must be treated as read-only. Parameter sets in a frame that fails for
+// another reason are still remembered when they are themselves well formed.
 func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.FrameInfo, error) {
 	f := frame{dst: dst, fuStart: -1}
 	for i, p := range payloads {

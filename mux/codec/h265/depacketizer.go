@@ -89,8 +89,9 @@ type frame struct {
 // other NAL unit are kept. Parameter sets are remembered; a keyframe (an
 // IRAP picture) gets a Config built from them. A stream whose SPS allows
 // picture reordering fails with an error wrapping mux.ErrReordering.
-// Parameter sets in a frame that fails for another reason are still
-// remembered when they are themselves well formed.
+// Config is shared by every keyframe until a parameter set changes, so it
+// must be treated as read-only. Parameter sets in a frame that fails for
+// another reason are still remembered when they are themselves well formed.
 func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.FrameInfo, error) {
 	f := frame{dst: dst, fuStart: -1}
 	for i, p := range payloads {
@@ -229,6 +230,8 @@ func (d *Depacketizer) inspect(f *frame, n []byte) (bool, error) {
 		return false, err
 	}
 	switch t := nalType(n); {
+	case t >= naluVPS && t <= naluPPS && layerID(n) != 0:
+		return false, nil // an enhancement layer's: base-layer decoders ignore it
 	case t == naluVPS:
 		return false, d.params.putVPS(n)
 	case t == naluSPS:

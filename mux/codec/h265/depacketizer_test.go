@@ -52,6 +52,8 @@ func TestAppendFrame(t *testing.T) {
 			append([]byte{pktFU << 1, 1, fuStartBit | fuEndBit | typeIDR}, testIDR[2:]...)},
 			want: avcc(testIDR), keyframe: true},
 		{name: "trailing picture after keyframe", before: [][][]byte{paramsFrame}, payloads: fu(testTrail, 9), want: avcc(testTrail)},
+		{name: "enhancement-layer parameter sets dropped", payloads: [][]byte{paramsFrame[0],
+			append([]byte{testSPS[0] | 1, testSPS[1]}, 0xff), testIDR}, want: avcc(testIDR), keyframe: true},
 		{name: "trailing picture with unknown PPS", payloads: [][]byte{testTrail}, want: avcc(testTrail)},
 
 		{name: "keyframe before parameter sets", payloads: [][]byte{testIDR}, wantErr: ErrMissingParameterSets},
