@@ -76,6 +76,9 @@ func (s *Store) Key(recordingID, name string) string {
 // URL is the s3:// address of key, as webhooks report it.
 func (s *Store) URL(key string) string { return "s3://" + s.cfg.Bucket + "/" + key }
 
+// NewMeter returns a meter with the configured per-file rate limit, for Put.
+func (s *Store) NewMeter() *throttle.Meter { return throttle.NewMeter(s.cfg.RateLimitMbps) }
+
 // Multipart reports whether a file of size bytes goes up in parts.
 func (s *Store) Multipart(size int64) bool { return size > s.cfg.partSize() }
 
