@@ -66,8 +66,13 @@ func (m *Muxer) ready(t *track) (ok, forcedCut bool) {
 	head := t.fifo.peek()
 	age := m.latestRef - head.ref
 	if m.holdsForSplit(t, head) {
-		if age >= m.cfg.SplitHold || m.queued >= maxQueued {
-			return true, true
+		switch {
+		case m.tracks[0].fifo.len() > 0:
+			// Video's next frame is later, so is any keyframe that cuts:
+			// this frame belongs to the current file.
+			return true, false
+		case age >= m.cfg.SplitHold || m.queued >= maxQueued:
+			return true, true // video stalled: cut here
 		}
 		return false, false
 	}
