@@ -56,6 +56,9 @@ func parseMoof(moof []byte) ([]traf, error) {
 }
 
 func (p *moofParser) handle(h *gomp4.ReadHandle) (any, error) {
+	if bi := h.BoxInfo; bi.Size < bi.HeaderSize || bi.Offset+bi.Size > uint64(len(p.moof)) {
+		return nil, fmt.Errorf("box %s overruns the moof", bi.Type)
+	}
 	typ := h.BoxInfo.Type
 	switch {
 	case typ == gomp4.BoxTypeMoof() && len(h.Path) == 1:

@@ -33,6 +33,9 @@ func parseMoov(moov []byte) (*moovParser, error) {
 }
 
 func (p *moovParser) handle(h *gomp4.ReadHandle) (any, error) {
+	if bi := h.BoxInfo; bi.Size < bi.HeaderSize || bi.Offset+bi.Size > uint64(len(p.moov)) {
+		return nil, fmt.Errorf("box %s overruns the moov", bi.Type)
+	}
 	switch h.BoxInfo.Type {
 	case gomp4.BoxTypeMoov(), gomp4.BoxTypeMdia(), gomp4.BoxTypeMinf(), gomp4.BoxTypeStbl():
 		return h.Expand()
@@ -87,9 +90,6 @@ func (t *trackMeta) set(box gomp4.IBox) {
 // dimensions.
 func (p *moovParser) stsd(h *gomp4.ReadHandle, t *trackMeta) (any, error) {
 	bi := h.BoxInfo
-	if bi.Offset+bi.Size > uint64(len(p.moov)) {
-		return nil, errors.New("stsd outside moov")
-	}
 	t.stsd = p.moov[bi.Offset : bi.Offset+bi.Size]
 	box, _, err := h.ReadPayload()
 	if err != nil {
