@@ -10,12 +10,12 @@ import (
 
 // probedStream is what ffprobe reports about a stream of a finished file.
 type probedStream struct {
-	CodecName    string `json:"codec_name"`
-	CodecType    string `json:"codec_type"`
-	Width        int    `json:"width"`
-	Height       int    `json:"height"`
-	StartTime    string `json:"start_time"`
-	Duration     string `json:"duration"`
+	CodecName string `json:"codec_name"`
+	CodecType string `json:"codec_type"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	StartTime string `json:"start_time"`
+	Duration  string `json:"duration"`
 }
 
 func (s probedStream) seconds(t testing.TB, v string) float64 {

@@ -9,10 +9,10 @@ import (
 
 // layout is the box structure of a finished file as go-mp4 reads it.
 type layout struct {
-	top                   []string // top-level box types in order
+	top                    []string // top-level box types in order
 	mvex, stss, stco, co64 int
-	tkhdWidth, tkhdHeight uint32 // of the video track
-	moof                  int
+	tkhdWidth, tkhdHeight  uint32 // of the video track
+	moof                   int
 }
 
 func readLayout(t testing.TB, path string) layout {
