@@ -199,7 +199,7 @@ func subsampling(chromaFormat uint8) (w, h int) {
 	return 1, 1
 }
 
-// readVUI reads vui_parameters() (Annex E.1.1) up to the bitstream
+// readVUI reads vui_parameters() (Annex E.1.1) for the bitstream
 // restriction, the only part kiroku uses.
 func (s *SPS) readVUI(r *bits.Reader) {
 	if r.Flag() { // aspect_ratio_info_present_flag
@@ -223,6 +223,12 @@ func (s *SPS) readVUI(r *bits.Reader) {
 	if r.Flag() { // timing_info_present_flag
 		r.Skip(65)
 	}
+	s.readVUIRestriction(r)
+}
+
+// readVUIRestriction reads the rest of vui_parameters(): HRD parameters
+// and the bitstream restriction.
+func (s *SPS) readVUIRestriction(r *bits.Reader) {
 	nalHRD := r.Flag()
 	if nalHRD {
 		skipHRD(r)
