@@ -55,34 +55,41 @@ func ParseDescriptor(payload []byte) (Descriptor, error) {
 	if len(payload) < 2 {
 		return d, ErrShortPayload
 	}
+	err := d.readExtensions(payload)
+	return d, err
+}
+
+// readExtensions reads the optional fields that the X octet announces.
+func (d *Descriptor) readExtensions(payload []byte) error {
 	x := payload[1]
 	d.Size = 2
 	if x&0x80 != 0 { // I
 		if err := d.readPictureID(payload); err != nil {
-			return d, err
+			return err
 		}
 	}
 	if x&0x40 != 0 { // L
 		if len(payload) <= d.Size {
-			return d, ErrShortPayload
+			return ErrShortPayload
 		}
 		d.TL0PicIdx, d.HasTL0PicIdx = payload[d.Size], true
 		d.Size++
 	}
-	if x&0x30 != 0 { // T or K share one octet
-		if len(payload) <= d.Size {
-			return d, ErrShortPayload
-		}
-		tk := payload[d.Size]
-		d.Size++
-		if x&0x20 != 0 {
-			d.TID, d.LayerSync, d.HasTID = tk>>6, tk&0x20 != 0, true
-		}
-		if x&0x10 != 0 {
-			d.KeyIdx, d.HasKeyIdx = tk&0x1f, true
-		}
+	if x&0x30 == 0 { // neither T nor K
+		return nil
 	}
-	return d, nil
+	if len(payload) <= d.Size {
+		return ErrShortPayload
+	}
+	tk := payload[d.Size]
+	d.Size++
+	if x&0x20 != 0 {
+		d.TID, d.LayerSync, d.HasTID = tk>>6, tk&0x20 != 0, true
+	}
+	if x&0x10 != 0 {
+		d.KeyIdx, d.HasKeyIdx = tk&0x1f, true
+	}
+	return nil
 }
 
 func (d *Descriptor) readPictureID(payload []byte) error {

@@ -62,7 +62,8 @@ func ParseDescriptor(payload []byte) (Descriptor, error) {
 	if err := d.readPDiffs(payload); err != nil {
 		return d, err
 	}
-	return d, d.readSS(payload)
+	err := d.readSS(payload)
+	return d, err
 }
 
 func (d *Descriptor) next(payload []byte) (byte, error) {
