@@ -120,4 +120,3 @@ func TestLevel(t *testing.T) {
 		}
 	}
 }
-

@@ -49,4 +49,3 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
-
