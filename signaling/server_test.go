@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,12 +118,23 @@ func (d denyAuth) Authenticate(context.Context, AuthRequest) (AuthResult, error)
 	return AuthResult{Allowed: false, Reason: "NOT-ON-THE-LIST"}, d.err
 }
 
+// switchAuth lets a test change the authenticator of a running server.
+type switchAuth struct{ cur atomic.Value } // holds an Authenticator
+
+func (s *switchAuth) set(a Authenticator) { s.cur.Store(&a) }
+
+func (s *switchAuth) Authenticate(ctx context.Context, r AuthRequest) (AuthResult, error) {
+	return (*s.cur.Load().(*Authenticator)).Authenticate(ctx, r)
+}
+
 // TestRejections drives every rejection path against one server: each
 // ends in a 4xxx close with a reason, the server keeps serving, and no
 // goroutine is left when it stops.
 func TestRejections(t *testing.T) {
 	before := runtime.NumGoroutine()
-	ts := startServer(t, func(c *Config) { c.ConnectTimeout = 300 * time.Millisecond })
+	auth := &switchAuth{}
+	auth.set(AllowAll{})
+	ts := startServer(t, func(c *Config) { c.ConnectTimeout, c.Authenticator = 300*time.Millisecond, auth })
 	type frame struct {
 		binary bool
 		text   string
@@ -154,9 +166,9 @@ func TestRejections(t *testing.T) {
 			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4030, reason: "BLOCKED-NEW-CONNECTION"},
 		{name: "blocked new session", setup: func() { _ = ts.sfu.SetMode(sfu.ModeBlockNewSession) },
 			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4031, reason: "BLOCKED-NEW-SESSION"},
-		{name: "auth denied", setup: func() { _ = ts.sfu.SetMode(sfu.ModeNormal); ts.srv.auth = denyAuth{} },
+		{name: "auth denied", setup: func() { _ = ts.sfu.SetMode(sfu.ModeNormal); auth.set(denyAuth{}) },
 			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4020, reason: "NOT-ON-THE-LIST"},
-		{name: "auth error", setup: func() { ts.srv.auth = denyAuth{err: errors.New("webhook down")} },
+		{name: "auth error", setup: func() { auth.set(denyAuth{err: errors.New("webhook down")}) },
 			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4021, reason: "AUTH-WEBHOOK-ERROR"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
