@@ -26,7 +26,7 @@ type aggregationHeader struct {
 	z bool // the first OBU element continues one from the previous packet
 	y bool // the last OBU element continues in the next packet
 	w int  // number of OBU elements, the last without a length; 0: all have one
-	n bool // first packet of a coded video sequence (a hint only)
+	n bool // first packet of a coded video sequence: a hint kiroku does not rely on
 }
 
 func parseAggregationHeader(b byte) aggregationHeader {
@@ -68,7 +68,10 @@ func (d *Depacketizer) IsFrameStart(payload []byte) bool {
 // OBU, reassembled from fragments, with obu_has_size_field set and its
 // obu_size, except temporal delimiters, tile lists and padding. A temporal
 // unit is a keyframe when it holds a sequence header and its first frame is
-// a shown key frame; the N bit is not trusted.
+// a shown key frame; the N bit is not trusted. A temporal unit whose first
+// frame shows an earlier hidden key frame (show_existing_frame) is not a
+// keyframe here: that key frame's data lives in an earlier temporal unit, so
+// a file starting with it could not be decoded.
 func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.FrameInfo, error) {
 	start := len(dst)
 	out, tu, err := d.appendTU(dst, payloads)

@@ -23,8 +23,9 @@ var (
 // none. A recording starts at an arbitrary packet of a stream whose encoder
 // started long before, so the encoder's start-up delay (312 samples for
 // libopus) is not at the start of the file; trimming it would shift the audio
-// 6.5 ms early against video aligned by RTCP sender reports. Browsers' own
-// WebM recorders write 0 for the same reason.
+// 6.5 ms early against video aligned by RTCP sender reports. Chromium's
+// MediaRecorder, which also muxes already-encoded real-time Opus into WebM,
+// writes 0 as well.
 const DefaultPreSkip uint16 = 0
 
 // maxFrameBytes is the largest Opus frame (RFC 6716 §3.2.1).
@@ -195,8 +196,10 @@ func paddingLength(b []byte) (int, int, error) {
 }
 
 // Head builds the 19-byte OpusHead identification header (RFC 7845 §5.1)
-// for channel mapping family 0 (mono or stereo) with zero output gain. It is
-// what WebM stores as the Opus track's CodecPrivate.
+// for channel mapping family 0 with zero output gain. Family 0 means mono or
+// stereo, so channels must be 1 or 2. It is what WebM stores as the Opus
+// track's CodecPrivate; preSkip is normally DefaultPreSkip and
+// inputSampleRate 48000 (RTP does not say what the sender captured at).
 func Head(channels int, preSkip uint16, inputSampleRate uint32) []byte {
 	h := make([]byte, 19)
 	copy(h, "OpusHead")
