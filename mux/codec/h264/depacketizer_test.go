@@ -94,6 +94,8 @@ func TestAppendFrame(t *testing.T) {
 		{name: "slice type out of range", payloads: [][]byte{buildSlice(naluSlice, 0, 10, 0, 4)}, wantErr: errSliceHeader},
 		{name: "truncated slice header", payloads: [][]byte{{0x65, 0x00}}, wantErr: bits.ErrTruncated},
 		{name: "bad SPS", payloads: [][]byte{{0x67, 0x42}, testIDR}, wantErr: errSPSNotSPS},
+		{name: "PPS over 65535 bytes", payloads: cat(fuA(append(buildPPS(0, 0), make([]byte, 1<<16)...), 1000), [][]byte{testIDR}),
+			wantErr: errRecordLength},
 		{name: "PPS id out of range", payloads: [][]byte{buildPPS(256, 0), testIDR}, wantErr: errSPSValue},
 		{name: "PPS names SPS id out of range", payloads: [][]byte{buildPPS(0, 32), testIDR}, wantErr: errSPSValue},
 	}

@@ -24,6 +24,9 @@ type paramSets struct {
 
 // putSPS parses and stores an SPS NAL unit.
 func (p *paramSets) putSPS(nalu []byte) error {
+	if len(nalu) > maxParamSetLen {
+		return fmt.Errorf("h264: SPS of %d bytes: %w", len(nalu), errRecordLength)
+	}
 	s, err := ParseSPS(nalu)
 	if err != nil {
 		return err
@@ -39,6 +42,9 @@ func (p *paramSets) putSPS(nalu []byte) error {
 
 // putPPS reads the ids of a PPS NAL unit and stores it.
 func (p *paramSets) putPPS(nalu []byte) error {
+	if len(nalu) > maxParamSetLen {
+		return fmt.Errorf("h264: PPS of %d bytes: %w", len(nalu), errRecordLength)
+	}
 	r := bits.NewReader(nalu[1:])
 	ppsID := r.UEMax(maxPPSID, errSPSValue)
 	spsID := r.UEMax(maxSPSID, errSPSValue)

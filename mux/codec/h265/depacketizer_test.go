@@ -87,6 +87,8 @@ func TestAppendFrame(t *testing.T) {
 		{name: "slice PPS id out of range", payloads: [][]byte{buildSlice(typeTrailR, 64, 2)}, wantErr: errSPSValue},
 		{name: "truncated slice header", payloads: [][]byte{{typeIDR << 1, 1}}, wantErr: bits.ErrTruncated},
 		{name: "bad SPS", payloads: [][]byte{{naluSPS << 1, 1, 0x01}, testIDR}, wantErr: bits.ErrTruncated},
+		{name: "PPS over 65535 bytes", payloads: cat(fu(append(buildPPS(0, 0), make([]byte, 1<<16)...), 1000), [][]byte{testIDR}),
+			wantErr: errRecordLength},
 		{name: "PPS id out of range", payloads: [][]byte{buildPPS(64, 0), testIDR}, wantErr: errSPSValue},
 	}
 	for _, tt := range tests {

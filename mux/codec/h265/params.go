@@ -24,22 +24,25 @@ type paramSets struct {
 }
 
 // store copies nalu into *slot unless it is already there, and reports
-// whether it changed.
-func (p *paramSets) store(slot *[]byte, nalu []byte) bool {
+// whether it changed. Parameter sets too long for hvcC are refused.
+func (p *paramSets) store(slot *[]byte, nalu []byte) (bool, error) {
+	if len(nalu) > maxParamSetLen {
+		return false, fmt.Errorf("h265: parameter set of %d bytes: %w", len(nalu), errRecordLength)
+	}
 	if bytes.Equal(*slot, nalu) {
-		return false
+		return false, nil
 	}
 	*slot = append((*slot)[:0], nalu...)
 	p.cfg = nil
-	return true
+	return true, nil
 }
 
 func (p *paramSets) putVPS(nalu []byte) error {
 	if len(nalu) < 3 {
 		return fmt.Errorf("h265: parse VPS: %w", bits.ErrTruncated)
 	}
-	p.store(&p.vps[nalu[2]>>4], nalu)
-	return nil
+	_, err := p.store(&p.vps[nalu[2]>>4], nalu)
+	return err
 }
 
 func (p *paramSets) putSPS(nalu []byte) error {
@@ -47,10 +50,11 @@ func (p *paramSets) putSPS(nalu []byte) error {
 	if err != nil {
 		return err
 	}
-	if p.store(&p.sps[s.ID], nalu) {
+	changed, err := p.store(&p.sps[s.ID], nalu)
+	if changed {
 		p.spsInfo[s.ID] = s
 	}
-	return nil
+	return err
 }
 
 func (p *paramSets) putPPS(nalu []byte) error {
@@ -60,10 +64,11 @@ func (p *paramSets) putPPS(nalu []byte) error {
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("h265: parse PPS: %w", err)
 	}
-	if p.store(&p.pps[ppsID], nalu) {
+	changed, err := p.store(&p.pps[ppsID], nalu)
+	if changed {
 		p.ppsSPS[ppsID] = uint8(spsID)
 	}
-	return nil
+	return err
 }
 
 // spsFor returns the SPS that the PPS ppsID refers to, if both are known.
