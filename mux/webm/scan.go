@@ -100,7 +100,9 @@ func (s *scanner) scanFile() error {
 	var head struct {
 		Header webm.EBMLHeader `ebml:"EBML"`
 	}
-	if err := ebml.Unmarshal(bytes.NewReader(b), &head, ebml.WithIgnoreUnknown(true)); err != nil {
+	err = ebml.Unmarshal(bytes.NewReader(b), &head,
+		ebml.WithIgnoreUnknown(true), ebml.WithMaxLeafElementSize(maxHeaderElement))
+	if err != nil {
 		return fmt.Errorf("webm: decode EBML header: %w", err)
 	}
 	if head.Header.DocType != "webm" {
@@ -130,7 +132,7 @@ func (s *scanner) scanSegment() error {
 	for off < s.size {
 		h, _, err := s.headerAt(off)
 		switch {
-		case isTail(err) && (s.clusters > 0 || errors.Is(err, errTruncated)):
+		case isTail(err) && (s.clusters > 0 || s.headDone(off)):
 			s.mediaEnd = off // the cut-off tail of a crashed write
 			return nil
 		case isTail(err):
@@ -150,6 +152,10 @@ func (s *scanner) scanSegment() error {
 		if s.clusters > 0 {
 			break // old Cues or anything after the media: rebuilt
 		}
+		if (h.unknown || h.size > uint64(s.size-off-int64(h.hdrLen))) && s.headDone(off) {
+			s.mediaEnd = off // the Tracks padding, cut off
+			return nil
+		}
 		if err := s.headElement(off, h); err != nil {
 			return err
 		}
@@ -157,6 +163,11 @@ func (s *scanner) scanSegment() error {
 	}
 	s.mediaEnd = min(off, s.size)
 	return nil
+}
+
+// headDone reports whether the head is complete when off is reached.
+func (s *scanner) headDone(off int64) bool {
+	return s.haveSeek && s.haveInfo && len(s.entries) > 0 && off == s.tracksEnd
 }
 
 // headElement records one element of the head (before the first cluster).
