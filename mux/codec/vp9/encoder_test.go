@@ -1,12 +1,15 @@
 package vp9
 
 import (
+	"bytes"
 	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiroku-sfu/kiroku/mux"
 )
 
 // encodedFrame is one frame of an encoder's IVF output with ffprobe's
@@ -17,8 +20,8 @@ type encodedFrame struct {
 }
 
 // encodeIVF runs ffmpeg on a 2 s test pattern with the given codec options
-// and returns the IVF frames with their keyframe flags.
-func encodeIVF(t *testing.T, codecArgs ...string) []encodedFrame {
+// and returns the IVF frames with their keyframe flags, and the file.
+func encodeIVF(t *testing.T, codecArgs ...string) ([]encodedFrame, string) {
 	t.Helper()
 	ffmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
@@ -51,7 +54,7 @@ func encodeIVF(t *testing.T, codecArgs ...string) []encodedFrame {
 	for i, l := range lines {
 		frames[i].keyframe = strings.HasPrefix(l, "K")
 	}
-	return frames
+	return frames, out
 }
 
 // readIVF splits an IVF file into its frames.
@@ -112,4 +115,29 @@ func decodeIVF(t *testing.T, frames [][]byte) []byte {
 		t.Fatalf("ffmpeg decode: %v\n%s", err, stderr.String())
 	}
 	return out
+}
+
+// mp4VPCC remuxes an IVF file into MP4 with ffmpeg and returns the
+// configuration its vpcC box describes.
+func mp4VPCC(t *testing.T, ivf string) mux.VideoConfig {
+	t.Helper()
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Fatalf("ffmpeg is required: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	if b, err := exec.Command(ffmpeg, "-v", "error", "-i", ivf, "-c", "copy", out).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg remux: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(raw, []byte("vpcC"))
+	if i < 0 || len(raw) < i+11 {
+		t.Fatal("no vpcC box in ffmpeg's MP4")
+	}
+	rec := raw[i+8:] // after the full box's version and flags
+	return mux.VideoConfig{Profile: rec[0], Level: rec[1], BitDepth: rec[2] >> 4,
+		ChromaSubsampling: rec[2] >> 1 & 0x07, FullRange: rec[2]&1 == 1}
 }

@@ -125,9 +125,15 @@ func TestEncoderRoundTrip(t *testing.T) {
 			"-deadline", "realtime", "-cpu-used", "8"}, 2, 10},
 	}
 	for _, c := range clips {
-		frames := encodeIVF(t, c.args...)
+		frames, ivf := encodeIVF(t, c.args...)
 		want := mux.VideoConfig{Width: 320, Height: 240, Profile: c.profile, Level: 20,
 			BitDepth: c.bitDepth, ChromaSubsampling: 1}
+		// ffmpeg's own vpcC for the same stream must agree on every field.
+		ffmpegCfg := mp4VPCC(t, ivf)
+		ffmpegCfg.Width, ffmpegCfg.Height = 320, 240
+		if !ffmpegCfg.Equal(&want) {
+			t.Fatalf("%s: ffmpeg's vpcC says %+v, kiroku expects %+v", c.name, ffmpegCfg, want)
+		}
 		for _, flexible := range []bool{true, false} {
 			t.Run(c.name, func(t *testing.T) {
 				p := &codecs.VP9Payloader{FlexibleMode: flexible}
@@ -174,7 +180,7 @@ func checkRoundTrip(t *testing.T, frames []encodedFrame, p *codecs.VP9Payloader,
 // of one picture and checks that ffmpeg decodes the resulting stream with
 // both frames of the superframe and no error.
 func TestJoinedLayersDecode(t *testing.T) {
-	frames := encodeIVF(t, "-c:v", "libvpx-vp9", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
+	frames, _ := encodeIVF(t, "-c:v", "libvpx-vp9", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
 	pkt := func(desc byte, sid byte, data []byte) []byte {
 		return append([]byte{desc, sid << 1, 0}, data...)
 	}
