@@ -18,7 +18,7 @@ type Config struct {
 	// PongTimeout closes a connection that sent nothing for this long.
 	PongTimeout time.Duration `conf:"signaling_pong_timeout"`
 	// AuthTimeout bounds one Authenticate call.
-	AuthTimeout time.Duration `conf:"auth_webhook_timeout"`
+	AuthTimeout time.Duration
 	// ICEServers go into every offer's config.iceServers.
 	ICEServers []ICEServer
 	// Version is sent as the offer's "version".

@@ -1,12 +1,162 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/config"
+	"github.com/kiroku-sfu/kiroku/sfu"
+	"github.com/kiroku-sfu/kiroku/signaling"
 )
 
-// runServe is not built yet.
+// serveConfig holds the process-level keys of sora.conf.
+type serveConfig struct {
+	SignalingPort         uint16        `conf:"signaling_listen_port"`
+	SignalingLoopbackOnly bool          `conf:"signaling_loopback_address_only"`
+	LogLevel              string        `conf:"log_level"`
+	LogDir                string        `conf:"log_dir"`
+	ShutdownTimeout       time.Duration `conf:"shutdown_timeout"`
+}
+
+// serveSettings is every component's configuration, defaults first.
+type serveSettings struct {
+	serve     serveConfig
+	sfu       sfu.Config
+	signaling signaling.Config
+}
+
+func defaultSettings() serveSettings {
+	return serveSettings{
+		serve:     serveConfig{SignalingPort: 5000, LogLevel: "info", ShutdownTimeout: 10 * time.Second},
+		sfu:       sfu.DefaultConfig(),
+		signaling: signaling.DefaultConfig(),
+	}
+}
+
+// runServe runs the SFU until SIGTERM or SIGINT, then closes every
+// connection with a reason and returns 0.
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sfu: serve: not implemented yet")
-	return 2
+	fs := flag.NewFlagSet("sfu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "sora.conf-style configuration file (defaults when absent)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	st, err := loadSettings(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, "sfu:", err)
+		return 2
+	}
+	logger, closeLog, err := newLogger(st.serve, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "sfu:", err)
+		return 1
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, st, logger, stdout); err != nil {
+		logger.Error("sfu stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func loadSettings(path string) (serveSettings, error) {
+	st := defaultSettings()
+	if path != "" {
+		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling); err != nil {
+			return st, err
+		}
+	}
+	if st.serve.SignalingPort == 0 || st.serve.ShutdownTimeout <= 0 {
+		return st, errors.New("signaling_listen_port and shutdown_timeout must be positive")
+	}
+	if err := st.sfu.Validate(); err != nil {
+		return st, err
+	}
+	return st, st.signaling.Validate()
+}
+
+func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, nil, fmt.Errorf("log_level %q: %w", c.LogLevel, err)
+	}
+	out, closeFn := stderr, func() {}
+	if c.LogDir != "" {
+		f, err := os.OpenFile(filepath.Join(c.LogDir, "sfu.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open log: %w", err)
+		}
+		out, closeFn = f, func() { _ = f.Close() }
+	}
+	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+// serve builds the components, serves until ctx ends and shuts down
+// within the configured timeout.
+func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io.Writer) error {
+	st.sfu.Logger, st.signaling.Logger = logger.With("component", "sfu"), logger.With("component", "signaling")
+	core, err := sfu.New(st.sfu)
+	if err != nil {
+		return err
+	}
+	sig, err := signaling.New(st.signaling, core)
+	if err != nil {
+		return errors.Join(err, core.Close())
+	}
+	ln, err := net.Listen("tcp", listenAddr(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly))
+	if err != nil {
+		return errors.Join(fmt.Errorf("listen: %w", err), core.Close())
+	}
+	hs := &http.Server{Handler: sig.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(ln.Addr()), signaling.Path)
+	logger.Info("serving", "signaling", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		err = fmt.Errorf("serve signaling: %w", err)
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), st.serve.ShutdownTimeout)
+	defer cancel()
+	errs := []error{err, hs.Shutdown(sctx), sig.Shutdown(sctx), core.Close()}
+	if err == nil {
+		<-served // http.ErrServerClosed once Shutdown closed the listener
+	}
+	return errors.Join(errs...)
+}
+
+func listenAddr(port uint16, loopbackOnly bool) string {
+	host := ""
+	if loopbackOnly {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// displayAddr names a wildcard listener by 127.0.0.1 so the printed URL
+// works as is.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
