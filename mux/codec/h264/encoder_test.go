@@ -54,22 +54,26 @@ func wantAU(au [][]byte) ([]byte, bool) {
 
 func TestRoundTripEncoder(t *testing.T) {
 	tests := []struct {
-		name string
-		opts []string
+		name      string
+		opts      []string
+		payloader codecs.H264Payloader
 	}{
-		{"baseline", []string{"-profile:v", "baseline", "-bf", "0", "-x264-params", "aud=1"}},
-		{"high", []string{"-profile:v", "high", "-bf", "0", "-x264-params", "aud=1"}},
-		{"high with 4 slices", []string{"-profile:v", "high", "-bf", "0", "-x264-params", "aud=1:slices=4"}},
+		{"baseline", []string{"-profile:v", "baseline", "-bf", "0", "-x264-params", "aud=1"}, codecs.H264Payloader{}},
+		{"baseline without STAP-A", []string{"-profile:v", "baseline", "-bf", "0", "-x264-params", "aud=1"},
+			codecs.H264Payloader{DisableStapA: true}},
+		{"main", []string{"-profile:v", "main", "-bf", "0", "-x264-params", "aud=1"}, codecs.H264Payloader{}},
+		{"high", []string{"-profile:v", "high", "-bf", "0", "-x264-params", "aud=1"}, codecs.H264Payloader{}},
+		{"high with 4 slices", []string{"-profile:v", "high", "-bf", "0", "-x264-params", "aud=1:slices=4"},
+			codecs.H264Payloader{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path, aus := encodeH264(t, "320x240", tt.opts...)
-			var p codecs.H264Payloader
 			d := NewDepacketizer()
 			var firstConfig *mux.VideoConfig
 			keyframes := 0
 			for i, au := range aus {
-				payloads := p.Payload(testMTU, codectest.AnnexB(au))
+				payloads := tt.payloader.Payload(testMTU, codectest.AnnexB(au))
 				got, info, err := d.AppendFrame(nil, payloads)
 				if err != nil {
 					t.Fatalf("access unit %d: %v", i, err)
@@ -86,7 +90,9 @@ func TestRoundTripEncoder(t *testing.T) {
 					if info.Config.Width != 320 || info.Config.Height != 240 {
 						t.Fatalf("access unit %d: size %dx%d", i, info.Config.Width, info.Config.Height)
 					}
-					firstConfig = info.Config
+					if firstConfig == nil {
+						firstConfig = info.Config
+					}
 				}
 			}
 			if keyframes != 2 {
