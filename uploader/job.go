@@ -170,6 +170,9 @@ func (u *Uploader) putFile(ctx context.Context, store *s3store.Store, rid, name 
 	stop := u.progress(key, sum.Size, meter, store.Multipart(sum.Size))
 	err = store.Put(ctx, key, s3store.ContentType(name), f, sum, meter)
 	stop()
+	if err != nil && ctx.Err() != nil && store.Multipart(sum.Size) {
+		u.abortAfterCancel(ctx, store, key)
+	}
 	if err == nil {
 		err = store.Verify(ctx, key, sum)
 	}
@@ -177,6 +180,16 @@ func (u *Uploader) putFile(ctx context.Context, store *s3store.Store, rid, name 
 		return 0, errors.Join(err, u.changed(path, sum.Size))
 	}
 	return sum.Size, u.changed(path, sum.Size)
+}
+
+// abortAfterCancel removes the multipart upload of key that a cancelled
+// Put could not abort itself (its abort request shares the cancelled context).
+func (u *Uploader) abortAfterCancel(ctx context.Context, store *s3store.Store, key string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := store.AbortStale(actx, key); err != nil {
+		u.log.Warn("could not abort the interrupted multipart upload; the next run will", "key", key, "err", err)
+	}
 }
 
 // changed reports a file that vanished or no longer has the size uploaded.
