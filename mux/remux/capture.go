@@ -1,0 +1,140 @@
+package remux
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec"
+	"github.com/kiroku-sfu/kiroku/mux/rtpdump"
+	"github.com/kiroku-sfu/kiroku/mux/rtpmux"
+)
+
+// Result is what muxing a capture produced.
+type Result struct {
+	mux.Summary
+	// Ignored counts packets of SSRCs the sidecar does not list (RTX,
+	// probing) and unreadable records.
+	Ignored int
+}
+
+// Capture muxes the capture at capturePath (NAME.rtpdump with NAME.json)
+// into a finished file of format f at outPath. A codec the format cannot
+// hold is an error before anything is written.
+func Capture(capturePath string, f Format, outPath string, logger *slog.Logger) (Result, error) {
+	c, err := rtpdump.Open(capturePath)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.Close()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var out *os.File
+	cfg, err := muxerConfig(c.Sidecar, f)
+	if err != nil {
+		return Result{}, err
+	}
+	cfg.Logger = logger
+	cfg.NewWriter = func(video, audio *mux.TrackInfo) (mux.Writer, error) {
+		if out != nil {
+			return nil, errors.New("remux: a capture makes one file; split is not supported here")
+		}
+		out, err = os.Create(outPath)
+		if err != nil {
+			return nil, fmt.Errorf("remux: %w", err)
+		}
+		return NewWriter(f, out, video, audio, WriterOptions{Logger: logger})
+	}
+	m, err := rtpmux.New(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	res, feedErr := feed(c, m)
+	sum, closeErr := m.Close()
+	res.Summary = sum
+	if out != nil {
+		if err := out.Close(); err != nil && closeErr == nil {
+			closeErr = fmt.Errorf("remux: close %s: %w", outPath, err)
+		}
+	}
+	return res, errors.Join(feedErr, closeErr)
+}
+
+// muxerConfig builds the tracks from the sidecar: the first stream of each
+// kind names its track's codec.
+func muxerConfig(sc rtpdump.Sidecar, f Format) (rtpmux.Config, error) {
+	var cfg rtpmux.Config
+	for _, st := range sc.Streams {
+		info := st.TrackInfo()
+		if !Supports(f, st.Codec) {
+			return cfg, fmt.Errorf("remux: %s cannot go into %s: %w", st.Codec, f, mux.ErrUnsupported)
+		}
+		dep, err := codec.NewDepacketizer(st.Codec, st.Fmtp)
+		if err != nil {
+			return cfg, fmt.Errorf("remux: stream %d: %w", st.SSRC, err)
+		}
+		switch {
+		case info.Kind() == mux.Video && cfg.Video == nil:
+			cfg.Video, cfg.VideoDepacketizer = &info, dep
+		case info.Kind() == mux.Audio && cfg.Audio == nil:
+			cfg.Audio, cfg.AudioDepacketizer = &info, dep
+		}
+	}
+	return cfg, nil
+}
+
+// feed replays every packet of the capture into the muxer, with the
+// capture's arrival offsets as arrival times.
+func feed(c *rtpdump.Capture, m *rtpmux.Muxer) (Result, error) {
+	var res Result
+	var pkt rtp.Packet
+	for {
+		p, err := c.Next()
+		if errors.Is(err, io.EOF) {
+			return res, nil
+		}
+		if err != nil {
+			return res, fmt.Errorf("remux: read capture: %w", err)
+		}
+		if p.RTCP {
+			feedRTCP(c.Sidecar, m, p.Data)
+			continue
+		}
+		if err := p.UnmarshalRTP(&pkt); err != nil {
+			res.Ignored++
+			continue
+		}
+		st, ok := c.Sidecar.Stream(pkt.SSRC)
+		if !ok || pkt.PayloadType != st.PayloadType {
+			res.Ignored++
+			continue
+		}
+		if err := m.WritePacket(st.TrackInfo().Kind(), &pkt, p.Offset); err != nil {
+			return res, err
+		}
+	}
+}
+
+// feedRTCP passes sender reports of listed streams to the muxer.
+func feedRTCP(sc rtpdump.Sidecar, m *rtpmux.Muxer, data []byte) {
+	pkts, err := rtcp.Unmarshal(data)
+	if err != nil {
+		return
+	}
+	for _, p := range pkts {
+		sr, ok := p.(*rtcp.SenderReport)
+		if !ok {
+			continue
+		}
+		if st, ok := sc.Stream(sr.SSRC); ok {
+			m.WriteSenderReport(st.TrackInfo().Kind(), sr.SSRC, sr.NTPTime, sr.RTPTime)
+		}
+	}
+}
