@@ -184,6 +184,8 @@ func (s *scanner) headElement(off int64, h header) error {
 		return s.scanInfo(off, h)
 	case h.id == idTracks:
 		return s.scanTracks(off, h)
+	case h.id == idVoid && s.haveSeek && off == s.lay.seekHead.off+s.lay.seekHead.size:
+		s.lay.seekHead.size += total // the SeekHead region's padding
 	case h.id == idVoid && len(s.entries) > 0 && off == s.tracksEnd:
 		s.lay.tracks.size += total // the Tracks region's padding
 		s.tracksEnd += total

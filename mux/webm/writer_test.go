@@ -65,6 +65,7 @@ func TestWriterCodecs(t *testing.T) {
 		videoOffset time.Duration
 		audioOffset time.Duration
 		probeName   string
+		noVideo     bool // the video track is declared but gets no frame
 	}{
 		{name: "vp8+opus stereo", video: mux.VP8, channels: 2, probeName: "vp8"},
 		{name: "vp9+opus mono", video: mux.VP9, channels: 1, probeName: "vp9"},
@@ -73,6 +74,7 @@ func TestWriterCodecs(t *testing.T) {
 		{name: "opus mono only", channels: 1},
 		{name: "video starts late", video: mux.VP8, channels: 1, videoOffset: 1500 * time.Millisecond, probeName: "vp8"},
 		{name: "audio starts late", video: mux.H264, channels: 2, audioOffset: 700 * time.Millisecond, probeName: "h264"},
+		{name: "video never arrives", video: mux.VP8, channels: 2, noVideo: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,7 +82,9 @@ func TestWriterCodecs(t *testing.T) {
 			var video, audio []mux.Frame
 			if tc.video != "" {
 				vt = &mux.TrackInfo{Codec: tc.video, ClockRate: 90000}
-				video = shift(clipFrames(t, tc.video, 320, 240, 2), tc.videoOffset)
+				if !tc.noVideo {
+					video = shift(clipFrames(t, tc.video, 320, 240, 2), tc.videoOffset)
+				}
 			}
 			if tc.channels > 0 {
 				at = &mux.TrackInfo{Codec: mux.Opus, ClockRate: 48000, Channels: tc.channels}
@@ -139,6 +143,32 @@ func checkStreams(t *testing.T, p probed, video string, channels int) {
 				t.Errorf("audio has %d channels, want %d", s.Channels, channels)
 			}
 		}
+	}
+}
+
+// TestCloseEnd checks that Close's end sets the Duration when it comes
+// after the last frame.
+func TestCloseEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "end.webm")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := NewWriter(f, nil, &mux.TrackInfo{Codec: mux.Opus, Channels: 2}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedWith(t, w, nil, clipFrames(t, mux.Opus, 2, 0, 1), nil)
+	st, err := w.Close(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Duration != 3*time.Second {
+		t.Errorf("stats duration %v, want 3s", st.Duration)
+	}
+	if d := ffprobe(t, path).duration(t); d != 3*time.Second {
+		t.Errorf("ffprobe duration %v, want 3s", d)
 	}
 }
 
