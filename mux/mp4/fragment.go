@@ -39,7 +39,6 @@ type pending struct {
 	samples []pendingSample
 	data    []byte
 	sdi     uint32 // sample description index (1-based) of every sample
-	entries []gomp4.TrunEntry
 }
 
 func (p *pending) reset() {
@@ -58,10 +57,11 @@ type fragmentTrack struct {
 // fragmenter turns pending samples into moof+mdat bytes, reusing its
 // buffers so that a steady recording allocates almost nothing.
 type fragmenter struct {
-	box   *boxBuf
-	out   []byte
-	seq   uint32
-	truns []int // offsets of the trun boxes in box, to patch data_offset
+	box     *boxBuf
+	out     []byte
+	seq     uint32
+	truns   []int  // offsets of the trun boxes in box, to patch data_offset
+	scratch []byte // a box payload being encoded
 }
 
 func newFragmenter() *fragmenter { return &fragmenter{box: newBoxBuf()} }
@@ -73,7 +73,7 @@ func (f *fragmenter) build(tracks []fragmentTrack) ([]byte, error) {
 	f.box.reset()
 	f.truns = f.truns[:0]
 	f.box.start(gomp4.BoxTypeMoof())
-	f.box.leaf(&gomp4.Mfhd{SequenceNumber: f.seq})
+	f.payload(gomp4.BoxTypeMfhd(), appendMfhd(f.scratch[:0], f.seq))
 	var payload uint64
 	for _, t := range tracks {
 		if len(t.p.samples) > 0 {
@@ -112,27 +112,69 @@ func (f *fragmenter) build(tracks []fragmentTrack) ([]byte, error) {
 func (f *fragmenter) writeTraf(t fragmentTrack) {
 	p := t.p
 	f.box.start(gomp4.BoxTypeTraf())
-	tfhd := &gomp4.Tfhd{TrackID: t.id, SampleDescriptionIndex: p.sdi}
-	tfhd.SetFlags(gomp4.TfhdDefaultBaseIsMoof | gomp4.TfhdSampleDescriptionIndexPresent)
-	f.box.leaf(tfhd)
-	tfdt := &gomp4.Tfdt{BaseMediaDecodeTimeV1: uint64(p.samples[0].start)}
-	tfdt.SetVersion(1)
-	f.box.leaf(tfdt)
-	p.entries = p.entries[:0]
-	for i, s := range p.samples {
-		dur := t.lastDur
-		if i+1 < len(p.samples) {
-			dur = uint32(p.samples[i+1].start - s.start)
+	f.payload(gomp4.BoxTypeTfhd(), appendTfhd(f.scratch[:0], t.id, p.sdi))
+	f.payload(gomp4.BoxTypeTfdt(), appendTfdt(f.scratch[:0], uint64(p.samples[0].start)))
+	f.truns = append(f.truns, f.box.offset())
+	f.payload(gomp4.BoxTypeTrun(), appendTrun(f.scratch[:0], p.samples, t.lastDur))
+	f.box.end()
+}
+
+// payload writes a box of type typ around an encoded payload and keeps the
+// payload's buffer for reuse.
+func (f *fragmenter) payload(typ gomp4.BoxType, b []byte) {
+	f.box.start(typ)
+	f.box.append(b)
+	f.box.end()
+	f.scratch = b
+}
+
+// The payloads of the boxes written once per fragment are encoded here
+// rather than with gomp4.Marshal: its reflection costs several allocations
+// per field (per sample in trun), which the WriteFrame benchmark showed
+// dominating. Finishing reads them back with go-mp4, and tests decode the
+// fragmented file with ffmpeg, so both sides are checked independently.
+
+// appendFullBox appends a FullBox version and flags.
+func appendFullBox(b []byte, version uint8, flags uint32) []byte {
+	return binary.BigEndian.AppendUint32(b, uint32(version)<<24|flags&0xffffff)
+}
+
+// appendMfhd appends an mfhd payload.
+func appendMfhd(b []byte, seq uint32) []byte {
+	return binary.BigEndian.AppendUint32(appendFullBox(b, 0, 0), seq)
+}
+
+// appendTfhd appends a tfhd payload: data offsets from the moof and the
+// sample description index.
+func appendTfhd(b []byte, trackID, sdi uint32) []byte {
+	b = appendFullBox(b, 0, gomp4.TfhdDefaultBaseIsMoof|gomp4.TfhdSampleDescriptionIndexPresent)
+	b = binary.BigEndian.AppendUint32(b, trackID)
+	return binary.BigEndian.AppendUint32(b, sdi)
+}
+
+// appendTfdt appends a version 1 tfdt payload.
+func appendTfdt(b []byte, baseTime uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendFullBox(b, 1, 0), baseTime)
+}
+
+// appendTrun appends a trun payload (version 0, flags trunWritten, a
+// data_offset to patch, then duration, size and flags per sample).
+func appendTrun(b []byte, samples []pendingSample, lastDur uint32) []byte {
+	b = appendFullBox(b, 0, trunWritten)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(samples)))
+	b = binary.BigEndian.AppendUint32(b, 0) // data_offset, patched by build
+	for i, s := range samples {
+		dur := lastDur
+		if i+1 < len(samples) {
+			dur = uint32(samples[i+1].start - s.start)
 		}
 		flags := uint32(flagsNonSync)
 		if s.sync {
 			flags = flagsSync
 		}
-		p.entries = append(p.entries, gomp4.TrunEntry{SampleDuration: dur, SampleSize: s.size, SampleFlags: flags})
+		b = binary.BigEndian.AppendUint32(b, dur)
+		b = binary.BigEndian.AppendUint32(b, s.size)
+		b = binary.BigEndian.AppendUint32(b, flags)
 	}
-	trun := &gomp4.Trun{SampleCount: uint32(len(p.entries)), Entries: p.entries}
-	trun.SetFlags(trunWritten)
-	f.truns = append(f.truns, f.box.offset())
-	f.box.leaf(trun)
-	f.box.end()
+	return b
 }
