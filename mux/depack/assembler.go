@@ -68,7 +68,7 @@ func New(cfg Config) (*Assembler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	size := roundWindow(cfg.ReorderWindow)
+	size := ringSize(cfg.ReorderWindow)
 	a := &Assembler{
 		cfg:        cfg,
 		video:      cfg.Track.Kind() == mux.Video,
@@ -177,7 +177,8 @@ func (a *Assembler) store(ext int64, pkt *rtp.Packet, arrival time.Duration) {
 // consume delivers packets in sequence order while they are present, and
 // gives up on a hole once the packets behind it have waited MaxLatency.
 func (a *Assembler) consume(now time.Duration) {
-	if !a.streamConsumed && now-a.streamArrival < a.cfg.MaxLatency && a.seq.highest-a.next < a.ring.size()/2 {
+	window := int64(a.cfg.ReorderWindow)
+	if !a.streamConsumed && now-a.streamArrival < a.cfg.MaxLatency && a.seq.highest-a.next < window {
 		return
 	}
 	for a.next <= a.seq.highest && a.err == nil {
@@ -192,7 +193,7 @@ func (a *Assembler) consume(now time.Duration) {
 			}
 			a.holeAt, a.holeSince, a.holeValid = a.next, since, true
 		}
-		if now-a.holeSince < a.cfg.MaxLatency {
+		if now-a.holeSince < a.cfg.MaxLatency && a.seq.highest-a.next < window {
 			return
 		}
 		a.lose(1)

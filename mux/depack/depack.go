@@ -19,10 +19,10 @@ import (
 
 // Bounds and defaults of Config.
 const (
-	DefaultReorderWindow = 128
-	DefaultMaxLatency    = 150 * time.Millisecond
-	minWindow            = 32
-	maxWindow            = 4096
+	DefaultReorderWindow = 32
+	DefaultMaxLatency    = 450 * time.Millisecond
+	maxReorderWindow     = 4096
+	minRing              = 64
 	// maxFrameBytes bounds one frame's payload; a bigger frame is dropped.
 	maxFrameBytes = 8 << 20
 )
@@ -78,11 +78,13 @@ type Config struct {
 	// Depacketizer turns one frame's payloads into container bytes. It
 	// must be this stream's own instance.
 	Depacketizer mux.FrameDepacketizer
-	// ReorderWindow is how many packets may be held while waiting for a
-	// missing one (rounded up to a power of two in [32, 4096]; default 128).
+	// ReorderWindow is how far, in sequence numbers, a packet may arrive
+	// behind later ones and still be used: a hole is given up once a packet
+	// this far past it has arrived (default 32, at most 4096).
 	ReorderWindow int
 	// MaxLatency is how long, in arrival time, a hole may wait for a late
-	// packet before it counts as lost (default 150 ms).
+	// packet after the first packet behind it arrived (default 450 ms,
+	// enough for 20 packets of 20 ms audio to overtake a late one).
 	MaxLatency time.Duration
 	// OnFrame receives every complete frame, in order. Required.
 	OnFrame func(Frame)
@@ -114,8 +116,8 @@ func (c *Config) Validate() error {
 		return errors.New("depack: no depacketizer")
 	case c.OnFrame == nil:
 		return errors.New("depack: no OnFrame callback")
-	case c.ReorderWindow < 0 || c.MaxLatency < 0:
-		return errors.New("depack: negative reorder window or latency")
+	case c.ReorderWindow < 0 || c.ReorderWindow > maxReorderWindow || c.MaxLatency < 0:
+		return fmt.Errorf("depack: reorder window %d outside [0, %d] or negative latency", c.ReorderWindow, maxReorderWindow)
 	}
 	return nil
 }

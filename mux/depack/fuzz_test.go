@@ -81,7 +81,7 @@ func FuzzAssembler(f *testing.F) {
 				}
 				break
 			}
-			if cap(a.frame.data) > 2*maxFrameBytes || len(a.ring.slots) != DefaultReorderWindow {
+			if cap(a.frame.data) > 2*maxFrameBytes || len(a.ring.slots) != ringSize(DefaultReorderWindow) {
 				t.Fatalf("buffers grew: frame %d, ring %d", cap(a.frame.data), len(a.ring.slots))
 			}
 		}

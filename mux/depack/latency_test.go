@@ -18,7 +18,9 @@ func TestHoleWaitsMaxLatency(t *testing.T) {
 		ins[i].arrival = time.Duration(i) * 10 * time.Millisecond
 	}
 	c := &collector{}
-	a, err := New(c.config(videoTrack))
+	cfg := c.config(videoTrack)
+	cfg.MaxLatency = 150 * time.Millisecond
+	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +64,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no depacketizer", func(c *Config) { c.Depacketizer = nil }, false},
 		{"no OnFrame", func(c *Config) { c.OnFrame = nil }, false},
 		{"negative latency", func(c *Config) { c.MaxLatency = -1 }, false},
+		{"huge window", func(c *Config) { c.ReorderWindow = 5000 }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,10 +77,10 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestRoundWindow(t *testing.T) {
-	for _, tc := range []struct{ in, want int }{{1, 32}, {32, 32}, {33, 64}, {128, 128}, {1 << 20, 4096}} {
-		if got := roundWindow(tc.in); got != tc.want {
-			t.Errorf("roundWindow(%d) = %d, want %d", tc.in, got, tc.want)
+func TestRingSize(t *testing.T) {
+	for _, tc := range []struct{ in, want int }{{1, 64}, {32, 64}, {33, 128}, {100, 256}, {4096, 8192}} {
+		if got := ringSize(tc.in); got != tc.want {
+			t.Errorf("ringSize(%d) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }

@@ -62,11 +62,11 @@ func (r *ring) earliestArrival(from, to int64) (min time.Duration, ok bool) {
 	return min, ok
 }
 
-// roundWindow returns the ring size for a requested reorder window: a power
-// of two within [minWindow, maxWindow].
-func roundWindow(n int) int {
-	size := minWindow
-	for size < n && size < maxWindow {
+// ringSize returns the ring size for a reorder window: the smallest power
+// of two holding twice the window, at least minRing.
+func ringSize(window int) int {
+	size := minRing
+	for size < 2*window {
 		size <<= 1
 	}
 	return size

@@ -26,7 +26,7 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultInterleaveWindow = 400 * time.Millisecond
+	DefaultInterleaveWindow = 500 * time.Millisecond
 	DefaultSplitHold        = 5 * time.Second
 	// maxQueued bounds the frames held for interleaving across tracks.
 	maxQueued = 4096
@@ -62,7 +62,7 @@ type Config struct {
 	// Logger receives lifecycle events (default: discard).
 	Logger *slog.Logger
 	// InterleaveWindow is how long a frame may wait for the other track's
-	// earlier frames (default 400 ms).
+	// earlier frames (default 500 ms; keep it above the assemblers' MaxLatency).
 	InterleaveWindow time.Duration
 	// SplitHold is how long audio past a pending split may wait for the
 	// video keyframe that makes the cut (default 5 s); after it the cut

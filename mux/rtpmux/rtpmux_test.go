@@ -165,7 +165,7 @@ func TestNoMedia(t *testing.T) {
 
 func TestReorderingIsFatalForTheTrack(t *testing.T) {
 	h := newHarness(t, vp8, opus, nil)
-	evs := videoEvents(0, 10, 30, 0, 1, 0)
+	evs := videoEvents(0, 20, 30, 0, 1, 0)
 	evs[4].pkt.Payload[0] |= flagReordered
 	h.feed(t, audioEvents(5, 0, 2, 0))
 	var err error
