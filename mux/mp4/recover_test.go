@@ -211,3 +211,16 @@ func FuzzRecover(f *testing.F) {
 		}
 	})
 }
+
+// TestUnfinishedFilePlays decodes a recording that was never finished, as
+// a fragmented MP4, with ffmpeg: an independent check of the fragments.
+func TestUnfinishedFilePlays(t *testing.T) {
+	cc := codecCases()[0]
+	c := readClip(t, makeClip(t, cc, "320x240", 2), cc.codec)
+	src := createFile(t, "unfinished.mp4")
+	cps := recordUnfinished(t, src, c, interleave(c.videoFrames, c.audioFrames), 25)
+	last := cps[len(cps)-1]
+	f := copyPrefix(t, src.Name(), last.size)
+	decodeClean(t, f.Name(), nil)
+	checkFrames(t, f.Name(), nil, last.video, last.audio)
+}

@@ -1,0 +1,203 @@
+package mp4
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	gomp4 "github.com/abema/go-mp4"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+)
+
+func TestDurationToTicks(t *testing.T) {
+	tests := []struct {
+		d         time.Duration
+		timescale uint32
+		want      int64
+	}{
+		{0, 90000, 0},
+		{time.Second, 90000, 90000},
+		{33333333 * time.Nanosecond, 90000, 3000}, // 2999.99997 rounds up
+		{20 * time.Millisecond, 48000, 960},
+		{10417 * time.Nanosecond, 48000, 1},          // 0.500016 of a tick
+		{10416 * time.Nanosecond, 48000, 0},          // 0.499968 of a tick
+		{100 * time.Hour, 90000, 100 * 3600 * 90000}, // no overflow
+	}
+	for _, tt := range tests {
+		if got := durationToTicks(tt.d, tt.timescale); got != tt.want {
+			t.Errorf("durationToTicks(%v, %d) = %d, want %d", tt.d, tt.timescale, got, tt.want)
+		}
+	}
+}
+
+func TestRescaleAndTicksToDuration(t *testing.T) {
+	tests := []struct {
+		v        uint64
+		from, to uint32
+		want     uint64
+	}{
+		{90000, 90000, 1000, 1000},
+		{27000, 90000, 1000, 300},
+		{1, 48000, 1000, 0},
+		{24, 48000, 1000, 1}, // 0.5 ms rounds up
+		{math.MaxUint64 / 2, 90000, 90000, math.MaxUint64 / 2},
+	}
+	for _, tt := range tests {
+		if got := rescale(tt.v, tt.from, tt.to); got != tt.want {
+			t.Errorf("rescale(%d, %d, %d) = %d, want %d", tt.v, tt.from, tt.to, got, tt.want)
+		}
+	}
+	if got := ticksToDuration(27000, 90000); got != 300*time.Millisecond {
+		t.Errorf("ticksToDuration(27000, 90000) = %v", got)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	tests := []struct {
+		in      Options
+		want    Options
+		wantErr bool
+	}{
+		{Options{}, Options{FlushInterval: time.Second, ReservedHeaderBytes: DefaultReservedHeaderBytes}, false},
+		{Options{FlushInterval: 2 * time.Second, ReservedHeaderBytes: 8192}, Options{FlushInterval: 2 * time.Second, ReservedHeaderBytes: 8192}, false},
+		{Options{FlushInterval: 3 * time.Second}, Options{}, true},
+		{Options{FlushInterval: -time.Second}, Options{}, true},
+		{Options{ReservedHeaderBytes: 100}, Options{}, true},
+	}
+	for _, tt := range tests {
+		got, err := tt.in.withDefaults()
+		if (err != nil) != tt.wantErr || (err == nil && got != tt.want) {
+			t.Errorf("%+v.withDefaults() = %+v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestWriteFrameErrors(t *testing.T) {
+	cfg := &mux.VideoConfig{Width: 320, Height: 240}
+	key := mux.Frame{PTS: time.Second, Keyframe: true, Config: cfg, Data: []byte{1}}
+	h264 := mux.TrackInfo{Codec: mux.H264, ClockRate: 90000}
+	tests := []struct {
+		name  string
+		video *mux.TrackInfo
+		prior []mux.Frame // video frames written first, successfully
+		kind  mux.Kind
+		frame mux.Frame
+	}{
+		{"first video frame not a keyframe", &synthVideo, nil, mux.Video, mux.Frame{Data: []byte{1}}},
+		{"keyframe without configuration", &synthVideo, nil, mux.Video, mux.Frame{Keyframe: true, Data: []byte{1}}},
+		{"H.264 configuration without record", &h264, nil, mux.Video, key},
+		{"PTS going back", &synthVideo, []mux.Frame{key}, mux.Video, mux.Frame{PTS: time.Second - 1, Data: []byte{1}}},
+		{"negative PTS", &synthVideo, nil, mux.Video, mux.Frame{PTS: -1, Keyframe: true, Config: cfg, Data: []byte{1}}},
+		{"empty frame", &synthVideo, []mux.Frame{key}, mux.Video, mux.Frame{PTS: 2 * time.Second}},
+		{"no audio track", &synthVideo, nil, mux.Audio, mux.Frame{Keyframe: true, Data: []byte{1}}},
+		{"zero-size configuration", &synthVideo, nil, mux.Video, mux.Frame{Keyframe: true, Config: &mux.VideoConfig{}, Data: []byte{1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := NewWriter(&memFile{}, tt.video, nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range tt.prior {
+				if err := w.WriteFrame(mux.Video, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.WriteFrame(tt.kind, tt.frame); err == nil {
+				t.Errorf("WriteFrame accepted the frame")
+			}
+		})
+	}
+}
+
+func TestNewWriterErrors(t *testing.T) {
+	vp8, opus := synthVideo, synthAudio
+	tests := []struct {
+		name         string
+		video, audio *mux.TrackInfo
+		wantErr      error
+	}{
+		{"no track", nil, nil, nil},
+		{"audio codec as video", &opus, nil, mux.ErrUnsupported},
+		{"video codec as audio", nil, &vp8, mux.ErrUnsupported},
+	}
+	for _, tt := range tests {
+		_, err := NewWriter(&memFile{}, tt.video, tt.audio, Options{})
+		if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
+			t.Errorf("%s: NewWriter error %v, want %v", tt.name, err, tt.wantErr)
+		}
+	}
+}
+
+// TestCloseEnd checks the last sample's duration: until Close's end, or its
+// predecessor's when end is unknown.
+func TestCloseEnd(t *testing.T) {
+	frames := synthFrames(rand.New(rand.NewPCG(5, 6)), 10) // video every 40 ms up to 360 ms, audio to 380 ms
+	tests := []struct {
+		end, want time.Duration
+	}{
+		{time.Second, time.Second},
+		{0, 400 * time.Millisecond}, // video's last frame lasts 40 ms like the others
+		{370 * time.Millisecond, 400 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		w, err := NewWriter(&memFile{}, &synthVideo, &synthAudio, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tf := range frames {
+			if err := w.WriteFrame(tf.kind, tf.frame); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stats, err := w.Close(tt.end)
+		if err != nil || stats.Duration != tt.want || stats.VideoFrames != 10 || stats.AudioFrames != 20 {
+			t.Errorf("Close(%v) = %+v, %v; want duration %v", tt.end, stats, err, tt.want)
+		}
+		if _, err := w.Close(tt.end); !errors.Is(err, ErrClosed) {
+			t.Errorf("second Close: %v, want ErrClosed", err)
+		}
+	}
+}
+
+func TestSampleTables(t *testing.T) {
+	var tab sampleTables
+	tab.addChunk(100, 3, 1)
+	tab.addSample(3000, 3000, 10, true)
+	tab.addSample(6000, 3000, 11, false)
+	tab.addSample(9000, 3000, 12, false)
+	tab.addChunk(1<<32+5, 3, 1) // a synthetic offset past 4 GiB
+	tab.addSample(12000, 3000, 13, true)
+	tab.addSample(15500, 3000, 14, false)
+	tab.addSample(14000, 2000, 15, false) // backwards: damaged, keeps its own duration
+	tab.close()
+	wantStts := []gomp4.SttsEntry{{SampleCount: 3, SampleDelta: 3000}, {SampleCount: 1, SampleDelta: 3500}, {SampleCount: 1, SampleDelta: 3000}, {SampleCount: 1, SampleDelta: 2000}}
+	if !equalSlices(tab.stts, wantStts) {
+		t.Errorf("stts = %+v, want %+v", tab.stts, wantStts)
+	}
+	if !equalSlices(tab.stss, []uint32{1, 4}) || len(tab.stsc) != 1 || tab.firstStart != 3000 || tab.mediaDur != 17500 {
+		t.Errorf("stss %v, stsc %+v, first %d, duration %d", tab.stss, tab.stsc, tab.firstStart, tab.mediaDur)
+	}
+	if _, ok := tab.chunkOffsetBox(false).(*gomp4.Co64); !ok {
+		t.Errorf("an offset past 4 GiB needs co64")
+	}
+	small := sampleTables{chunks: []uint64{8, 1<<32 - 1}}
+	if _, ok := small.chunkOffsetBox(false).(*gomp4.Stco); !ok {
+		t.Errorf("offsets below 4 GiB fit stco")
+	}
+}
+
+func equalSlices[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
