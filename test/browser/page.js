@@ -1,0 +1,93 @@
+// page.js: drives one sora-js-sdk connection for the end-to-end tests.
+// Everything is reached through window.kiroku; the Go tests call it with
+// the driver's "eval" command and read plain JSON back.
+import Sora from "/node_modules/sora-js-sdk/dist/sora.js";
+
+const state = {
+  connectionId: null,
+  notifies: [],
+  pushes: [],
+  streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind]}
+  disconnect: null,
+  connectError: null,
+};
+let conn = null;
+
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true }) {
+  const sora = Sora.connection(signalingUrl, false);
+  const options = { audio, video, videoCodecType: codec };
+  const make = { sendrecv: sora.sendrecv, sendonly: sora.sendonly, recvonly: sora.recvonly }[role];
+  conn = make.call(sora, channelId, metadata ?? null, options);
+  conn.on("notify", (m) => state.notifies.push(m));
+  conn.on("push", (m) => state.pushes.push(m));
+  conn.on("track", onTrack);
+  conn.on("removetrack", onRemoveTrack);
+  conn.on("disconnect", (e) => {
+    state.disconnect = { type: e.type, title: e.title, code: e.code ?? null, reason: e.reason ?? null };
+  });
+  let stream;
+  if (role !== "recvonly") {
+    stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { width: 320, height: 240, frameRate: 15 } : false });
+  }
+  try {
+    await conn.connect(stream);
+  } catch (e) {
+    state.connectError = { message: String(e.message ?? e), code: e.code ?? null, reason: e.reason ?? null };
+    return state.connectError;
+  }
+  state.connectionId = conn.connectionId;
+  return { connectionId: conn.connectionId };
+}
+
+function onTrack(event) {
+  const stream = event.streams[0];
+  const s = (state.streams[stream.id] ??= { tracks: {}, removed: [] });
+  s.tracks[event.track.kind] = event.track.id;
+  if (event.track.kind === "video" && !document.getElementById(`v-${stream.id}`)) {
+    const v = document.createElement("video");
+    v.id = `v-${stream.id}`;
+    v.muted = true;
+    v.autoplay = true;
+    v.playsInline = true;
+    v.srcObject = stream;
+    document.getElementById("videos").appendChild(v);
+  }
+}
+
+function onRemoveTrack(event) {
+  const stream = event.target;
+  const s = (state.streams[stream.id] ??= { tracks: {}, removed: [] });
+  s.removed.push(event.track.kind);
+}
+
+// inbound sums getStats inbound-rtp per remote stream: video frames
+// decoded and audio packets received.
+async function inbound() {
+  const byTrack = {};
+  for (const [streamId, s] of Object.entries(state.streams)) {
+    for (const [kind, trackId] of Object.entries(s.tracks)) byTrack[trackId] = { streamId, kind };
+  }
+  const out = {};
+  if (!conn?.pc) return out;
+  const report = await conn.pc.getStats();
+  report.forEach((r) => {
+    if (r.type !== "inbound-rtp") return;
+    const owner = byTrack[r.trackIdentifier];
+    if (!owner) return;
+    const o = (out[owner.streamId] ??= { framesDecoded: 0, audioPackets: 0, videoCodec: null });
+    if (r.kind === "video") {
+      o.framesDecoded += r.framesDecoded ?? 0;
+      const codec = r.codecId && report.get(r.codecId);
+      if (codec) o.videoCodec = codec.mimeType;
+    } else {
+      o.audioPackets += r.packetsReceived ?? 0;
+    }
+  });
+  return out;
+}
+
+async function disconnect() {
+  if (conn) await conn.disconnect();
+}
+
+window.kiroku = { connect, inbound, disconnect, state: () => state };
