@@ -72,11 +72,29 @@ func videoEntry(t *mux.TrackInfo, cfg *mux.VideoConfig) (webm.TrackEntry, error)
 	if cfg != nil {
 		e.Video.PixelWidth = uint64(max(cfg.Width, 0))
 		e.Video.PixelHeight = uint64(max(cfg.Height, 0))
-		if t.Codec == mux.H264 || t.Codec == mux.AV1 {
+		switch t.Codec {
+		case mux.H264, mux.AV1:
 			e.CodecPrivate = cfg.Record
+		case mux.VP9:
+			e.CodecPrivate = vp9Features(cfg)
 		}
 	}
 	return e, nil
+}
+
+// vp9Features encodes the optional VP9 CodecPrivate of the Matroska codec
+// mapping: feature (ID, length 1, value) triplets for profile (1), level
+// (2), bit depth (3) and chroma subsampling (4), whose values are those of
+// vpcC. Level and bit depth are left out when unknown (0).
+func vp9Features(c *mux.VideoConfig) []byte {
+	b := []byte{1, 1, c.Profile}
+	if c.Level != 0 {
+		b = append(b, 2, 1, c.Level)
+	}
+	if c.BitDepth != 0 {
+		b = append(b, 3, 1, c.BitDepth)
+	}
+	return append(b, 4, 1, c.ChromaSubsampling)
 }
 
 // audioEntry builds the Opus TrackEntry with an OpusHead CodecPrivate.
