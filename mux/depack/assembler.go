@@ -19,12 +19,15 @@ import (
 // so Frame.Timestamp stays one timeline. The change is reported as a gap
 // of cause mux.GapSSRCChange.
 type Assembler struct {
-	cfg     Config
-	video   bool
-	ring    ring
-	seq     seqTracker
-	ts      tsTracker
-	ssrc    uint32
+	cfg   Config
+	video bool
+	ring  ring
+	seq   seqTracker
+	ts    tsTracker
+	ssrc  uint32
+	stats Stats
+	err   error // fatal: the stream stopped
+
 	next    int64 // the lowest sequence number not yet consumed
 	nextSet bool  // next is known (a packet of this stream was stored)
 
@@ -34,8 +37,6 @@ type Assembler struct {
 	streamConsumed bool
 	tsBase         int64 // the timeline position of the stream's first packet
 	tsOffset       int64 // added to tsTracker values once the stream started
-	stats          Stats
-	err            error
 
 	holeAt    int64 // the hole holeSince belongs to; valid while holeValid
 	holeSince time.Duration
@@ -174,8 +175,10 @@ func (a *Assembler) store(ext int64, pkt *rtp.Packet, arrival time.Duration) {
 	s.payload = append(s.payload[:0], pkt.Payload...)
 }
 
-// consume delivers packets in sequence order while they are present, and
-// gives up on a hole once the packets behind it have waited MaxLatency.
+// consume delivers packets in sequence order while they are present. A
+// hole is given up once a packet ReorderWindow numbers past it has arrived
+// or the first packet behind it has waited MaxLatency. A new stream's first
+// packets are held as long, so packets reordered ahead of them still count.
 func (a *Assembler) consume(now time.Duration) {
 	window := int64(a.cfg.ReorderWindow)
 	if !a.streamConsumed && now-a.streamArrival < a.cfg.MaxLatency && a.seq.highest-a.next < window {
@@ -248,58 +251,4 @@ func (a *Assembler) deliver(s *slot) {
 		return
 	}
 	a.packet(s)
-}
-
-// restart ends the current stream and prepares for a new one whose
-// timestamps continue where this one's stopped.
-func (a *Assembler) restart(now time.Duration) {
-	a.drain()
-	a.stats.Restarts++
-	start := a.lastTS + a.frameTicks
-	if elapsed := a.ticks(now - a.lastArrival); a.lastTS+elapsed > start {
-		start = a.lastTS + elapsed
-	}
-	if !a.consumed {
-		start = a.lastTS
-	}
-	a.streamChanged(a.lastTS+a.frameTicks, start)
-	a.ring.clear()
-	a.seq.reset()
-	a.ts.reset()
-	a.tsBase, a.streamConsumed = start, false
-	a.nextSet, a.holeValid = false, false
-	a.lastTS = start
-}
-
-// ticks converts a duration to clock-rate ticks.
-func (a *Assembler) ticks(d time.Duration) int64 {
-	if d <= 0 {
-		return 0
-	}
-	return int64(d) * int64(a.cfg.Track.ClockRate) / int64(time.Second)
-}
-
-// keepProbe remembers a packet dropped by the restart rule.
-func (a *Assembler) keepProbe(pkt *rtp.Packet, arrival time.Duration) {
-	p := &a.probe
-	p.rtpTS, p.marker, p.arrival = pkt.Timestamp, pkt.Marker, arrival
-	p.ext = int64(pkt.SequenceNumber)
-	p.payload = append(p.payload[:0], pkt.Payload...)
-	a.probeValid = true
-}
-
-// replayProbe stores the remembered packet as the first of the new stream.
-func (a *Assembler) replayProbe() {
-	if !a.probeValid {
-		return
-	}
-	a.probeValid = false
-	p := &a.probe
-	pkt := rtp.Packet{
-		Header:  rtp.Header{SequenceNumber: uint16(p.ext), Timestamp: p.rtpTS, Marker: p.marker, SSRC: a.ssrc},
-		Payload: p.payload,
-	}
-	ext, _ := a.seq.extend(pkt.SequenceNumber)
-	a.store(ext, &pkt, p.arrival)
-	a.stats.PacketsInvalid-- // it was counted as invalid; it is used after all
 }

@@ -84,3 +84,27 @@ func TestRingSize(t *testing.T) {
 		}
 	}
 }
+
+// TestHoleGivenUpAfterReorderWindow checks that a hole is given up as soon
+// as a packet ReorderWindow numbers past it arrives, long before MaxLatency.
+func TestHoleGivenUpAfterReorderWindow(t *testing.T) {
+	g := gen{}
+	ins := without(g.gopOf(8, 4, 10), 15) // frame 1 loses a packet; keyframe at 4
+	c := &collector{}
+	a, err := New(c.config(videoTrack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range ins {
+		if err := a.Push(in.pkt, time.Duration(i)*time.Microsecond); err != nil {
+			t.Fatal(err)
+		}
+		// Sequence number 15 is missing; packet 15+32 is input 46.
+		if lost := a.Stats().PacketsLost; lost != boolInt(i >= 46) {
+			t.Fatalf("after input %d: %d lost", i, lost)
+		}
+	}
+	if got := frameNumbers(c.frames); !slices.Equal(got, []int{0, 4, 5, 6, 7}) {
+		t.Errorf("frames %v without a flush", got)
+	}
+}
