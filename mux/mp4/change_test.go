@@ -1,7 +1,9 @@
 package mp4
 
 import (
+	"bytes"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -88,6 +90,38 @@ func TestWriterMoovPlacement(t *testing.T) {
 			}
 			decodeClean(t, f.Name(), nil)
 			checkFrames(t, f.Name(), nil, len(video), len(audio))
+			checkRecoverFinished(t, f, l)
 		})
+	}
+}
+
+// checkRecoverFinished checks that Recover leaves a finished file alone and
+// completes a finish that died before freeing every moof.
+func checkRecoverFinished(t *testing.T, f *os.File, l layout) {
+	t.Helper()
+	finished, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn back into a moof each free box that precedes an mdat: those were
+	// the fragments' moof boxes.
+	restored := 0
+	for i := 1; i+1 < len(l.top); i++ {
+		if l.top[i] == "free" && l.top[i+1] == "mdat" {
+			if _, err := f.WriteAt([]byte("moof"), l.topOff[i]+4); err != nil {
+				t.Fatal(err)
+			}
+			restored++
+		}
+	}
+	if restored == 0 {
+		t.Fatalf("no former moof found in %v", l.top)
+	}
+	for _, step := range []string{"with moof boxes left", "already finished"} {
+		stats, err := Recover(f)
+		got, _ := os.ReadFile(f.Name())
+		if err != nil || stats.Bytes != int64(len(finished)) || !bytes.Equal(got, finished) {
+			t.Errorf("Recover %s: %+v, %v; file restored: %v", step, stats, err, bytes.Equal(got, finished))
+		}
 	}
 }

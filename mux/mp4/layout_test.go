@@ -10,6 +10,7 @@ import (
 // layout is the box structure of a finished file as go-mp4 reads it.
 type layout struct {
 	top                    []string // top-level box types in order
+	topOff                 []int64  // and their offsets
 	mvex, stss, stco, co64 int
 	tkhdWidth, tkhdHeight  uint32 // of the video track
 	moof                   int
@@ -29,6 +30,7 @@ func readLayout(t testing.TB, path string) layout {
 	}
 	for _, b := range top {
 		l.top = append(l.top, b.Type.String())
+		l.topOff = append(l.topOff, int64(b.Offset))
 	}
 	stbl := gomp4.BoxPath{gomp4.BoxTypeMoov(), gomp4.BoxTypeTrak(), gomp4.BoxTypeMdia(), gomp4.BoxTypeMinf(), gomp4.BoxTypeStbl()}
 	count := func(p ...gomp4.BoxType) int {

@@ -41,7 +41,10 @@ func scan(r io.ReaderAt, size int64) (*scanned, error) {
 	}
 	s := &scanned{moovOff: int64(ftyp.Size)}
 	moov, err := readHeader(sr, s.moovOff)
-	if err != nil || moov.Type != gomp4.BoxTypeMoov() || moov.Size > maxMoovBytes {
+	if err == nil && moov.Type != gomp4.BoxTypeMoov() {
+		return s.scanMoovAtEnd(r, sr)
+	}
+	if err != nil || moov.Size > maxMoovBytes {
 		return nil, fmt.Errorf("scan moov: %w", errors.Join(ErrNotRecordable, err))
 	}
 	if err := s.readMoov(r, moov); err != nil {
@@ -52,6 +55,35 @@ func scan(r io.ReaderAt, size int64) (*scanned, error) {
 		s.reservedEnd += int64(free.Size)
 	}
 	s.end = s.walk(r, sr, s.reservedEnd)
+	return s, nil
+}
+
+// scanMoovAtEnd handles a file whose moov does not follow ftyp: a finished
+// file with its moov appended, possibly with moof boxes left by a finish
+// that was cut short. Only moof offsets are collected.
+func (s *scanned) scanMoovAtEnd(r io.ReaderAt, sr *io.SectionReader) (*scanned, error) {
+	found := false
+	for off := s.moovOff; off < sr.Size(); {
+		bi, err := readHeader(sr, off)
+		if err != nil {
+			return nil, fmt.Errorf("scan: %w", errors.Join(ErrNotRecordable, err))
+		}
+		switch {
+		case bi.Type == gomp4.BoxTypeMoof():
+			s.moofs = append(s.moofs, off)
+		case bi.Type == gomp4.BoxTypeMoov() && !found && bi.Size <= maxMoovBytes:
+			s.moovOff = off
+			if err := s.readMoov(r, bi); err != nil {
+				return nil, err
+			}
+			found = true
+		}
+		off += int64(bi.Size)
+	}
+	if !found || s.fragmented {
+		return nil, fmt.Errorf("scan: no finished moov: %w", ErrNotRecordable)
+	}
+	s.end = sr.Size()
 	return s, nil
 }
 
