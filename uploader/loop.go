@@ -277,5 +277,5 @@ func (l *loop) add(job scan.Job) {
 		since = st.ModTime()
 	}
 	l.entries[key] = &entry{job: job, since: since, next: time.Now()}
-	l.u.log.Debug("job ready", "key", key, "kind", job.Kind)
+	l.u.log.Debug("job ready", "key", key, "kind", job.Kind.String())
 }

@@ -21,7 +21,7 @@ func (l *loop) handle(r outcome) {
 	case "":
 		delete(l.entries, key)
 		m.uploaded.Add(r.job.Kind.String(), 1)
-		l.u.log.Info("uploaded", "key", key, "kind", r.job.Kind, "bytes", r.bytes, "attempts", e.attempts)
+		l.u.log.Info("uploaded", "key", key, "kind", r.job.Kind.String(), "bytes", r.bytes, "attempts", e.attempts)
 		l.scanDir(r.job.RecordingID) // a split end or the report may be ready now
 	case classAborted:
 		e.attempts--
