@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,6 +162,13 @@ func TestRecoverCutFile(t *testing.T) {
 // same file as closing it would (with the same end), byte for byte.
 func TestRecoverMatchesClose(t *testing.T) {
 	crashed, closed := synthFile(t)
+	before := filepath.Join(t.TempDir(), "crashed.webm")
+	if err := os.WriteFile(before, crashed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run(t, "mkvinfo", "-a", before); !strings.Contains(out, "Segment: size unknown") {
+		t.Errorf("the crashed file should have a Segment of unknown size:\n%s", out)
+	}
 	m := &memFile{b: crashed, limit: 1 << 20}
 	if _, err := Recover(m); err != nil {
 		t.Fatal(err)

@@ -29,6 +29,8 @@ var ErrClosed = errors.New("webm: writer closed")
 // keyframe carrying a configuration; such a frame is not written.
 var ErrNeedKeyframe = errors.New("webm: video must start with a keyframe that carries its configuration")
 
+var _ mux.Writer = (*Writer)(nil)
+
 // Writer writes one WebM file. It implements mux.Writer. A Writer is not
 // safe for concurrent use.
 type Writer struct {
