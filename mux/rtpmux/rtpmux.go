@@ -254,10 +254,14 @@ func (m *Muxer) Close() (mux.Summary, error) {
 		}
 	}
 	m.release(true)
-	if m.w == nil {
-		return m.summary(mux.FileStats{}, maxDuration), errors.Join(append(errs, m.err, ErrNoMedia)...)
+	if !m.started {
+		errs = append(errs, ErrNoMedia)
+	}
+	if m.w == nil { // nothing recorded, or a failed split left no writer
+		return m.summary(mux.FileStats{}, maxDuration), errors.Join(append(errs, m.err)...)
 	}
 	stats, err := m.w.Close(0)
+	m.w = nil
 	if err != nil {
 		errs = append(errs, fmt.Errorf("rtpmux: close writer: %w", err))
 	}

@@ -226,3 +226,72 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// failingWriter fails its nth WriteFrame or its Close.
+type failingWriter struct {
+	fakeWriter
+	failWrite int
+	failClose bool
+}
+
+func (w *failingWriter) WriteFrame(k mux.Kind, f mux.Frame) error {
+	if w.failWrite--; w.failWrite == 0 {
+		return errors.New("disk full")
+	}
+	return w.fakeWriter.WriteFrame(k, f)
+}
+
+func (w *failingWriter) Close(end time.Duration) (mux.FileStats, error) {
+	st, err := w.fakeWriter.Close(end)
+	if w.failClose {
+		return st, errors.New("disk gone")
+	}
+	return st, err
+}
+
+func TestWriterErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		failWrite int
+		failClose bool
+		split     bool
+		wantWrite bool // WritePacket must fail
+	}{
+		{name: "write fails", failWrite: 20, wantWrite: true},
+		{name: "close fails", failClose: true}
+		{name: "close at a split fails", failClose: true, split: true, wantWrite: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var writers []*failingWriter
+			h := newHarness(t, vp8, opus, func(c *Config) {
+				c.NewWriter = func(v, a *mux.TrackInfo) (mux.Writer, error) {
+					w := &failingWriter{fakeWriter: fakeWriter{last: map[mux.Kind]time.Duration{}},
+						failWrite: tc.failWrite, failClose: tc.failClose}
+					writers = append(writers, w)
+					return w, nil
+				}
+			})
+			if tc.split {
+				h.m.SplitAt(time.Second)
+			}
+			var writeErr error
+			for _, ev := range merged(videoEvents(0, 90, 30, 0, 1, 0), audioEvents(150, 0, 2, 0)) {
+				if writeErr = h.m.WritePacket(ev.kind, ev.pkt, ev.arrival); writeErr != nil {
+					break
+				}
+			}
+			if (writeErr != nil) != tc.wantWrite {
+				t.Fatalf("WritePacket: %v", writeErr)
+			}
+			if _, err := h.m.Close(); err == nil {
+				t.Error("Close succeeded")
+			}
+			for i, w := range writers {
+				if !w.closed {
+					t.Errorf("writer %d not closed", i)
+				}
+			}
+		})
+	}
+}

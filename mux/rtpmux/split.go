@@ -71,6 +71,7 @@ func (m *Muxer) maybeCut(t *track, it *queued, pts time.Duration, forced bool) {
 func (m *Muxer) cut(at time.Duration) {
 	m.split.pending = false
 	stats, err := m.w.Close(at - m.base)
+	m.w = nil
 	if err != nil {
 		m.err = fmt.Errorf("rtpmux: split at %v: close writer: %w", at, err)
 		return
