@@ -28,6 +28,7 @@ const mediaAddress = "198.18.0.1"
 type env struct {
 	sfu     *sfu.SFU
 	sig     *signaling.Server
+	events  *observer
 	http    *http.Server
 	base    string // http://127.0.0.1:PORT
 	ws      string // ws://127.0.0.1:PORT/signaling
@@ -89,13 +90,16 @@ func reexecInNamespace() int {
 func startEnv() (*env, error) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sc := sfu.DefaultConfig()
-	sc.ICEAddress, sc.Logger = mediaAddress, logger
+	obs := &observer{}
+	sc.ICEAddress, sc.Logger, sc.Observer = mediaAddress, logger, obs
 	core, err := sfu.New(sc)
 	if err != nil {
 		return nil, err
 	}
 	gc := signaling.DefaultConfig()
-	gc.Logger = logger
+	gc.Logger, gc.Authenticator = logger, metadataAuth{}
+	// Short enough that the ping/pong test sees several rounds.
+	gc.PingInterval, gc.PongTimeout = time.Second, 3*time.Second
 	sig, err := signaling.New(gc, core)
 	if err != nil {
 		return nil, errors.Join(err, core.Close())
@@ -109,7 +113,7 @@ func startEnv() (*env, error) {
 	mux.Handle("/", http.FileServer(http.Dir(browserDir)))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
-	e := &env{sfu: core, sig: sig, http: hs, base: "http://" + ln.Addr().String(),
+	e := &env{sfu: core, sig: sig, http: hs, events: obs, base: "http://" + ln.Addr().String(),
 		ws: "ws://" + ln.Addr().String() + signaling.Path}
 	if e.browser, err = startBrowser(browserDir); err != nil {
 		return nil, errors.Join(err, e.close())
