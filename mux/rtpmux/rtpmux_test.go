@@ -258,7 +258,7 @@ func TestWriterErrors(t *testing.T) {
 		wantWrite bool // WritePacket must fail
 	}{
 		{name: "write fails", failWrite: 20, wantWrite: true},
-		{name: "close fails", failClose: true}
+		{name: "close fails", failClose: true},
 		{name: "close at a split fails", failClose: true, split: true, wantWrite: true},
 	}
 	for _, tc := range tests {
