@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"time"
-
-	gomp4 "github.com/abema/go-mp4"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 )
@@ -92,67 +89,6 @@ func (w *Writer) appendTrack(info mux.TrackInfo, timescale uint32) error {
 		return err
 	}
 	w.tracks = append(w.tracks, t)
-	return nil
-}
-
-// writeHeader writes ftyp and the whole reserved region in one write.
-func (w *Writer) writeHeader() error {
-	b := newBoxBuf()
-	brands := []gomp4.CompatibleBrandElem{{CompatibleBrand: gomp4.BrandISOM()},
-		{CompatibleBrand: gomp4.BrandISO2()}, {CompatibleBrand: [4]byte{'i', 's', 'o', '6'}},
-		{CompatibleBrand: [4]byte{'m', 'p', '4', '1'}}}
-	b.leaf(&gomp4.Ftyp{MajorBrand: gomp4.BrandISOM(), MinorVersion: 0x200, CompatibleBrands: brands})
-	ftyp, err := b.bytes()
-	if err != nil {
-		return fmt.Errorf("build ftyp: %w", err)
-	}
-	w.moovOff = int64(len(ftyp))
-	region, err := w.reservedRegion()
-	if err != nil {
-		return err
-	}
-	if _, err := w.wa.WriteAt(append(ftyp, region...), 0); err != nil {
-		return fmt.Errorf("write header: %w", err)
-	}
-	w.pos = w.moovOff + int64(len(region))
-	return nil
-}
-
-// reservedRegion returns the init moov followed by a free box filling the
-// reserved bytes.
-func (w *Writer) reservedRegion() ([]byte, error) {
-	metas := make([]trackMeta, len(w.tracks))
-	for i, t := range w.tracks {
-		metas[i] = t.meta
-	}
-	moov, err := buildInitMoov(metas)
-	if err != nil {
-		return nil, err
-	}
-	reserved := w.opts.ReservedHeaderBytes
-	if len(moov)+gomp4.SmallHeaderSize > reserved {
-		return nil, fmt.Errorf("init moov of %d bytes does not fit the %d reserved bytes", len(moov), reserved)
-	}
-	region := make([]byte, reserved)
-	copy(region, moov)
-	b := newBoxBuf()
-	b.header(gomp4.BoxTypeFree(), uint64(reserved-len(moov)))
-	hdr, err := b.bytes()
-	copy(region[len(moov):], hdr)
-	return region, err
-}
-
-// rewriteInitMoov replaces the init moov after a sample entry was added.
-func (w *Writer) rewriteInitMoov() error {
-	region, err := w.reservedRegion()
-	if err != nil {
-		return err
-	}
-	// Only the moov and the new free header change; the rest is zeros.
-	n := len(region) - len(bytes.TrimRight(region, "\x00"))
-	if _, err := w.wa.WriteAt(region[:len(region)-n], w.moovOff); err != nil {
-		return fmt.Errorf("rewrite init moov: %w", err)
-	}
 	return nil
 }
 
@@ -289,17 +225,3 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 	}
 	return stats, nil
 }
-
-// seekWriterAt adapts an io.WriteSeeker without WriteAt.
-type seekWriterAt struct{ ws io.WriteSeeker }
-
-func (s seekWriterAt) WriteAt(p []byte, off int64) (int, error) {
-	if _, err := s.ws.Seek(off, io.SeekStart); err != nil {
-		return 0, err
-	}
-	return s.ws.Write(p)
-}
-
-// maxSampleGap is the longest distance between two samples of a track that
-// a 32-bit sample duration can hold at 90 kHz (about 13 hours).
-const maxSampleGap = math.MaxUint32

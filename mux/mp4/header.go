@@ -1,0 +1,80 @@
+package mp4
+
+import (
+	"fmt"
+	"io"
+
+	gomp4 "github.com/abema/go-mp4"
+)
+
+// writeHeader writes ftyp and the whole reserved region: the init moov, a
+// free box header, and zeros for the rest of the free box.
+func (w *Writer) writeHeader() error {
+	b := newBoxBuf()
+	brands := []gomp4.CompatibleBrandElem{{CompatibleBrand: gomp4.BrandISOM()},
+		{CompatibleBrand: gomp4.BrandISO2()}, {CompatibleBrand: [4]byte{'i', 's', 'o', '6'}},
+		{CompatibleBrand: [4]byte{'m', 'p', '4', '1'}}}
+	b.leaf(&gomp4.Ftyp{MajorBrand: gomp4.BrandISOM(), MinorVersion: 0x200, CompatibleBrands: brands})
+	ftyp, err := b.bytes()
+	if err != nil {
+		return fmt.Errorf("build ftyp: %w", err)
+	}
+	w.moovOff = int64(len(ftyp))
+	head, err := w.reservedHead()
+	if err != nil {
+		return err
+	}
+	region := make([]byte, len(ftyp)+w.opts.ReservedHeaderBytes)
+	copy(region[copy(region, ftyp):], head)
+	if _, err := w.wa.WriteAt(region, 0); err != nil {
+		return fmt.Errorf("write header: %w", err)
+	}
+	w.pos = int64(len(region))
+	return nil
+}
+
+// reservedHead returns the start of the reserved region: the init moov and
+// the header of the free box that fills the rest of the region.
+func (w *Writer) reservedHead() ([]byte, error) {
+	metas := make([]trackMeta, len(w.tracks))
+	for i, t := range w.tracks {
+		metas[i] = t.meta
+	}
+	moov, err := buildInitMoov(metas)
+	if err != nil {
+		return nil, err
+	}
+	reserved := w.opts.ReservedHeaderBytes
+	if len(moov)+gomp4.SmallHeaderSize > reserved {
+		return nil, fmt.Errorf("init moov of %d bytes does not fit the %d reserved bytes", len(moov), reserved)
+	}
+	return append(moov, freeHeader(int64(reserved-len(moov)))...), nil
+}
+
+// rewriteInitMoov replaces the init moov after a sample entry was added.
+// The moov only grows, and the free box after it shrinks to match, so one
+// write of a few hundred bytes replaces both.
+func (w *Writer) rewriteInitMoov() error {
+	head, err := w.reservedHead()
+	if err != nil {
+		return err
+	}
+	if _, err := w.wa.WriteAt(head, w.moovOff); err != nil {
+		return fmt.Errorf("rewrite init moov: %w", err)
+	}
+	return nil
+}
+
+// seekWriterAt adapts an io.WriteSeeker without WriteAt.
+type seekWriterAt struct{ ws io.WriteSeeker }
+
+func (s seekWriterAt) WriteAt(p []byte, off int64) (int, error) {
+	if _, err := s.ws.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return s.ws.Write(p)
+}
+
+// maxSampleGap is the longest distance between two samples of a track that
+// a 32-bit sample duration can hold at 90 kHz (about 13 hours).
+const maxSampleGap = 1<<32 - 1
