@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,12 @@ type env struct {
 	base    string // http://127.0.0.1:PORT
 	ws      string // ws://127.0.0.1:PORT/signaling
 	browser *browser
+	// sfuBinary is cmd/sfu, built on first use by buildSFU.
+	sfuBinary struct {
+		once      sync.Once
+		dir, path string
+		err       error
+	}
 }
 
 // shared is set by TestMain before any test runs and never changed after.
@@ -129,5 +136,8 @@ func (e *env) close() error {
 		errs = append(errs, e.browser.close())
 	}
 	errs = append(errs, e.http.Shutdown(ctx), e.sig.Shutdown(ctx), e.sfu.Close())
+	if e.sfuBinary.dir != "" {
+		errs = append(errs, os.RemoveAll(e.sfuBinary.dir))
+	}
 	return errors.Join(errs...)
 }

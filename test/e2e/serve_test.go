@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// buildSFU builds cmd/sfu once for the whole run.
+func buildSFU(t *testing.T) string {
+	t.Helper()
+	b := &shared.sfuBinary
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "kiroku-e2e-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.dir, b.path = dir, filepath.Join(dir, "sfu")
+		out, err := exec.Command("go", "build", "-o", b.path, "../../cmd/sfu").CombinedOutput()
+		if err != nil {
+			b.err = fmt.Errorf("build cmd/sfu: %w\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sora.conf")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestServeConfigErrors checks that bad configuration stops the program
+// with exit code 2 and a message naming file, line and key.
+func TestServeConfigErrors(t *testing.T) {
+	bin := buildSFU(t)
+	for _, tc := range []struct{ name, conf, want string }{
+		{"unknown key", "# comment\nno_such_key = 1\n", ":2: no_such_key"},
+		{"bad boolean", "signaling_loopback_address_only = maybe\n", ":1: signaling_loopback_address_only"},
+		{"bad duration", "signaling_ping_interval = soon\n", ":1: signaling_ping_interval"},
+		{"invalid address", "ipv4_address = 300.1.1.1\n", "ipv4_address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(bin, "-config", writeConfig(t, tc.conf)).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("err %v, output %q; want exit 2 mentioning %q", err, out, tc.want)
+			}
+		})
+	}
+}
+
+// TestServeSIGTERM runs the real program, connects a client and checks
+// that SIGTERM closes it with 1000 SHUTDOWN and exits 0 promptly.
+func TestServeSIGTERM(t *testing.T) {
+	bin := buildSFU(t)
+	port := freePort(t)
+	conf := writeConfig(t, fmt.Sprintf("signaling_listen_port = %d\nsignaling_loopback_address_only = true\nipv4_address = %s\nshutdown_timeout = 5 s\n", port, mediaAddress))
+	cmd := exec.Command(bin, "-config", conf)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	want := fmt.Sprintf("ws://127.0.0.1:%d/signaling", port)
+	if err != nil || !strings.Contains(line, want) {
+		t.Fatalf("first output %q (%v), want it to name %s", line, err, want)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(want, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteJSON(map[string]any{"type": "connect", "role": "recvonly", "channel_id": "term"}); err != nil {
+		t.Fatal(err)
+	}
+	var offer map[string]any
+	if err := ws.ReadJSON(&offer); err != nil || offer["type"] != "offer" {
+		t.Fatalf("no offer: %v %v", err, offer)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m map[string]any
+		err := ws.ReadJSON(&m)
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != 1000 || ce.Text != "SHUTDOWN" {
+				t.Fatalf("close %d %q, want 1000 SHUTDOWN", ce.Code, ce.Text)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if d := time.Since(start); d > 6*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+}
