@@ -119,49 +119,54 @@ type finisher struct {
 	durationMs float64
 }
 
-// finish writes the closing elements through w and returns the file size.
-// Cues go first, so a crash during finishing leaves a file Recover can
-// still scan: it stops at the Cues and rebuilds them.
-func (f *finisher) finish(w io.WriterAt) (int64, error) {
+// patch is bytes to write at an offset of the file.
+type patch struct {
+	what string
+	b    []byte
+	off  int64
+}
+
+// plan encodes the closing elements and returns the writes that finish the
+// file and its final size. It writes nothing, so a file whose head cannot
+// take them is left as it was. Cues come first: a crash while finishing
+// leaves a file Recover can still scan (it stops at the Cues and rebuilds).
+func (f *finisher) plan() ([]patch, int64, error) {
+	var ps []patch
 	end := f.mediaEnd
 	cuesAt := int64(-1)
 	if len(f.cues) > 0 {
 		cues, err := encodeCues(f.cues)
 		if err != nil {
-			return 0, err
+			return nil, 0, err
 		}
-		if _, err := w.WriteAt(cues, end); err != nil {
-			return 0, fmt.Errorf("webm: write Cues: %w", err)
-		}
+		ps = append(ps, patch{"Cues", cues, end})
 		cuesAt = end
 		end += int64(len(cues))
 	}
 	tracks, err := encodeTracks(f.entries, f.lay.tracks.size)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	seek, err := f.encodeSeekHead(cuesAt)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	var dur, seg [8]byte
-	binary.BigEndian.PutUint64(dur[:], math.Float64bits(f.durationMs))
-	putSize8(seg[:], uint64(end-f.lay.segData))
-	for _, p := range []struct {
-		what string
-		b    []byte
-		off  int64
-	}{
-		{"Tracks", tracks, f.lay.tracks.off},
-		{"SeekHead", seek, f.lay.seekHead.off},
-		{"Duration", dur[:], f.lay.duration},
-		{"Segment size", seg[:], f.lay.segSize},
-	} {
+	dur := binary.BigEndian.AppendUint64(nil, math.Float64bits(f.durationMs))
+	seg := make([]byte, size8Len)
+	putSize8(seg, uint64(end-f.lay.segData))
+	ps = append(ps, patch{"Tracks", tracks, f.lay.tracks.off}, patch{"SeekHead", seek, f.lay.seekHead.off},
+		patch{"Duration", dur, f.lay.duration}, patch{"Segment size", seg, f.lay.segSize})
+	return ps, end, nil
+}
+
+// apply writes patches in order.
+func apply(w io.WriterAt, ps []patch) error {
+	for _, p := range ps {
 		if _, err := w.WriteAt(p.b, p.off); err != nil {
-			return 0, fmt.Errorf("webm: write %s: %w", p.what, err)
+			return fmt.Errorf("webm: write %s: %w", p.what, err)
 		}
 	}
-	return end, nil
+	return nil
 }
 
 // encodeSeekHead builds the SeekHead (Info, Tracks and, when present, Cues)

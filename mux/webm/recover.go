@@ -36,31 +36,30 @@ func Recover(f File) (mux.FileStats, error) {
 	if err := s.scanFile(); err != nil {
 		return mux.FileStats{}, fmt.Errorf("webm: recover: %w", err)
 	}
-	for _, p := range s.patches {
-		var b [size8Len]byte
-		putSize8(b[:], p.size)
-		if _, err := f.WriteAt(b[:], p.off); err != nil {
-			return mux.FileStats{}, fmt.Errorf("webm: recover: patch cluster size: %w", err)
-		}
-	}
-	if err := f.Truncate(s.mediaEnd); err != nil {
-		return mux.FileStats{}, fmt.Errorf("webm: recover: truncate: %w", err)
-	}
 	durMs, _ := mediaEnd(&s.ends)
+	durMs = max(durMs, 0)
 	fin := finisher{
 		lay:        s.lay,
 		entries:    dropEmptyVideo(s.entries, s.stats.VideoFrames, s.stats.AudioFrames),
 		mediaEnd:   s.mediaEnd,
 		cues:       s.cues,
-		durationMs: float64(max(durMs, 0)),
+		durationMs: float64(durMs),
 	}
-	size, err := fin.finish(f)
+	ps, size, err := fin.plan()
 	if err != nil {
+		return mux.FileStats{}, fmt.Errorf("webm: recover: %w", err)
+	}
+	// Nothing is written before this point. The cut-off tail (and any old
+	// Cues) goes first, then cluster sizes, then what Close would write.
+	if err := f.Truncate(s.mediaEnd); err != nil {
+		return mux.FileStats{}, fmt.Errorf("webm: recover: truncate: %w", err)
+	}
+	if err := apply(f, append(s.patches, ps...)); err != nil {
 		return mux.FileStats{}, fmt.Errorf("webm: recover: %w", err)
 	}
 	st := s.stats
 	st.Bytes = size
-	st.Duration = time.Duration(max(durMs, 0)) * time.Millisecond
+	st.Duration = time.Duration(durMs) * time.Millisecond
 	for _, e := range fin.entries {
 		if e.Video != nil {
 			st.Width, st.Height = int(e.Video.PixelWidth), int(e.Video.PixelHeight)

@@ -27,12 +27,6 @@ const (
 // beyond what a crash leaves.
 var errNotOurs = errors.New("webm: not a recoverable kiroku WebM file")
 
-// sizePatch is a cluster size field to rewrite.
-type sizePatch struct {
-	off  int64
-	size uint64
-}
-
 // scanner reads a file left by a Writer and plans how to finish it. It
 // walks element headers itself instead of using ebml.Unmarshal, which
 // decodes a whole Segment into memory and fails on the cut-off tail a
@@ -47,7 +41,7 @@ type scanner struct {
 	entries            []webm.TrackEntry
 	clusters           int
 	cues               []cuePoint
-	patches            []sizePatch
+	patches            []patch // cluster sizes to fix
 	mediaEnd           int64
 	ends               [2]trackEnd
 	stats              mux.FileStats

@@ -40,7 +40,9 @@ func (s *scanner) scanCluster(off int64, h header) (next int64, stop bool, err e
 	}
 	s.clusters++
 	if size := uint64(c.end - data); h.unknown || size != h.size {
-		s.patches = append(s.patches, sizePatch{off: off + 4, size: size})
+		b := make([]byte, size8Len)
+		putSize8(b, size)
+		s.patches = append(s.patches, patch{"cluster size", b, off + 4})
 	}
 	if p, ok := c.info.cue(s.lay.segData); ok {
 		s.cues = append(s.cues, p)

@@ -185,8 +185,11 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 	}
 	entries = dropEmptyVideo(entries, w.stats.VideoFrames, w.stats.AudioFrames)
 	f := finisher{lay: w.lay, entries: entries, mediaEnd: w.out.end, cues: w.cues, durationMs: float64(durMs)}
-	size, err := f.finish(w.out)
+	ps, size, err := f.plan()
 	if err != nil {
+		return mux.FileStats{}, err
+	}
+	if err := apply(w.out, ps); err != nil {
 		return mux.FileStats{}, err
 	}
 	st := w.stats
