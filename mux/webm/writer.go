@@ -9,6 +9,20 @@
 // (video is track 1, audio track 2), Clusters of SimpleBlocks that start on
 // video keyframes and last under 32.767 s, and Cues — no element of unknown
 // size.
+//
+// Choices worth knowing:
+//   - PixelWidth/PixelHeight are the first keyframe's size. VP8, VP9, AV1
+//     and H.264 carry later sizes in-band, so a resolution change needs no
+//     new track; FileStats reports the largest size seen.
+//   - H.264 keeps the first configuration's avcC as CodecPrivate; every
+//     keyframe of a later, different configuration carries its SPS/PPS
+//     in-band (prepended, length-prefixed), which Chrome and ffmpeg decode.
+//   - A cluster starts on every video keyframe, every 5 s while it holds no
+//     video, and, as a last resort counted by ForcedClusters, on any block
+//     that would leave the 16-bit block timecode range. RequestKeyframe is
+//     called 30 s into a cluster with video so that this rarely happens.
+//   - Close and Recover share the finishing code, so a recovered file has
+//     the same layout as a closed one.
 package webm
 
 import (
@@ -179,8 +193,8 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 	if err != nil {
 		return mux.FileStats{}, err
 	}
-	durMs, _ := mediaEnd(&w.ends)
-	if _, last := mediaEnd(&w.ends); roundMs(end) > last {
+	durMs, last := mediaEnd(&w.ends)
+	if roundMs(end) > last {
 		durMs = roundMs(end)
 	}
 	entries = dropEmptyVideo(entries, w.stats.VideoFrames, w.stats.AudioFrames)
