@@ -98,6 +98,13 @@ func (m *Muxer) deliver(t *track, it *queued, forcedCut bool) {
 	if m.err != nil {
 		return
 	}
+	if pts < m.base {
+		// Late for a file already finished: the new file cannot take it,
+		// and video after it needs a keyframe.
+		t.dropped++
+		t.needKey = t.kind == mux.Video
+		return
+	}
 	if t.needKey && !it.keyframe {
 		t.dropped++
 		return
