@@ -28,7 +28,7 @@ import (
 // env is one test's world: a MinIO server, an archive_dir and a webhook
 // receiver.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	minio   *miniotest.Server
 	archive string
 	bucket  string
@@ -37,7 +37,7 @@ type env struct {
 	hookSrv *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, minio: miniotest.Start(t), archive: t.TempDir(), bucket: "rec", hooks: &hookLog{}}
 	e.hooks.archive = e.archive
@@ -100,11 +100,11 @@ func (e *env) start(cfg Config) (*Uploader, func() error) {
 	return u, stop
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
@@ -118,7 +118,7 @@ type recording struct {
 	files    map[string][]byte
 }
 
-func newRecording(t *testing.T, archive, rid string) *recording {
+func newRecording(t testing.TB, archive, rid string) *recording {
 	dir := filepath.Join(archive, rid)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func newRecording(t *testing.T, archive, rid string) *recording {
 	return &recording{dir: dir, rid: rid, files: map[string][]byte{}}
 }
 
-func (r *recording) write(t *testing.T, name string, b []byte) {
+func (r *recording) write(t testing.TB, name string, b []byte) {
 	t.Helper()
 	tmp := filepath.Join(r.dir, "."+name+".tmp")
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
@@ -148,26 +148,26 @@ func (r *recording) meta(fields map[string]any) []byte {
 }
 
 // archive writes a single archive of cid with n media bytes.
-func (r *recording) archive(t *testing.T, cid string, n int) {
+func (r *recording) archive(t testing.TB, cid string, n int) {
 	media := "archive-" + cid + ".mp4"
 	r.write(t, media, randomBytes(n, uint64(len(r.files))+1))
 	r.write(t, "archive-"+cid+".json", r.meta(map[string]any{"connection_id": cid, "filename": r.rid + "/" + media}))
 }
 
 // split writes split index i of cid with n media bytes.
-func (r *recording) split(t *testing.T, cid string, i, n int) {
+func (r *recording) split(t testing.TB, cid string, i, n int) {
 	stem := fmt.Sprintf("split-archive-%s_%04d", cid, i)
 	r.write(t, stem+".webm", randomBytes(n, uint64(len(r.files))+1))
 	r.write(t, stem+".json", r.meta(map[string]any{"connection_id": cid, "filename": r.rid + "/" + stem + ".webm",
 		"split_index": fmt.Sprintf("%04d", i)}))
 }
 
-func (r *recording) splitEnd(t *testing.T, cid string, last int) {
+func (r *recording) splitEnd(t testing.TB, cid string, last int) {
 	r.write(t, "split-archive-end-"+cid+".json", r.meta(map[string]any{"connection_id": cid,
 		"split_last_index": fmt.Sprintf("%04d", last)}))
 }
 
-func (r *recording) report(t *testing.T) {
+func (r *recording) report(t testing.TB) {
 	r.write(t, "report-"+r.rid+".json", r.meta(map[string]any{"recording_metadata": map[string]any{"k": "v"}}))
 }
 
@@ -187,6 +187,7 @@ func randomBytes(n int, seed uint64) []byte {
 type hookCall struct {
 	typ, filename string
 	localExisted  bool // the announced file was still on disk when announced
+	at            time.Time
 }
 
 // hookLog records webhook calls in arrival order.
@@ -210,7 +211,7 @@ func (h *hookLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.calls = append(h.calls, hookCall{typ: r.Header.Get("sora-archive-uploader-webhook-type"),
-		filename: body.Filename, localExisted: err == nil})
+		filename: body.Filename, localExisted: err == nil, at: time.Now()})
 }
 
 func (h *hookLog) snapshot() []hookCall {
@@ -226,7 +227,7 @@ func (h *hookLog) setFail(v bool) {
 }
 
 // waitFor polls cond until it holds or the limit passes.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {

@@ -26,7 +26,7 @@ import (
 )
 
 // buildCommand builds cmd/uploader into a temp dir.
-func buildCommand(t *testing.T) string {
+func buildCommand(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "uploader")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/uploader").CombinedOutput()
@@ -37,7 +37,7 @@ func buildCommand(t *testing.T) string {
 }
 
 // writeConfig writes an uploader config file for the child process.
-func (e *env) writeConfig(t *testing.T, path string, extra map[string]string) {
+func (e *env) writeConfig(t testing.TB, path string, extra map[string]string) {
 	t.Helper()
 	kv := map[string]string{
 		"archive_dir_full_path":            e.archive,
@@ -73,7 +73,7 @@ func (e *env) writeConfig(t *testing.T, path string, extra map[string]string) {
 }
 
 // child starts the uploader binary; its output goes to the test log.
-func child(t *testing.T, bin string, args ...string) *exec.Cmd {
+func child(t testing.TB, bin string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
@@ -97,7 +97,7 @@ func child(t *testing.T, bin string, args ...string) *exec.Cmd {
 }
 
 // writeLarge writes size pseudo-random bytes to path and returns their SHA-256.
-func writeLarge(t *testing.T, path string, size int64) [32]byte {
+func writeLarge(t testing.TB, path string, size int64) [32]byte {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -216,7 +216,7 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -235,7 +235,7 @@ func getJSON(url string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-func get(t *testing.T, url string) string {
+func get(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
