@@ -27,12 +27,13 @@ func (a *Assembler) restart(now time.Duration) {
 	a.lastTS = start
 }
 
-// ticks converts a duration to clock-rate ticks.
+// ticks converts a duration to clock-rate ticks (0 for a negative one).
 func (a *Assembler) ticks(d time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
-	return int64(d) * int64(a.cfg.Track.ClockRate) / int64(time.Second)
+	clock := int64(a.cfg.Track.ClockRate)
+	return int64(d/time.Second)*clock + int64(d%time.Second)*clock/int64(time.Second)
 }
 
 // keepProbe remembers a packet dropped by the restart rule.

@@ -78,7 +78,7 @@ func (m *Muxer) ready(t *track) (ok, forcedCut bool) {
 	}
 	all := true
 	for _, o := range m.tracks {
-		if o != nil && o.fifo.len() == 0 {
+		if o != nil && o.err == nil && o.fifo.len() == 0 {
 			all = false
 		}
 	}
