@@ -90,7 +90,8 @@ var (
 	reBlock       = regexp.MustCompile(`Simple block: (key, )?track number (\d+), \d+ frame\(s\), timestamp (\d+):(\d+):(\d+\.\d+)`)
 )
 
-// mkvCheck runs mkvinfo -a and checks what every finished file needs:
+// mkvCheck runs mkvmerge -J (no errors or warnings) and mkvinfo -a, and
+// checks what every finished file needs:
 // a SeekHead, Cues, Duration, no element of unknown size, and clusters
 // shorter than 32.767 s whose first block is a video keyframe whenever
 // they hold video (forced ones are counted, not failed).
@@ -104,6 +105,15 @@ func mkvCheck(t testing.TB, path string) mkvReport {
 	}
 	if strings.Contains(strings.ToLower(out), "unknown") {
 		t.Errorf("mkvinfo reports an unknown size or element")
+	}
+	var ident struct {
+		Errors   []string `json:"errors"`
+		Warnings []string `json:"warnings"`
+	}
+	ident.Errors = []string{"no output"}
+	js, _ := run(t, "mkvmerge", "-J", path)
+	if err := json.Unmarshal([]byte(js), &ident); err != nil || len(ident.Errors)+len(ident.Warnings) > 0 {
+		t.Errorf("mkvmerge -J: %v, errors %q, warnings %q", err, ident.Errors, ident.Warnings)
 	}
 	rep := mkvReport{blocks: map[int]int{}}
 	var clusterAt time.Duration
