@@ -20,7 +20,9 @@ type Connection struct {
 	api  *webrtc.API
 	log  *slog.Logger
 
-	audioRecv, videoRecv *webrtc.RTPTransceiver // upstream, nil for viewers
+	audioRecv, videoRecv *webrtc.RTPTransceiver       // upstream, nil for viewers
+	channels             map[string]*messagingChannel // by label; fixed after Join
+	channelSpecs         []DataChannel                // as requested
 
 	ctx    context.Context
 	cancel context.CancelFunc

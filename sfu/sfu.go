@@ -69,6 +69,8 @@ type JoinRequest struct {
 	VideoCodec   Codec // empty means Config.DefaultVideoCodec
 	Metadata     any   // opaque, returned in ConnectionInfo
 	Peer         Peer
+	// DataChannels are the messaging channels to create.
+	DataChannels []DataChannel
 }
 
 // Join admits a connection into its channel (creating the session if the
@@ -120,7 +122,11 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		log:    s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID),
 		kick:   make(chan struct{}, 1),
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver)}
-	if err := c.addUpstream(); err != nil {
+	err = c.addUpstream()
+	if err == nil {
+		err = c.addDataChannels(req.DataChannels)
+	}
+	if err != nil {
 		cancel()
 		return nil, errors.Join(err, pc.Close())
 	}

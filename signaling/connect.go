@@ -25,8 +25,9 @@ func (s *session) connect(raw []byte) *rejection {
 		ChannelID: m.ChannelID, ConnectionID: id,
 		ClientID: orDefault(res.ClientID, m.ClientID), BundleID: orDefault(res.BundleID, m.BundleID),
 		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec,
-		Metadata: &participant{authn: m.Metadata, authz: res.Metadata, notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata)},
-		Peer:     s,
+		Metadata:     &participant{authn: m.Metadata, authz: res.Metadata, notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata)},
+		Peer:         s,
+		DataChannels: req.channels,
 	})
 	if err != nil {
 		return joinRejection(err)
@@ -98,7 +99,7 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		ClientID: info.ClientID, BundleID: info.BundleID, Metadata: res.Metadata,
 		Config:       peerConfig{ICEServers: s.srv.iceServers(), ICETransportPolicy: "all"},
 		Mid:          mid,
-		DataChannels: []any{}, Multistream: true,
+		DataChannels: offerDataChannels(s.conn.DataChannels()), Multistream: true,
 		Audio: req.audio, Video: req.video, VideoCodecType: string(info.VideoCodec),
 	}
 	if req.audio {

@@ -19,19 +19,91 @@ type envelope struct {
 
 // connectMessage is the fields of "connect" kiroku acts on.
 type connectMessage struct {
-	Role                    string          `json:"role"`
-	ChannelID               string          `json:"channel_id"`
-	ClientID                string          `json:"client_id"`
-	BundleID                string          `json:"bundle_id"`
-	Metadata                json.RawMessage `json:"metadata"`
-	SignalingNotifyMetadata json.RawMessage `json:"signaling_notify_metadata"`
-	Audio                   json.RawMessage `json:"audio"`
-	Video                   json.RawMessage `json:"video"`
-	Multistream             *bool           `json:"multistream"`
-	Simulcast               bool            `json:"simulcast"`
-	Spotlight               bool            `json:"spotlight"`
-	SoraClient              string          `json:"sora_client"`
-	Environment             string          `json:"environment"`
+	Role                    string              `json:"role"`
+	ChannelID               string              `json:"channel_id"`
+	ClientID                string              `json:"client_id"`
+	BundleID                string              `json:"bundle_id"`
+	Metadata                json.RawMessage     `json:"metadata"`
+	SignalingNotifyMetadata json.RawMessage     `json:"signaling_notify_metadata"`
+	Audio                   json.RawMessage     `json:"audio"`
+	Video                   json.RawMessage     `json:"video"`
+	Multistream             *bool               `json:"multistream"`
+	Simulcast               bool                `json:"simulcast"`
+	Spotlight               bool                `json:"spotlight"`
+	DataChannels            []dataChannelOption `json:"data_channels"`
+	SoraClient              string              `json:"sora_client"`
+	Environment             string              `json:"environment"`
+}
+
+// dataChannelOption is one entry of connect's "data_channels".
+type dataChannelOption struct {
+	Label             string         `json:"label"`
+	Direction         string         `json:"direction"`
+	Compress          bool           `json:"compress"`
+	MaxPacketLifeTime *uint16        `json:"max_packet_life_time"`
+	MaxRetransmits    *uint16        `json:"max_retransmits"`
+	Protocol          string         `json:"protocol"`
+	Ordered           *bool          `json:"ordered"`
+	Header            []headerOption `json:"header"`
+}
+
+type headerOption struct {
+	Type string `json:"type"`
+}
+
+// maxDataChannels bounds the messaging channels of one connection.
+const maxDataChannels = 16
+
+// parseDataChannels turns connect's data_channels into SFU requests.
+func parseDataChannels(opts []dataChannelOption) ([]sfu.DataChannel, *rejection) {
+	if len(opts) > maxDataChannels {
+		return nil, reject(codeInvalidParam, "TOO-MANY-DATA-CHANNELS")
+	}
+	var out []sfu.DataChannel
+	for _, o := range opts {
+		d := sfu.DataChannel{Label: o.Label, Direction: o.Direction, Ordered: o.Ordered,
+			MaxPacketLifeTime: o.MaxPacketLifeTime, MaxRetransmits: o.MaxRetransmits, Protocol: o.Protocol}
+		if d.Direction == "" {
+			d.Direction = "sendrecv"
+		}
+		for _, h := range o.Header {
+			if h.Type != "sender_connection_id" {
+				return nil, reject(codeInvalidParam, "INVALID-DATA-CHANNELS")
+			}
+			d.SenderHeader = true
+		}
+		if o.Compress || sfu.ValidDataChannel(d) != nil || len(d.Protocol) > maxIDBytes {
+			return nil, reject(codeInvalidParam, "INVALID-DATA-CHANNELS")
+		}
+		for _, prev := range out {
+			if prev.Label == d.Label {
+				return nil, reject(codeInvalidParam, "INVALID-DATA-CHANNELS")
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// offerDataChannels describes the connection's messaging channels in the
+// offer's "data_channels".
+func offerDataChannels(dcs []sfu.DataChannel) []offerDataChannel {
+	out := []offerDataChannel{}
+	for _, d := range dcs {
+		o := offerDataChannel{Label: d.Label, Direction: d.Direction}
+		if d.SenderHeader {
+			o.Header = []headerOption{{Type: "sender_connection_id"}}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+type offerDataChannel struct {
+	Label     string         `json:"label"`
+	Direction string         `json:"direction"`
+	Compress  bool           `json:"compress"`
+	Header    []headerOption `json:"header,omitempty"`
 }
 
 // mediaOption is the object form of "audio" / "video".
@@ -46,6 +118,7 @@ type connectRequest struct {
 	audio      bool
 	video      bool
 	videoCodec sfu.Codec
+	channels   []sfu.DataChannel
 }
 
 // rejection is a close code and reason for a refused or broken connection.
@@ -103,12 +176,16 @@ func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejecti
 	}
 	var audioCodec string
 	var ok bool
+	var rej *rejection
 	if req.audio, audioCodec, ok = parseMedia(m.Audio); !ok || (audioCodec != "" && !strings.EqualFold(audioCodec, "OPUS")) {
 		return nil, reject(codeInvalidParam, "INVALID-AUDIO")
 	}
 	var videoCodec string
 	if req.video, videoCodec, ok = parseMedia(m.Video); !ok {
 		return nil, reject(codeInvalidParam, "INVALID-VIDEO")
+	}
+	if req.channels, rej = parseDataChannels(m.DataChannels); rej != nil {
+		return nil, rej
 	}
 	req.videoCodec = defaultCodec
 	if videoCodec != "" {
@@ -151,25 +228,25 @@ func validID(s string, emptyOK bool) bool {
 
 // offerMessage is the server's first offer.
 type offerMessage struct {
-	Type           string            `json:"type"`
-	SDP            string            `json:"sdp"`
-	Version        string            `json:"version"`
-	ChannelID      string            `json:"channel_id"`
-	SessionID      string            `json:"session_id"`
-	ConnectionID   string            `json:"connection_id"`
-	ClientID       string            `json:"client_id"`
-	BundleID       string            `json:"bundle_id"`
-	Metadata       json.RawMessage   `json:"metadata,omitempty"`
-	Config         peerConfig        `json:"config"`
-	Mid            map[string]string `json:"mid"`
-	DataChannels   []any             `json:"data_channels"`
-	Multistream    bool              `json:"multistream"`
-	Simulcast      bool              `json:"simulcast"`
-	Spotlight      bool              `json:"spotlight"`
-	Audio          bool              `json:"audio"`
-	Video          bool              `json:"video"`
-	VideoCodecType string            `json:"video_codec_type,omitempty"`
-	AudioCodecType string            `json:"audio_codec_type,omitempty"`
+	Type           string             `json:"type"`
+	SDP            string             `json:"sdp"`
+	Version        string             `json:"version"`
+	ChannelID      string             `json:"channel_id"`
+	SessionID      string             `json:"session_id"`
+	ConnectionID   string             `json:"connection_id"`
+	ClientID       string             `json:"client_id"`
+	BundleID       string             `json:"bundle_id"`
+	Metadata       json.RawMessage    `json:"metadata,omitempty"`
+	Config         peerConfig         `json:"config"`
+	Mid            map[string]string  `json:"mid"`
+	DataChannels   []offerDataChannel `json:"data_channels"`
+	Multistream    bool               `json:"multistream"`
+	Simulcast      bool               `json:"simulcast"`
+	Spotlight      bool               `json:"spotlight"`
+	Audio          bool               `json:"audio"`
+	Video          bool               `json:"video"`
+	VideoCodecType string             `json:"video_codec_type,omitempty"`
+	AudioCodecType string             `json:"audio_codec_type,omitempty"`
 }
 
 type peerConfig struct {

@@ -8,19 +8,22 @@ const state = {
   notifies: [],
   pushes: [],
   streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind]}
+  messages: [], // {label, text} as received
   disconnect: null,
   connectError: null,
 };
 let conn = null;
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true }) {
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels }) {
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
+  if (dataChannels) options.dataChannels = dataChannels;
   const make = { sendrecv: sora.sendrecv, sendonly: sora.sendonly, recvonly: sora.recvonly }[role];
   conn = make.call(sora, channelId, metadata ?? null, options);
   conn.on("notify", (m) => state.notifies.push(m));
   conn.on("push", (m) => state.pushes.push(m));
   conn.on("track", onTrack);
+  conn.on("message", (m) => state.messages.push({ label: m.label, text: new TextDecoder().decode(m.data) }));
   conn.on("removetrack", onRemoveTrack);
   conn.on("disconnect", (e) => {
     state.disconnect = { type: e.type, title: e.title, code: e.code ?? null, reason: e.reason ?? null };
@@ -86,8 +89,21 @@ async function inbound() {
   return out;
 }
 
+// sendMessage sends text on a messaging channel once it is open.
+async function sendMessage({ label, text }) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await conn.sendMessage(label, new TextEncoder().encode(text));
+      return true;
+    } catch (e) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`channel ${label} never opened`);
+}
+
 async function disconnect() {
   if (conn) await conn.disconnect();
 }
 
-window.kiroku = { connect, inbound, disconnect, state: () => state };
+window.kiroku = { connect, inbound, sendMessage, disconnect, state: () => state };

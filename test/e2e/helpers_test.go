@@ -24,6 +24,7 @@ type connectArgs struct {
 	Metadata     any    `json:"metadata"`
 	Audio        bool   `json:"audio"`
 	Video        bool   `json:"video"`
+	DataChannels []any  `json:"dataChannels,omitempty"`
 }
 
 type connectResult struct {
@@ -78,7 +79,11 @@ func (m *member) inbound() map[string]inboundStats {
 type pageState struct {
 	ConnectionID string           `json:"connectionId"`
 	Notifies     []map[string]any `json:"notifies"`
-	Streams      map[string]struct {
+	Messages     []struct {
+		Label string `json:"label"`
+		Text  string `json:"text"`
+	} `json:"messages"`
+	Streams map[string]struct {
 		Tracks  map[string]string `json:"tracks"`
 		Removed []string          `json:"removed"`
 	} `json:"streams"`
