@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -114,6 +115,10 @@ func TestReplayFixtures(t *testing.T) {
 		{"h264_cb_opus_ssrc", mp4Files, true, ""},
 		{"h265_opus_wrap", mp4Files, true, ""},
 		{"vp9_opus_padding", mp4Files, true, ""},
+		{"vp8_opus_resize", webmFiles, true, ""},
+		{"h264_cb_opus_resize", mp4Files, true, ""},
+		{"av1_opus", mp4Files, true, ""},
+		{"av1_opus_reorder", webmFiles, true, ""},
 		{"vp8_opus_loss3", webmFiles, false, mux.GapLoss},
 		{"h264_cb_opus_loss3", mp4Files, false, mux.GapLoss},
 		{"vp8_opus_midgop", webmFiles, false, mux.GapWaitKeyframe},
@@ -136,6 +141,9 @@ func TestReplayFixtures(t *testing.T) {
 			}
 			if !tc.lossless && sum.VideoFrames+sum.FramesDropped > facts.frames[mux.Video] {
 				t.Errorf("%d video frames + %d dropped, capture has %d", sum.VideoFrames, sum.FramesDropped, facts.frames[mux.Video])
+			}
+			if strings.HasSuffix(tc.name, "_resize") && sum.ConfigChanges != 2 {
+				t.Errorf("%d configuration changes, want 2", sum.ConfigChanges)
 			}
 			checkGaps(t, sum, tc.wantCause, facts.ssrcChange)
 			checkDecode(t, rec.files[0], rec.video, sum)
