@@ -26,26 +26,6 @@ const (
 	trunWritten        = trunDataOffset | trunSampleDuration | trunSampleSize | trunSampleFlags
 )
 
-// pendingSample is one sample of the fragment being collected.
-type pendingSample struct {
-	start int64 // decode time in track ticks
-	size  uint32
-	sync  bool
-}
-
-// pending holds one track's samples that are not yet on disk: their
-// descriptions and their bytes, in order.
-type pending struct {
-	samples []pendingSample
-	data    []byte
-	sdi     uint32 // sample description index (1-based) of every sample
-}
-
-func (p *pending) reset() {
-	p.samples = p.samples[:0]
-	p.data = p.data[:0]
-}
-
 // fragmentTrack is one track's contribution to a fragment; lastDur is the
 // duration of its last sample, which the next sample's time cannot tell yet.
 type fragmentTrack struct {
@@ -58,7 +38,6 @@ type fragmentTrack struct {
 // buffers so that a steady recording allocates almost nothing.
 type fragmenter struct {
 	box     *boxBuf
-	out     []byte
 	seq     uint32
 	truns   []int  // offsets of the trun boxes in box, to patch data_offset
 	scratch []byte // a box payload being encoded
@@ -66,9 +45,29 @@ type fragmenter struct {
 
 func newFragmenter() *fragmenter { return &fragmenter{box: newBoxBuf()} }
 
-// build returns a complete moof+mdat for tracks (those without samples are
-// skipped). The slice is valid until the next call.
-func (f *fragmenter) build(tracks []fragmentTrack) ([]byte, error) {
+// build returns a complete moof+mdat for tracks (each with samples, in
+// file order), assembled in place in carrier's buffer, the first track's:
+// the other tracks' data is appended after carrier's and the moof and mdat
+// header go into its headroom, so the fragment's media is not copied into
+// a second buffer. The slice is valid until carrier is reset.
+func (f *fragmenter) build(tracks []fragmentTrack, carrier *pending) ([]byte, error) {
+	hdr, err := f.header(tracks)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tracks {
+		if t.p != carrier {
+			carrier.buf = append(carrier.buf, t.p.data()...)
+		}
+	}
+	carrier.ensureRoom(len(hdr))
+	start := carrier.room - len(hdr)
+	copy(carrier.buf[start:], hdr)
+	return carrier.buf[start:], nil
+}
+
+// header returns the moof and mdat header for tracks.
+func (f *fragmenter) header(tracks []fragmentTrack) ([]byte, error) {
 	f.seq++
 	f.box.reset()
 	f.truns = f.truns[:0]
@@ -76,10 +75,8 @@ func (f *fragmenter) build(tracks []fragmentTrack) ([]byte, error) {
 	f.payload(gomp4.BoxTypeMfhd(), appendMfhd(f.scratch[:0], f.seq))
 	var payload uint64
 	for _, t := range tracks {
-		if len(t.p.samples) > 0 {
-			f.writeTraf(t)
-			payload += uint64(len(t.p.data))
-		}
+		f.writeTraf(t)
+		payload += uint64(len(t.p.data()))
 	}
 	f.box.end()
 	moof, err := f.box.bytes()
@@ -91,22 +88,13 @@ func (f *fragmenter) build(tracks []fragmentTrack) ([]byte, error) {
 		mdatSize = payload + gomp4.LargeHeaderSize
 	}
 	dataOff := uint64(len(moof)) + headerSizeFor(mdatSize)
-	i := 0
-	for _, t := range tracks {
-		if len(t.p.samples) == 0 {
-			continue
-		}
+	for i, t := range tracks {
 		// data_offset follows the trun header, version/flags and sample_count.
 		binary.BigEndian.PutUint32(moof[f.truns[i]+16:], uint32(dataOff))
-		dataOff += uint64(len(t.p.data))
-		i++
+		dataOff += uint64(len(t.p.data()))
 	}
 	f.box.header(gomp4.BoxTypeMdat(), mdatSize)
-	f.out = append(f.out[:0], f.box.buf.b...)
-	for _, t := range tracks {
-		f.out = append(f.out, t.p.data...)
-	}
-	return f.out, f.box.err
+	return f.box.bytes()
 }
 
 func (f *fragmenter) writeTraf(t fragmentTrack) {

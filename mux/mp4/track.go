@@ -29,8 +29,9 @@ type track struct {
 	prevDur   uint32 // ticks between the two newest samples
 }
 
-func newTrack(info mux.TrackInfo, id, timescale uint32) (*track, error) {
-	t := &track{info: info, meta: trackMeta{id: id, kind: info.Kind(), timescale: timescale}}
+func newTrack(info mux.TrackInfo, id, timescale uint32, headroom int) (*track, error) {
+	t := &track{info: info, meta: trackMeta{id: id, kind: info.Kind(), timescale: timescale},
+		p: newPending(headroom)}
 	if err := t.updateStsd(); err != nil {
 		return nil, err
 	}
@@ -82,9 +83,7 @@ func (t *track) add(f mux.Frame, sdi uint32) {
 	}
 	t.started, t.lastPTS, t.lastStart, t.sdi = true, f.PTS, start, sdi
 	t.p.sdi = sdi
-	t.p.samples = append(t.p.samples, pendingSample{start: start, size: uint32(len(f.Data)),
-		sync: f.Keyframe || t.meta.kind == mux.Audio})
-	t.p.data = append(t.p.data, f.Data...)
+	t.p.add(pendingSample{start: start, size: uint32(len(f.Data)), sync: f.Keyframe || t.meta.kind == mux.Audio}, f.Data)
 }
 
 // lastDuration is the duration written for the track's newest sample: until

@@ -84,7 +84,11 @@ func (w *Writer) addTracks(video, audio *mux.TrackInfo) error {
 }
 
 func (w *Writer) appendTrack(info mux.TrackInfo, timescale uint32) error {
-	t, err := newTrack(info, uint32(len(w.tracks)+1), timescale)
+	headroom := 0
+	if len(w.tracks) == 0 {
+		headroom = initialHeadroom // the first track's buffer carries the fragment
+	}
+	t, err := newTrack(info, uint32(len(w.tracks)+1), timescale, headroom)
 	if err != nil {
 		return err
 	}
@@ -185,7 +189,7 @@ func (w *Writer) emit(final bool, end time.Duration) error {
 			w.fts = append(w.fts, fragmentTrack{id: t.meta.id, p: &t.p, lastDur: t.lastDuration(final, end)})
 		}
 	}
-	data, err := w.frag.build(w.fts)
+	data, err := w.frag.build(w.fts, &w.tracks[0].p)
 	if err == nil {
 		_, err = w.wa.WriteAt(data, w.pos)
 	}
