@@ -1,13 +1,13 @@
 package webm
 
 import (
-	"encoding/binary"
 	"fmt"
 	"time"
 
 	"github.com/at-wat/ebml-go/webm"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/opus"
 )
 
 // Track numbers are fixed: video first, audio second.
@@ -111,23 +111,10 @@ func audioEntry(t *mux.TrackInfo, preSkip uint16) (webm.TrackEntry, error) {
 		TrackNumber:  audioTrack,
 		TrackUID:     audioTrack,
 		CodecID:      id,
-		CodecPrivate: opusHead(channels, preSkip),
+		CodecPrivate: opus.Head(channels, preSkip, 48000),
 		CodecDelay:   uint64(time.Duration(preSkip) * time.Second / 48000),
 		SeekPreRoll:  uint64(opusSeekPreRoll),
 		TrackType:    trackTypeAudio,
 		Audio:        &webm.Audio{SamplingFrequency: 48000, Channels: uint64(channels)},
 	}, nil
-}
-
-// opusHead builds the 19-byte identification header of RFC 7845 §5.1 for
-// a mono or stereo stream (channel mapping family 0).
-func opusHead(channels int, preSkip uint16) []byte {
-	b := make([]byte, 19)
-	copy(b, "OpusHead")
-	b[8] = 1 // version
-	b[9] = byte(channels)
-	binary.LittleEndian.PutUint16(b[10:], preSkip)
-	binary.LittleEndian.PutUint32(b[12:], 48000) // input sample rate, informational
-	// output gain 0 and mapping family 0 are already zero.
-	return b
 }
