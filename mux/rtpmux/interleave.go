@@ -117,14 +117,17 @@ func (m *Muxer) deliver(t *track, it *queued, forcedCut bool) {
 }
 
 // trackPTS maps a reference time to the recording timeline, never before
-// 0 and never before the track's previous frame.
+// the track's previous frame. A track whose first frame falls before the
+// recording's start (it arrived after the first frames were written) is
+// shifted to start at 0 rather than having frames piled up there.
 func (m *Muxer) trackPTS(t *track, ref time.Duration) time.Duration {
-	pts := max(ref-m.fileStart, 0)
+	if !t.hasPTS && ref < m.fileStart {
+		t.shift = m.fileStart - ref
+		m.cfg.Logger.Info("track starts before the recording; shifted", "kind", t.kind.String(), "shift", t.shift)
+	}
+	pts := ref + t.shift - m.fileStart
 	if t.hasPTS && pts < t.lastPTS {
 		pts = t.lastPTS
-		t.clamped++
-	}
-	if !t.hasPTS && pts == 0 && ref < m.fileStart {
 		t.clamped++
 	}
 	t.lastPTS, t.hasPTS = pts, true

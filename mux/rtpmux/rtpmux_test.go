@@ -27,6 +27,7 @@ func TestTimeline(t *testing.T) {
 		audio      int   // audio frames written
 		firstVideo time.Duration
 		audioPTS   map[int]time.Duration // audio frame index -> PTS
+		videoPTS   map[int]time.Duration // video frame index -> PTS
 		gaps       []mux.Gap
 	}{
 		{
@@ -54,6 +55,18 @@ func TestTimeline(t *testing.T) {
 				m.WriteSenderReport(mux.Video, 1, ntpAt(100*ms), 5000)
 			},
 			video: seqOf(0, 30), audio: 50, firstVideo: 100 * ms,
+		},
+		{
+			name: "a track aligned before the recording start is shifted, not piled up",
+			// The sender captured video's first frame 700 ms before audio's,
+			// but it arrives 600 ms after audio, when audio is being written.
+			events: func() []event { return merged(videoEvents(0, 30, 30, 600*ms, 1, 5000), audioEvents(50, 0, 2, 1000)) },
+			srs: func(m *Muxer) {
+				m.WriteSenderReport(mux.Audio, 2, ntpAt(time.Second), 1000)
+				m.WriteSenderReport(mux.Video, 1, ntpAt(300*ms), 5000)
+			},
+			video: seqOf(0, 30), audio: 50, firstVideo: 0,
+			videoPTS: map[int]time.Duration{1: time.Second / 30, 29: 29 * time.Second / 30},
 		},
 		{
 			name: "sender reports of another SSRC are ignored",
@@ -108,6 +121,11 @@ func TestTimeline(t *testing.T) {
 			for i, want := range tc.audioPTS {
 				if as[i].pts != want {
 					t.Errorf("audio %d PTS %v, want %v", i, as[i].pts, want)
+				}
+			}
+			for i, want := range tc.videoPTS {
+				if vs[i].pts != want {
+					t.Errorf("video %d PTS %v, want %v", i, vs[i].pts, want)
 				}
 			}
 			if !slices.Equal(sum.Gaps, tc.gaps) {

@@ -62,5 +62,5 @@ func (m *Muxer) gapSpan(t *track, g trackGap) (start, stop time.Duration) {
 	if !t.anchored || !m.started {
 		return 0, 0
 	}
-	return t.ref(g.Start) - m.fileStart, t.ref(g.End) - m.fileStart
+	return t.ref(g.Start) + t.shift - m.fileStart, t.ref(g.End) + t.shift - m.fileStart
 }

@@ -64,7 +64,8 @@ type track struct {
 	fifo    fifo
 	lastPTS time.Duration // on the recording timeline
 	hasPTS  bool
-	needKey bool // drop delta frames until a keyframe (after a forced cut)
+	shift   time.Duration // added to a track that would start before 0
+	needKey bool          // drop delta frames until a keyframe (after a forced cut)
 
 	gaps    []trackGap
 	clamped int // frames whose time was raised to keep PTS from going back
