@@ -91,9 +91,11 @@ func (a *Assembler) Stats() Stats { return a.stats }
 func (a *Assembler) Err() error { return a.err }
 
 // Push adds one packet that arrived at arrival (any monotonic clock; only
-// differences matter). Frames and gaps that become complete are delivered
-// before Push returns. Bad packets are dropped and counted, never an error;
-// the error is the track's fatal error (see Err).
+// differences matter). The payload is copied, so the caller may reuse the
+// packet and its buffer as soon as Push returns. Frames and gaps that
+// become complete are delivered before Push returns. Bad packets are
+// dropped and counted, never an error; the error is the track's fatal
+// error (see Err).
 func (a *Assembler) Push(pkt *rtp.Packet, arrival time.Duration) error {
 	if a.err != nil {
 		return a.err

@@ -185,7 +185,8 @@ func (m *Muxer) other(t *track) *track {
 }
 
 // WritePacket records one RTP packet of the track of kind k that arrived at
-// arrival (a monotonic clock shared by both tracks). Bad packets are
+// arrival (a monotonic clock shared by both tracks). The packet is not
+// kept: its buffer may be reused once WritePacket returns. Bad packets are
 // dropped and counted. The error is a writer error (fatal for the
 // recording) or the track's own fatal error, such as mux.ErrReordering.
 func (m *Muxer) WritePacket(k mux.Kind, pkt *rtp.Packet, arrival time.Duration) error {
