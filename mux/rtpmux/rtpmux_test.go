@@ -150,6 +150,10 @@ func TestInterleavesInTimeOrder(t *testing.T) {
 	if sum.VideoFrames != 90 || sum.AudioFrames != 150 || sum.PacketsReceived != 330 || len(sum.Gaps) != 0 {
 		t.Errorf("summary %+v", sum)
 	}
+	if v, a := h.m.Stats(mux.Video), h.m.Stats(mux.Audio); v.FramesEmitted != 90 || v.PacketsReceived != 180 ||
+		a.FramesEmitted != 150 || v.PTSClamped+a.PTSClamped+v.MuxDropped+a.MuxDropped != 0 {
+		t.Errorf("stats video %+v audio %+v", v, a)
+	}
 }
 
 func TestLossGapInSummary(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/depack"
 )
 
 // maxDuration stands for "no end": the last file takes every gap left.
@@ -23,8 +24,8 @@ func (m *Muxer) summary(stats mux.FileStats, end time.Duration) mux.Summary {
 		sum.PacketsReceived += s.PacketsReceived - t.snap.PacketsReceived
 		sum.PacketsLost += s.PacketsLost - t.snap.PacketsLost
 		sum.PacketsDuplicate += s.PacketsDuplicate - t.snap.PacketsDuplicate
-		sum.FramesDropped += s.FramesDropped - t.snap.FramesDropped + t.dropped
-		t.snap, t.dropped = s, 0
+		sum.FramesDropped += s.FramesDropped - t.snap.FramesDropped + t.dropped - t.droppedSnap
+		t.snap, t.droppedSnap = s, t.dropped
 		sum.Gaps = append(sum.Gaps, m.takeGaps(t, end)...)
 	}
 	return sum
@@ -63,4 +64,28 @@ func (m *Muxer) gapSpan(t *track, g trackGap) (start, stop time.Duration) {
 		return 0, 0
 	}
 	return t.ref(g.Start) + t.shift - m.fileStart, t.ref(g.End) + t.shift - m.fileStart
+}
+
+// TrackStats is what a Muxer counted for one track since it started.
+type TrackStats struct {
+	depack.Stats
+	// PTSClamped counts frames whose time was raised so that it would not
+	// go back.
+	PTSClamped int
+	// MuxDropped counts frames the assembler delivered but the muxer could
+	// not write: late for a finished file, or waiting for a keyframe after
+	// a cut that video missed.
+	MuxDropped int
+}
+
+// Stats returns the counters of the track of kind k (zero if there is no
+// such track).
+func (m *Muxer) Stats(k mux.Kind) TrackStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.track(k)
+	if t == nil {
+		return TrackStats{}
+	}
+	return TrackStats{Stats: t.asm.Stats(), PTSClamped: t.clamped, MuxDropped: t.dropped}
 }

@@ -70,7 +70,10 @@ type track struct {
 	gaps    []trackGap
 	clamped int // frames whose time was raised to keep PTS from going back
 	dropped int // frames dropped here (not by the assembler)
-	snap    depack.Stats
+
+	// The counters at the start of the current file.
+	snap        depack.Stats
+	droppedSnap int
 }
 
 // trackGap is a gap reported by the assembler, on the track's timestamps.
