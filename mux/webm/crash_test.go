@@ -179,12 +179,10 @@ func runAndKill(t *testing.T, dir string, job crashJob, killAfter int) (nv, na i
 			}
 		}
 	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatalf("kill child: %v", err)
-	}
+	killErr := cmd.Process.Kill()
 	err = cmd.Wait()
-	if err == nil || !strings.Contains(err.Error(), "killed") {
-		t.Fatalf("child did not die by the kill: %v (after %d reports)", err, reports)
+	if killErr != nil || err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("child did not die by the kill (kill: %v, exit: %v) after %d reports", killErr, err, reports)
 	}
 	return nv, na
 }
