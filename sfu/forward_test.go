@@ -192,3 +192,50 @@ func TestNewID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestOneOutstandingReOffer checks that a viewer never has two re-offers
+// outstanding: changes made while one waits for its answer are coalesced
+// into a single follow-up re-offer.
+func TestOneOutstandingReOffer(t *testing.T) {
+	s := newTestSFU(t, nil)
+	defer s.Close()
+	v := startViewer(t, s, "")
+	publish := func() string {
+		id := NewID()
+		c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: id, Role: SendOnly, Video: true, Peer: newFakePeer()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		startPublisher(t, c)
+		return id
+	}
+	first := publish()
+	var offer string
+	select {
+	case offer = <-v.peer.reOffers:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no re-offer for the first publisher")
+	}
+	if !strings.Contains(offer, "a=msid:"+first+" ") {
+		t.Fatal("first re-offer lacks the first publisher")
+	}
+	second := publish()
+	time.Sleep(time.Second) // the second publisher's track has arrived by now
+	select {
+	case <-v.peer.reOffers:
+		t.Fatal("a second re-offer was sent while the first was outstanding")
+	default:
+	}
+	if err := v.conn.SetAnswer(answer(t, v.pc, offer)); err != nil {
+		t.Fatal(err)
+	}
+	offer = v.reAnswer(t, 10*time.Second)
+	if !strings.Contains(offer, "a=msid:"+first+" ") || !strings.Contains(offer, "a=msid:"+second+" ") {
+		t.Fatalf("follow-up re-offer lacks a publisher:\n%s", offer)
+	}
+	select {
+	case <-v.peer.reOffers:
+		t.Fatal("an extra re-offer after the coalesced one")
+	case <-time.After(300 * time.Millisecond):
+	}
+}
