@@ -17,8 +17,11 @@
 // When a video keyframe brings a configuration not seen before (a new
 // resolution or parameter sets), the init moov in the reserved region is
 // rewritten with an extra sample entry before any fragment refers to it.
-// A Writer keeps only the frames not yet written and a few hundred bytes per
-// track: sample tables are never held in memory while recording.
+// A Writer keeps only the frames not yet written (each fragment is assembled
+// in place behind headroom in the first track's buffer) and a few hundred
+// bytes per track: sample tables are never held in memory while recording.
+// Flush does not sync the file: it protects against a crash of the process,
+// not of the machine.
 //
 // # Finishing
 //
@@ -29,9 +32,11 @@
 // start offset, and stsd (copied from the init moov), stts, stss (video),
 // stsc, stsz and stco — or co64 once offsets pass 4 GiB. No ctts: kiroku
 // records no B-frames. Timing is exact: frames' PTS are rounded to ticks as
-// absolute times, and a sample lasts until the next sample's start; the
-// last sample of a track lasts until Close's end, or as long as its
-// predecessor (20 ms for a lone Opus packet, 1/30 s for a lone video frame).
+// absolute times, and a sample lasts until the next sample's start. The
+// last sample of a track lasts until Close's end when that is later;
+// otherwise (and after a crash) an Opus packet lasts what its TOC says, so
+// that a DTX pause before it does not stretch it, and a video frame as long
+// as its predecessor (1/30 s for a lone frame).
 //
 // The moov goes into the reserved region when it fits, the rest of the
 // region becoming a free box; otherwise it is appended after the last

@@ -149,7 +149,9 @@ func synthFrames(rng *rand.Rand, n int) []taggedFrame {
 		}
 		video = append(video, f)
 		for k := range 2 {
-			audio = append(audio, mux.Frame{PTS: f.PTS + time.Duration(k)*20*time.Millisecond, Keyframe: true, Data: data[:40]})
+			// A 20 ms CELT packet: TOC config 31, stereo, one frame.
+			pkt := append([]byte{0xfc}, data[:39]...)
+			audio = append(audio, mux.Frame{PTS: f.PTS + time.Duration(k)*20*time.Millisecond, Keyframe: true, Data: pkt})
 		}
 	}
 	return interleave(video, audio)

@@ -6,12 +6,8 @@ import (
 	gomp4 "github.com/abema/go-mp4"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/opus"
 )
-
-// opusPreSkip is dOps' PreSkip. A recording starts in the middle of a
-// running RTP stream, so its first packet is not the encoder's first and
-// there is no encoder delay left to trim.
-const opusPreSkip = 0
 
 // buildStsd returns the complete stsd box for a track: one Opus entry for
 // audio, one visual entry per distinct video configuration for video (none
@@ -51,7 +47,7 @@ func opusEntry(b *boxBuf, info mux.TrackInfo) {
 	b.box(entry, true)
 	b.leaf(&gomp4.DOps{
 		OutputChannelCount: uint8(channels),
-		PreSkip:            opusPreSkip,
+		PreSkip:            opus.DefaultPreSkip, // see there: nothing to trim from RTP
 		InputSampleRate:    opusSampleRate,
 	})
 	b.end()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/opus"
 )
 
 // Durations given to a track's last sample when nothing better is known:
@@ -27,6 +28,7 @@ type track struct {
 	lastPTS   time.Duration
 	lastStart int64  // ticks of the newest sample
 	prevDur   uint32 // ticks between the two newest samples
+	ownDur    uint32 // the newest sample's own duration when it tells (Opus TOC), else 0
 }
 
 func newTrack(info mux.TrackInfo, id, timescale uint32, headroom int) (*track, error) {
@@ -82,17 +84,28 @@ func (t *track) add(f mux.Frame, sdi uint32) {
 		t.prevDur = uint32(start - t.lastStart)
 	}
 	t.started, t.lastPTS, t.lastStart, t.sdi = true, f.PTS, start, sdi
+	t.ownDur = 0
+	if t.info.Codec == mux.Opus {
+		if d, err := opus.PacketDuration(f.Data); err == nil {
+			t.ownDur = uint32(durationToTicks(d, t.meta.timescale))
+		}
+	}
 	t.p.sdi = sdi
 	t.p.add(pendingSample{start: start, size: uint32(len(f.Data)), sync: f.Keyframe || t.meta.kind == mux.Audio}, f.Data)
 }
 
 // lastDuration is the duration written for the track's newest sample: until
-// end on the final fragment when end is after it, else its predecessor's.
+// end on the final fragment when end is after it, else the packet's own
+// duration (Opus), else its predecessor's. Finishing replaces it with the
+// distance to the next sample whenever one follows.
 func (t *track) lastDuration(final bool, end time.Duration) uint32 {
 	if final && end > t.lastPTS {
 		if d := durationToTicks(end, t.meta.timescale) - t.lastStart; d > 0 && d <= maxSampleGap {
 			return uint32(d)
 		}
+	}
+	if t.ownDur > 0 {
+		return t.ownDur
 	}
 	if t.prevDur > 0 {
 		return t.prevDur

@@ -201,3 +201,22 @@ func equalSlices[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// TestLastOpusDuration checks that, with end unknown, the last Opus packet
+// lasts what its TOC says rather than the DTX pause before it.
+func TestLastOpusDuration(t *testing.T) {
+	w, err := NewWriter(&memFile{}, nil, &synthAudio, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt := []byte{0xfc, 1, 2, 3} // 20 ms CELT, stereo, one frame
+	for _, pts := range []time.Duration{0, 20 * time.Millisecond, 400 * time.Millisecond} {
+		if err := w.WriteFrame(mux.Audio, mux.Frame{PTS: pts, Keyframe: true, Data: pkt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, err := w.Close(0)
+	if err != nil || stats.Duration != 420*time.Millisecond || stats.AudioFrames != 3 || stats.VideoFrames != 0 {
+		t.Errorf("Close = %+v, %v; want 3 packets lasting until 420 ms", stats, err)
+	}
+}
