@@ -87,6 +87,7 @@ type Stats struct {
 	PacketsReceived   int       `json:"packets_received"`
 	PacketsLost       int       `json:"packets_lost"`
 	PacketsRecovered  int       `json:"packets_recovered"`
+	PacketsDropped    int       `json:"packets_dropped"` // by the recorder falling behind
 	FramesWritten     int       `json:"frames_written"`
 	FramesDropped     int       `json:"frames_dropped"`
 	VideoFrames       int       `json:"video_frames"`

@@ -1,0 +1,155 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec"
+	"github.com/kiroku-sfu/kiroku/mux/remux"
+	"github.com/kiroku-sfu/kiroku/mux/rtpmux"
+)
+
+// maxSplitLead is how long before a split boundary a recorder asks for
+// the keyframe that makes the cut.
+const maxSplitLead = 2 * time.Second
+
+// output is one muxer of a recorder: the single file, or the series of
+// split files. It runs on the recorder goroutine.
+type output struct {
+	r     *Recorder
+	split bool
+	m     *rtpmux.Muxer
+
+	cur      *tmpFile // file being written
+	index    int      // split index of cur
+	wall0    time.Time
+	anchored bool
+	partEnd  time.Duration // recording time where cur starts
+	resched  bool          // a part closed: plan the next boundary
+	boundary time.Duration
+	err      error
+	kfSnap   int // keyframe requests sent when cur started
+
+	delivered []ArchiveMetadata
+}
+
+func newOutput(r *Recorder, split bool) (*output, error) {
+	o := &output{r: r, split: split}
+	cfg := rtpmux.Config{Video: r.conn.Video.info(), Audio: r.conn.Audio.info(), Logger: r.plan.logger,
+		NewWriter: o.newWriter, RequestKeyframe: r.kf.want, OnPartClosed: o.partClosed}
+	var err error
+	if r.conn.Video != nil {
+		if cfg.VideoDepacketizer, err = codec.NewDepacketizer(r.conn.Video.Codec, r.conn.Video.Fmtp); err != nil {
+			return nil, fmt.Errorf("video: %w", err)
+		}
+	}
+	if r.conn.Audio != nil {
+		if cfg.AudioDepacketizer, err = codec.NewDepacketizer(r.conn.Audio.Codec, r.conn.Audio.Fmtp); err != nil {
+			return nil, fmt.Errorf("audio: %w", err)
+		}
+	}
+	if o.m, err = rtpmux.New(cfg); err != nil {
+		return nil, err
+	}
+	if split {
+		o.boundary = r.plan.splitDuration()
+		o.planSplit()
+	}
+	return o, nil
+}
+
+// planSplit arms the muxer for the next boundary and its keyframe request.
+func (o *output) planSplit() {
+	lead := min(maxSplitLead, o.r.plan.splitDuration()/4)
+	o.m.SplitAt(o.boundary)
+	o.m.NeedKeyframeAt(o.boundary - lead)
+}
+
+// write passes one event to the muxer and does what must happen outside
+// the muxer's callbacks.
+func (o *output) write(ev event, at time.Duration) {
+	if ev.sr != nil {
+		o.m.WriteSenderReport(ev.kind, ev.sr.SSRC, ev.sr.NTPTime, ev.sr.RTPTime)
+		return
+	}
+	if err := o.m.WritePacket(ev.kind, ev.pkt, at); err != nil && o.err == nil {
+		o.err = err
+		o.r.plan.logger.Warn("recording error", "connection_id", o.r.conn.ConnectionID, "split", o.split, "err", err)
+	}
+	if pos, ok := o.m.Position(); ok && !o.anchored {
+		o.wall0, o.anchored = ev.arrival.Add(-pos), true
+	}
+	if o.resched {
+		o.resched = false
+		d := o.r.plan.splitDuration()
+		o.boundary = (o.partEnd/d + 1) * d
+		o.planSplit()
+	}
+}
+
+// wallAt is the wall time of recording time d.
+func (o *output) wallAt(d time.Duration) time.Time {
+	if !o.anchored {
+		return o.r.kf.now
+	}
+	return o.wall0.Add(d)
+}
+
+// newWriter creates the next file (muxer callback).
+func (o *output) newWriter(video, audio *mux.TrackInfo) (mux.Writer, error) {
+	p := o.r.plan
+	final := ArchiveMedia(o.r.conn.ConnectionID, p.opts.Format)
+	meta := o.r.metaBase()
+	if o.split {
+		o.index++
+		final = SplitMedia(o.r.conn.ConnectionID, o.index, p.opts.Format)
+		meta.SplitIndex = SplitIndex(o.index)
+	}
+	start := o.wallAt(o.partEnd)
+	pend := pendingFile{ArchiveDir: p.cfg.ArchiveDir, RecordingStart: p.start, FileStart: start, Meta: meta}
+	tf, err := createTmpFile(p.cfg.TmpDir, pend, final, p.opts.Format, video, audio,
+		remux.WriterOptions{RequestKeyframe: o.r.kf.want, Logger: p.logger})
+	if err != nil {
+		return nil, err
+	}
+	tf.onKey = o.r.kf.sawKeyframe
+	o.cur, o.kfSnap = tf, o.r.kf.sent
+	return tf, nil
+}
+
+// partClosed delivers a split part (muxer callback; must not call the muxer).
+func (o *output) partClosed(part rtpmux.Part) {
+	o.deliverCur(part.Summary, part.Start, part.End)
+	o.partEnd, o.resched = part.End, true
+}
+
+// close finishes the muxer and delivers the last file.
+func (o *output) close() {
+	sum, err := o.m.Close()
+	if err != nil && !errors.Is(err, rtpmux.ErrNoMedia) {
+		o.r.plan.logger.Warn("recording closed with errors", "connection_id", o.r.conn.ConnectionID, "err", err)
+	}
+	if o.cur != nil {
+		o.deliverCur(sum, o.partEnd, o.partEnd+sum.Duration)
+	}
+}
+
+// deliverCur moves the current file into place with its JSON.
+func (o *output) deliverCur(sum mux.Summary, start, end time.Duration) {
+	tf := o.cur
+	o.cur = nil
+	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.wallAt(start), o.wallAt(end))
+	meta, err := o.r.deliver(tf, sum, stats, o.wallAt(start), o.wallAt(end))
+	if err != nil {
+		o.r.plan.logger.Error("archive file not delivered", "connection_id", o.r.conn.ConnectionID, "file", tf.final, "err", err)
+		return
+	}
+	o.delivered = append(o.delivered, meta)
+	typ := "archive.available"
+	if o.split {
+		typ = "split-archive.available"
+	}
+	o.r.notify(typ, meta)
+}
