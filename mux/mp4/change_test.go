@@ -125,3 +125,36 @@ func checkRecoverFinished(t *testing.T, f *os.File, l layout) {
 		}
 	}
 }
+
+// TestWriterSingleTrack records a file with only video or only audio.
+func TestWriterSingleTrack(t *testing.T) {
+	cc := codecCases()[0]
+	c := readClip(t, makeClip(t, cc, "320x240", 2), cc.codec)
+	tests := []struct {
+		name         string
+		video, audio *mux.TrackInfo
+		frames       []taggedFrame
+		wantV, wantA int
+	}{
+		{"video only", &c.video, nil, interleave(c.videoFrames, nil), len(c.videoFrames), 0},
+		{"audio only", nil, &c.audio, interleave(nil, c.audioFrames), 0, len(c.audioFrames)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := createFile(t, "single.mp4")
+			stats := writeFrames(t, f, tt.video, tt.audio, tt.frames, 0, Options{})
+			if stats.VideoFrames != tt.wantV || stats.AudioFrames != tt.wantA {
+				t.Errorf("stats = %+v", stats)
+			}
+			l := readLayout(t, f.Name())
+			if l.top[1] != "moov" || l.moof != 0 || l.stco != 1 {
+				t.Errorf("layout %+v: want one progressive track", l)
+			}
+			decodeClean(t, f.Name(), nil)
+			got := decodedFrames(t, f.Name(), nil)
+			if got["0"] != tt.wantV+tt.wantA || len(got) != 1 {
+				t.Errorf("decoded %v, want %d frames in stream 0", got, tt.wantV+tt.wantA)
+			}
+		})
+	}
+}

@@ -20,7 +20,7 @@ type File interface {
 // Close (the process died): it cuts off a partial last fragment and then
 // finishes the file exactly as Close does, keeping every complete fragment.
 // It also completes a finish that was itself interrupted. Media bytes are
-// never copied. A file that is not a kiroku recording gets ErrNotRecordable
+// never copied. A file that is not a kiroku recording gets ErrNotRecording
 // and is left unchanged.
 //
 // For a file that was already finished, Recover only clears leftovers of an

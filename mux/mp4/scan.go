@@ -15,9 +15,9 @@ const (
 	maxMoofBytes = 16 << 20
 )
 
-// ErrNotRecordable reports a file whose start is not a kiroku MP4 (ftyp,
+// ErrNotRecording reports a file whose start is not a kiroku MP4 (ftyp,
 // then moov); nothing is changed in it.
-var ErrNotRecordable = errors.New("mp4: not a kiroku recording (ftyp, moov expected)")
+var ErrNotRecording = errors.New("mp4: not a kiroku recording (ftyp, moov expected)")
 
 // scanned is what a walk of a file finds: its tracks, the reserved region,
 // and the sample tables of every complete fragment.
@@ -37,7 +37,7 @@ func scan(r io.ReaderAt, size int64) (*scanned, error) {
 	sr := io.NewSectionReader(r, 0, size)
 	ftyp, err := readHeader(sr, 0)
 	if err != nil || ftyp.Type != gomp4.BoxTypeFtyp() {
-		return nil, fmt.Errorf("scan ftyp: %w", errors.Join(ErrNotRecordable, err))
+		return nil, fmt.Errorf("scan ftyp: %w", errors.Join(ErrNotRecording, err))
 	}
 	s := &scanned{moovOff: int64(ftyp.Size)}
 	moov, err := readHeader(sr, s.moovOff)
@@ -45,7 +45,7 @@ func scan(r io.ReaderAt, size int64) (*scanned, error) {
 		return s.scanMoovAtEnd(r, sr)
 	}
 	if err != nil || moov.Size > maxMoovBytes {
-		return nil, fmt.Errorf("scan moov: %w", errors.Join(ErrNotRecordable, err))
+		return nil, fmt.Errorf("scan moov: %w", errors.Join(ErrNotRecording, err))
 	}
 	if err := s.readMoov(r, moov); err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (s *scanned) scanMoovAtEnd(r io.ReaderAt, sr *io.SectionReader) (*scanned, 
 	for off := s.moovOff; off < sr.Size(); {
 		bi, err := readHeader(sr, off)
 		if err != nil {
-			return nil, fmt.Errorf("scan: %w", errors.Join(ErrNotRecordable, err))
+			return nil, fmt.Errorf("scan: %w", errors.Join(ErrNotRecording, err))
 		}
 		switch {
 		case bi.Type == gomp4.BoxTypeMoof():
@@ -81,7 +81,7 @@ func (s *scanned) scanMoovAtEnd(r io.ReaderAt, sr *io.SectionReader) (*scanned, 
 		off += int64(bi.Size)
 	}
 	if !found || s.fragmented {
-		return nil, fmt.Errorf("scan: no finished moov: %w", ErrNotRecordable)
+		return nil, fmt.Errorf("scan: no finished moov: %w", ErrNotRecording)
 	}
 	s.end = sr.Size()
 	return s, nil
@@ -94,7 +94,7 @@ func (s *scanned) readMoov(r io.ReaderAt, bi *gomp4.BoxInfo) error {
 	}
 	p, err := parseMoov(buf)
 	if err != nil {
-		return errors.Join(ErrNotRecordable, err)
+		return errors.Join(ErrNotRecording, err)
 	}
 	s.tracks, s.fragmented = p.tracks, p.fragmented
 	s.tables = make([]*sampleTables, len(s.tracks))
