@@ -77,12 +77,43 @@ func TestServeConfigErrors(t *testing.T) {
 	}
 }
 
-// TestServeSIGTERM runs the real program, connects a client and checks
-// that SIGTERM closes it with 1000 SHUTDOWN and exits 0 promptly.
+// exampleConfig returns sora.example.conf with every key uncommented and
+// the given keys replaced, proving the example loads as documented.
+func exampleConfig(t *testing.T, override map[string]string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../sora.example.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	keys := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		key, _, isKey := strings.Cut(strings.TrimPrefix(line, "# "), " =")
+		if !strings.HasPrefix(line, "# ") || !isKey || strings.Contains(key, " ") {
+			continue
+		}
+		keys++
+		if v, ok := override[key]; ok {
+			fmt.Fprintf(&b, "%s = %s\n", key, v)
+			delete(override, key)
+		} else {
+			b.WriteString(strings.TrimPrefix(line, "# ") + "\n")
+		}
+	}
+	if keys < 10 || len(override) > 0 {
+		t.Fatalf("example config has %d keys; overrides not found: %v", keys, override)
+	}
+	return writeConfig(t, b.String())
+}
+
+// TestServeSIGTERM runs the real program on the example configuration,
+// connects a client and checks that SIGTERM closes it with 1000 SHUTDOWN
+// and exits 0 promptly.
 func TestServeSIGTERM(t *testing.T) {
 	bin := buildSFU(t)
 	port := freePort(t)
-	conf := writeConfig(t, fmt.Sprintf("signaling_listen_port = %d\nsignaling_loopback_address_only = true\nipv4_address = %s\nshutdown_timeout = 5 s\n", port, mediaAddress))
+	conf := exampleConfig(t, map[string]string{"signaling_listen_port": fmt.Sprint(port),
+		"signaling_loopback_address_only": "true", "ipv4_address": mediaAddress, "shutdown_timeout": "5 s"})
 	cmd := exec.Command(bin, "-config", conf)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
