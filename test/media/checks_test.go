@@ -1,0 +1,129 @@
+package media
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/rtpdump"
+	"github.com/kiroku-sfu/kiroku/test/judge"
+)
+
+// avTolerance is how far audio timing and the A/V offset may be off.
+const avTolerance = 20 * time.Millisecond
+
+// maxClusterSpan is WebM's limit on a cluster's length (16-bit signed block
+// offsets in milliseconds).
+const maxClusterSpan = 32767 * time.Millisecond
+
+// codecNames is a capture's video codec as ffprobe names it.
+type codecNames struct{ ffprobe string }
+
+// videoCodec returns the capture's video codec.
+func videoCodec(sc rtpdump.Sidecar) codecNames {
+	names := map[mux.Codec]string{mux.VP8: "vp8", mux.VP9: "vp9", mux.AV1: "av1", mux.H264: "h264", mux.H265: "hevc"}
+	for _, st := range sc.Streams {
+		if st.Codec.Kind() == mux.Video {
+			return codecNames{ffprobe: names[st.Codec]}
+		}
+	}
+	return codecNames{}
+}
+
+// checkStreams checks the codecs and the reported size: the largest frame
+// size of the capture (1280x720 after the resize fixtures' last change).
+func checkStreams(t *testing.T, p *judge.Probe, c codecNames, v variant, sum muxSummary) {
+	t.Helper()
+	wantW, wantH := 640, 480
+	if v.suffix == "_resize" {
+		wantW, wantH = 1280, 720
+	}
+	vs, ok := p.Stream("video")
+	if !ok || vs.CodecName != c.ffprobe || vs.Width != wantW || vs.Height != wantH {
+		t.Errorf("video stream %+v, want %s %dx%d", vs, c.ffprobe, wantW, wantH)
+	}
+	if sum.Width != wantW || sum.Height != wantH {
+		t.Errorf("summary says %dx%d, want %dx%d", sum.Width, sum.Height, wantW, wantH)
+	}
+	if as, ok := p.Stream("audio"); !ok || as.CodecName != "opus" {
+		t.Errorf("audio stream %+v, want opus", as)
+	}
+	if len(p.Streams) != 2 || p.Streams[0].CodecType != "video" {
+		t.Errorf("streams %+v, want video first and audio second", p.Streams)
+	}
+}
+
+// checkFrameCount checks the decoded frame count against the capture: every
+// captured frame, or for lossy captures the clean original's frames minus
+// the frames inside the reported video gaps.
+func checkFrameCount(t *testing.T, name, clean string, v variant, facts captureFacts, sum muxSummary, decoded int) {
+	t.Helper()
+	if decoded != sum.VideoFrames {
+		t.Errorf("decoded %d video frames, the summary says %d were written", decoded, sum.VideoFrames)
+	}
+	gap := sum.videoGapTime()
+	if !v.gapsAllowed && (gap > 0 || sum.FramesDropped > 0) {
+		t.Errorf("%s must lose nothing, but the summary reports %v of video gaps and %d dropped frames: %+v",
+			name, gap, sum.FramesDropped, sum.Gaps)
+	}
+	base := facts.VideoFrames
+	if v.lossy {
+		cf, err := analyzeCapture(clean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = cf.VideoFrames
+	}
+	missing := int(math.Round(float64(gap) / float64(frameDur)))
+	if want := base - missing; decoded != want {
+		t.Errorf("decoded %d video frames, want %d (%d captured, %d inside %v of reported gaps)",
+			decoded, want, base, missing, gap)
+	}
+	if sum.FramesDropped > missing {
+		t.Errorf("%d frames dropped, more than the %d inside the gaps", sum.FramesDropped, missing)
+	}
+}
+
+// checkResize checks that all three sizes of a resize capture decode, in
+// order, ending at the largest.
+func checkResize(t *testing.T, frames []decodedFrame) {
+	t.Helper()
+	var sizes []int
+	for _, f := range frames {
+		if len(sizes) == 0 || sizes[len(sizes)-1] != f.Bytes {
+			sizes = append(sizes, f.Bytes)
+		}
+	}
+	yuv := func(w, h int) int { return w * h * 3 / 2 }
+	want := []int{yuv(640, 480), yuv(320, 240), yuv(1280, 720)}
+	if !slices.Equal(sizes, want) {
+		t.Errorf("decoded picture sizes %v, want %v (640x480, 320x240, 1280x720)", sizes, want)
+	}
+}
+
+// checkMKV checks the WebM structure as mkvinfo sees it.
+func checkMKV(t *testing.T, path string, facts captureFacts) {
+	t.Helper()
+	m, err := judge.MKVInfo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.UnknownSize || !m.HasCues || !m.HasSeekHead || !m.HasDuration || len(m.Clusters) == 0 {
+		t.Errorf("mkvinfo: unknown size %v, cues %v, seek head %v, duration %v, %d clusters",
+			m.UnknownSize, m.HasCues, m.HasSeekHead, m.HasDuration, len(m.Clusters))
+	}
+	if len(m.Clusters) == 0 {
+		return
+	}
+	ends := append(m.Clusters[1:len(m.Clusters):len(m.Clusters)], m.Clusters[0]+facts.Span())
+	for i, start := range m.Clusters {
+		if ends[i]-start >= maxClusterSpan {
+			t.Errorf("cluster %d at %v spans %v", i, start, ends[i]-start)
+		}
+		if m.ClusterHasVideo[i] && !m.FirstVideoBlockIsKey[i] {
+			t.Errorf("cluster %d at %v does not start on a video keyframe", i, start)
+		}
+	}
+}
