@@ -47,7 +47,7 @@ func (m *Muxer) holdsForSplit(t *track, it *queued) bool {
 	if !m.split.pending || t == m.tracks[0] || !m.videoActive() || !m.started {
 		return false
 	}
-	return it.ref-m.fileStart >= m.split.boundary
+	return it.ref+t.shift-m.fileStart >= m.split.boundary
 }
 
 // maybeCut makes a pending split happen at the frame about to be written
