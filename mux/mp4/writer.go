@@ -10,7 +10,9 @@ import (
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
-// ErrClosed is returned by a Writer's methods after Close or a failed write.
+// ErrClosed is returned by a Writer's methods after Close or a failed write;
+// after a failed write the file holds every fragment written before and
+// Recover finishes it.
 var ErrClosed = errors.New("mp4: writer closed")
 
 // Writer records one video and/or one audio track into a crash-recoverable
@@ -207,7 +209,10 @@ func (w *Writer) emit(final bool, end time.Duration) error {
 
 // Close writes the last fragment and finishes the file into a progressive
 // MP4 (see the package documentation). The last sample of each track lasts
-// until end, or as long as its predecessor when end is not after it.
+// until end; when end is not after it, an Opus packet lasts its own
+// duration and a video frame as long as its predecessor. A file without a
+// single frame gets ErrNoSamples and stays as it was (the caller deletes
+// it). After an error the file is still what Recover expects.
 func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 	if w.closed {
 		return mux.FileStats{}, ErrClosed
