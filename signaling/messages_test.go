@@ -27,6 +27,12 @@ func TestParseConnect(t *testing.T) {
 		{name: "video wrong type", in: `{"role":"sendonly","channel_id":"c","video":"yes"}`, code: codeInvalidParam},
 		{name: "long client_id", in: `{"role":"sendonly","channel_id":"c","client_id":"` + strings.Repeat("x", 256) + `"}`, code: codeInvalidParam},
 		{name: "simulcast", in: `{"role":"sendonly","channel_id":"c","simulcast":true}`, code: codeInvalidParam},
+		{name: "messaging channel", in: `{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"#chat","direction":"sendrecv","header":[{"type":"sender_connection_id"}]}]}`,
+			role: sfu.SendRecv, codec: sfu.VP9, audio: true, video: true},
+		{name: "compressed channel", in: `{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"#chat","compress":true}]}`, code: codeInvalidParam},
+		{name: "system label", in: `{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"signaling"}]}`, code: codeInvalidParam},
+		{name: "duplicate label", in: `{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"#a"},{"label":"#a"}]}`, code: codeInvalidParam},
+		{name: "unknown header", in: `{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"#a","header":[{"type":"x"}]}]}`, code: codeInvalidParam},
 		{name: "role wrong type", in: `{"role":1,"channel_id":"c"}`, code: codeMalformed},
 		{name: "escaped control character", in: `{"role":"sendrecv","channel_id":"a\u0007"}`, code: codeInvalidChannel},
 	} {
@@ -66,6 +72,7 @@ func FuzzParseConnect(f *testing.F) {
 		`{"type":"connect","role":"sendrecv","channel_id":"c","metadata":null}`,
 		`{"role":"recvonly","channel_id":"x","video":{"codec_type":"AV1"},"audio":false}`,
 		`{"role":"sendonly","channel_id":"","client_id":"a","bundle_id":"b","multistream":true}`,
+		`{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"#a","direction":"recvonly","max_retransmits":1}]}`,
 		`[]`, `null`, `{"video":{}}`, "\xff",
 	} {
 		f.Add([]byte(s))
@@ -80,6 +87,11 @@ func FuzzParseConnect(f *testing.F) {
 		}
 		if !req.role.Valid() || !validID(req.msg.ChannelID, false) || len(req.msg.ClientID) > maxIDBytes {
 			t.Fatalf("accepted invalid connect %q", data)
+		}
+		for _, d := range req.channels {
+			if sfu.ValidDataChannel(d) != nil {
+				t.Fatalf("accepted data channel %+v", d)
+			}
 		}
 		if _, err := sfu.ParseCodec(string(req.videoCodec)); err != nil {
 			t.Fatalf("accepted codec %q", req.videoCodec)
