@@ -53,7 +53,7 @@ func (m *Muxer) release(force bool) {
 func (m *Muxer) earliest() *track {
 	var best *track
 	for _, t := range m.tracks {
-		if t != nil && t.fifo.len() > 0 && (best == nil || t.fifo.peek().ref < best.fifo.peek().ref) {
+		if t != nil && t.fifo.len() > 0 && (best == nil || t.headTime() < best.headTime()) {
 			best = t
 		}
 	}

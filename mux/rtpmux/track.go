@@ -100,3 +100,7 @@ func (t *track) anchor(f *depack.Frame, other *track) {
 func (t *track) ref(ts int64) time.Duration {
 	return t.anchorRef + ticksDuration(ts-t.anchorTS, t.info.ClockRate)
 }
+
+// headTime is the reference time of the first queued frame, shifted like
+// the track.
+func (t *track) headTime() time.Duration { return t.fifo.peek().ref + t.shift }
