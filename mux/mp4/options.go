@@ -21,9 +21,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// ReservedHeaderBytes is the room kept after ftyp for the moov (while
 	// writing: the init moov; when finished: the progressive moov if it
-	// fits). Default 512 KiB, which holds the sample tables of roughly half
-	// an hour of 30 fps video with Opus audio; longer files get their moov
-	// appended at the end instead.
+	// fits). Default 512 KiB, which holds the sample tables of 10 to 30
+	// minutes of 30 fps video with Opus audio (depending on how regular the
+	// timestamps are); longer files get their moov appended at the end.
 	ReservedHeaderBytes int
 
 	// forceCo64 makes the finished file use 64-bit chunk offsets (tests).
