@@ -155,7 +155,7 @@ func (u *Uploader) putFile(ctx context.Context, store *s3store.Store, rid, name 
 	if err != nil {
 		return 0, fmt.Errorf("stat %s: %w", path, err)
 	}
-	sum, err := s3store.Digest(f, st.Size(), store.PartSize())
+	sum, err := store.Digest(f, st.Size())
 	if err != nil {
 		return 0, errors.Join(fmt.Errorf("hash %s: %w", path, err), u.changed(path, st.Size()))
 	}

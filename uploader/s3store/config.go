@@ -1,8 +1,11 @@
 package s3store
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"strings"
 )
 
@@ -32,12 +35,21 @@ type Config struct {
 	PartConcurrency int `conf:"upload_part_concurrency"`
 	// RateLimitMbps limits each file's upload; 0 means unlimited.
 	RateLimitMbps float64 `conf:"upload_file_rate_limit_mbps"`
+	// Checksum is the algorithm sent with every PUT and part and compared
+	// after the upload: crc32c (cheap on both ends) or sha256.
+	Checksum string `conf:"object_storage_checksum"`
 }
+
+// The checksum algorithms Config.Checksum accepts.
+const (
+	ChecksumCRC32C = "crc32c"
+	ChecksumSHA256 = "sha256"
+)
 
 // DefaultConfig returns the defaults: region us-east-1, 16 MiB parts, 4
 // parts in flight per file, no rate limit.
 func DefaultConfig() Config {
-	return Config{Region: "us-east-1", PartSizeMB: 16, PartConcurrency: 4}
+	return Config{Region: "us-east-1", PartSizeMB: 16, PartConcurrency: 4, Checksum: ChecksumCRC32C}
 }
 
 // Validate reports every problem of c at once.
@@ -61,10 +73,21 @@ func (c Config) Validate() error {
 	if c.RateLimitMbps < 0 {
 		errs = append(errs, fmt.Errorf("upload_file_rate_limit_mbps %g: want 0 (unlimited) or more", c.RateLimitMbps))
 	}
+	if c.Checksum != ChecksumCRC32C && c.Checksum != ChecksumSHA256 {
+		errs = append(errs, fmt.Errorf("object_storage_checksum %q: want crc32c or sha256", c.Checksum))
+	}
 	if strings.HasPrefix(c.KeyPrefix, "/") {
 		errs = append(errs, fmt.Errorf("object_storage_key_prefix %q must not start with /", c.KeyPrefix))
 	}
 	return errors.Join(errs...)
+}
+
+// newHash returns the checksum's hash constructor.
+func (c Config) newHash() hash.Hash {
+	if c.Checksum == ChecksumSHA256 {
+		return sha256.New()
+	}
+	return crc32.New(crc32.MakeTable(crc32.Castagnoli))
 }
 
 // partSize is the part size in bytes.

@@ -1,7 +1,6 @@
 package s3store
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"hash"
@@ -13,13 +12,14 @@ import (
 // grows the part size to stay under it, and so does Digest.
 const maxParts = 10000
 
-// Sum is what the local file's bytes must hash to in the store.
+// Sum is what the local file's bytes must hash to in the store, with one
+// checksum algorithm.
 type Sum struct {
 	Size int64
-	// SHA256 is the base64 SHA-256 of the whole file, as a single PUT's
+	// Full is the base64 checksum of the whole file, as a single PUT's
 	// checksum reads.
-	SHA256 string
-	// Composite is the base64 SHA-256 of the parts' SHA-256 digests plus
+	Full string
+	// Composite is the base64 checksum of the parts' checksums plus
 	// "-<parts>", as a multipart object's checksum reads; empty when the
 	// file goes in one PUT.
 	Composite string
@@ -30,20 +30,20 @@ func (s Sum) Expected() string {
 	if s.Composite != "" {
 		return s.Composite
 	}
-	return s.SHA256
+	return s.Full
 }
 
-// Digest hashes the first size bytes of r as they will be uploaded with the
-// given part size, reading with a small fixed buffer.
-func Digest(r io.ReaderAt, size, partSize int64) (Sum, error) {
+// Digest hashes the first size bytes of r with newHash as they will be
+// uploaded with the given part size, reading with a small fixed buffer.
+func Digest(r io.ReaderAt, size, partSize int64, newHash func() hash.Hash) (Sum, error) {
 	if size/partSize >= maxParts {
 		partSize = size/maxParts + 1
 	}
-	whole := sha256.New()
+	whole := newHash()
 	var part, parts hash.Hash
 	multipart := size > partSize
 	if multipart {
-		part, parts = sha256.New(), sha256.New()
+		part, parts = newHash(), newHash()
 	}
 	buf := make([]byte, 256<<10)
 	var off, inPart int64
@@ -70,7 +70,7 @@ func Digest(r io.ReaderAt, size, partSize int64) (Sum, error) {
 			n++
 		}
 	}
-	sum := Sum{Size: size, SHA256: base64.StdEncoding.EncodeToString(whole.Sum(nil))}
+	sum := Sum{Size: size, Full: base64.StdEncoding.EncodeToString(whole.Sum(nil))}
 	if multipart {
 		sum.Composite = base64.StdEncoding.EncodeToString(parts.Sum(nil)) + "-" + strconv.Itoa(n)
 	}

@@ -1,7 +1,8 @@
 // Package s3store puts files into S3-compatible object storage and proves
 // them there: one PUT for small files, the SDK's transfer manager with
-// parts read in place (no part buffers) for large ones, SHA-256 checksums
-// sent with every request and compared after the upload with a HEAD, and
+// parts read in place (no part buffers) for large ones, CRC32C or SHA-256
+// checksums sent with every request and compared after the upload with a
+// HEAD, and
 // removal of multipart uploads a crash left behind.
 package s3store
 
@@ -69,9 +70,6 @@ func (s *Store) Client() *s3.Client { return s.client }
 // Bucket is the configured bucket name.
 func (s *Store) Bucket() string { return s.cfg.Bucket }
 
-// PartSize is the part size in bytes, for Digest.
-func (s *Store) PartSize() int64 { return s.cfg.partSize() }
-
 // Key is the object key of a recording's file: prefix + rid + "/" + name.
 func (s *Store) Key(recordingID, name string) string {
 	return s.cfg.KeyPrefix + recordingID + "/" + name
@@ -86,21 +84,35 @@ func (s *Store) NewMeter() *throttle.Meter { return throttle.NewMeter(s.cfg.Rate
 // Multipart reports whether a file of size bytes goes up in parts.
 func (s *Store) Multipart(size int64) bool { return size > s.cfg.partSize() }
 
+// Digest hashes the first size bytes of r as Put will send them.
+func (s *Store) Digest(r io.ReaderAt, size int64) (Sum, error) {
+	return Digest(r, size, s.cfg.partSize(), s.cfg.newHash)
+}
+
 // Put uploads the first sum.Size bytes of body to key with contentType,
-// sending SHA-256 checksums the store verifies on receipt. The upload is
-// metered by meter (rate limit, progress). A failed multipart upload is
-// aborted by the transfer manager.
+// sending checksums the store verifies on receipt. The upload is metered
+// by meter (rate limit, progress). A failed multipart upload is aborted by
+// the transfer manager.
 func (s *Store) Put(ctx context.Context, key, contentType string, body io.ReaderAt, sum Sum, meter *throttle.Meter) error {
 	in := &s3.PutObjectInput{
-		Bucket:            aws.String(s.cfg.Bucket),
-		Key:               aws.String(key),
-		Body:              io.NewSectionReader(body, 0, sum.Size),
-		ContentType:       aws.String(contentType),
-		ContentLength:     aws.Int64(sum.Size),
-		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		Bucket:        aws.String(s.cfg.Bucket),
+		Key:           aws.String(key),
+		Body:          io.NewSectionReader(body, 0, sum.Size),
+		ContentType:   aws.String(contentType),
+		ContentLength: aws.Int64(sum.Size),
 	}
-	if !s.Multipart(sum.Size) {
-		in.ChecksumSHA256 = aws.String(sum.SHA256)
+	single := !s.Multipart(sum.Size)
+	switch s.cfg.Checksum {
+	case ChecksumSHA256:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
+		if single {
+			in.ChecksumSHA256 = aws.String(sum.Full)
+		}
+	default:
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+		if single {
+			in.ChecksumCRC32C = aws.String(sum.Full)
+		}
 	}
 	if _, err := s.up.Upload(throttle.WithMeter(ctx, meter), in); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
@@ -125,9 +137,12 @@ func (s *Store) Verify(ctx context.Context, key string, sum Sum) error {
 	if size := aws.ToInt64(out.ContentLength); size != sum.Size {
 		return fmt.Errorf("verify %s: %w: size %d, local %d", key, ErrMismatch, size, sum.Size)
 	}
-	got := aws.ToString(out.ChecksumSHA256)
-	if got != "" && got != sum.Expected() && got != sum.SHA256 {
-		return fmt.Errorf("verify %s: %w: sha256 %s, local %s", key, ErrMismatch, got, sum.Expected())
+	got := aws.ToString(out.ChecksumCRC32C)
+	if s.cfg.Checksum == ChecksumSHA256 {
+		got = aws.ToString(out.ChecksumSHA256)
+	}
+	if got != "" && got != sum.Expected() && got != sum.Full {
+		return fmt.Errorf("verify %s: %w: %s %s, local %s", key, ErrMismatch, s.cfg.Checksum, got, sum.Expected())
 	}
 	return nil
 }
