@@ -26,6 +26,7 @@ type Reader struct {
 	addr   string
 	rec    [recordHeaderLen]byte
 	buf    []byte
+	err    error // sticky: once reading fails, every later Next fails alike
 }
 
 // NewReader reads the text line and binary header from r and returns a
@@ -47,8 +48,20 @@ func (r *Reader) Address() string { return r.addr }
 // Next returns the next packet. Its Data is valid until the next call. At the
 // end of the file Next returns io.EOF; a record cut short returns an error
 // wrapping io.ErrUnexpectedEOF; a record whose fields are inconsistent
-// returns an error wrapping ErrFormat.
+// returns an error wrapping ErrFormat. After an error, every later call
+// returns the same error.
 func (r *Reader) Next() (Packet, error) {
+	if r.err != nil {
+		return Packet{}, r.err
+	}
+	p, err := r.next()
+	if err != nil {
+		r.err = err
+	}
+	return p, err
+}
+
+func (r *Reader) next() (Packet, error) {
 	if _, err := io.ReadFull(r.src, r.rec[:]); err != nil {
 		if errors.Is(err, io.EOF) {
 			return Packet{}, io.EOF

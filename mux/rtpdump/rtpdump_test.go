@@ -185,6 +185,9 @@ func TestReaderErrors(t *testing.T) {
 			if _, err := readAll(r); !errors.Is(err, tt.want) {
 				t.Fatalf("Next: %v, want %v", err, tt.want)
 			}
+			if _, err := r.Next(); !errors.Is(err, tt.want) {
+				t.Fatalf("Next after the error: %v, want %v again", err, tt.want)
+			}
 		})
 	}
 }
@@ -246,6 +249,7 @@ func BenchmarkReaderNext(b *testing.B) {
 		b.StopTimer()
 		src.Reset(data)
 		r.src.Reset(src)
+		r.err = nil
 		if err := r.readPreamble(); err != nil {
 			b.Fatal(err)
 		}
