@@ -37,12 +37,19 @@ type Sidecar struct {
 
 // Stream describes one RTP stream (one SSRC) of a capture.
 type Stream struct {
-	SSRC        uint32    `json:"ssrc"`
-	Kind        string    `json:"kind"` // "video" or "audio"
-	Codec       mux.Codec `json:"codec"`
-	PayloadType uint8     `json:"payload_type"`
-	ClockRate   uint32    `json:"clock_rate"`
-	Channels    int       `json:"channels"` // 1 or 2 for audio, 0 for video
+	// SSRC identifies the stream's RTP packets and sender reports.
+	SSRC uint32 `json:"ssrc"`
+	// Kind is "video" or "audio" and must match Codec.
+	Kind string `json:"kind"`
+	// Codec is spelt as mux spells it ("VP8", "opus", ...); Validate
+	// accepts any letter case and normalises it.
+	Codec mux.Codec `json:"codec"`
+	// PayloadType is the RTP payload type of the stream's packets.
+	PayloadType uint8 `json:"payload_type"`
+	// ClockRate is the RTP clock rate: 90000 for video, 48000 for Opus.
+	ClockRate uint32 `json:"clock_rate"`
+	// Channels is 1 or 2 for audio and 0 for video.
+	Channels int `json:"channels"`
 	// Fmtp is the SDP a=fmtp parameter string for the payload type.
 	Fmtp string `json:"fmtp"`
 }
