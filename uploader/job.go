@@ -160,8 +160,10 @@ func (u *Uploader) putFile(ctx context.Context, store *s3store.Store, rid, name 
 		return 0, errors.Join(fmt.Errorf("hash %s: %w", path, err), u.changed(path, st.Size()))
 	}
 	if store.Multipart(sum.Size) {
+		// Best effort: without the list permission a stale upload only costs
+		// storage until the bucket's lifecycle rule removes it.
 		if n, err := store.AbortStale(ctx, key); err != nil {
-			return 0, err
+			u.log.Warn("cannot clean up stale multipart uploads", "key", key, "err", err)
 		} else if n > 0 {
 			u.log.Info("aborted stale multipart uploads", "key", key, "count", n)
 		}
