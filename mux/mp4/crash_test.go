@@ -84,13 +84,16 @@ func crashChild(in, out string) error {
 	return errors.New("not killed")
 }
 
-// TestCrashRecovery SIGKILLs a recording process at several points and
-// checks that Recover yields a clean file holding every flushed frame.
+// TestCrashRecovery SIGKILLs a recording process at several points, before
+// and after a resolution change, and checks that Recover yields a clean
+// file holding every flushed frame.
 func TestCrashRecovery(t *testing.T) {
 	cc := codecCases()[0]
-	c := readClip(t, makeClip(t, cc, "320x240", 3), cc.codec)
-	frames := interleave(c.videoFrames, c.audioFrames)
-	input := crashInput{Video: c.video, Audio: c.audio}
+	small := readClip(t, makeClip(t, cc, "320x240", 2), cc.codec)
+	large := readClip(t, makeClip(t, cc, "480x360", 2), cc.codec)
+	video, audio, _ := concat(small, large)
+	frames := interleave(video, audio)
+	input := crashInput{Video: small.video, Audio: small.audio}
 	for _, tf := range frames {
 		input.Frames = append(input.Frames, crashFrame{tf.kind, tf.frame})
 	}
@@ -105,21 +108,25 @@ func TestCrashRecovery(t *testing.T) {
 	inFile.Close()
 	tests := []struct {
 		name    string
-		flushes int           // kill after this many flush reports
-		delay   time.Duration // and this much later
-		wantErr error
+		flushes   int           // kill after this many flush reports
+		delay     time.Duration // and this much later
+		wantWidth int           // the largest width recovered
+		wantErr   error
 	}{
-		{"before the first flush", 0, 0, ErrNoSamples},
-		{"right after a flush", 2, 0, nil},
-		{"between flushes", 5, 9 * time.Millisecond, nil},
-		{"late", 12, 3 * time.Millisecond, nil},
-		{"after the last frame", -1, 0, nil},
+		{"before the first flush", 0, 0, 0, ErrNoSamples},
+		{"right after a flush", 2, 0, 320, nil},
+		{"between flushes", 5, 9 * time.Millisecond, 320, nil},
+		{"after the resolution change", 13, 3 * time.Millisecond, 480, nil},
+		{"after the last frame", -1, 0, 480, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "crash.mp4")
 			flushed := killChild(t, inPath, out, tt.flushes, tt.delay)
-			checkRecovered(t, out, flushed, len(c.videoFrames), len(c.audioFrames), tt.wantErr)
+			stats := checkRecovered(t, out, flushed, len(video), len(audio), tt.wantErr)
+			if stats.Width != tt.wantWidth {
+				t.Errorf("recovered width %d, want %d", stats.Width, tt.wantWidth)
+			}
 		})
 	}
 }
@@ -165,7 +172,8 @@ func killChild(t *testing.T, in, out string, flushes int, delay time.Duration) c
 // isFlushReport reports whether a child's line is a flush report.
 func isFlushReport(line string) bool { return strings.HasPrefix(line, "flushed ") }
 
-func checkRecovered(t *testing.T, path string, flushed checkpoint, maxVideo, maxAudio int, wantErr error) {
+// checkRecovered runs Recover on a killed child's file and judges the result.
+func checkRecovered(t *testing.T, path string, flushed checkpoint, maxVideo, maxAudio int, wantErr error) mux.FileStats {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -177,7 +185,7 @@ func checkRecovered(t *testing.T, path string, flushed checkpoint, maxVideo, max
 		if !errors.Is(err, wantErr) {
 			t.Fatalf("Recover: %v, want %v", err, wantErr)
 		}
-		return
+		return stats
 	}
 	if stats.VideoFrames < flushed.video || stats.AudioFrames < flushed.audio ||
 		stats.VideoFrames > maxVideo || stats.AudioFrames > maxAudio {
@@ -187,4 +195,5 @@ func checkRecovered(t *testing.T, path string, flushed checkpoint, maxVideo, max
 	checkProgressive(t, readLayout(t, path), true, 2)
 	decodeClean(t, path, nil)
 	checkFrames(t, path, nil, stats.VideoFrames, stats.AudioFrames)
+	return stats
 }
