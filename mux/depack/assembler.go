@@ -57,6 +57,10 @@ type Assembler struct {
 	lastEmitted int64 // timestamp of the last frame emitted
 	emittedAny  bool
 	audioLost   int // audio packets lost since the last frame
+	// audioLostCause is the cause of the pending audio loss gap.
+	audioLostCause mux.GapCause
+	// callerDropped says the next hole is packets the caller dropped.
+	callerDropped bool
 
 	frame frameState
 	gap   gapState
@@ -130,6 +134,11 @@ func (a *Assembler) Push(pkt *rtp.Packet, arrival time.Duration) error {
 	a.consume(arrival)
 	return a.err
 }
+
+// NoteDropped tells the Assembler that the caller dropped packets of this
+// stream (it fell behind) before the next one it pushes: the hole this
+// leaves is reported as a gap of cause mux.GapBackpressure, not loss.
+func (a *Assembler) NoteDropped() { a.callerDropped = true }
 
 // Flush delivers everything buffered as if every hole had expired, drops
 // a video frame still missing its end and reports the open gap, if any.

@@ -86,6 +86,12 @@ func videoCases() []depackCase {
 			frames: []int{0, 1, 2, 5, 6, 7, 8, 9}, requests: 1,
 			gaps:  []Gap{{Start: 9000, End: 15000, Cause: mux.GapLoss, DroppedFrames: 2}},
 			check: wantStats(Stats{PacketsReceived: 29, PacketsLost: 1, FramesEmitted: 8, FramesDropped: 2, KeyframeRequests: 1})},
+		{name: "caller drops are backpressure", ins: func() []input {
+			g := gen{}
+			ins := g.gop(10, 5)
+			return concat(ins[:10], []input{{}}, ins[11:])
+		}, frames: []int{0, 1, 2, 5, 6, 7, 8, 9}, requests: 1,
+			gaps: []Gap{{Start: 9000, End: 15000, Cause: mux.GapBackpressure, DroppedFrames: 2}}},
 		{name: "first packet of a frame lost", ins: func() []input { g := gen{}; return without(g.gop(10, 5), 6) },
 			frames: []int{0, 1, 5, 6, 7, 8, 9}, requests: 1,
 			gaps: []Gap{{Start: 6000, End: 15000, Cause: mux.GapLoss, DroppedFrames: 3}}},
@@ -145,6 +151,11 @@ func audioCases() []depackCase {
 		{name: "audio loss is a gap", track: audioTrack, ins: func() []input { return without(audioRun(gen{}, 10), 3, 4) },
 			frames: []int{0, 1, 2, 5, 6, 7, 8, 9},
 			gaps:   []Gap{{Start: 2880, End: 4800, Cause: mux.GapLoss, DroppedFrames: 2}}},
+		{name: "audio caller drops are backpressure", track: audioTrack, ins: func() []input {
+			ins := audioRun(gen{}, 10)
+			return concat(ins[:3], []input{{}}, ins[5:])
+		}, frames: []int{0, 1, 2, 5, 6, 7, 8, 9},
+			gaps: []Gap{{Start: 2880, End: 4800, Cause: mux.GapBackpressure, DroppedFrames: 2}}},
 		{name: "audio DTX is not a gap", track: audioTrack, ins: func() []input {
 			g := gen{}
 			first := audioRun(g, 5)

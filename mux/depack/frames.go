@@ -68,13 +68,20 @@ func (a *Assembler) packet(s *slot) {
 
 // lost handles n sequence numbers given up on.
 func (a *Assembler) lost(n int) {
+	cause := mux.GapLoss
+	if a.callerDropped {
+		cause, a.callerDropped = mux.GapBackpressure, false
+	}
 	if !a.video {
+		if a.audioLost == 0 {
+			a.audioLostCause = cause
+		}
 		a.audioLost += n
 		return
 	}
 	g := &a.gap
 	if !g.isOpen {
-		g.open(mux.GapLoss)
+		g.open(cause)
 		switch {
 		case a.frame.active:
 			g.start, g.startKnown = a.frame.ts, true
@@ -195,7 +202,7 @@ func (a *Assembler) streamChanged(gapStart, newStart int64) {
 func (a *Assembler) audioPacket(s *slot) {
 	if n := a.audioLost; n > 0 && a.emittedAny && s.ts > a.lastEmitted {
 		step := (s.ts - a.lastEmitted) / int64(n+1)
-		a.gapOut(Gap{Start: a.lastEmitted + step, End: s.ts, Cause: mux.GapLoss, DroppedFrames: n})
+		a.gapOut(Gap{Start: a.lastEmitted + step, End: s.ts, Cause: a.audioLostCause, DroppedFrames: n})
 	}
 	a.audioLost = 0
 	a.noteFrame(s.ts)

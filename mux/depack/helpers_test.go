@@ -45,7 +45,8 @@ func (fakeDepacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.
 
 func (fakeDepacketizer) IsFrameStart(p []byte) bool { return len(p) > 0 && p[0]&flagStart != 0 }
 
-// input is one packet and its arrival time.
+// input is one packet and its arrival time; a nil packet stands for the
+// caller dropping packets (NoteDropped).
 type input struct {
 	pkt     *rtp.Packet
 	arrival time.Duration
@@ -147,6 +148,10 @@ func run(t *testing.T, track mux.TrackInfo, ins []input) (*collector, *Assembler
 		t.Fatalf("New: %v", err)
 	}
 	for _, in := range ins {
+		if in.pkt == nil {
+			a.NoteDropped()
+			continue
+		}
 		if err := a.Push(in.pkt, in.arrival); err != nil {
 			return c, a, err
 		}

@@ -212,6 +212,17 @@ func (m *Muxer) WritePacket(k mux.Kind, pkt *rtp.Packet, arrival time.Duration) 
 	return m.err
 }
 
+// NoteDropped tells the Muxer that the caller dropped packets of kind k
+// (it fell behind) before the next one it writes: the hole this leaves is
+// reported as a gap of cause mux.GapBackpressure instead of loss.
+func (m *Muxer) NoteDropped(k mux.Kind) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t := m.track(k); t != nil {
+		t.asm.NoteDropped()
+	}
+}
+
 // WriteSenderReport records an RTCP sender report of the track of kind k:
 // the stream ssrc's RTP time rtpTime was the sender's wall clock ntpTime
 // (NTP 32.32 format). Reports align the tracks when the second one starts.

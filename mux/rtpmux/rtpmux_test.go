@@ -170,6 +170,20 @@ func TestLossGapInSummary(t *testing.T) {
 	}
 }
 
+func TestNoteDroppedIsBackpressure(t *testing.T) {
+	h := newHarness(t, nil, opus, nil)
+	evs := audioEvents(50, 0, 2, 0)
+	h.feed(t, evs[:10])
+	h.m.NoteDropped(mux.Audio)
+	h.feed(t, evs[15:])
+	sum := h.close(t)
+	want := []mux.Gap{{Kind: mux.Audio, Offset: 200 * time.Millisecond, Duration: 100 * time.Millisecond,
+		Cause: mux.GapBackpressure, DroppedFrames: 5}}
+	if !slices.Equal(sum.Gaps, want) || sum.AudioFrames != 45 {
+		t.Errorf("summary %+v, want gaps %+v", sum, want)
+	}
+}
+
 func TestNoMedia(t *testing.T) {
 	h := newHarness(t, vp8, opus, nil)
 	h.feed(t, videoEvents(0, 10, 0, 0, 1, 0)) // never a keyframe
