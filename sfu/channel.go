@@ -12,6 +12,11 @@ func (s *SFU) admit(c *Connection) ([]*publishedTrack, bool, error) {
 	defer s.mu.Unlock()
 	id := c.info.ChannelID
 	ch := s.channels[id]
+	defer func() {
+		if c.info.SessionID == "" {
+			s.counters.connRejected.Add(1)
+		}
+	}()
 	switch {
 	case s.closed:
 		return nil, false, ErrClosed
@@ -23,7 +28,9 @@ func (s *SFU) admit(c *Connection) ([]*publishedTrack, bool, error) {
 		return nil, false, fmt.Errorf("join %s: %w", c.info.ConnectionID, ErrDuplicate)
 	}
 	created := ch == nil
+	s.counters.connCreated.Add(1)
 	if created {
+		s.counters.sessCreated.Add(1)
 		ch = &channel{conns: make(map[string]*Connection),
 			session: SessionInfo{ChannelID: id, SessionID: NewID(), CreatedAt: s.now()}}
 		s.channels[id] = ch
@@ -75,6 +82,7 @@ func (s *SFU) leave(c *Connection) []*Connection {
 	}
 	delete(ch.conns, c.info.ConnectionID)
 	delete(s.conns, c.info.ConnectionID)
+	s.counters.connDestroyed.Add(1)
 	var viewers []*Connection
 	for _, v := range ch.conns {
 		if forwards(c, v) {
@@ -85,6 +93,7 @@ func (s *SFU) leave(c *Connection) []*Connection {
 	vanished := false
 	if len(ch.conns) == 0 {
 		delete(s.channels, c.info.ChannelID)
+		s.counters.sessDestroyed.Add(1)
 		ch.session.DestroyedAt = s.now()
 		destroyed = &ch.session
 		vanished = len(s.channels) == 0 && s.mode != ModeNormal

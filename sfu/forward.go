@@ -47,6 +47,7 @@ func (c *Connection) addForward(t *publishedTrack) {
 		return
 	}
 	c.forwards[t] = tr
+	t.viewers.Add(1)
 	sender := tr.Sender()
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); readViewerRTCP(sender, t) }()
@@ -84,6 +85,7 @@ func (c *Connection) removeForward(t *publishedTrack) {
 		return
 	}
 	delete(c.forwards, t)
+	t.viewers.Add(-1)
 	if c.closed {
 		return
 	}
@@ -137,6 +139,10 @@ func (c *Connection) close() error {
 		t.ended.Store(true)
 		tracks = append(tracks, t)
 	}
+	for t := range c.forwards {
+		t.viewers.Add(-1)
+	}
+	clear(c.forwards)
 	subs := c.subscriptions()
 	c.mu.Unlock()
 	for _, v := range viewers {

@@ -98,6 +98,11 @@ func TestForwarding(t *testing.T) {
 	if got := len(s.ChannelConnections("ch")); got != 3 {
 		t.Fatalf("channel has %d connections, want 3", got)
 	}
+	st := s.Stats()
+	if st.ConnectionsCreated != 3 || st.OngoingConnections != 3 || st.SessionsCreated != 1 ||
+		st.ReceivedRTPPackets == 0 || st.ForwardedRTPPackets == 0 || st.ForwardedRTPPackets > st.ReceivedRTPPackets {
+		t.Fatalf("stats %+v", st)
+	}
 
 	pub.close()
 	if err := pubConn.Close(); err != nil {
@@ -176,6 +181,9 @@ func TestModesAndSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = a.Close()
+	if st := s.Stats(); st.ConnectionsRejected != 3 || st.ConnectionsCreated != 3 || st.ConnectionsDestroyed != 3 || st.SessionsDestroyed != 2 {
+		t.Fatalf("stats %+v", st)
+	}
 	want := "created:a,created:c,destroyed:c,destroyed:a,vanished:block_new_session"
 	if got := strings.Join(obs.events, ","); got != want {
 		t.Fatalf("events = %s, want %s", got, want)

@@ -18,6 +18,7 @@ type SFU struct {
 	log      *slog.Logger
 	apis     map[Codec]*webrtc.API
 	observer Observer
+	counters counters
 
 	mu       sync.Mutex
 	closed   bool

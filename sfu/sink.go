@@ -81,6 +81,7 @@ func (s *Subscription) offer(ev sinkEvent) {
 	case s.queue <- ev:
 	default:
 		s.dropped.Add(1)
+		s.owner.sfu.counters.sinkDropped.Add(1)
 	}
 }
 

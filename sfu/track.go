@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -20,7 +21,7 @@ type publishedTrack struct {
 	local    *webrtc.TrackLocalStaticRTP
 	limiter  keyframeLimiter
 	ended    atomic.Bool
-	packets  atomic.Uint64
+	viewers  atomic.Int64 // viewers bound to local
 }
 
 func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) (*publishedTrack, error) {
@@ -56,7 +57,7 @@ func (t *publishedTrack) readRTP() {
 			return
 		}
 		now := t.owner.sfu.now()
-		t.packets.Add(1)
+		t.count(p)
 		// Header extension ids are negotiated per PeerConnection; the
 		// publisher's do not mean anything to viewers.
 		p.Header.Extension, p.Header.Extensions = false, nil
@@ -70,6 +71,14 @@ func (t *publishedTrack) readRTP() {
 			t.sendPLI()
 		}
 	}
+}
+
+// count adds a received packet to the SFU's totals.
+func (t *publishedTrack) count(p *rtp.Packet) {
+	c := &t.owner.sfu.counters
+	c.rtpPackets.Add(1)
+	c.rtpBytes.Add(uint64(len(p.Payload)))
+	c.forwarded.Add(uint64(t.viewers.Load()))
 }
 
 // readRTCP drains the publisher's RTCP for this track and hands sender
@@ -109,10 +118,13 @@ func (t *publishedTrack) requestKeyframe() {
 	}
 	if t.limiter.request(t.owner.sfu.now()) {
 		t.sendPLI()
+	} else {
+		t.owner.sfu.counters.merged.Add(1)
 	}
 }
 
 func (t *publishedTrack) sendPLI() {
+	t.owner.sfu.counters.plis.Add(1)
 	pli := &rtcp.PictureLossIndication{MediaSSRC: t.info.SSRC}
 	if err := t.owner.pc.WriteRTCP([]rtcp.Packet{pli}); err != nil {
 		t.owner.log.Debug("send PLI", "track", t.info.TrackID, "err", err)

@@ -1,0 +1,46 @@
+package sfu
+
+import "sync/atomic"
+
+// Stats are the SFU's running totals since it started, e.g. for Sora's
+// GetStatsReport API or metrics.
+type Stats struct {
+	ConnectionsCreated   uint64 // joins admitted
+	ConnectionsDestroyed uint64 // connections closed
+	ConnectionsRejected  uint64 // joins refused (mode, duplicate id)
+	OngoingConnections   int
+	SessionsCreated      uint64
+	SessionsDestroyed    uint64
+	OngoingSessions      int
+	ReceivedRTPPackets   uint64 // from publishers
+	ReceivedRTPBytes     uint64 // payload bytes from publishers
+	ForwardedRTPPackets  uint64 // packets handed to viewers (one per viewer)
+	KeyframeRequests     uint64 // PLIs sent to publishers
+	KeyframeDeferred     uint64 // requests inside the PLI interval: sent later or merged
+	SinkDropped          uint64 // packets dropped for slow sinks
+}
+
+// counters are the atomically updated totals behind Stats.
+type counters struct {
+	connCreated, connDestroyed, connRejected atomic.Uint64
+	sessCreated, sessDestroyed               atomic.Uint64
+	rtpPackets, rtpBytes, forwarded          atomic.Uint64
+	plis, merged, sinkDropped                atomic.Uint64
+}
+
+// Stats returns the running totals.
+func (s *SFU) Stats() Stats {
+	s.mu.Lock()
+	ongoingConns, ongoingSessions := len(s.conns), len(s.channels)
+	s.mu.Unlock()
+	c := &s.counters
+	return Stats{
+		ConnectionsCreated: c.connCreated.Load(), ConnectionsDestroyed: c.connDestroyed.Load(),
+		ConnectionsRejected: c.connRejected.Load(), OngoingConnections: ongoingConns,
+		SessionsCreated: c.sessCreated.Load(), SessionsDestroyed: c.sessDestroyed.Load(),
+		OngoingSessions:    ongoingSessions,
+		ReceivedRTPPackets: c.rtpPackets.Load(), ReceivedRTPBytes: c.rtpBytes.Load(),
+		ForwardedRTPPackets: c.forwarded.Load(), KeyframeRequests: c.plis.Load(),
+		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(),
+	}
+}
