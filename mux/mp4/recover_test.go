@@ -2,6 +2,7 @@ package mp4
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -225,4 +226,64 @@ func TestUnfinishedFilePlays(t *testing.T) {
 	f := copyPrefix(t, src.Name(), last.size)
 	decodeClean(t, f.Name(), nil)
 	checkFrames(t, f.Name(), nil, last.video, last.audio)
+}
+
+// fullDisk is a memFile that runs out of space at limit bytes: a write
+// crossing it stores what fits and fails, as ENOSPC does.
+type fullDisk struct {
+	memFile
+	limit int64
+}
+
+func (d *fullDisk) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) <= d.limit {
+		return d.memFile.WriteAt(p, off)
+	}
+	n, _ := d.memFile.WriteAt(p[:max(0, d.limit-off)], off)
+	return n, errors.New("no space left on device")
+}
+
+// TestRecoverAfterDiskFull fills the disk mid-fragment: the writer fails,
+// and Recover keeps every fragment written before.
+func TestRecoverAfterDiskFull(t *testing.T) {
+	frames := synthFrames(rand.New(rand.NewPCG(7, 8)), 100)
+	for _, limit := range []int64{DefaultReservedHeaderBytes + 3000, DefaultReservedHeaderBytes + 9000} {
+		d := &fullDisk{limit: limit}
+		w, err := NewWriter(d, &synthVideo, &synthAudio, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flushed checkpoint
+		var cur checkpoint
+		var writeErr error
+		for i, tf := range frames {
+			if writeErr = w.WriteFrame(tf.kind, tf.frame); writeErr != nil {
+				break
+			}
+			if tf.kind == mux.Video {
+				cur.video++
+			} else {
+				cur.audio++
+			}
+			if i%10 == 9 {
+				if writeErr = w.Flush(); writeErr != nil {
+					break
+				}
+				flushed = cur
+			}
+		}
+		if writeErr == nil {
+			t.Fatalf("limit %d: the writer never hit the full disk", limit)
+		}
+		if _, err := w.Close(0); !errors.Is(err, ErrClosed) {
+			t.Errorf("Close after a failed write: %v, want ErrClosed", err)
+		}
+		m := &memFile{b: d.b}
+		stats, err := Recover(m)
+		if err != nil || stats.VideoFrames < flushed.video || stats.AudioFrames < flushed.audio ||
+			stats.VideoFrames > cur.video || stats.AudioFrames > cur.audio || flushed.video == 0 {
+			t.Errorf("limit %d: Recover = %+v, %v; want at least the %d video and %d audio frames flushed",
+				limit, stats, err, flushed.video, flushed.audio)
+		}
+	}
 }
