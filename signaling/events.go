@@ -15,6 +15,7 @@ func (srv *Server) established(s *session) {
 	own.Data = participantList(self, members)
 	s.send(own)
 	srv.notifyOthers(newNotify("connection.created", self, members, now), self, members)
+	srv.counters.established.Add(1)
 	srv.events.HandleEvent(Event{Type: "connection.created", Time: now, Connection: self})
 }
 

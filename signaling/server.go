@@ -24,6 +24,7 @@ type Server struct {
 	log      *slog.Logger
 	auth     Authenticator
 	events   EventSink
+	counters counters
 	upgrader websocket.Upgrader
 
 	ctx    context.Context // canceled by Shutdown; bounds auth and offers
@@ -96,6 +97,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
+	srv.counters.webSockets.Add(1)
 	s := newSession(srv, ws)
 	srv.mu.Lock()
 	srv.all[s] = struct{}{}

@@ -191,6 +191,9 @@ func TestRejections(t *testing.T) {
 			}
 		})
 	}
+	if st := ts.srv.Stats(); st.Rejected != 20 || st.Established != 0 {
+		t.Errorf("stats %+v, want 20 rejected", st)
+	}
 	ts.stop()
 	checkGoroutines(t, before)
 }

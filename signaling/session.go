@@ -67,6 +67,9 @@ func (s *session) run() {
 		}
 		if rej != nil {
 			s.log.Info("closing signaling connection", "code", rej.code, "reason", rej.reason)
+			if rej.code >= 4000 {
+				s.srv.counters.rejected.Add(1)
+			}
 			s.closeWith(rej.code, rej.reason)
 			continue
 		}
