@@ -51,11 +51,13 @@ func buildMoov(tracks []moovTrack, force64 bool) ([]byte, error) {
 	b := newBoxBuf()
 	b.start(gomp4.BoxTypeMoov())
 	var dur uint64
+	var lastID uint32
 	for _, t := range tracks {
 		dur = max(dur, t.movieDuration())
+		lastID = max(lastID, t.meta.id)
 	}
 	mvhd := &gomp4.Mvhd{Timescale: movieTimescale, Rate: 0x00010000, Volume: 0x0100,
-		Matrix: identity, NextTrackID: uint32(len(tracks) + 1)}
+		Matrix: identity, NextTrackID: lastID + 1}
 	setMvhdDuration(mvhd, dur)
 	b.leaf(mvhd)
 	for _, t := range tracks {

@@ -1,6 +1,7 @@
 package mp4
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -89,6 +90,8 @@ func TestWriteFrameErrors(t *testing.T) {
 		{"first video frame not a keyframe", &synthVideo, nil, mux.Video, mux.Frame{Data: []byte{1}}},
 		{"keyframe without configuration", &synthVideo, nil, mux.Video, mux.Frame{Keyframe: true, Data: []byte{1}}},
 		{"H.264 configuration without record", &h264, nil, mux.Video, key},
+		{"H.265 configuration without record", &mux.TrackInfo{Codec: mux.H265}, nil, mux.Video, key},
+		{"AV1 configuration without record", &mux.TrackInfo{Codec: mux.AV1}, nil, mux.Video, key},
 		{"PTS going back", &synthVideo, []mux.Frame{key}, mux.Video, mux.Frame{PTS: time.Second - 1, Data: []byte{1}}},
 		{"negative PTS", &synthVideo, nil, mux.Video, mux.Frame{PTS: -1, Keyframe: true, Config: cfg, Data: []byte{1}}},
 		{"empty frame", &synthVideo, []mux.Frame{key}, mux.Video, mux.Frame{PTS: 2 * time.Second}},
@@ -218,5 +221,36 @@ func TestLastOpusDuration(t *testing.T) {
 	stats, err := w.Close(0)
 	if err != nil || stats.Duration != 420*time.Millisecond || stats.AudioFrames != 3 || stats.VideoFrames != 0 {
 		t.Errorf("Close = %+v, %v; want 3 packets lasting until 420 ms", stats, err)
+	}
+}
+
+// TestMoovDropsEmptyTrack finishes a file whose video track never got a
+// frame: the moov holds only the audio track, and mvhd's next track ID
+// stays above it.
+func TestMoovDropsEmptyTrack(t *testing.T) {
+	m := &memFile{}
+	w, err := NewWriter(m, &synthVideo, &synthAudio, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		f := mux.Frame{PTS: time.Duration(i) * 20 * time.Millisecond, Keyframe: true, Data: []byte{0xfc, 1}}
+		if err := w.WriteFrame(mux.Audio, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Close(0); err != nil {
+		t.Fatal(err)
+	}
+	boxes, err := gomp4.ExtractBoxesWithPayload(bytes.NewReader(m.b), nil, []gomp4.BoxPath{
+		{gomp4.BoxTypeMoov(), gomp4.BoxTypeMvhd()},
+		{gomp4.BoxTypeMoov(), gomp4.BoxTypeTrak(), gomp4.BoxTypeTkhd()},
+	})
+	if err != nil || len(boxes) != 2 {
+		t.Fatalf("moov: %d boxes, %v; want mvhd and one tkhd", len(boxes), err)
+	}
+	mvhd, tkhd := boxes[0].Payload.(*gomp4.Mvhd), boxes[1].Payload.(*gomp4.Tkhd)
+	if tkhd.TrackID != 2 || mvhd.NextTrackID != 3 {
+		t.Errorf("track ID %d, next track ID %d; want 2 and 3", tkhd.TrackID, mvhd.NextTrackID)
 	}
 }
