@@ -107,7 +107,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	inFile.Close()
 	tests := []struct {
-		name    string
+		name      string
 		flushes   int           // kill after this many flush reports
 		delay     time.Duration // and this much later
 		wantWidth int           // the largest width recovered
