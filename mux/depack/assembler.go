@@ -12,8 +12,9 @@ import (
 // Assembler reorders one RTP stream and turns it into frames. It is not
 // safe for concurrent use.
 //
-// A new SSRC, or a sequence jump confirmed by a second consecutive packet,
-// restarts the stream: what is buffered is delivered, sequence and
+// A new SSRC or a sequence jump, each confirmed by a second packet that
+// follows the first in sequence (a lone stray packet is dropped), restarts
+// the stream: what is buffered is delivered, sequence and
 // timestamp state are reset, and the new stream's timestamps continue after
 // the old stream's last packet by the arrival time that passed between them,
 // so Frame.Timestamp stays one timeline. The change is reported as a gap
@@ -45,6 +46,7 @@ type Assembler struct {
 	// probe is the last packet dropped by the restart rule, replayed if
 	// the next packet confirms the restart.
 	probe      slot
+	probeSSRC  uint32
 	probeValid bool
 
 	lastTS      int64 // highest timestamp consumed
@@ -112,24 +114,28 @@ func (a *Assembler) Push(pkt *rtp.Packet, arrival time.Duration) error {
 		a.stats.PacketsInvalid++
 		return nil
 	}
-	if a.seq.started && pkt.SSRC != a.ssrc {
-		a.restart(arrival)
-		a.probeValid = false
+	var ext int64
+	verdict := seqRestart
+	switch {
+	case !a.seq.started || pkt.SSRC == a.ssrc:
+		ext, verdict = a.seq.extend(pkt.SequenceNumber)
+	case !a.confirmsProbe(pkt):
+		verdict = seqProbation // a stray packet, or the first of a new SSRC
 	}
-	a.ssrc = pkt.SSRC
-	ext, verdict := a.seq.extend(pkt.SequenceNumber)
 	switch verdict {
 	case seqProbation:
 		a.stats.PacketsInvalid++
 		a.keepProbe(pkt, arrival)
-		return a.err
+		return nil
 	case seqRestart:
-		a.restart(arrival)
+		a.restart(a.probe.arrival) // the new stream began with the probe
+		a.ssrc = pkt.SSRC
 		a.replayProbe()
 		ext, _ = a.seq.extend(pkt.SequenceNumber)
 	default:
 		a.probeValid = false
 	}
+	a.ssrc = pkt.SSRC
 	a.store(ext, pkt, arrival)
 	a.consume(arrival)
 	return a.err

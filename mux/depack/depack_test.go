@@ -132,6 +132,12 @@ func videoCases() []depackCase {
 					t.Errorf("frame 5 ts %d ssrc %d, restarts %d", c.frames[5].Timestamp, c.frames[5].SSRC, s.Restarts)
 				}
 			}},
+		{name: "a stray packet of another SSRC is dropped", ins: func() []input {
+			g := gen{}
+			ins := g.gop(10, 5)
+			stray := gen{ssrc: 99, seq: 500, arrival: ins[10].arrival}
+			return concat(ins[:10], stray.video(1, flagKey), ins[10:])
+		}, frames: seqOf(0, 10), check: wantStats(Stats{PacketsReceived: 31, PacketsInvalid: 1, FramesEmitted: 10})},
 		{name: "sequence restart on the same SSRC", ins: func() []input {
 			g := gen{}
 			first := g.gop(5, 5)

@@ -39,15 +39,22 @@ func (a *Assembler) ticks(d time.Duration) int64 {
 // keepProbe remembers a packet dropped by the restart rule.
 func (a *Assembler) keepProbe(pkt *rtp.Packet, arrival time.Duration) {
 	p := &a.probe
-	p.rtpTS, p.marker, p.arrival = pkt.Timestamp, pkt.Marker, arrival
+	p.rtpTS, p.marker, p.arrival, a.probeSSRC = pkt.Timestamp, pkt.Marker, arrival, pkt.SSRC
 	p.ext = int64(pkt.SequenceNumber)
 	p.payload = append(p.payload[:0], pkt.Payload...)
 	a.probeValid = true
 }
 
-// replayProbe stores the remembered packet as the first of the new stream.
+// confirmsProbe reports whether pkt follows the remembered packet in its
+// stream.
+func (a *Assembler) confirmsProbe(pkt *rtp.Packet) bool {
+	return a.probeValid && a.probeSSRC == pkt.SSRC && uint16(a.probe.ext)+1 == pkt.SequenceNumber
+}
+
+// replayProbe stores the remembered packet as the first of the new stream
+// if it belongs to it.
 func (a *Assembler) replayProbe() {
-	if !a.probeValid {
+	if !a.probeValid || a.probeSSRC != a.ssrc {
 		return
 	}
 	a.probeValid = false
