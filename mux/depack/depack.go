@@ -30,9 +30,9 @@ const (
 // Frame is a complete frame of one stream.
 type Frame struct {
 	// Timestamp is the RTP timestamp extended to 64 bits, in clock-rate
-	// ticks. It starts at 0 with the first packet and continues across
-	// SSRC changes and restarts (see Assembler), so it is one timeline for
-	// the whole track.
+	// ticks. It is 0 at the stream's first packet in sequence order and
+	// continues across SSRC changes and restarts (see Assembler), so it is
+	// one timeline for the whole track.
 	Timestamp int64
 	// RTPTimestamp and SSRC are the frame's values on the wire, for mapping
 	// through the sender's RTCP reports.
@@ -63,7 +63,7 @@ type Stats struct {
 	PacketsLate      int // arrived after their number was passed (dropped)
 	PacketsDuplicate int // copies of a packet already held or consumed
 	PacketsPadding   int // padding-only packets (no payload)
-	PacketsInvalid   int // dropped by the restart rule or for their size
+	PacketsInvalid   int // too big, or far out of sequence / of another SSRC and not (yet) confirmed
 	FramesEmitted    int
 	FramesDropped    int
 	KeyframeRequests int
