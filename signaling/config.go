@@ -13,6 +13,8 @@ type Config struct {
 	MaxMessageBytes int64 `conf:"signaling_max_message_bytes"`
 	// ConnectTimeout bounds the time from WebSocket open to "connect".
 	ConnectTimeout time.Duration `conf:"signaling_connect_timeout"`
+	// AnswerTimeout bounds the time from "offer" to "answer".
+	AnswerTimeout time.Duration `conf:"signaling_answer_timeout"`
 	// PingInterval is how often the server sends "ping".
 	PingInterval time.Duration `conf:"signaling_ping_interval"`
 	// PongTimeout closes a connection that sent nothing for this long.
@@ -45,6 +47,7 @@ func DefaultConfig() Config {
 	return Config{
 		MaxMessageBytes: 64 << 10,
 		ConnectTimeout:  10 * time.Second,
+		AnswerTimeout:   30 * time.Second,
 		PingInterval:    5 * time.Second,
 		PongTimeout:     30 * time.Second,
 		AuthTimeout:     10 * time.Second,
@@ -58,7 +61,7 @@ func (c *Config) Validate() error {
 	if c.MaxMessageBytes < 1024 {
 		errs = append(errs, fmt.Errorf("signaling_max_message_bytes %d is below 1024", c.MaxMessageBytes))
 	}
-	if c.ConnectTimeout <= 0 || c.PingInterval <= 0 || c.AuthTimeout <= 0 {
+	if c.ConnectTimeout <= 0 || c.AnswerTimeout <= 0 || c.PingInterval <= 0 || c.AuthTimeout <= 0 {
 		errs = append(errs, errors.New("signaling timeouts and intervals must be positive"))
 	}
 	if c.PongTimeout <= c.PingInterval {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/kiroku-sfu/kiroku/sfu"
 )
@@ -106,6 +107,11 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		offer.AudioCodecType = "OPUS"
 	}
 	s.send(offer)
+	s.answerTimer = time.AfterFunc(s.srv.cfg.AnswerTimeout, func() {
+		if !s.answered.Load() {
+			s.closeWith(codeAnswerTimeout, "ANSWER-TIMEOUT")
+		}
+	})
 	return nil
 }
 

@@ -28,6 +28,7 @@
 //	4003 MESSAGE-TOO-LARGE         a message over Config.MaxMessageBytes (64 KiB by default)
 //	4004 CONNECT-TIMEOUT           no connect within Config.ConnectTimeout
 //	4005 PONG-TIMEOUT              nothing received for Config.PongTimeout after connecting
+//	4006 ANSWER-TIMEOUT            no answer within Config.AnswerTimeout after the offer
 //	4010 INVALID-ROLE              role is not sendrecv, sendonly or recvonly
 //	4011 INVALID-CHANNEL-ID        channel_id empty, over 255 bytes, not UTF-8 or with control characters
 //	4012 INVALID-PARAMETER         another field is invalid or unsupported (reason names it)

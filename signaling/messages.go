@@ -136,6 +136,7 @@ const (
 	codeTooLarge       = 4003
 	codeConnectTimeout = 4004
 	codePongTimeout    = 4005
+	codeAnswerTimeout  = 4006
 	codeInvalidRole    = 4010
 	codeInvalidChannel = 4011
 	codeInvalidParam   = 4012

@@ -134,7 +134,9 @@ func TestRejections(t *testing.T) {
 	before := runtime.NumGoroutine()
 	auth := &switchAuth{}
 	auth.set(AllowAll{})
-	ts := startServer(t, func(c *Config) { c.ConnectTimeout, c.Authenticator = 300*time.Millisecond, auth })
+	ts := startServer(t, func(c *Config) {
+		c.ConnectTimeout, c.AnswerTimeout, c.Authenticator = 300*time.Millisecond, 300*time.Millisecond, auth
+	})
 	type frame struct {
 		binary bool
 		text   string
@@ -161,11 +163,12 @@ func TestRejections(t *testing.T) {
 		{name: "unknown codec", frames: []frame{{text: `{"type":"connect","role":"sendrecv","channel_id":"c","video":{"codec_type":"MPEG2"}}`}}, code: 4012, reason: "INVALID-VIDEO-CODEC-TYPE"},
 		{name: "legacy multistream false", frames: []frame{{text: `{"type":"connect","role":"sendrecv","channel_id":"c","multistream":false}`}}, code: 4012, reason: "LEGACY-STREAM-UNSUPPORTED"},
 		{name: "no connect in time", frames: nil, code: 4004, reason: "CONNECT-TIMEOUT"},
+		{name: "no answer in time", frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4006, reason: "ANSWER-TIMEOUT"},
 		{name: "second connect", frames: []frame{{text: connectMsg("c", "recvonly")}, {text: connectMsg("c", "recvonly")}}, code: 4002, reason: "DUPLICATE-CONNECT"},
 		{name: "blocked new connection", setup: func() { _ = ts.sfu.SetMode(sfu.ModeBlockNewConnection) },
 			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4030, reason: "BLOCKED-NEW-CONNECTION"},
 		{name: "blocked new session", setup: func() { _ = ts.sfu.SetMode(sfu.ModeBlockNewSession) },
-			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4031, reason: "BLOCKED-NEW-SESSION"},
+			frames: []frame{{text: connectMsg("fresh", "recvonly")}}, code: 4031, reason: "BLOCKED-NEW-SESSION"},
 		{name: "auth denied", setup: func() { _ = ts.sfu.SetMode(sfu.ModeNormal); auth.set(denyAuth{}) },
 			frames: []frame{{text: connectMsg("c", "recvonly")}}, code: 4020, reason: "NOT-ON-THE-LIST"},
 		{name: "auth error", setup: func() { auth.set(denyAuth{err: errors.New("webhook down")}) },
@@ -191,8 +194,8 @@ func TestRejections(t *testing.T) {
 			}
 		})
 	}
-	if st := ts.srv.Stats(); st.Rejected != 20 || st.Established != 0 {
-		t.Errorf("stats %+v, want 20 rejected", st)
+	if st := ts.srv.Stats(); st.Rejected != 21 || st.Established != 0 {
+		t.Errorf("stats %+v, want 21 rejected", st)
 	}
 	ts.stop()
 	checkGoroutines(t, before)

@@ -32,8 +32,9 @@ type session struct {
 	closing   atomic.Bool
 	reason    atomic.Value // string: why the server closed
 
-	conn     *sfu.Connection // set by connect, read only by the reader
-	answered atomic.Bool     // the first answer was applied
+	conn        *sfu.Connection // set by connect, read only by the reader
+	answerTimer *time.Timer     // closes the connection if no answer comes
+	answered    atomic.Bool     // the first answer was applied
 }
 
 func newSession(srv *Server, ws *websocket.Conn) *session {
@@ -67,9 +68,6 @@ func (s *session) run() {
 		}
 		if rej != nil {
 			s.log.Info("closing signaling connection", "code", rej.code, "reason", rej.reason)
-			if rej.code >= 4000 {
-				s.srv.counters.rejected.Add(1)
-			}
 			s.closeWith(rej.code, rej.reason)
 			continue
 		}
@@ -184,6 +182,9 @@ func (s *session) pingLoop() {
 // teardown leaves the SFU, tells the channel, and stops the goroutines.
 func (s *session) teardown() {
 	close(s.done)
+	if s.answerTimer != nil {
+		s.answerTimer.Stop()
+	}
 	if s.conn != nil {
 		s.srv.remove(s)
 		reason, _ := s.reason.Load().(string)

@@ -112,6 +112,9 @@ func (s *session) closeWith(code int, reason string) {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
 		s.reason.Store(reason)
+		if code >= 4000 {
+			s.srv.counters.rejected.Add(1)
+		}
 		if !s.enqueue(outFrame{code: code, reason: reason}) {
 			// The outbox is full: the client does not read; drop it.
 			_ = s.ws.UnderlyingConn().Close()
