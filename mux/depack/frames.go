@@ -8,6 +8,9 @@ import (
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
+// errEmptyFrame reports a depacketizer that produced no bytes for a frame.
+var errEmptyFrame = errors.New("depack: depacketizer produced an empty frame")
+
 // frameState is the video frame being collected. Payloads are copied into
 // data so ring slots can be reused at once, even for frames bigger than
 // the ring.
@@ -107,6 +110,9 @@ func (a *Assembler) finishFrame() {
 		start = end
 	}
 	out, info, err := a.cfg.Depacketizer.AppendFrame(a.out[:0], f.payloads)
+	if err == nil && len(out) == 0 {
+		err = errEmptyFrame
+	}
 	if err != nil {
 		a.codecError(err, f.ts)
 		return
@@ -208,6 +214,9 @@ func (a *Assembler) audioPacket(s *slot) {
 	a.noteFrame(s.ts)
 	a.frame.payloads = append(a.frame.payloads[:0], s.payload)
 	out, info, err := a.cfg.Depacketizer.AppendFrame(a.out[:0], a.frame.payloads)
+	if err == nil && len(out) == 0 {
+		err = errEmptyFrame
+	}
 	if err != nil {
 		a.codecError(err, s.ts)
 		return
