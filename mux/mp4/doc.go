@@ -50,9 +50,11 @@
 // off a moov appended by an interrupted attempt; once it is gone, Recover
 // only turns leftover moof boxes into free boxes.
 //
-// Recover first cuts a partial last fragment (anything after the last
-// fragment whose moof parses and whose samples lie inside its mdat) and
-// then finishes the file. Corrupt input yields an error or a shorter file,
-// never a panic: every box read into memory is bounded by its size on disk
-// and by fixed limits.
+// Recover first cuts a partial last fragment (whose boxes do not fit the
+// file) and then finishes the file. A fragment whose moof is damaged but
+// whose moof and mdat boxes are whole is left out and the walk goes on;
+// each track then resumes at its next sync sample, so no frame refers to a
+// lost one. Corrupt input yields an error or a shorter file, never a panic:
+// every box read into memory is bounded by its size on disk and by fixed
+// limits.
 package mp4

@@ -287,3 +287,38 @@ func TestRecoverAfterDiskFull(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverDamagedFragment damages one fragment's moof in the middle of a
+// recording: Recover drops that fragment, keeps the ones after it, and
+// restarts video at the next keyframe so the file decodes cleanly.
+func TestRecoverDamagedFragment(t *testing.T) {
+	cc := codecCases()[0]
+	c := readClip(t, makeClip(t, cc, "320x240", 3), cc.codec)
+	src := createFile(t, "unfinished.mp4")
+	cps := recordUnfinished(t, src, c, interleave(c.videoFrames, c.audioFrames), 40)
+	last := cps[len(cps)-1]
+	f := copyPrefix(t, src.Name(), last.size)
+	// The fragment after checkpoint 1: its first tfhd's track_ID (moof 8,
+	// mfhd 16, traf 8, tfhd 8 + 4 bytes in) now names no track.
+	if _, err := f.WriteAt([]byte{0, 0, 0, 99}, cps[1].size+44); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := Recover(f)
+	if err != nil {
+		t.Fatalf("Recover: %v", err)
+	}
+	// Video resumes at the first keyframe after the damaged fragment.
+	resume := cps[2].video
+	for resume < last.video && !c.videoFrames[resume].Keyframe {
+		resume++
+	}
+	wantVideo := cps[1].video + last.video - resume
+	wantAudio := last.audio - (cps[2].audio - cps[1].audio)
+	if stats.AudioFrames != wantAudio || stats.VideoFrames != wantVideo || resume == cps[2].video {
+		t.Errorf("recovered %+v; want %d audio and %d video frames (video resumes at frame %d)",
+			stats, wantAudio, wantVideo, resume)
+	}
+	checkProgressive(t, readLayout(t, f.Name()), true, 2)
+	decodeClean(t, f.Name(), nil)
+	checkFrames(t, f.Name(), nil, stats.VideoFrames, stats.AudioFrames)
+}

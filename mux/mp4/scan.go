@@ -116,7 +116,9 @@ func (s *scanned) walk(r io.ReaderAt, sr *io.SectionReader, off int64) int64 {
 		case bi.Type == gomp4.BoxTypeMoof() && s.fragmented:
 			next, err := s.fragment(r, sr, bi)
 			if err != nil {
-				return off
+				if next, err = s.skipFragment(sr, bi); err != nil {
+					return off
+				}
 			}
 			off = next
 			continue
@@ -145,80 +147,4 @@ func readHeader(sr *io.SectionReader, off int64) (*gomp4.BoxInfo, error) {
 		return nil, fmt.Errorf("box %s at %d: size %d does not fit the file", bi.Type, off, bi.Size)
 	}
 	return bi, nil
-}
-
-// fragment reads the moof described by bi and its mdat, checks that every
-// sample lies inside the mdat, and adds the samples to the tables. It
-// returns the end of the mdat.
-func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, bi *gomp4.BoxInfo) (int64, error) {
-	moofOff := int64(bi.Offset)
-	mdat, err := readHeader(sr, moofOff+int64(bi.Size))
-	if err != nil {
-		return 0, err
-	}
-	if mdat.Type != gomp4.BoxTypeMdat() || bi.Size > maxMoofBytes {
-		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
-	}
-	buf := make([]byte, bi.Size)
-	if _, err := r.ReadAt(buf, moofOff); err != nil {
-		return 0, fmt.Errorf("read moof at %d: %w", moofOff, err)
-	}
-	trafs, err := parseMoof(buf)
-	if err != nil {
-		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
-	}
-	lo := int64(mdat.Offset + mdat.HeaderSize)
-	hi := int64(mdat.Offset + mdat.Size)
-	if err := s.checkTrafs(trafs, moofOff, lo, hi); err != nil {
-		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
-	}
-	for _, tr := range trafs {
-		s.apply(tr, moofOff)
-	}
-	s.moofs = append(s.moofs, moofOff)
-	return hi, nil
-}
-
-// trackIndex returns the index of the track with id, or -1.
-func (s *scanned) trackIndex(id uint32) int {
-	for i, t := range s.tracks {
-		if t.id == id {
-			return i
-		}
-	}
-	return -1
-}
-
-// checkTrafs verifies that each traf names a known track and sample entry
-// and that its samples lie inside the mdat payload [lo, hi).
-func (s *scanned) checkTrafs(trafs []traf, moofOff, lo, hi int64) error {
-	for _, tr := range trafs {
-		i := s.trackIndex(tr.trackID)
-		if i < 0 {
-			return fmt.Errorf("traf for unknown track %d", tr.trackID)
-		}
-		if tr.sdi == 0 || int(tr.sdi) > s.tracks[i].entries {
-			return fmt.Errorf("track %d: sample description %d of %d", tr.trackID, tr.sdi, s.tracks[i].entries)
-		}
-		for _, run := range tr.runs {
-			start := moofOff + int64(run.dataOffset)
-			if start < lo || start > hi || run.bytes > uint64(hi-start) {
-				return fmt.Errorf("track %d: samples outside mdat", tr.trackID)
-			}
-		}
-	}
-	return nil
-}
-
-// apply adds a checked traf's samples to its track's tables.
-func (s *scanned) apply(tr traf, moofOff int64) {
-	tab := s.tables[s.trackIndex(tr.trackID)]
-	t := int64(tr.baseTime)
-	for _, run := range tr.runs {
-		tab.addChunk(uint64(moofOff+int64(run.dataOffset)), uint32(len(run.samples)), tr.sdi)
-		for _, smp := range run.samples {
-			tab.addSample(t, smp.duration, smp.size, smp.sync)
-			t += int64(smp.duration)
-		}
-	}
 }

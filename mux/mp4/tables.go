@@ -24,6 +24,7 @@ type sampleTables struct {
 	lastStart  int64
 	lastDur    uint32 // the last sample's own duration from its fragment
 	mediaDur   uint64 // sum of the durations of every sample but the last
+	needSync   bool   // samples were lost: drop samples until a sync sample
 }
 
 // addChunk starts a chunk of n samples at file offset off described by
