@@ -103,6 +103,11 @@ func videoCases() []depackCase {
 			return concat(g.gop(2, 5), g.video(3, flagBad), g.gop(7, 3))
 		}, frames: []int{0, 1, 3, 4, 5, 6, 7, 8, 9}, requests: 1,
 			gaps: []Gap{{Start: 6000, End: 9000, Cause: mux.GapCodecError, DroppedFrames: 1}}},
+		{name: "an empty frame is a codec error", ins: func() []input {
+			g := gen{}
+			return concat(g.gop(2, 5), g.video(3, flagEmpty), g.gop(7, 3))
+		}, frames: []int{0, 1, 3, 4, 5, 6, 7, 8, 9}, requests: 1,
+			gaps: []Gap{{Start: 6000, End: 9000, Cause: mux.GapCodecError, DroppedFrames: 1}}},
 		{name: "B-frames are fatal", ins: func() []input {
 			g := gen{}
 			return concat(g.gop(2, 5), g.video(3, flagReordered), g.gop(2, 5))

@@ -16,6 +16,7 @@ const (
 	flagKey       = 1 << 1 // the frame is a keyframe
 	flagBad       = 1 << 2 // the frame cannot be parsed
 	flagReordered = 1 << 3 // the frame reveals B-frames
+	flagEmpty     = 1 << 4 // the frame decodes to nothing
 )
 
 // fakeDepacketizer joins payloads as they are and reads the frame's kind
@@ -32,6 +33,8 @@ func (fakeDepacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.
 		return dst, mux.FrameInfo{}, mux.ErrReordering
 	case flags&flagBad != 0:
 		return dst, mux.FrameInfo{}, errors.New("fake: bad frame")
+	case flags&flagEmpty != 0:
+		return dst, mux.FrameInfo{}, nil
 	}
 	for _, p := range payloads {
 		dst = append(dst, p...)
