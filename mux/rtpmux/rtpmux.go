@@ -4,11 +4,18 @@
 // in time order and hands them to a container writer, splitting the
 // recording into several files on request.
 //
-// The recording timeline starts at 0 with the first frame written. Each
-// file of a split recording has its own timeline starting at 0 at its cut.
-// A Muxer is safe for concurrent use; its callbacks (NewWriter,
-// RequestKeyframe, OnPartClosed) run with its lock held and must not call
-// back into it.
+// The recording timeline starts at 0 with the first frame written. A track
+// is placed on it by its first frame: by the sender's RTCP sender reports
+// when both tracks have one, else by arrival time; from then on its own RTP
+// clock moves it, so DTX silence and loss gaps keep their length, and its
+// times never go back. Frames wait up to an interleave window so that the
+// writer gets both tracks in time order. Each file of a split recording has
+// its own timeline starting at 0 at its cut.
+//
+// A Muxer starts no goroutine and is safe for concurrent use; it does its
+// work, writer calls included, in the caller's WritePacket and Close. Its
+// callbacks (NewWriter, RequestKeyframe, OnPartClosed) run with its lock
+// held and must not call back into it.
 package rtpmux
 
 import (
