@@ -2,9 +2,13 @@ package media
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	gomp4 "github.com/abema/go-mp4"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/rtpdump"
@@ -32,20 +36,29 @@ func videoCodec(sc rtpdump.Sidecar) codecNames {
 	return codecNames{}
 }
 
-// checkStreams checks the codecs and the reported size: the largest frame
-// size of the capture (1280x720 after the resize fixtures' last change).
-func checkStreams(t *testing.T, p *judge.Probe, c codecNames, v variant, sum muxSummary) {
+// checkStreams checks the codecs and the sizes. The file reports the
+// largest frame size of the capture (1280x720 after the resize fixtures'
+// last change): the summary always, and in MP4 the track header (tkhd).
+// ffprobe reports the size of the first sample description (MP4) or the
+// track's PixelWidth/PixelHeight, which mux/webm sets from the first
+// keyframe (WebM); later sizes are in-band and checkResize decodes them.
+func checkStreams(t *testing.T, path string, p *judge.Probe, c codecNames, v variant, sum muxSummary) {
 	t.Helper()
-	wantW, wantH := 640, 480
+	firstW, firstH, wantW, wantH := 640, 480, 640, 480
 	if v.suffix == "_resize" {
 		wantW, wantH = 1280, 720
 	}
 	vs, ok := p.Stream("video")
-	if !ok || vs.CodecName != c.ffprobe || vs.Width != wantW || vs.Height != wantH {
-		t.Errorf("video stream %+v, want %s %dx%d", vs, c.ffprobe, wantW, wantH)
+	if !ok || vs.CodecName != c.ffprobe || vs.Width != firstW || vs.Height != firstH {
+		t.Errorf("video stream %+v, want %s %dx%d", vs, c.ffprobe, firstW, firstH)
 	}
 	if sum.Width != wantW || sum.Height != wantH {
 		t.Errorf("summary says %dx%d, want %dx%d", sum.Width, sum.Height, wantW, wantH)
+	}
+	if filepath.Ext(path) == ".mp4" {
+		if w, h := trackHeaderSize(t, path); w != wantW || h != wantH {
+			t.Errorf("tkhd says %dx%d, want %dx%d", w, h, wantW, wantH)
+		}
 	}
 	if as, ok := p.Stream("audio"); !ok || as.CodecName != "opus" {
 		t.Errorf("audio stream %+v, want opus", as)
@@ -53,6 +66,25 @@ func checkStreams(t *testing.T, p *judge.Probe, c codecNames, v variant, sum mux
 	if len(p.Streams) != 2 || p.Streams[0].CodecType != "video" {
 		t.Errorf("streams %+v, want video first and audio second", p.Streams)
 	}
+}
+
+// trackHeaderSize reads the first track's tkhd size with go-mp4's parser.
+func trackHeaderSize(t *testing.T, path string) (int, int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	boxes, err := gomp4.ExtractBoxWithPayload(f, nil, gomp4.BoxPath{gomp4.BoxTypeMoov(), gomp4.BoxTypeTrak(), gomp4.BoxTypeTkhd()})
+	if err != nil || len(boxes) == 0 {
+		t.Fatalf("read tkhd of %s: %d boxes, %v", path, len(boxes), err)
+	}
+	tkhd, ok := boxes[0].Payload.(*gomp4.Tkhd)
+	if !ok {
+		t.Fatalf("tkhd payload %T", boxes[0].Payload)
+	}
+	return int(tkhd.GetWidthInt()), int(tkhd.GetHeightInt())
 }
 
 // checkFrameCount checks the decoded frame count against the capture: every

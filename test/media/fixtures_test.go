@@ -120,7 +120,7 @@ func checkFixture(t *testing.T, name, format string) {
 		t.Fatal(err)
 	}
 	v, clean := variantOf(name)
-	checkStreams(t, probe, codec, v, sum)
+	checkStreams(t, out, probe, codec, v, sum)
 	if msg, err := judge.DecodeErrors(out, codec.ffprobe); err != nil || msg != "" {
 		t.Errorf("decoding %s: %v %s", out, err, msg)
 	}

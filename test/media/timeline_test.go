@@ -48,10 +48,10 @@ func expectedVideo(facts captureFacts, sum muxSummary) (start, end time.Duration
 		if g.Kind != "video" {
 			continue
 		}
-		if off <= start+frameDur {
+		if off <= start+frameDur/2 {
 			start = max(start, stop)
 		}
-		if stop >= end-frameDur {
+		if stop >= end-frameDur/2 {
 			end = min(end, off)
 		}
 	}

@@ -75,7 +75,8 @@ type decodedFrame struct {
 }
 
 // decodeVideo decodes the first video stream of the files ffmpeg opens with
-// input (for example {"-i", path}) and returns every frame. vp9 selects
+// input (for example {"-i", path}) and returns every frame at its own size
+// (no scaling to the first frame's size). vp9 selects
 // libvpx, as browsers decode it.
 func decodeVideo(input []string, vp9 bool) ([]decodedFrame, error) {
 	args := []string{"-nostdin", "-v", "error"}
@@ -83,7 +84,7 @@ func decodeVideo(input []string, vp9 bool) ([]decodedFrame, error) {
 		args = append(args, "-c:v", "libvpx-vp9")
 	}
 	args = append(args, input...)
-	args = append(args, "-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "yuv420p", "-f", "framecrc", "-")
+	args = append(args, "-map", "0:v:0", "-autoscale", "0", "-fps_mode", "passthrough", "-f", "framecrc", "-")
 	cmd := exec.Command("ffmpeg", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
