@@ -131,6 +131,11 @@ type ConnectionInfo struct {
 
 type nopObserver struct{}
 
-func (nopObserver) SessionCreated(SessionInfo)   {}
+// SessionCreated ignores the event.
+func (nopObserver) SessionCreated(SessionInfo) {}
+
+// SessionDestroyed ignores the event.
 func (nopObserver) SessionDestroyed(SessionInfo) {}
-func (nopObserver) SessionsVanished(Mode)        {}
+
+// SessionsVanished ignores the event.
+func (nopObserver) SessionsVanished(Mode) {}

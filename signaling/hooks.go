@@ -68,4 +68,5 @@ type EventSink interface {
 
 type nopEvents struct{}
 
+// HandleEvent drops the event.
 func (nopEvents) HandleEvent(Event) {}

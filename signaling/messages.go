@@ -35,77 +35,6 @@ type connectMessage struct {
 	Environment             string              `json:"environment"`
 }
 
-// dataChannelOption is one entry of connect's "data_channels".
-type dataChannelOption struct {
-	Label             string         `json:"label"`
-	Direction         string         `json:"direction"`
-	Compress          bool           `json:"compress"`
-	MaxPacketLifeTime *uint16        `json:"max_packet_life_time"`
-	MaxRetransmits    *uint16        `json:"max_retransmits"`
-	Protocol          string         `json:"protocol"`
-	Ordered           *bool          `json:"ordered"`
-	Header            []headerOption `json:"header"`
-}
-
-type headerOption struct {
-	Type string `json:"type"`
-}
-
-// maxDataChannels bounds the messaging channels of one connection.
-const maxDataChannels = 16
-
-// parseDataChannels turns connect's data_channels into SFU requests.
-func parseDataChannels(opts []dataChannelOption) ([]sfu.DataChannel, *rejection) {
-	if len(opts) > maxDataChannels {
-		return nil, reject(codeInvalidParam, "TOO-MANY-DATA-CHANNELS")
-	}
-	var out []sfu.DataChannel
-	for _, o := range opts {
-		d := sfu.DataChannel{Label: o.Label, Direction: o.Direction, Ordered: o.Ordered,
-			MaxPacketLifeTime: o.MaxPacketLifeTime, MaxRetransmits: o.MaxRetransmits, Protocol: o.Protocol}
-		if d.Direction == "" {
-			d.Direction = "sendrecv"
-		}
-		for _, h := range o.Header {
-			if h.Type != "sender_connection_id" {
-				return nil, reject(codeInvalidParam, "INVALID-DATA-CHANNELS")
-			}
-			d.SenderHeader = true
-		}
-		if o.Compress || sfu.ValidDataChannel(d) != nil || len(d.Protocol) > maxIDBytes {
-			return nil, reject(codeInvalidParam, "INVALID-DATA-CHANNELS")
-		}
-		for _, prev := range out {
-			if prev.Label == d.Label {
-				return nil, reject(codeInvalidParam, "INVALID-DATA-CHANNELS")
-			}
-		}
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-// offerDataChannels describes the connection's messaging channels in the
-// offer's "data_channels".
-func offerDataChannels(dcs []sfu.DataChannel) []offerDataChannel {
-	out := []offerDataChannel{}
-	for _, d := range dcs {
-		o := offerDataChannel{Label: d.Label, Direction: d.Direction}
-		if d.SenderHeader {
-			o.Header = []headerOption{{Type: "sender_connection_id"}}
-		}
-		out = append(out, o)
-	}
-	return out
-}
-
-type offerDataChannel struct {
-	Label     string         `json:"label"`
-	Direction string         `json:"direction"`
-	Compress  bool           `json:"compress"`
-	Header    []headerOption `json:"header,omitempty"`
-}
-
 // mediaOption is the object form of "audio" / "video".
 type mediaOption struct {
 	CodecType string `json:"codec_type"`
@@ -127,6 +56,7 @@ type rejection struct {
 	reason string
 }
 
+// Error returns the close reason.
 func (r *rejection) Error() string { return r.reason }
 
 // Close codes; see the package documentation.
@@ -163,40 +93,55 @@ func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejecti
 	if !validID(m.ChannelID, false) {
 		return nil, reject(codeInvalidChannel, "INVALID-CHANNEL-ID")
 	}
-	switch {
-	case !validID(m.ClientID, true):
-		return nil, reject(codeInvalidParam, "INVALID-CLIENT-ID")
-	case !validID(m.BundleID, true):
-		return nil, reject(codeInvalidParam, "INVALID-BUNDLE-ID")
-	case m.Multistream != nil && !*m.Multistream:
-		return nil, reject(codeInvalidParam, "LEGACY-STREAM-UNSUPPORTED")
-	case m.Simulcast:
-		return nil, reject(codeInvalidParam, "SIMULCAST-UNSUPPORTED")
-	case m.Spotlight:
-		return nil, reject(codeInvalidParam, "SPOTLIGHT-UNSUPPORTED")
-	}
-	var audioCodec string
-	var ok bool
-	var rej *rejection
-	if req.audio, audioCodec, ok = parseMedia(m.Audio); !ok || (audioCodec != "" && !strings.EqualFold(audioCodec, "OPUS")) {
-		return nil, reject(codeInvalidParam, "INVALID-AUDIO")
-	}
-	var videoCodec string
-	if req.video, videoCodec, ok = parseMedia(m.Video); !ok {
-		return nil, reject(codeInvalidParam, "INVALID-VIDEO")
-	}
-	if req.channels, rej = parseDataChannels(m.DataChannels); rej != nil {
+	if rej := checkOptions(&m); rej != nil {
 		return nil, rej
 	}
 	req.videoCodec = defaultCodec
+	if rej := parseMediaOptions(req); rej != nil {
+		return nil, rej
+	}
+	return req, nil
+}
+
+// checkOptions rejects invalid ids and features kiroku does not offer.
+func checkOptions(m *connectMessage) *rejection {
+	switch {
+	case !validID(m.ClientID, true):
+		return reject(codeInvalidParam, "INVALID-CLIENT-ID")
+	case !validID(m.BundleID, true):
+		return reject(codeInvalidParam, "INVALID-BUNDLE-ID")
+	case m.Multistream != nil && !*m.Multistream:
+		return reject(codeInvalidParam, "LEGACY-STREAM-UNSUPPORTED")
+	case m.Simulcast:
+		return reject(codeInvalidParam, "SIMULCAST-UNSUPPORTED")
+	case m.Spotlight:
+		return reject(codeInvalidParam, "SPOTLIGHT-UNSUPPORTED")
+	}
+	return nil
+}
+
+// parseMediaOptions reads audio, video and data_channels into req.
+func parseMediaOptions(req *connectRequest) *rejection {
+	m := &req.msg
+	audio, audioCodec, ok := parseMedia(m.Audio)
+	if !ok || (audioCodec != "" && !strings.EqualFold(audioCodec, "OPUS")) {
+		return reject(codeInvalidParam, "INVALID-AUDIO")
+	}
+	video, videoCodec, ok := parseMedia(m.Video)
+	if !ok {
+		return reject(codeInvalidParam, "INVALID-VIDEO")
+	}
+	req.audio, req.video = audio, video
 	if videoCodec != "" {
 		c, err := sfu.ParseCodec(videoCodec)
 		if err != nil {
-			return nil, reject(codeInvalidParam, "INVALID-VIDEO-CODEC-TYPE")
+			return reject(codeInvalidParam, "INVALID-VIDEO-CODEC-TYPE")
 		}
 		req.videoCodec = c
 	}
-	return req, nil
+	var rej *rejection
+	req.channels, rej = parseDataChannels(m.DataChannels)
+	return rej
 }
 
 // parseMedia reads "audio"/"video": absent or true means on, false off,
