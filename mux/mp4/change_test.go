@@ -90,14 +90,14 @@ func TestWriterMoovPlacement(t *testing.T) {
 			}
 			decodeClean(t, f.Name(), nil)
 			checkFrames(t, f.Name(), nil, len(video), len(audio))
-			checkRecoverFinished(t, f, l)
+			checkRecoverFinished(t, f, l, stats)
 		})
 	}
 }
 
 // checkRecoverFinished checks that Recover leaves a finished file alone and
 // completes a finish that died before freeing every moof.
-func checkRecoverFinished(t *testing.T, f *os.File, l layout) {
+func checkRecoverFinished(t *testing.T, f *os.File, l layout, want mux.FileStats) {
 	t.Helper()
 	finished, err := os.ReadFile(f.Name())
 	if err != nil {
@@ -120,8 +120,8 @@ func checkRecoverFinished(t *testing.T, f *os.File, l layout) {
 	for _, step := range []string{"with moof boxes left", "already finished"} {
 		stats, err := Recover(f)
 		got, _ := os.ReadFile(f.Name())
-		if err != nil || stats.Bytes != int64(len(finished)) || !bytes.Equal(got, finished) {
-			t.Errorf("Recover %s: %+v, %v; file restored: %v", step, stats, err, bytes.Equal(got, finished))
+		if err != nil || stats != want || !bytes.Equal(got, finished) {
+			t.Errorf("Recover %s: %+v, %v, want %+v; file restored: %v", step, stats, err, want, bytes.Equal(got, finished))
 		}
 	}
 }

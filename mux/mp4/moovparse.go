@@ -2,8 +2,10 @@ package mp4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	gomp4 "github.com/abema/go-mp4"
 
@@ -18,7 +20,14 @@ type moovParser struct {
 	moov       []byte
 	tracks     []trackMeta
 	fragmented bool // mvex present: the file is still in its recording form
+
+	// What a finished moov says, for Recover's report on a finished file.
+	counts   []sampleCounts // per track
+	duration time.Duration  // mvhd
 }
+
+// sampleCounts are a finished track's sample and sync sample counts.
+type sampleCounts struct{ samples, syncs int }
 
 // parseMoov parses a moov box given whole (header included).
 func parseMoov(moov []byte) (*moovParser, error) {
@@ -47,7 +56,10 @@ func (p *moovParser) handle(h *gomp4.ReadHandle) (any, error) {
 			return nil, errors.New("too many tracks")
 		}
 		p.tracks = append(p.tracks, trackMeta{})
+		p.counts = append(p.counts, sampleCounts{})
 		return h.Expand()
+	case gomp4.BoxTypeMvhd():
+		return nil, p.mvhd(h)
 	}
 	if len(p.tracks) == 0 {
 		return nil, nil
@@ -62,6 +74,8 @@ func (p *moovParser) handle(h *gomp4.ReadHandle) (any, error) {
 			return nil, err
 		}
 		t.set(box)
+	case gomp4.BoxTypeStsz(), gomp4.BoxTypeStss():
+		p.count(h.BoxInfo, &p.counts[len(p.counts)-1])
 	}
 	if len(h.Path) == 7 && h.Path[5] == gomp4.BoxTypeStsd() {
 		return nil, t.visualEntry(h)
@@ -112,6 +126,47 @@ func (t *trackMeta) visualEntry(h *gomp4.ReadHandle) error {
 		t.width, t.height = max(t.width, e.Width), max(t.height, e.Height)
 	}
 	return nil
+}
+
+// count reads the entry count of a finished track's stsz or stss.
+func (p *moovParser) count(bi gomp4.BoxInfo, c *sampleCounts) {
+	payload := p.moov[bi.Offset+bi.HeaderSize : bi.Offset+bi.Size]
+	switch {
+	case bi.Type == gomp4.BoxTypeStsz() && len(payload) >= 12:
+		c.samples = int(binary.BigEndian.Uint32(payload[8:]))
+	case bi.Type == gomp4.BoxTypeStss() && len(payload) >= 8:
+		c.syncs = int(binary.BigEndian.Uint32(payload[4:]))
+	}
+}
+
+func (p *moovParser) mvhd(h *gomp4.ReadHandle) error {
+	box, _, err := h.ReadPayload()
+	if err != nil {
+		return err
+	}
+	m := box.(*gomp4.Mvhd)
+	d := uint64(m.DurationV0)
+	if m.GetVersion() == 1 {
+		d = m.DurationV1
+	}
+	p.duration = ticksToDuration(d, m.Timescale)
+	return nil
+}
+
+// finishedStats reports what a finished moov describes.
+func (p *moovParser) finishedStats(size int64) mux.FileStats {
+	st := mux.FileStats{Bytes: size, Duration: p.duration}
+	for i, t := range p.tracks {
+		if t.kind == mux.Audio {
+			st.AudioFrames += p.counts[i].samples
+			continue
+		}
+		st.VideoFrames += p.counts[i].samples
+		st.Keyframes += p.counts[i].syncs
+		st.Width, st.Height = int(t.width), int(t.height)
+		st.ConfigChanges += max(t.entries-1, 0)
+	}
+	return st
 }
 
 func (p *moovParser) validate() error {

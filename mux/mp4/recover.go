@@ -24,7 +24,7 @@ type File interface {
 // and is left unchanged.
 //
 // For a file that was already finished, Recover only clears leftovers of an
-// interrupted finish and reports its size; the frame counts are zero.
+// interrupted finish and reports what the file's moov describes.
 func Recover(f File) (mux.FileStats, error) {
 	info, err := f.Stat()
 	if err != nil {
@@ -39,7 +39,7 @@ func Recover(f File) (mux.FileStats, error) {
 		if err := freeMoofs(f, s.moofs); err != nil {
 			return mux.FileStats{}, fmt.Errorf("mp4: recover: %w", err)
 		}
-		return mux.FileStats{Bytes: size}, nil
+		return s.finished.finishedStats(size), nil
 	}
 	if s.end < size {
 		if err := f.Truncate(s.end); err != nil {

@@ -27,8 +27,9 @@ type scanned struct {
 	fragmented  bool  // the moov still has mvex: not finished yet
 	tracks      []trackMeta
 	tables      []*sampleTables
-	moofs       []int64 // offsets of the complete fragments' moof boxes
-	end         int64   // end of the last complete fragment
+	moofs       []int64     // offsets of the complete fragments' moof boxes
+	end         int64       // end of the last complete fragment
+	finished    *moovParser // the moov of a finished file, for its stats
 }
 
 // scan walks a file of size bytes. For a file being recorded it stops at
@@ -97,6 +98,9 @@ func (s *scanned) readMoov(r io.ReaderAt, bi *gomp4.BoxInfo) error {
 		return errors.Join(ErrNotRecording, err)
 	}
 	s.tracks, s.fragmented = p.tracks, p.fragmented
+	if !p.fragmented {
+		s.finished = p
+	}
 	s.tables = make([]*sampleTables, len(s.tracks))
 	for i := range s.tables {
 		s.tables[i] = &sampleTables{}
