@@ -22,8 +22,9 @@ func (r *Recorder) metaBase() ArchiveMetadata {
 	}
 }
 
-// statsOf fills the stats object of a file spanning [from, to) in wall time.
-func (r *Recorder) statsOf(sum mux.Summary, requests int, from, to time.Time) Stats {
+// statsOf fills the stats object of a file that starts at wall time from
+// and into which the given hand-off drops fall.
+func (r *Recorder) statsOf(sum mux.Summary, requests int, from time.Time, drops []dropSpan) Stats {
 	s := Stats{PacketsReceived: sum.PacketsReceived, PacketsLost: sum.PacketsLost,
 		FramesWritten: sum.VideoFrames + sum.AudioFrames, FramesDropped: sum.FramesDropped,
 		VideoFrames: sum.VideoFrames, AudioFrames: sum.AudioFrames, Keyframes: sum.Keyframes,
@@ -37,10 +38,7 @@ func (r *Recorder) statsOf(sum mux.Summary, requests int, from, to time.Time) St
 			s.KeyframeWaits++
 		}
 	}
-	for _, d := range r.drops {
-		if d.to.Before(from) || !d.from.Before(to) {
-			continue
-		}
+	for _, d := range drops {
 		s.PacketsDropped += d.events
 		s.Gaps = append(s.Gaps, GapStat{Kind: "video", OffsetMS: max(0, d.from.Sub(from).Milliseconds()),
 			DurationMS: d.to.Sub(d.from).Milliseconds(), Cause: string(mux.GapBackpressure)})

@@ -31,6 +31,7 @@ type output struct {
 	boundary time.Duration
 	err      error
 	kfSnap   int // keyframe requests sent when cur started
+	dropsAt  int // r.drops before this index are in delivered files
 
 	delivered []ArchiveMetadata
 }
@@ -121,7 +122,7 @@ func (o *output) newWriter(video, audio *mux.TrackInfo) (mux.Writer, error) {
 
 // partClosed delivers a split part (muxer callback; must not call the muxer).
 func (o *output) partClosed(part rtpmux.Part) {
-	o.deliverCur(part.Summary, part.Start, part.End)
+	o.deliverCur(part.Summary, part.Start, part.End, false)
 	o.partEnd, o.resched = part.End, true
 }
 
@@ -132,15 +133,22 @@ func (o *output) close() {
 		o.r.plan.logger.Warn("recording closed with errors", "connection_id", o.r.conn.ConnectionID, "err", err)
 	}
 	if o.cur != nil {
-		o.deliverCur(sum, o.partEnd, o.partEnd+sum.Duration)
+		o.deliverCur(sum, o.partEnd, o.partEnd+sum.Duration, true)
 	}
 }
 
-// deliverCur moves the current file into place with its JSON.
-func (o *output) deliverCur(sum mux.Summary, start, end time.Duration) {
+// deliverCur moves the current file into place with its JSON. Hand-off
+// drops count in the file where the media resumed after them (the last
+// file takes the rest).
+func (o *output) deliverCur(sum mux.Summary, start, end time.Duration, last bool) {
 	tf := o.cur
 	o.cur = nil
-	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.wallAt(start), o.wallAt(end))
+	n := o.dropsAt
+	for n < len(o.r.drops) && (last || !o.r.drops[n].to.After(o.wallAt(end))) {
+		n++
+	}
+	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.wallAt(start), o.r.drops[o.dropsAt:n])
+	o.dropsAt = n
 	meta, err := o.r.deliver(tf, sum, stats, o.wallAt(start), o.wallAt(end))
 	if err != nil {
 		o.r.plan.logger.Error("archive file not delivered", "connection_id", o.r.conn.ConnectionID, "file", tf.final, "err", err)

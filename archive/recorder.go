@@ -172,6 +172,7 @@ func (r *Recorder) run() {
 		case <-r.quit:
 			r.sub.Close()
 			r.drain()
+			r.trailingDrops()
 			r.finish()
 			return
 		}
@@ -186,6 +187,18 @@ func (r *Recorder) drain() {
 		default:
 			return
 		}
+	}
+}
+
+// trailingDrops records drops that no later event reported: the media
+// ended while the recorder was behind.
+func (r *Recorder) trailingDrops() {
+	n := int(r.dropped.Load())
+	for _, d := range r.drops {
+		n -= d.events
+	}
+	if n > 0 {
+		r.drops = append(r.drops, dropSpan{from: r.kf.now, to: r.kf.now, events: n})
 	}
 }
 
