@@ -191,6 +191,13 @@ func FuzzRecover(f *testing.F) {
 	f.Add(good[:len(good)/2])
 	f.Add(good[:minReservedHeaderBytes+40])
 	f.Add(good[:100])
+	for _, frames := range []int{10, 300} { // moov in the reserved region, then at the end
+		finished := &memFile{b: unfinishedBytes(f, synthFrames(rand.New(rand.NewPCG(3, 4)), frames))}
+		if _, err := Recover(finished); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(finished.b)
+	}
 	for _, off := range []int{0, 36, 44, minReservedHeaderBytes + 32, minReservedHeaderBytes + 60, minReservedHeaderBytes + 100} {
 		bad := bytes.Clone(good)
 		copy(bad[off:], []byte{0xff, 0xff, 0xff, 0xf0})
