@@ -174,6 +174,7 @@ func checkRecovered(t *testing.T, tmp string, fed time.Duration, c codecNames) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("killed after %v fed; recovered %v, %d video frames", fed, p.Format.Length(), sum.VideoFrames)
 	if d := p.Format.Length(); d < fed-flushBound || d > fed+time.Second {
 		t.Errorf("recovered %v (summary %d ms) after %v was fed; want at least %v", d, sum.DurationMS, fed, fed-flushBound)
 	}
