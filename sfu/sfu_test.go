@@ -20,7 +20,7 @@ type fakeClock struct{ ns atomic.Int64 }
 func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-func newTestSFU(t *testing.T, clock *fakeClock) *SFU {
+func newTestSFU(t testing.TB, clock *fakeClock) *SFU {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.ICEAddress = "127.0.0.1"

@@ -35,7 +35,8 @@ type TrackInfo struct {
 // Sink receives one publisher connection's media, e.g. a recorder.
 // Methods are called from one goroutine per subscription, in arrival
 // order per track. Packets and reports are shared with other consumers and
-// must not be modified; the sink may keep them.
+// must not be modified; the sink may keep them. A sink must not call its
+// Subscription's Close from these methods.
 type Sink interface {
 	// WriteRTP delivers one RTP packet of a track and when it arrived.
 	WriteRTP(t TrackInfo, p *rtp.Packet, arrival time.Time)

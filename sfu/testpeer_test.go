@@ -71,7 +71,7 @@ func (s *fakeSink) snapshot() (map[string]int, map[string]TrackInfo) {
 }
 
 // newClientPC builds a pion client restricted to 127.0.0.1.
-func newClientPC(t *testing.T) *webrtc.PeerConnection {
+func newClientPC(t testing.TB) *webrtc.PeerConnection {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -95,7 +95,7 @@ func newClientPC(t *testing.T) *webrtc.PeerConnection {
 }
 
 // answer applies a server offer to a client and returns its answer.
-func answer(t *testing.T, pc *webrtc.PeerConnection, offer string) string {
+func answer(t testing.TB, pc *webrtc.PeerConnection, offer string) string {
 	t.Helper()
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		t.Fatalf("client set offer: %v", err)
@@ -113,7 +113,7 @@ func answer(t *testing.T, pc *webrtc.PeerConnection, offer string) string {
 }
 
 // connect runs the first offer/answer between an SFU connection and a client.
-func connect(t *testing.T, c *Connection, pc *webrtc.PeerConnection, beforeAnswer func()) {
+func connect(t testing.TB, c *Connection, pc *webrtc.PeerConnection, beforeAnswer func()) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -142,7 +142,7 @@ func connect(t *testing.T, c *Connection, pc *webrtc.PeerConnection, beforeAnswe
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
