@@ -236,9 +236,29 @@ func benchViewer(b *testing.B, s *SFU, ds *delays) {
 			case <-stop:
 				return
 			case sdp := <-peer.reOffers:
-				_ = c.SetAnswer(answer(b, pc, sdp))
+				if ans, err := tryAnswer(pc, sdp); err == nil {
+					_ = c.SetAnswer(ans)
+				}
 			}
 		}
 	}()
 	b.Cleanup(func() { close(stop); _ = pc.Close(); wg.Wait() })
+}
+
+// tryAnswer answers an offer; unlike answer it may run after the test
+// body, while connections are closing, so it returns errors.
+func tryAnswer(pc *webrtc.PeerConnection, offer string) (string, error) {
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", err
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", err
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(ans); err != nil {
+		return "", err
+	}
+	<-done
+	return pc.LocalDescription().SDP, nil
 }
