@@ -254,3 +254,41 @@ func TestMoovDropsEmptyTrack(t *testing.T) {
 		t.Errorf("track ID %d, next track ID %d; want 2 and 3", tkhd.TrackID, mvhd.NextTrackID)
 	}
 }
+
+func TestTrunRoundTrip(t *testing.T) {
+	samples := []pendingSample{{start: 0, size: 10, sync: true}, {start: 3000, size: 20}, {start: 6100, size: 30}}
+	payload := appendTrun(nil, samples, 2900)
+	tr, err := decodeTrun(payload)
+	if err != nil || tr.count != 3 || tr.flags != trunWritten {
+		t.Fatalf("decodeTrun = %+v, %v", tr, err)
+	}
+	tf := traf{tfhd: &gomp4.Tfhd{}}
+	if err := tf.addRun(payload); err != nil {
+		t.Fatal(err)
+	}
+	want := []trafSample{{3000, 10, true}, {3100, 20, false}, {2900, 30, false}}
+	if got := tf.runs[0].samples; !equalSlices(got, want) || tf.runs[0].bytes != 60 {
+		t.Errorf("samples %+v (%d bytes), want %+v", got, tf.runs[0].bytes, want)
+	}
+}
+
+func TestDecodeTrunRejects(t *testing.T) {
+	valid := appendTrun(nil, []pendingSample{{size: 1, sync: true}}, 1)
+	tests := []struct {
+		name    string
+		payload []byte
+	}{
+		{"empty", nil},
+		{"header only", valid[:8]},
+		{"count beyond payload", append(bytes.Clone(valid[:4]), 0x10, 0, 0, 0, 0, 0, 0, 0)},
+		{"no sample sizes", append([]byte{0, 0, 0x01, 0x01}, valid[4:]...)},
+		{"no data offset", append([]byte{0, 0, 0x07, 0x00}, valid[4:]...)},
+		{"negative data offset", append(append(bytes.Clone(valid[:8]), 0xff, 0xff, 0xff, 0xf0), valid[12:]...)},
+		{"truncated entry", valid[:len(valid)-1]},
+	}
+	for _, tt := range tests {
+		if _, err := decodeTrun(tt.payload); err == nil {
+			t.Errorf("%s: decodeTrun accepted % x", tt.name, tt.payload)
+		}
+	}
+}
