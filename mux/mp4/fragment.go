@@ -14,8 +14,8 @@ const (
 	flagsNonSync = 0x01010000
 )
 
-// trun flags this package writes: data offset, then per-sample duration,
-// size and flags.
+// trun flags (§8.8.8). This package writes trunWritten: a data offset,
+// then per-sample duration, size and flags; it reads the others too.
 const (
 	trunDataOffset     = 0x000001
 	trunFirstFlags     = 0x000004
