@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ const (
 	payloadBytes  = 1000
 )
 
+// BenchmarkForward runs the floor and three publisher/viewer loads.
 func BenchmarkForward(b *testing.B) {
 	b.Run("floor", benchFloor)
 	for _, tc := range []struct{ pubs, viewers int }{{1, 4}, {4, 4}, {4, 8}} {
@@ -99,9 +101,10 @@ func benchFloor(b *testing.B) {
 
 // delays collects per-packet delays from every viewer.
 type delays struct {
-	mu    sync.Mutex
-	epoch time.Time
-	d     []time.Duration
+	tracks atomic.Int64 // remote tracks the viewers read
+	mu     sync.Mutex
+	epoch  time.Time
+	d      []time.Duration
 }
 
 func (d *delays) add(payload []byte) {
@@ -140,7 +143,7 @@ func benchForward(b *testing.B, pubs, viewers int) {
 		seq++
 		sendRound(tracks, ds.epoch, seq)
 		time.Sleep(20 * time.Millisecond)
-		return s.Stats().ForwardedRTPPackets >= uint64(4*want)
+		return ds.tracks.Load() == int64(want)
 	})
 	time.Sleep(200 * time.Millisecond)
 	ds.take()
@@ -214,6 +217,7 @@ func benchViewer(b *testing.B, s *SFU, ds *delays) {
 	pc := newClientPC(b)
 	var wg sync.WaitGroup
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		ds.tracks.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
