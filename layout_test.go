@@ -26,6 +26,8 @@ var allowedImports = map[string][]string{
 	"uploader":  {"config"},
 	"fixtures":  {"mux"},
 	"testutil":  {"mux"},
+	"loadgen":   {}, // a client written from the wire protocol, never from our server code
+	"bench":     {"loadgen"},
 	"cmd":       {"*"},
 	"test":      {"*"}, // end-to-end tests wire whole programs, like cmd
 	"":          {},    // the module root holds only this test

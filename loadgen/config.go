@@ -1,0 +1,74 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// Config describes a load: publishers and subscribers in one channel.
+type Config struct {
+	// URL is the signaling endpoint, ws://HOST:PORT/signaling.
+	URL string
+	// Channel is the channel_id every client joins.
+	Channel string
+	// Publishers is the number of sendonly clients, each sending one
+	// video track.
+	Publishers int
+	// Subscribers is the number of recvonly clients; each receives every
+	// publisher's track.
+	Subscribers int
+	// Rate is the packets per second each publisher sends.
+	Rate int
+	// PayloadBytes is the RTP payload size; with Rate it sets the bit rate.
+	PayloadBytes int
+	// LocalAddress restricts the clients' ICE to this IPv4 address.
+	LocalAddress string
+	// ConnectTimeout bounds each client's connection.
+	ConnectTimeout time.Duration
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock used for stamps and delays; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultConfig returns one publisher and one subscriber in channel
+// "loadgen", 100 packets of 1000 bytes per second (0.8 Mbit/s).
+func DefaultConfig() Config {
+	return Config{Channel: "loadgen", Publishers: 1, Subscribers: 1, Rate: 100, PayloadBytes: 1000,
+		ConnectTimeout: 20 * time.Second}
+}
+
+// maxPayloadBytes keeps a packet inside a 1500-byte MTU with SRTP and
+// header extensions.
+const maxPayloadBytes = 1200
+
+// Validate reports every invalid setting.
+func (c *Config) Validate() error {
+	var errs []error
+	if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("url %q is not a ws:// or wss:// URL", c.URL))
+	}
+	if c.Channel == "" {
+		errs = append(errs, errors.New("channel is empty"))
+	}
+	if c.Publishers < 1 || c.Subscribers < 0 {
+		errs = append(errs, fmt.Errorf("need at least one publisher and no negative subscribers (%d, %d)",
+			c.Publishers, c.Subscribers))
+	}
+	if c.Rate < 1 || c.Rate > 100_000 {
+		errs = append(errs, fmt.Errorf("rate %d is outside 1..100000 packets/s", c.Rate))
+	}
+	if c.PayloadBytes < StampBytes || c.PayloadBytes > maxPayloadBytes {
+		errs = append(errs, fmt.Errorf("payload %d bytes is outside %d..%d", c.PayloadBytes, StampBytes, maxPayloadBytes))
+	}
+	if c.ConnectTimeout <= 0 {
+		errs = append(errs, errors.New("connect timeout must be positive"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("loadgen config: %w", err)
+	}
+	return nil
+}

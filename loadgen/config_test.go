@@ -1,0 +1,33 @@
+package loadgen
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*Config)
+		want   string // "" for valid
+	}{
+		{"defaults with url", func(*Config) {}, ""},
+		{"http url", func(c *Config) { c.URL = "http://127.0.0.1:5000/signaling" }, "url"},
+		{"no channel", func(c *Config) { c.Channel = "" }, "channel"},
+		{"no publisher", func(c *Config) { c.Publishers = 0 }, "publisher"},
+		{"zero rate", func(c *Config) { c.Rate = 0 }, "rate"},
+		{"tiny payload", func(c *Config) { c.PayloadBytes = StampBytes - 1 }, "payload"},
+		{"huge payload", func(c *Config) { c.PayloadBytes = 1500 }, "payload"},
+		{"no timeout", func(c *Config) { c.ConnectTimeout = 0 }, "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.URL = "ws://127.0.0.1:5000/signaling"
+			tc.change(&c)
+			err := c.Validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate() = %v, want error mentioning %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// dialConcurrency bounds the clients connecting at once.
+const dialConcurrency = 8
+
+// Load is a running set of publishers and subscribers in one channel.
+type Load struct {
+	cfg    Config
+	subs   []*subscriber
+	pubs   []*Client
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // pacers
+
+	sent       atomic.Uint64
+	received   atomic.Uint64
+	unstamped  atomic.Uint64
+	sendErrors atomic.Uint64
+	delays     Histogram
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// subscriber is a recvonly client and the publishers it has heard from.
+type subscriber struct {
+	client *Client
+	heard  []atomic.Bool // per publisher index
+	nHeard atomic.Int64
+}
+
+// Start connects the subscribers, then the publishers (each joining
+// publisher reaches the subscribers by re-offer), and starts sending.
+func Start(ctx context.Context, cfg Config) (*Load, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Load{cfg: cfg, subs: make([]*subscriber, cfg.Subscribers), pubs: make([]*Client, cfg.Publishers)}
+	err := dialAll(ctx, cfg.Subscribers, func(ctx context.Context, i int) error {
+		s := &subscriber{heard: make([]atomic.Bool, cfg.Publishers)}
+		c, err := Dial(ctx, l.clientConfig(RoleRecvonly, fmt.Sprintf("sub-%d", i), s))
+		s.client, l.subs[i] = c, s
+		return err
+	})
+	if err == nil {
+		err = dialAll(ctx, cfg.Publishers, func(ctx context.Context, i int) error {
+			var err error
+			l.pubs[i], err = Dial(ctx, l.clientConfig(RoleSendonly, fmt.Sprintf("pub-%d", i), nil))
+			return err
+		})
+	}
+	if err != nil {
+		return nil, errors.Join(err, l.Close())
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	for i, p := range l.pubs {
+		l.wg.Go(func() { l.pace(pctx, uint32(i), p) })
+	}
+	return l, nil
+}
+
+func (l *Load) clientConfig(role, label string, s *subscriber) ClientConfig {
+	cc := ClientConfig{URL: l.cfg.URL, Channel: l.cfg.Channel, Role: role, Label: label,
+		LocalAddress: l.cfg.LocalAddress, Logger: l.cfg.Logger, Now: l.cfg.Now}
+	if s != nil {
+		cc.OnPacket = func(p *rtp.Packet, at time.Time) { l.onPacket(s, p, at) }
+	}
+	return cc
+}
+
+// dialAll runs dial for 0..n-1, a few at a time, each bounded by the
+// connect timeout, and returns every error.
+func dialAll(ctx context.Context, n int, dial func(context.Context, int) error) error {
+	sem := make(chan struct{}, dialConcurrency)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = dial(ctx, i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// onPacket records one forwarded packet at a subscriber.
+func (l *Load) onPacket(s *subscriber, p *rtp.Packet, at time.Time) {
+	st, err := ParseStamp(p.Payload)
+	if err != nil || int(st.Publisher) >= len(s.heard) {
+		l.unstamped.Add(1)
+		return
+	}
+	l.received.Add(1)
+	l.delays.Record(at.Sub(st.Sent))
+	if !s.heard[st.Publisher].Swap(true) {
+		s.nHeard.Add(1)
+	}
+}
+
+// WaitFlowing waits until every subscriber has received packets from
+// every publisher.
+func (l *Load) WaitFlowing(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		missing := 0
+		for _, s := range l.subs {
+			missing += l.cfg.Publishers - int(s.nHeard.Load())
+		}
+		if missing == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("loadgen: %d publisher→subscriber flows never started: %w", missing, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops sending and disconnects every client.
+func (l *Load) Close() error {
+	l.closeOnce.Do(func() {
+		if l.cancel != nil {
+			l.cancel()
+		}
+		l.wg.Wait()
+		var errs []error
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		closeClient := func(c *Client) {
+			if c == nil {
+				return
+			}
+			wg.Go(func() {
+				if err := c.Close(); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			})
+		}
+		for _, p := range l.pubs {
+			closeClient(p)
+		}
+		for _, s := range l.subs {
+			if s != nil {
+				closeClient(s.client)
+			}
+		}
+		wg.Wait()
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}

@@ -1,0 +1,68 @@
+package loadgen
+
+import (
+	"fmt"
+	"time"
+)
+
+// Snapshot is the load's running totals at one moment.
+type Snapshot struct {
+	// At is when the snapshot was taken.
+	At time.Time
+	// Sent counts packets the publishers sent.
+	Sent uint64
+	// Received counts stamped packets the subscribers received.
+	Received uint64
+	// Unstamped counts received packets without a valid stamp.
+	Unstamped uint64
+	// SendErrors counts packets a publisher failed to send.
+	SendErrors uint64
+	// Delays holds the forwarding delay of every received packet.
+	Delays *DelayCounts
+}
+
+// Snapshot returns the running totals.
+func (l *Load) Snapshot() Snapshot {
+	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Received: l.received.Load(),
+		Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(), Delays: l.delays.Snapshot()}
+}
+
+// Window is what happened between two snapshots.
+type Window struct {
+	Duration time.Duration
+	// Sent and Received as in [Snapshot]; Expected is Sent times the
+	// number of subscribers.
+	Sent, Received, Expected uint64
+	// Delivery is Received / Expected (1 when nothing was expected).
+	Delivery float64
+	// P50, P99 and Max are forwarding delay quantiles.
+	P50, P99, Max time.Duration
+}
+
+// Window returns what happened between the snapshots from and to of a load
+// with subscribers subscribers.
+func (to Snapshot) Window(from Snapshot, subscribers int) Window {
+	w := Window{Duration: to.At.Sub(from.At), Sent: to.Sent - from.Sent, Received: to.Received - from.Received}
+	w.Expected = w.Sent * uint64(subscribers)
+	w.Delivery = 1
+	if w.Expected > 0 {
+		w.Delivery = float64(w.Received) / float64(w.Expected)
+	}
+	d := to.Delays.Sub(from.Delays)
+	w.P50, w.P99, w.Max = d.Quantile(0.5), d.Quantile(0.99), d.Quantile(1)
+	return w
+}
+
+// ReceivedRate is received packets per second.
+func (w Window) ReceivedRate() float64 {
+	if w.Duration <= 0 {
+		return 0
+	}
+	return float64(w.Received) / w.Duration.Seconds()
+}
+
+// String is a one-line summary.
+func (w Window) String() string {
+	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%) delay p50 %v p99 %v max %v",
+		w.Duration.Seconds(), w.Sent, w.Received, w.Expected, 100*w.Delivery, w.P50, w.P99, w.Max)
+}
