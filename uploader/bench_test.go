@@ -52,7 +52,7 @@ func BenchmarkLargeFile(b *testing.B) {
 	e := newEnv(b)
 	bin := buildCommand(b)
 	conf := filepath.Join(b.TempDir(), "uploader.conf")
-	e.writeConfig(b, conf, map[string]string{"webhook_endpoint_url": "", "upload_part_size_mb": "16"})
+	e.writeConfig(b, conf, map[string]string{"webhook_endpoint_url": "", "upload_part_size_mb": "64", "upload_part_concurrency": "2"})
 	src := filepath.Join(b.TempDir(), "media")
 	writeLarge(b, src, largeSize)
 	var up, base time.Duration

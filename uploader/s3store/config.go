@@ -46,10 +46,10 @@ const (
 	ChecksumSHA256 = "sha256"
 )
 
-// DefaultConfig returns the defaults: region us-east-1, 16 MiB parts, 4
-// parts in flight per file, no rate limit.
+// DefaultConfig returns the defaults: region us-east-1, 64 MiB parts, 2
+// parts in flight per file, CRC32C checksums, no rate limit.
 func DefaultConfig() Config {
-	return Config{Region: "us-east-1", PartSizeMB: 16, PartConcurrency: 4, Checksum: ChecksumCRC32C}
+	return Config{Region: "us-east-1", PartSizeMB: 64, PartConcurrency: 2, Checksum: ChecksumCRC32C}
 }
 
 // Validate reports every problem of c at once.
