@@ -34,6 +34,7 @@ func (c *Client) answer(typ, sdp string) error {
 	if err := c.pc.SetLocalDescription(ans); err != nil {
 		return fmt.Errorf("loadgen: set %s: %w", typ, err)
 	}
+	c.log.Debug("negotiated", "type", typ, "offer", sdp, "answer", ans.SDP)
 	if err := c.write(sdpMessage{Type: typ, SDP: ans.SDP}); err != nil {
 		return err
 	}

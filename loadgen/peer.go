@@ -25,12 +25,24 @@ var vp8 = webrtc.RTPCodecParameters{
 	PayloadType: 96,
 }
 
-// newAPI builds the pion API every client of one [Load] shares. When
+// opus is registered though the load generator sends no audio: a server
+// may carry ICE and DTLS on an audio m-line (a viewer's placeholder), and a
+// client that rejects every m-line cannot connect.
+var opus = webrtc.RTPCodecParameters{
+	RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+		SDPFmtpLine: "minptime=10;useinbandfec=1"},
+	PayloadType: 111,
+}
+
+// newAPI builds a client's pion API. When
 // localAddress is set, ICE gathers host candidates on that address only.
 func newAPI(localAddress string) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(vp8, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("register vp8: %w", err)
+	}
+	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register opus: %w", err)
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.ConfigureNack(m, ir); err != nil {
