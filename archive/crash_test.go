@@ -126,6 +126,8 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	checkRecoveredSingle(t, cfg, "CRASH0001", "C-mp4")
 	checkRecoveredSplits(t, cfg, "CRASH0002", "C-webm")
+	verifyOK(t, filepath.Join(cfg.ArchiveDir, "CRASH0001"))
+	verifyOK(t, filepath.Join(cfg.ArchiveDir, "CRASH0002"))
 	types := strings.Join(n.types(), " ")
 	for _, want := range []string{"archive.available:C-mp4", "split-archive.available:C-webm", "split-archive.end:C-webm", "recording.report"} {
 		if !strings.Contains(types, want) {

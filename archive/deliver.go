@@ -58,12 +58,7 @@ func (r *Recorder) deliver(tf *tmpFile, sum mux.Summary, stats Stats, start, sto
 	if stats.FramesWritten == 0 {
 		return meta, errors.Join(errNoMedia, quarantine(p.cfg.QuarantineDir, tf.path, errNoMedia.Error(), p.logger))
 	}
-	fi, err := os.Stat(tf.path)
-	if err != nil {
-		return meta, fmt.Errorf("archive: stat %s: %w", tf.path, err)
-	}
 	meta.VideoWidth, meta.VideoHeight = sum.Width, sum.Height
-	meta.Size = fi.Size()
 	return meta, placeFile(p.names(), tf.path, tf.final, &meta)
 }
 
@@ -73,6 +68,11 @@ var errNoMedia = errors.New("archive: no media was written")
 // placeFile moves the media at tmpPath to final in the recording directory
 // and writes its JSON there; meta's file fields are filled in.
 func placeFile(n Names, tmpPath, final string, meta *ArchiveMetadata) error {
+	fi, err := os.Stat(tmpPath)
+	if err != nil {
+		return fmt.Errorf("archive: stat %s: %w", tmpPath, err)
+	}
+	meta.Size = fi.Size()
 	if err := os.MkdirAll(n.Dir(), 0o755); err != nil {
 		return fmt.Errorf("archive: create %s: %w", n.Dir(), err)
 	}

@@ -67,6 +67,7 @@ func TestReplayOutputs(t *testing.T) {
 			}
 			_, out, _ := e.cfg.Resolve(tc.opts)
 			checkRecordingDir(t, e, dir, in, out, string(fx.conn.Video.Codec))
+			verifyOK(t, dir)
 			if left, _ := os.ReadDir(e.cfg.TmpDir); len(left) != 0 {
 				t.Errorf("left in archive_tmp_dir: %v", left)
 			}
