@@ -38,6 +38,8 @@ type captureFacts struct {
 	// AudioStart is the first packet's time, AudioEnd the last packet's
 	// time plus one Opus frame.
 	AudioStart, AudioEnd time.Duration
+	// AudioPackets counts distinct audio packets (by SSRC and timestamp).
+	AudioPackets int
 	// AudioMaxStep is the longest step between consecutive audio packets
 	// (20 ms without DTX).
 	AudioMaxStep time.Duration
@@ -151,7 +153,7 @@ func summarize(sc rtpdump.Sidecar, pkts []capPacket, srs firstSR, bySR bool) cap
 	}
 	slices.Sort(video)
 	slices.Sort(audio)
-	f := captureFacts{VideoFrames: len(video), BySR: bySR}
+	f := captureFacts{VideoFrames: len(video), AudioPackets: len(audio), BySR: bySR}
 	if len(video) > 0 {
 		f.VideoStart, f.VideoEnd = video[0], video[len(video)-1]+frameDur
 	}

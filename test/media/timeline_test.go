@@ -12,6 +12,7 @@ type timeline struct {
 	VideoFirst, VideoEnd time.Duration // first frame, last frame + one frame
 	AudioFirst, AudioEnd time.Duration // first packet, last packet + 20 ms
 	AudioMaxStep         time.Duration // longest step between audio packets
+	AudioPackets         int
 }
 
 // fileTimeline reads the timeline of a file from its decoded video frames
@@ -27,7 +28,7 @@ func fileTimeline(t *testing.T, path string, frames []decodedFrame) timeline {
 	}
 	tl := timeline{
 		VideoFirst: frames[0].PTS, VideoEnd: frames[len(frames)-1].PTS + frameDur,
-		AudioFirst: audio[0], AudioEnd: audio[len(audio)-1] + opusFrame,
+		AudioFirst: audio[0], AudioEnd: audio[len(audio)-1] + opusFrame, AudioPackets: len(audio),
 	}
 	for i := 1; i < len(audio); i++ {
 		tl.AudioMaxStep = max(tl.AudioMaxStep, audio[i]-audio[i-1])
@@ -60,7 +61,9 @@ func expectedVideo(facts captureFacts, sum muxSummary) (start, end time.Duration
 
 // checkTimeline compares a file's timeline with the capture's: file
 // duration within one frame, video span within one frame, audio span and
-// the A/V start offset within 20 ms, and silences kept as silences.
+// the A/V start offset within 20 ms, silences kept as silences, and every
+// audio packet that arrived written (audio needs no keyframe, so a loss
+// costs only the lost packets).
 func checkTimeline(t *testing.T, facts captureFacts, sum muxSummary, p *judge.Probe, tl timeline) {
 	t.Helper()
 	vStart, vEnd := expectedVideo(facts, sum)
@@ -77,6 +80,9 @@ func checkTimeline(t *testing.T, facts captureFacts, sum muxSummary, p *judge.Pr
 	if got, want := tl.VideoFirst-tl.AudioFirst, vStart-facts.AudioStart; absDur(got-want) > avTolerance {
 		t.Errorf("video starts %v after audio in the file, %v in the capture (by %s)",
 			got, want, map[bool]string{true: "sender reports", false: "arrival"}[facts.BySR])
+	}
+	if tl.AudioPackets != facts.AudioPackets || sum.AudioFrames != facts.AudioPackets {
+		t.Errorf("%d audio packets in the file (summary: %d), %d captured", tl.AudioPackets, sum.AudioFrames, facts.AudioPackets)
 	}
 	if absDur(tl.AudioMaxStep-facts.AudioMaxStep) > avTolerance {
 		t.Errorf("longest audio step %v in the file, %v in the capture", tl.AudioMaxStep, facts.AudioMaxStep)
