@@ -20,9 +20,10 @@ type Connection struct {
 	api  *webrtc.API
 	log  *slog.Logger
 
-	audioRecv, videoRecv *webrtc.RTPTransceiver       // upstream, nil for viewers
-	channels             map[string]*messagingChannel // by label; fixed after Join
-	channelSpecs         []DataChannel                // as requested
+	audioRecv, videoRecv *webrtc.RTPTransceiver         // upstream, nil for viewers
+	channels             map[string]*messagingChannel   // by label; fixed after Join
+	channelSpecs         []DataChannel                  // as requested
+	system               map[string]*webrtc.DataChannel // DataChannel signaling, by label
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -72,6 +72,9 @@ type JoinRequest struct {
 	Peer         Peer
 	// DataChannels are the messaging channels to create.
 	DataChannels []DataChannel
+	// DataChannelSignaling creates the system channels (SystemLabels);
+	// Peer must then implement SystemPeer.
+	DataChannelSignaling bool
 }
 
 // Join admits a connection into its channel (creating the session if the
@@ -124,6 +127,9 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		kick:   make(chan struct{}, 1),
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver)}
 	err = c.addUpstream()
+	if err == nil && req.DataChannelSignaling {
+		err = c.addSystemChannels()
+	}
 	if err == nil {
 		err = c.addDataChannels(req.DataChannels)
 	}

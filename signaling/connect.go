@@ -16,6 +16,7 @@ func (s *session) connect(raw []byte) *rejection {
 	if rej != nil {
 		return rej
 	}
+	s.ignoreWS = req.ignoreWS // read by DataChannel callbacks once joined
 	id := sfu.NewID()
 	res, rej := s.authenticate(req, id, raw)
 	if rej != nil {
@@ -26,9 +27,10 @@ func (s *session) connect(raw []byte) *rejection {
 		ChannelID: m.ChannelID, ConnectionID: id,
 		ClientID: orDefault(res.ClientID, m.ClientID), BundleID: orDefault(res.BundleID, m.BundleID),
 		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec,
-		Metadata:     &participant{authn: m.Metadata, authz: res.Metadata, notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata)},
-		Peer:         s,
-		DataChannels: req.channels,
+		Metadata:             &participant{authn: m.Metadata, authz: res.Metadata, notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata)},
+		Peer:                 s,
+		DataChannels:         req.channels,
+		DataChannelSignaling: req.dcSignal,
 	})
 	if err != nil {
 		return joinRejection(err)
@@ -100,7 +102,8 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		ClientID: info.ClientID, BundleID: info.BundleID, Metadata: res.Metadata,
 		Config:       peerConfig{ICEServers: s.srv.iceServers(), ICETransportPolicy: "all"},
 		Mid:          mid,
-		DataChannels: offerDataChannels(s.conn.DataChannels()), Multistream: true,
+		DataChannels: offerDataChannels(req.dcSignal, s.conn.DataChannels()), Multistream: true,
+		DCSignaling: req.dcSignal, IgnoreWS: req.ignoreWS,
 		Audio: req.audio, Video: req.video, VideoCodecType: string(info.VideoCodec),
 	}
 	if req.audio {

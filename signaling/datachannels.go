@@ -56,8 +56,13 @@ func parseDataChannels(opts []dataChannelOption) ([]sfu.DataChannel, *rejection)
 
 // offerDataChannels describes the connection's messaging channels in the
 // offer's "data_channels".
-func offerDataChannels(dcs []sfu.DataChannel) []offerDataChannel {
+func offerDataChannels(dcSignaling bool, dcs []sfu.DataChannel) []offerDataChannel {
 	out := []offerDataChannel{}
+	if dcSignaling {
+		for _, label := range sfu.SystemLabels() {
+			out = append(out, offerDataChannel{Label: label, Direction: "sendrecv"})
+		}
+	}
 	for _, d := range dcs {
 		o := offerDataChannel{Label: d.Label, Direction: d.Direction}
 		if d.SenderHeader {

@@ -13,7 +13,7 @@ func (srv *Server) established(s *session) {
 	now := srv.now()
 	own := newNotify("connection.created", self, members, now)
 	own.Data = participantList(self, members)
-	s.send(own)
+	s.deliver("notify", own)
 	srv.notifyOthers(newNotify("connection.created", self, members, now), self, members)
 	srv.counters.established.Add(1)
 	srv.events.HandleEvent(Event{Type: "connection.created", Time: now, Connection: self})
@@ -38,7 +38,7 @@ func (srv *Server) notifyOthers(n notifyMessage, subject sfu.ConnectionInfo, mem
 			continue
 		}
 		if other := srv.lookup(m.ConnectionID); other != nil && other.answered.Load() {
-			other.send(n)
+			other.deliver("notify", n)
 		}
 	}
 }

@@ -31,6 +31,8 @@ type connectMessage struct {
 	Simulcast               bool                `json:"simulcast"`
 	Spotlight               bool                `json:"spotlight"`
 	DataChannels            []dataChannelOption `json:"data_channels"`
+	DataChannelSignaling    *bool               `json:"data_channel_signaling"`
+	IgnoreDisconnectWS      *bool               `json:"ignore_disconnect_websocket"`
 	SoraClient              string              `json:"sora_client"`
 	Environment             string              `json:"environment"`
 }
@@ -48,6 +50,8 @@ type connectRequest struct {
 	video      bool
 	videoCodec sfu.Codec
 	channels   []sfu.DataChannel
+	dcSignal   bool // data_channel_signaling
+	ignoreWS   bool // ignore_disconnect_websocket
 }
 
 // rejection is a close code and reason for a refused or broken connection.
@@ -97,6 +101,8 @@ func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejecti
 		return nil, rej
 	}
 	req.videoCodec = defaultCodec
+	req.dcSignal = m.DataChannelSignaling != nil && *m.DataChannelSignaling
+	req.ignoreWS = req.dcSignal && m.IgnoreDisconnectWS != nil && *m.IgnoreDisconnectWS
 	if rej := parseMediaOptions(req); rej != nil {
 		return nil, rej
 	}
@@ -187,6 +193,8 @@ type offerMessage struct {
 	Mid            map[string]string  `json:"mid"`
 	DataChannels   []offerDataChannel `json:"data_channels"`
 	Multistream    bool               `json:"multistream"`
+	DCSignaling    bool               `json:"data_channel_signaling"`
+	IgnoreWS       bool               `json:"ignore_disconnect_websocket"`
 	Simulcast      bool               `json:"simulcast"`
 	Spotlight      bool               `json:"spotlight"`
 	Audio          bool               `json:"audio"`
@@ -217,6 +225,19 @@ type candidateMessage struct {
 type pushMessage struct {
 	Type string          `json:"type"`
 	Data json.RawMessage `json:"data"`
+}
+
+// switchedMessage tells the client that signaling moved to DataChannels.
+type switchedMessage struct {
+	Type     string `json:"type"`
+	IgnoreWS bool   `json:"ignore_disconnect_websocket"`
+}
+
+// closeMessage ends a DataChannel-signaling connection.
+type closeMessage struct {
+	Type   string `json:"type"`
+	Code   int    `json:"code"`
+	Reason string `json:"reason"`
 }
 
 type pingMessage struct {

@@ -32,13 +32,20 @@ type session struct {
 	closing   atomic.Bool
 	reason    atomic.Value // string: why the server closed
 
-	conn        *sfu.Connection // set by connect, read only by the reader
+	conn        *sfu.Connection // set by connect before any callback can run
 	answerTimer *time.Timer     // closes the connection if no answer comes
 	answered    atomic.Bool     // the first answer was applied
+
+	// DataChannel signaling (see dcsignaling.go).
+	ignoreWS bool          // keep the connection when the WebSocket closes
+	switched atomic.Bool   // "switched" was sent: signaling uses DataChannels
+	dcDone   chan struct{} // closed when a switched connection ends
+	dcOnce   sync.Once
 }
 
 func newSession(srv *Server, ws *websocket.Conn) *session {
-	return &session{srv: srv, ws: ws, log: srv.log, out: make(chan outFrame, outboxSize), done: make(chan struct{})}
+	return &session{srv: srv, ws: ws, log: srv.log, out: make(chan outFrame, outboxSize),
+		done: make(chan struct{}), dcDone: make(chan struct{})}
 }
 
 // run reads and handles messages until the WebSocket ends, then tears the
@@ -47,6 +54,7 @@ func (s *session) run() {
 	s.wg.Add(1)
 	go s.writeLoop()
 	defer s.teardown()
+	defer s.awaitDataChannels()
 	_ = s.ws.SetReadDeadline(s.srv.now().Add(s.srv.cfg.ConnectTimeout))
 	for {
 		raw, err := readMessage(s.ws, s.srv.cfg.MaxMessageBytes)
@@ -202,10 +210,12 @@ func (s *session) teardown() {
 }
 
 // ReOffer implements sfu.Peer.
-func (s *session) ReOffer(sdp string) { s.send(sdpMessage{Type: "re-offer", SDP: sdp}) }
+func (s *session) ReOffer(sdp string) { s.deliver("signaling", sdpMessage{Type: "re-offer", SDP: sdp}) }
 
 // Push implements sfu.Peer.
-func (s *session) Push(data json.RawMessage) { s.send(pushMessage{Type: "push", Data: data}) }
+func (s *session) Push(data json.RawMessage) {
+	s.deliver("push", pushMessage{Type: "push", Data: data})
+}
 
 // Disconnect implements sfu.Peer.
 func (s *session) Disconnect(reason string) { s.closeWith(websocket.CloseNormalClosure, reason) }

@@ -115,6 +115,7 @@ func (s *session) closeWith(code int, reason string) {
 		if code >= 4000 {
 			s.srv.counters.rejected.Add(1)
 		}
+		s.closeDataChannelSignaling(code, reason)
 		if !s.enqueue(outFrame{code: code, reason: reason}) {
 			// The outbox is full: the client does not read; drop it.
 			_ = s.ws.UnderlyingConn().Close()

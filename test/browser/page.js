@@ -9,19 +9,23 @@ const state = {
   pushes: [],
   streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind]}
   messages: [], // {label, text} as received
+  switched: false,
   disconnect: null,
   connectError: null,
 };
 let conn = null;
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels }) {
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket }) {
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
   if (dataChannels) options.dataChannels = dataChannels;
+  if (dataChannelSignaling !== undefined) options.dataChannelSignaling = dataChannelSignaling;
+  if (ignoreDisconnectWebSocket !== undefined) options.ignoreDisconnectWebSocket = ignoreDisconnectWebSocket;
   const make = { sendrecv: sora.sendrecv, sendonly: sora.sendonly, recvonly: sora.recvonly }[role];
   conn = make.call(sora, channelId, metadata ?? null, options);
-  conn.on("notify", (m) => state.notifies.push(m));
-  conn.on("push", (m) => state.pushes.push(m));
+  conn.on("notify", (m, transport) => state.notifies.push({ ...m, transport }));
+  conn.on("push", (m, transport) => state.pushes.push({ ...m, transport }));
+  conn.on("switched", () => (state.switched = true));
   conn.on("track", onTrack);
   conn.on("message", (m) => state.messages.push({ label: m.label, text: new TextDecoder().decode(m.data) }));
   conn.on("removetrack", onRemoveTrack);

@@ -25,6 +25,9 @@ type connectArgs struct {
 	Audio        bool   `json:"audio"`
 	Video        bool   `json:"video"`
 	DataChannels []any  `json:"dataChannels,omitempty"`
+	// DataChannelSignaling and IgnoreWS select DataChannel signaling.
+	DataChannelSignaling bool `json:"dataChannelSignaling,omitempty"`
+	IgnoreWS             bool `json:"ignoreDisconnectWebSocket,omitempty"`
 }
 
 type connectResult struct {
@@ -79,6 +82,8 @@ func (m *member) inbound() map[string]inboundStats {
 type pageState struct {
 	ConnectionID string           `json:"connectionId"`
 	Notifies     []map[string]any `json:"notifies"`
+	Pushes       []map[string]any `json:"pushes"`
+	Switched     bool             `json:"switched"`
 	Messages     []struct {
 		Label string `json:"label"`
 		Text  string `json:"text"`
