@@ -1,0 +1,49 @@
+package sfubench
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestLoadgenThroughSFU runs the load generator's protocol client against
+// the real program: one publisher and one subscriber exchange packets for
+// 2 s, every packet arrives, and the delays are plausible.
+func TestLoadgenThroughSFU(t *testing.T) {
+	p := startTestSFU(t)
+	before := runtime.NumGoroutine()
+	const rate = 100
+	l := startLoad(t, loadConfig(p, "loadgen-test", 1, 1, rate))
+	from := l.Snapshot()
+	time.Sleep(2 * time.Second)
+	w := l.Snapshot().Window(from, 1)
+	if err := l.Close(); err != nil {
+		t.Errorf("close load: %v", err)
+	}
+	t.Log(w)
+	waitGoroutines(t, before)
+	if w.Sent < rate*3/2 || w.Sent > rate*5/2 {
+		t.Errorf("sent %d packets in %v at %d/s", w.Sent, w.Duration, rate)
+	}
+	// Packets in flight at the window's edges may shift a count by a few.
+	if w.Delivery < 0.97 || w.Delivery > 1.03 {
+		t.Errorf("delivery %.3f, want every packet", w.Delivery)
+	}
+	if w.P50 <= 0 || w.P50 > w.P99 || w.P99 > w.Max || w.Max > time.Second {
+		t.Errorf("implausible delays: p50 %v p99 %v max %v", w.P50, w.P99, w.Max)
+	}
+}
+
+// waitGoroutines fails t unless the goroutine count falls back to at most
+// want within a few seconds: the load's clients left nothing running.
+func waitGoroutines(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > want {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines left, want %d:\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
