@@ -37,7 +37,7 @@ func crashConfig(root string) Config {
 type discardNotifier struct{}
 
 func (discardNotifier) Event(string, Connection, string, string, any) {}
-func (discardNotifier) Session(string, any)                           {}
+func (discardNotifier) Session(string, string, string, any)           {}
 
 // crashChild records two channels (MP4 single, WebM split-only), prints
 // "ready" once everything handed over is written, and waits to be killed.

@@ -92,7 +92,7 @@ func (n *recNotifier) Event(typ string, c Connection, _, _ string, data any) {
 	n.add(sentEvent{typ: typ, connID: c.ConnectionID, data: data})
 }
 
-func (n *recNotifier) Session(typ string, data any) { n.add(sentEvent{typ: typ, data: data}) }
+func (n *recNotifier) Session(typ, _, _ string, data any) { n.add(sentEvent{typ: typ, data: data}) }
 
 func (n *recNotifier) NotifyChannel(_, ev string, _ map[string]any) {
 	n.mu.Lock()

@@ -217,7 +217,7 @@ func (m *Manager) startLocked(channelID string, o Options) (Info, error) {
 	}
 	s.rec = rec
 	in := rec.info()
-	m.deps.Notifier.Session("recording.started", in)
+	m.deps.Notifier.Session("recording.started", channelID, s.id, in)
 	m.notifyChannel(channelID, "recording.started", in)
 	if opts.ExpireTime > 0 {
 		rid := p.id

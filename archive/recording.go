@@ -85,7 +85,7 @@ func (r *recording) finish() {
 	} else if err := os.Remove(recordingSidecar(p.cfg.TmpDir, p.id)); err != nil {
 		p.logger.Warn("recording sidecar not removed", "recording_id", p.id, "err", err)
 	}
-	p.notifier.Session("recording.report", reportEvent{ReportMetadata: rep, FileWritten: true})
+	p.notifier.Session("recording.report", p.channelID, p.sessionID, reportEvent{ReportMetadata: rep, FileWritten: true})
 }
 
 // report is the report without its archives.

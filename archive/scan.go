@@ -124,7 +124,7 @@ func (m *Manager) recoverReport(path string) error {
 	if err := writeReport(rep); err != nil {
 		return err
 	}
-	m.deps.Notifier.Session("recording.report", reportEvent{ReportMetadata: rep, FileWritten: true})
+	m.deps.Notifier.Session("recording.report", rep.ChannelID, rep.SessionID, reportEvent{ReportMetadata: rep, FileWritten: true})
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("archive: remove recording sidecar: %w", err)
 	}

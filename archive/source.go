@@ -31,6 +31,7 @@ type Connection struct {
 	ClientID       string
 	BundleID       string
 	ConnectionID   string
+	Role           string          // "sendrecv" or "sendonly", for webhooks
 	EventMetadata  json.RawMessage // the auth webhook's event_metadata
 	RecordingBlock bool            // the auth webhook's recording_block
 	Video, Audio   *Track          // nil when the connection sends none
@@ -64,11 +65,11 @@ type Source interface {
 }
 
 // Notifier sends webhooks. Event sends an event webhook about a
-// connection; Session sends a session webhook. Both must not block on the
-// network.
+// connection; Session sends a session webhook about a channel's session.
+// data is the webhook's "data" object. Neither may block on the network.
 type Notifier interface {
 	Event(typ string, c Connection, channelID, sessionID string, data any)
-	Session(typ string, data any)
+	Session(typ string, channelID, sessionID string, data any)
 }
 
 // ChannelNotifier sends a signaling notify (recording.started,
