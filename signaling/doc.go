@@ -10,7 +10,9 @@
 // notify; the joiner's own carries the others' metadata in "data". Later
 // renegotiations are "re-offer"/"re-answer", at most one outstanding per
 // connection. The server sends "ping" and expects "pong"; "disconnect"
-// ends the connection.
+// ends the connection. With data_channel_signaling the connection switches
+// to DataChannels once they are open (dcsignaling.go), and messaging
+// channels ("#label") are relayed by the SFU.
 //
 // # Close codes
 //
