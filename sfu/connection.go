@@ -159,6 +159,9 @@ func (c *Connection) reOffer() {
 		err = c.pc.SetLocalDescription(offer)
 	}
 	if err != nil {
+		if c.ctx.Err() != nil || c.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
+			return // closing: the offer does not matter any more
+		}
 		c.log.Warn("re-offer failed", "err", err)
 		c.peer.Disconnect("INTERNAL-ERROR")
 		return
