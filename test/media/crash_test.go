@@ -155,7 +155,9 @@ func readProgress(r io.Reader, killAt time.Duration) (time.Duration, bool) {
 }
 
 // checkRecovered runs `sfu mux -recover` on a killed recording's file and
-// judges the result.
+// judges the result: it decodes cleanly, holds what was fed up to
+// flushBound before the kill, and a recovered WebM is a finished WebM
+// (sizes known, Cues, SeekHead, Duration, clusters on keyframes).
 func checkRecovered(t *testing.T, tmp string, fed time.Duration, c codecNames) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "recovered"+filepath.Ext(tmp))
@@ -177,6 +179,9 @@ func checkRecovered(t *testing.T, tmp string, fed time.Duration, c codecNames) {
 	t.Logf("killed after %v fed; recovered %v, %d video frames", fed, p.Format.Length(), sum.VideoFrames)
 	if d := p.Format.Length(); d < fed-flushBound || d > fed+time.Second {
 		t.Errorf("recovered %v (summary %d ms) after %v was fed; want at least %v", d, sum.DurationMS, fed, fed-flushBound)
+	}
+	if filepath.Ext(out) == ".webm" {
+		checkMKV(t, out, p.Format.Length())
 	}
 	frames, err := decodeVideo([]string{"-i", out}, c.ffprobe == "vp9")
 	if err != nil {

@@ -135,7 +135,7 @@ func checkFixture(t *testing.T, name, format string) {
 	tl := fileTimeline(t, out, frames)
 	checkTimeline(t, facts, sum, probe, tl)
 	if format == "webm" {
-		checkMKV(t, out, facts)
+		checkMKV(t, out, facts.Span())
 	}
 }
 
