@@ -160,13 +160,7 @@ func (u *Uploader) putFile(ctx context.Context, store *s3store.Store, rid, name 
 		return 0, errors.Join(fmt.Errorf("hash %s: %w", path, err), u.changed(path, st.Size()))
 	}
 	if store.Multipart(sum.Size) {
-		// Best effort: without the list permission a stale upload only costs
-		// storage until the bucket's lifecycle rule removes it.
-		if n, err := store.AbortStale(ctx, key); err != nil {
-			u.log.Warn("cannot clean up stale multipart uploads", "key", key, "err", err)
-		} else if n > 0 {
-			u.log.Info("aborted stale multipart uploads", "key", key, "count", n)
-		}
+		u.abortStale(ctx, store, key)
 	}
 	meter := store.NewMeter()
 	stop := u.progress(key, sum.Size, meter, store.Multipart(sum.Size))
@@ -182,6 +176,17 @@ func (u *Uploader) putFile(ctx context.Context, store *s3store.Store, rid, name 
 		return 0, errors.Join(err, u.changed(path, sum.Size))
 	}
 	return sum.Size, u.changed(path, sum.Size)
+}
+
+// abortStale removes multipart uploads of key a crashed run left behind.
+// Best effort: without the list permission a stale upload only costs
+// storage until the bucket's lifecycle rule removes it.
+func (u *Uploader) abortStale(ctx context.Context, store *s3store.Store, key string) {
+	if n, err := store.AbortStale(ctx, key); err != nil {
+		u.log.Warn("cannot clean up stale multipart uploads", "key", key, "err", err)
+	} else if n > 0 {
+		u.log.Info("aborted stale multipart uploads", "key", key, "count", n)
+	}
 }
 
 // abortAfterCancel removes the multipart upload of key that a cancelled
