@@ -24,6 +24,7 @@ type Load struct {
 
 	sent       atomic.Uint64
 	received   atomic.Uint64
+	duplicates atomic.Uint64
 	unstamped  atomic.Uint64
 	sendErrors atomic.Uint64
 	delays     Histogram
@@ -32,9 +33,11 @@ type Load struct {
 	closeErr  error
 }
 
-// subscriber is a recvonly client and the publishers it has heard from.
+// subscriber is a recvonly client and what it has heard from each
+// publisher.
 type subscriber struct {
 	client *Client
+	flows  []flow        // per publisher index
 	heard  []atomic.Bool // per publisher index
 	nHeard atomic.Int64
 }
@@ -50,7 +53,7 @@ func Start(ctx context.Context, cfg Config) (*Load, error) {
 	}
 	l := &Load{cfg: cfg, subs: make([]*subscriber, cfg.Subscribers), pubs: make([]*Client, cfg.Publishers)}
 	err := dialAll(ctx, cfg.Subscribers, func(ctx context.Context, i int) error {
-		s := &subscriber{heard: make([]atomic.Bool, cfg.Publishers)}
+		s := &subscriber{flows: make([]flow, cfg.Publishers), heard: make([]atomic.Bool, cfg.Publishers)}
 		c, err := Dial(ctx, l.clientConfig(RoleRecvonly, fmt.Sprintf("sub-%d", i), s))
 		s.client, l.subs[i] = c, s
 		return err
@@ -99,11 +102,16 @@ func dialAll(ctx context.Context, n int, dial func(context.Context, int) error) 
 	return errors.Join(errs...)
 }
 
-// onPacket records one forwarded packet at a subscriber.
+// onPacket records one forwarded packet at a subscriber: the delay of
+// its first arrival; a retransmitted copy is only counted.
 func (l *Load) onPacket(s *subscriber, p *rtp.Packet, at time.Time) {
 	st, err := ParseStamp(p.Payload)
 	if err != nil || int(st.Publisher) >= len(s.heard) {
 		l.unstamped.Add(1)
+		return
+	}
+	if !s.flows[st.Publisher].first(st.Seq) {
+		l.duplicates.Add(1)
 		return
 	}
 	l.received.Add(1)

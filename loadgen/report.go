@@ -11,8 +11,12 @@ type Snapshot struct {
 	At time.Time
 	// Sent counts packets the publishers sent.
 	Sent uint64
-	// Received counts stamped packets the subscribers received.
+	// Received counts stamped packets the subscribers received, each
+	// packet once per subscriber.
 	Received uint64
+	// Duplicates counts further copies (retransmissions) and packets too
+	// late to tell from one.
+	Duplicates uint64
 	// Unstamped counts received packets without a valid stamp.
 	Unstamped uint64
 	// SendErrors counts packets a publisher failed to send.
@@ -24,7 +28,7 @@ type Snapshot struct {
 // Snapshot returns the running totals.
 func (l *Load) Snapshot() Snapshot {
 	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Received: l.received.Load(),
-		Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(), Delays: l.delays.Snapshot()}
+		Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(), Delays: l.delays.Snapshot()}
 }
 
 // Window is what happened between two snapshots.
@@ -33,6 +37,8 @@ type Window struct {
 	// Sent and Received as in [Snapshot]; Expected is Sent times the
 	// number of subscribers.
 	Sent, Received, Expected uint64
+	// Duplicates and Unstamped as in [Snapshot].
+	Duplicates, Unstamped uint64
 	// Delivery is Received / Expected (1 when nothing was expected).
 	Delivery float64
 	// P50, P99 and Max are forwarding delay quantiles.
@@ -42,7 +48,8 @@ type Window struct {
 // Window returns what happened between the snapshots from and to of a load
 // with subscribers subscribers.
 func (to Snapshot) Window(from Snapshot, subscribers int) Window {
-	w := Window{Duration: to.At.Sub(from.At), Sent: to.Sent - from.Sent, Received: to.Received - from.Received}
+	w := Window{Duration: to.At.Sub(from.At), Sent: to.Sent - from.Sent, Received: to.Received - from.Received,
+		Duplicates: to.Duplicates - from.Duplicates, Unstamped: to.Unstamped - from.Unstamped}
 	w.Expected = w.Sent * uint64(subscribers)
 	w.Delivery = 1
 	if w.Expected > 0 {
@@ -63,6 +70,7 @@ func (w Window) ReceivedRate() float64 {
 
 // String is a one-line summary.
 func (w Window) String() string {
-	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%) delay p50 %v p99 %v max %v",
-		w.Duration.Seconds(), w.Sent, w.Received, w.Expected, 100*w.Delivery, w.P50, w.P99, w.Max)
+	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%, %d duplicates, %d unstamped) delay p50 %v p99 %v max %v",
+		w.Duration.Seconds(), w.Sent, w.Received, w.Expected, 100*w.Delivery, w.Duplicates, w.Unstamped,
+		w.P50, w.P99, w.Max)
 }

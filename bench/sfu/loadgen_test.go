@@ -29,6 +29,9 @@ func TestLoadgenThroughSFU(t *testing.T) {
 	if w.Delivery < 0.97 || w.Delivery > 1.03 {
 		t.Errorf("delivery %.3f, want every packet", w.Delivery)
 	}
+	if w.Unstamped != 0 {
+		t.Errorf("%d packets arrived without a stamp", w.Unstamped)
+	}
 	if w.P50 <= 0 || w.P50 > w.P99 || w.P99 > w.Max || w.Max > time.Second {
 		t.Errorf("implausible delays: p50 %v p99 %v max %v", w.P50, w.P99, w.Max)
 	}

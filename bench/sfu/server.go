@@ -28,7 +28,8 @@ type sfuProcess struct {
 }
 
 // sfuConfig is the configuration the SFU runs with: signaling on
-// loopback, media announced on the namespace address only, fixed ports.
+// loopback, media announced on the namespace address only, fixed ports,
+// and only errors logged (mass departures log a warning per re-offer).
 func sfuConfig(port int) string {
 	return fmt.Sprintf(`signaling_listen_port = %d
 signaling_loopback_address_only = true
@@ -36,7 +37,7 @@ ipv4_address = %s
 udp_port_range_min = 40000
 udp_port_range_max = 40999
 default_video_codec_type = VP8
-log_level = warn
+log_level = error
 `, port, sfuAddress)
 }
 

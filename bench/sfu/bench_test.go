@@ -1,0 +1,108 @@
+package sfubench
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// The load: benchPublishers publishers of benchRate packets of
+// benchPayload bytes per second (2 Mbit/s each, like a 720p camera), and a
+// growing number of subscribers receiving all of them.
+const (
+	benchPublishers = 2
+	benchRate       = 250
+	benchPayload    = 1000
+	warmup          = time.Second
+	window          = 3 * time.Second
+	halfWindow      = 5 * time.Second
+	// maxSubscribers bounds the search so a run ends in minutes.
+	maxSubscribers = 64
+	// A load is over the maximum when subscribers get fewer than
+	// minDelivery of the packets or the SFU and the load generator
+	// together use more than maxMachineShare of every CPU.
+	minDelivery     = 0.99
+	maxMachineShare = 0.9
+)
+
+// BenchmarkForwarding measures, in one run: the floor (SRTP + UDP send per
+// packet); the SFU's CPU per forwarded packet and the forwarding delay at
+// a doubling number of subscribers until the maximum load; and the delay
+// at half of that maximum. Each sub-benchmark op is one measured window.
+func BenchmarkForwarding(b *testing.B) {
+	p := startTestSFU(b)
+	var floor floorResult
+	b.Run("floor", func(b *testing.B) {
+		for range b.N {
+			f, err := measureFloor(clientAddress, sfuAddress, benchPayload, time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			floor = f
+		}
+		b.ReportMetric(us(floor.PerPacket()), "floor-µs/pkt")
+	})
+	if floor.Packets == 0 {
+		b.Fatal("no floor measurement")
+	}
+	steps, maxLoad := searchMaxLoad(b, p, floor.PerPacket())
+	if maxLoad == 0 {
+		printTable(os.Stdout, floor, steps, 0, nil)
+		b.Fatal("even one subscriber overloads the machine")
+	}
+	half, ok := runStep(b, p, "half-max", max(maxLoad/2, 1), halfWindow, floor.PerPacket())
+	if !ok {
+		b.Fatal("half of the maximum load failed")
+	}
+	printTable(os.Stdout, floor, steps, maxLoad, &half)
+}
+
+// searchMaxLoad doubles the subscribers until a load is over the maximum
+// and returns every step and the largest load that was not.
+func searchMaxLoad(b *testing.B, p *sfuProcess, floor time.Duration) ([]stepResult, int) {
+	var steps []stepResult
+	maxLoad := 0
+	for subs := 1; subs <= maxSubscribers; subs *= 2 {
+		r, ok := runStep(b, p, fmt.Sprintf("subscribers=%d", subs), subs, window, floor)
+		if !ok {
+			break
+		}
+		steps = append(steps, r)
+		if r.Window.Delivery < minDelivery || r.MachineShare() > maxMachineShare {
+			break
+		}
+		maxLoad = subs
+	}
+	return steps, maxLoad
+}
+
+// runStep runs one load as a sub-benchmark and returns its last window;
+// ok is false when the load could not be set up.
+func runStep(b *testing.B, p *sfuProcess, name string, subs int, d, floor time.Duration) (stepResult, bool) {
+	cfg := loadConfig(p, fmt.Sprintf("bench-%s", name), benchPublishers, subs, benchRate)
+	cfg.PayloadBytes = benchPayload
+	l, err := tryLoad(cfg)
+	if err != nil {
+		b.Logf("%s: %v", name, err)
+		return stepResult{}, false
+	}
+	defer func() {
+		if err := l.Close(); err != nil {
+			b.Logf("%s: close: %v", name, err)
+		}
+	}()
+	time.Sleep(warmup)
+	var last stepResult
+	ok := b.Run(name, func(b *testing.B) {
+		for range b.N {
+			r, err := measureWindow(l, p.Pid(), subs, d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			last = r
+		}
+		reportStep(b, last, floor)
+	})
+	return last, ok && last.Window.Sent > 0
+}

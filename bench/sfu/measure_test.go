@@ -1,0 +1,129 @@
+package sfubench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/loadgen"
+)
+
+// stepResult is one measured window at one load.
+type stepResult struct {
+	Subscribers int
+	Window      loadgen.Window
+	SFUCPU      time.Duration // the SFU process's CPU time in the window
+	SelfCPU     time.Duration // this process's (the load generator's)
+}
+
+// PerPacket is the SFU's CPU time per packet a subscriber received.
+func (r stepResult) PerPacket() time.Duration {
+	if r.Window.Received == 0 {
+		return 0
+	}
+	return r.SFUCPU / time.Duration(r.Window.Received)
+}
+
+// MachineShare is the fraction of all CPUs the SFU and the load generator
+// used together.
+func (r stepResult) MachineShare() float64 {
+	if r.Window.Duration <= 0 {
+		return 0
+	}
+	return (r.SFUCPU + r.SelfCPU).Seconds() / r.Window.Duration.Seconds() / float64(runtime.NumCPU())
+}
+
+// measureWindow samples the SFU's CPU, this process's CPU and the load's
+// counters across d.
+func measureWindow(l *loadgen.Load, pid, subscribers int, d time.Duration) (stepResult, error) {
+	sfu0, err := processCPU(pid)
+	if err != nil {
+		return stepResult{}, err
+	}
+	self0, err := selfCPU()
+	if err != nil {
+		return stepResult{}, err
+	}
+	s0 := l.Snapshot()
+	time.Sleep(d)
+	s1 := l.Snapshot()
+	sfu1, err := processCPU(pid)
+	if err != nil {
+		return stepResult{}, err
+	}
+	self1, err := selfCPU()
+	return stepResult{Subscribers: subscribers, Window: s1.Window(s0, subscribers),
+		SFUCPU: sfu1 - sfu0, SelfCPU: self1 - self0}, err
+}
+
+// tryLoad starts a load and waits for every flow; failing to connect
+// under load is a result (the server is saturated), not a test failure.
+func tryLoad(cfg loadgen.Config) (*loadgen.Load, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ConnectTimeout)
+	defer cancel()
+	l, err := loadgen.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.WaitFlowing(ctx); err != nil {
+		return nil, fmt.Errorf("%w (close: %w)", err, l.Close())
+	}
+	return l, nil
+}
+
+// reportStep reports one window's figures as benchmark metrics.
+func reportStep(b *testing.B, r stepResult, floor time.Duration) {
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	b.ReportMetric(us(r.PerPacket()), "sfu-µs/pkt")
+	if floor > 0 {
+		b.ReportMetric(float64(r.PerPacket())/float64(floor), "x-floor")
+	}
+	b.ReportMetric(r.Window.ReceivedRate(), "fwd-pkt/s")
+	b.ReportMetric(100*r.Window.Delivery, "delivered-%")
+	b.ReportMetric(us(r.Window.P50), "p50-µs")
+	b.ReportMetric(us(r.Window.P99), "p99-µs")
+	b.ReportMetric(100*r.MachineShare(), "cpu-%")
+}
+
+// printTable writes the run's results.
+func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int, half *stepResult) {
+	fmt.Fprintf(w, "\nfloor (SRTP encrypt + UDP send, one thread): %.2f µs/packet over %d packets\n",
+		us(floor.PerPacket()), floor.Packets)
+	fmt.Fprintf(w, "%-10s %9s %9s %10s %6s %8s %8s %7s %7s\n",
+		"subs", "fwd pkt/s", "delivered", "sfu µs/pkt", "×floor", "p50 µs", "p99 µs", "sfu cpu", "gen cpu")
+	rows := steps
+	if half != nil {
+		rows = append(append([]stepResult(nil), steps...), *half)
+	}
+	for i, r := range rows {
+		label := fmt.Sprint(r.Subscribers)
+		if half != nil && i == len(rows)-1 {
+			label += " (half)"
+		}
+		fmt.Fprintf(w, "%-10s %9.0f %8.2f%% %10.2f %6.2f %8.0f %8.0f %6.0f%% %6.0f%%\n", label, r.Window.ReceivedRate(),
+			100*r.Window.Delivery, us(r.PerPacket()), ratio(r.PerPacket(), floor.PerPacket()),
+			us(r.Window.P50), us(r.Window.P99), 100*share(r.SFUCPU, r.Window.Duration), 100*share(r.SelfCPU, r.Window.Duration))
+	}
+	fmt.Fprintf(w, "maximum load: %d subscribers; cpu columns are %% of one CPU (the machine has %d)\n",
+		maxLoad, runtime.NumCPU())
+}
+
+// share is cpu as a fraction of one CPU over wall.
+func share(cpu, wall time.Duration) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return cpu.Seconds() / wall.Seconds()
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
