@@ -157,19 +157,48 @@ func TestVanishedFiles(t *testing.T) {
 	}
 }
 
-// TestBadMetadataQuarantined: a JSON naming another recording is
+// TestBadMetadataQuarantined: a settled JSON naming another recording is
 // quarantined with the reason and its files are kept.
 func TestBadMetadataQuarantined(t *testing.T) {
 	e := newEnv(t)
 	rec := newRecording(t, e.archive, "R")
 	rec.write(t, "archive-A.mp4", []byte("media"))
 	rec.write(t, "archive-A.json", []byte(`{"recording_id":"OTHER","connection_id":"A"}`))
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(filepath.Join(rec.dir, "archive-A.json"), old, old); err != nil {
+		t.Fatal(err)
+	}
 	u, stop := e.start(e.config())
 	defer stop()
 	waitQuarantined(t, u, "recording_id")
 	if !exists(filepath.Join(rec.dir, "archive-A.mp4")) {
 		t.Error("media removed")
 	}
+}
+
+// TestJSONWrittenInPlace: a JSON still being written in place (no rename)
+// is retried, not quarantined, and uploaded once complete.
+func TestJSONWrittenInPlace(t *testing.T) {
+	e := newEnv(t)
+	rec := newRecording(t, e.archive, "R")
+	rec.write(t, "archive-A.mp4", []byte("media"))
+	full := rec.meta(map[string]any{"connection_id": "A", "filename": "R/archive-A.mp4"})
+	path := filepath.Join(rec.dir, "archive-A.json")
+	if err := os.WriteFile(path, full[:len(full)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u, stop := e.start(e.config())
+	defer stop()
+	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return u.metrics.failures.Value(classTransient) > 0 })
+	if err := os.WriteFile(path, full, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec.files["archive-A.json"] = full
+	waitFor(t, 10*time.Second, "the upload", func() bool { return len(e.hooks.snapshot()) == 1 })
+	if q := u.Quarantined(); len(q) != 0 {
+		t.Errorf("quarantined: %v", q)
+	}
+	e.checkObjects(rec)
 }
 
 // TestDrain: -once mode uploads what is ready and returns; with a wrong

@@ -25,6 +25,7 @@ const (
 )
 
 var (
+	errSettling = errors.New("metadata file still changing")
 	errVanished = errors.New("file vanished")
 	errChanged  = errors.New("file changed size during upload")
 )
@@ -99,6 +100,8 @@ func classify(err error) (string, error) {
 	switch {
 	case errors.Is(err, errVanished):
 		return classVanished, err
+	case errors.Is(err, errSettling):
+		return classTransient, err
 	case errors.Is(err, context.Canceled):
 		return classAborted, err
 	case errors.Is(err, scan.ErrBadMeta):
@@ -124,6 +127,10 @@ func (u *Uploader) readMeta(job scan.Job) (scan.Meta, string, error) {
 	if err == nil {
 		err = meta.Check(job)
 	}
+	if err != nil && settling(f) {
+		// A writer that does not rename into place may still be filling it.
+		return scan.Meta{}, "", fmt.Errorf("%s: %w: %w", job.Key(), errSettling, err)
+	}
 	if err != nil {
 		return scan.Meta{}, "", fmt.Errorf("%s: %w", job.Key(), err)
 	}
@@ -135,6 +142,16 @@ func (u *Uploader) readMeta(job scan.Job) (scan.Meta, string, error) {
 		return scan.Meta{}, "", fmt.Errorf("%s: %w", job.Key(), err)
 	}
 	return meta, media, nil
+}
+
+// settleTime is how long a metadata file that does not parse is taken for
+// one still being written, and retried, before it is quarantined.
+const settleTime = 10 * time.Second
+
+// settling reports whether f was modified within settleTime.
+func settling(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && time.Since(st.ModTime()) < settleTime
 }
 
 // putFile uploads one file and proves the object: it hashes the file,
