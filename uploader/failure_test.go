@@ -236,3 +236,28 @@ func TestDrain(t *testing.T) {
 	}
 	e.checkObjects(rec)
 }
+
+// TestFileShrinksDuringUpload: a media file truncated while it is being
+// sent fails that attempt (counted, logged with the cause), and the retry
+// uploads what is on disk; nothing panics and the object matches the file.
+func TestFileShrinksDuringUpload(t *testing.T) {
+	e := newEnv(t)
+	rec := newRecording(t, e.archive, "R")
+	rec.archive(t, "A", 2<<20)
+	cfg := e.config()
+	cfg.Store.RateLimitMbps = 8 // about 2 s for 2 MiB
+	cfg.AfterUpload = ActionKeep
+	u, stop := e.start(cfg)
+	defer stop()
+	time.Sleep(300 * time.Millisecond)
+	media := filepath.Join(rec.dir, "archive-A.mp4")
+	if err := os.Truncate(media, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	rec.files["archive-A.mp4"] = rec.files["archive-A.mp4"][:1<<20]
+	waitFor(t, 20*time.Second, "the upload of the shrunk file", func() bool { return len(e.hooks.snapshot()) == 1 })
+	if u.metrics.failures.Value(classTransient) < 1 {
+		t.Error("the interrupted attempt was not counted")
+	}
+	e.checkObjects(rec)
+}
