@@ -69,15 +69,15 @@ func TestWebhookDownRetriesOnlyTheWebhook(t *testing.T) {
 	cfg.Hook.MaxAttempts = 2
 	u, stop := e.start(cfg)
 	defer stop()
-	waitFor(t, 20*time.Second, "webhook failures", func() bool { return u.metrics.failures.Value(classWebhook) >= 2 })
+	waitFor(t, 20*time.Second, "webhook failures", func() bool { return value(u.metrics.failures.WithLabelValues(classWebhook)) >= 2 })
 	if !exists(filepath.Join(rec.dir, "archive-A.mp4")) {
 		t.Fatal("files deleted before the webhook succeeded")
 	}
-	uploaded := u.metrics.bytes.Value("")
+	uploaded := value(u.metrics.bytes)
 	e.hooks.setFail(false)
 	waitFor(t, 20*time.Second, "the webhook", func() bool { return len(e.hooks.snapshot()) == 1 })
 	waitFor(t, 5*time.Second, "local files removed", func() bool { return !exists(filepath.Join(rec.dir, "archive-A.json")) })
-	if after := u.metrics.bytes.Value(""); after != uploaded {
+	if after := value(u.metrics.bytes); after != uploaded {
 		t.Errorf("re-uploaded %v bytes after a webhook failure", after-uploaded)
 	}
 	e.checkObjects(rec)
@@ -189,7 +189,7 @@ func TestJSONWrittenInPlace(t *testing.T) {
 	}
 	u, stop := e.start(e.config())
 	defer stop()
-	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return u.metrics.failures.Value(classTransient) > 0 })
+	waitFor(t, 10*time.Second, "a failed attempt", func() bool { return value(u.metrics.failures.WithLabelValues(classTransient)) > 0 })
 	if err := os.WriteFile(path, full, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestFileShrinksDuringUpload(t *testing.T) {
 	}
 	rec.files["archive-A.mp4"] = rec.files["archive-A.mp4"][:1<<20]
 	waitFor(t, 20*time.Second, "the upload of the shrunk file", func() bool { return len(e.hooks.snapshot()) == 1 })
-	if u.metrics.failures.Value(classTransient) < 1 {
+	if value(u.metrics.failures.WithLabelValues(classTransient)) < 1 {
 		t.Error("the interrupted attempt was not counted")
 	}
 	e.checkObjects(rec)

@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/kiroku-sfu/kiroku/uploader/internal/miniotest"
 	"github.com/kiroku-sfu/kiroku/uploader/s3store"
@@ -301,4 +303,13 @@ func exists(path string) bool {
 // check, which only logs for multipart objects; tests compare bytes instead.
 func noChecksumLog(o *s3.Options) {
 	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+}
+
+// value reads a counter.
+func value(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
 }

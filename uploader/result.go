@@ -12,7 +12,7 @@ func (l *loop) handle(r outcome) {
 	l.busy--
 	m := l.u.metrics
 	if r.bytes > 0 {
-		m.bytes.Add("", float64(r.bytes))
+		m.bytes.Add(float64(r.bytes))
 	}
 	if !r.verified.IsZero() {
 		m.latency.Observe(r.verified.Sub(e.since).Seconds())
@@ -20,20 +20,20 @@ func (l *loop) handle(r outcome) {
 	switch r.class {
 	case "":
 		delete(l.entries, key)
-		m.uploaded.Add(r.job.Kind.String(), 1)
+		m.uploaded.WithLabelValues(r.job.Kind.String()).Inc()
 		l.u.log.Info("uploaded", "key", key, "kind", r.job.Kind.String(), "bytes", r.bytes, "attempts", e.attempts)
 		l.scanDir(r.job.RecordingID) // a split end or the report may be ready now
 	case classAborted:
 		e.attempts--
 	case classVanished:
 		delete(l.entries, key)
-		m.failures.Add(r.class, 1)
+		m.failures.WithLabelValues(r.class).Inc()
 		l.u.log.Warn("file vanished or shrank before it was uploaded; job dropped", "key", key, "err", r.err)
 	case classPermanent:
-		m.failures.Add(r.class, 1)
+		m.failures.WithLabelValues(r.class).Inc()
 		l.quarantine(e, r)
 	default:
-		m.failures.Add(r.class, 1)
+		m.failures.WithLabelValues(r.class).Inc()
 		l.retryLater(e, r)
 	}
 }

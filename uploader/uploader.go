@@ -35,6 +35,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/kiroku-sfu/kiroku/uploader/hook"
 	"github.com/kiroku-sfu/kiroku/uploader/s3store"
 )
@@ -159,7 +161,7 @@ func (u *Uploader) setQuarantined(list []Quarantined) {
 // Handler serves /metrics (Prometheus) and /quarantine (JSON list).
 func (u *Uploader) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", u.metrics.registry)
+	mux.Handle("/metrics", promhttp.HandlerFor(u.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/quarantine", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(u.Quarantined())

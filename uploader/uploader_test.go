@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,11 +66,22 @@ func TestUploadsRecordingCompletely(t *testing.T) {
 	if slices.Index(names, want[3]) < slices.Index(names, want[2]) {
 		t.Errorf("split end before its last split: %v", names)
 	}
-	if n := u.metrics.uploaded.Value("split-archive"); n != 2 {
+	if n := value(u.metrics.uploaded.WithLabelValues("split-archive")); n != 2 {
 		t.Errorf("uploaded split-archive jobs = %v, want 2", n)
 	}
 	if q := u.Quarantined(); len(q) != 0 {
 		t.Errorf("quarantined: %v", q)
+	}
+	resp := httptest.NewRecorder()
+	u.Handler().ServeHTTP(resp, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`kiroku_uploader_uploaded_jobs_total{kind="report"} 1`,
+		"kiroku_uploader_pending_jobs 0",
+		"kiroku_uploader_upload_latency_seconds_count 5",
+	} {
+		if !strings.Contains(resp.Body.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
 
@@ -152,8 +164,8 @@ func TestQuarantineThenReload(t *testing.T) {
 	waitFor(t, 20*time.Second, "the upload after the fix", func() bool { return len(e.hooks.snapshot()) == 1 })
 	waitFor(t, 5*time.Second, "the quarantine list to clear", func() bool { return len(u.Quarantined()) == 0 })
 	e.checkObjects(rec)
-	if u.metrics.failures.Value(classPermanent) < 2 {
-		t.Errorf("permanent failures counted: %v", u.metrics.failures.Value(classPermanent))
+	if value(u.metrics.failures.WithLabelValues(classPermanent)) < 2 {
+		t.Errorf("permanent failures counted: %v", value(u.metrics.failures.WithLabelValues(classPermanent)))
 	}
 }
 
