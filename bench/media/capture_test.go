@@ -1,4 +1,4 @@
-package bench
+package media
 
 import (
 	"errors"
@@ -17,7 +17,7 @@ import (
 )
 
 // fixtureDir holds the RTP captures the benchmarks replay.
-const fixtureDir = "../fixtures/rtpdumps"
+const fixtureDir = "../../fixtures/rtpdumps"
 
 // event is one packet of a capture held in memory: an RTP packet of a
 // listed stream, parsed, or a sender report.
