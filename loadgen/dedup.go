@@ -16,14 +16,16 @@ type flow struct {
 }
 
 // first reports whether seq arrives here for the first time and is within
-// the window.
-func (f *flow) first(seq uint64) bool {
+// the window, and by how many sequence numbers the flow advanced (1 for
+// its first packet): the packets the subscriber should have had.
+func (f *flow) first(seq uint64) (isFirst bool, advanced uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
 	case !f.started:
-		f.started, f.highest = true, seq
+		f.started, f.highest, advanced = true, seq, 1
 	case seq > f.highest:
+		advanced = seq - f.highest
 		if seq-f.highest >= dedupWindow {
 			clear(f.seen[:])
 		} else {
@@ -33,12 +35,12 @@ func (f *flow) first(seq uint64) bool {
 		}
 		f.highest = seq
 	case f.highest-seq >= dedupWindow:
-		return false
+		return false, 0
 	case f.bit(seq):
-		return false
+		return false, 0
 	}
 	f.seen[(seq%dedupWindow)/64] |= 1 << (seq % 64)
-	return true
+	return true, advanced
 }
 
 func (f *flow) bit(seq uint64) bool {

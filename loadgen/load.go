@@ -24,6 +24,7 @@ type Load struct {
 
 	sent       atomic.Uint64
 	received   atomic.Uint64
+	spanned    atomic.Uint64
 	duplicates atomic.Uint64
 	unstamped  atomic.Uint64
 	sendErrors atomic.Uint64
@@ -110,7 +111,9 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, at time.Time) {
 		l.unstamped.Add(1)
 		return
 	}
-	if !s.flows[st.Publisher].first(st.Seq) {
+	isFirst, advanced := s.flows[st.Publisher].first(st.Seq)
+	l.spanned.Add(advanced)
+	if !isFirst {
 		l.duplicates.Add(1)
 		return
 	}

@@ -14,6 +14,9 @@ type Snapshot struct {
 	// Received counts stamped packets the subscribers received, each
 	// packet once per subscriber.
 	Received uint64
+	// Spanned counts the packets the subscribers should have received
+	// by the sequence numbers they saw: received plus lost.
+	Spanned uint64
 	// Duplicates counts further copies (retransmissions) and packets too
 	// late to tell from one.
 	Duplicates uint64
@@ -28,14 +31,14 @@ type Snapshot struct {
 // Snapshot returns the running totals.
 func (l *Load) Snapshot() Snapshot {
 	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Received: l.received.Load(),
-		Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(), Delays: l.delays.Snapshot()}
+		Spanned: l.spanned.Load(), Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(), Delays: l.delays.Snapshot()}
 }
 
 // Window is what happened between two snapshots.
 type Window struct {
 	Duration time.Duration
-	// Sent and Received as in [Snapshot]; Expected is Sent times the
-	// number of subscribers.
+	// Sent and Received as in [Snapshot]; Expected is the window's
+	// Spanned: packets received plus packets lost.
 	Sent, Received, Expected uint64
 	// Duplicates and Unstamped as in [Snapshot].
 	Duplicates, Unstamped uint64
@@ -45,12 +48,13 @@ type Window struct {
 	P50, P99, Max time.Duration
 }
 
-// Window returns what happened between the snapshots from and to of a load
-// with subscribers subscribers.
-func (to Snapshot) Window(from Snapshot, subscribers int) Window {
+// Window returns what happened between the snapshots from and to. Loss is
+// judged by sequence numbers, so packets in flight at either edge do not
+// skew it.
+func (to Snapshot) Window(from Snapshot) Window {
 	w := Window{Duration: to.At.Sub(from.At), Sent: to.Sent - from.Sent, Received: to.Received - from.Received,
 		Duplicates: to.Duplicates - from.Duplicates, Unstamped: to.Unstamped - from.Unstamped}
-	w.Expected = w.Sent * uint64(subscribers)
+	w.Expected = to.Spanned - from.Spanned
 	w.Delivery = 1
 	if w.Expected > 0 {
 		w.Delivery = float64(w.Received) / float64(w.Expected)

@@ -51,11 +51,32 @@ func BenchmarkForwarding(b *testing.B) {
 		printTable(os.Stdout, floor, steps, 0, nil)
 		b.Fatal("even one subscriber overloads the machine")
 	}
-	half, ok := runStep(b, p, "half-max", max(maxLoad/2, 1), halfWindow, floor.PerPacket())
+	halfSubs := max(maxLoad/2, 1)
+	delayFloor := runDelayFloor(b, benchPublishers*benchRate*halfSubs)
+	half, ok := runStep(b, p, "half-max", halfSubs, halfWindow, floor.PerPacket())
 	if !ok {
 		b.Fatal("half of the maximum load failed")
 	}
 	printTable(os.Stdout, floor, steps, maxLoad, &half)
+	printDelayFloor(os.Stdout, delayFloor, half)
+}
+
+// runDelayFloor measures the machine's own one-way delay at rate packets
+// per second, the half-load's forwarded rate, as a sub-benchmark.
+func runDelayFloor(b *testing.B, rate int) delayFloor {
+	var f delayFloor
+	b.Run("delay-floor", func(b *testing.B) {
+		for range b.N {
+			d, err := measureDelayFloor(clientAddress, sfuAddress, rate, benchPayload, halfWindow)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f = delayFloor{Rate: rate, P50: d.Quantile(0.5), P99: d.Quantile(0.99), Count: d.Count()}
+		}
+		b.ReportMetric(us(f.P50), "p50-µs")
+		b.ReportMetric(us(f.P99), "p99-µs")
+	})
+	return f
 }
 
 // searchMaxLoad doubles the subscribers until a load is over the maximum
@@ -104,5 +125,6 @@ func runStep(b *testing.B, p *sfuProcess, name string, subs int, d, floor time.D
 		}
 		reportStep(b, last, floor)
 	})
+	profileSFU(b, p.Pid(), name, d)
 	return last, ok && last.Window.Sent > 0
 }

@@ -16,7 +16,7 @@ func TestLoadgenThroughSFU(t *testing.T) {
 	l := startLoad(t, loadConfig(p, "loadgen-test", 1, 1, rate))
 	from := l.Snapshot()
 	time.Sleep(2 * time.Second)
-	w := l.Snapshot().Window(from, 1)
+	w := l.Snapshot().Window(from)
 	if err := l.Close(); err != nil {
 		t.Errorf("close load: %v", err)
 	}

@@ -55,7 +55,7 @@ func measureWindow(l *loadgen.Load, pid, subscribers int, d time.Duration) (step
 		return stepResult{}, err
 	}
 	self1, err := selfCPU()
-	return stepResult{Subscribers: subscribers, Window: s1.Window(s0, subscribers),
+	return stepResult{Subscribers: subscribers, Window: s1.Window(s0),
 		SFUCPU: sfu1 - sfu0, SelfCPU: self1 - self0}, err
 }
 
@@ -126,4 +126,20 @@ func ratio(a, b time.Duration) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// delayFloor is the machine's own delay on the media path, no SFU.
+type delayFloor struct {
+	Rate     int
+	Count    uint64
+	P50, P99 time.Duration
+}
+
+// printDelayFloor writes the delay floor and the delay the SFU adds to it
+// at half the maximum load.
+func printDelayFloor(w io.Writer, f delayFloor, half stepResult) {
+	fmt.Fprintf(w, "delay floor (plain UDP on the same path, %d pkt/s, %d packets): p50 %.0f µs, p99 %.0f µs\n",
+		f.Rate, f.Count, us(f.P50), us(f.P99))
+	fmt.Fprintf(w, "added at half load (%d subscribers): p50 %+.0f µs, p99 %+.0f µs\n",
+		half.Subscribers, us(half.Window.P50-f.P50), us(half.Window.P99-f.P99))
 }

@@ -98,13 +98,13 @@ func runLoad(ctx context.Context, cfg loadgen.Config, duration time.Duration, ou
 	for {
 		select {
 		case <-ctx.Done():
-			return l.Snapshot().Window(first, cfg.Subscribers), nil
+			return l.Snapshot().Window(first), nil
 		case <-end:
-			w := l.Snapshot().Window(first, cfg.Subscribers)
+			w := l.Snapshot().Window(first)
 			return w, l.Close()
 		case <-t.C:
 			s := l.Snapshot()
-			fmt.Fprintln(out, s.Window(prev, cfg.Subscribers))
+			fmt.Fprintln(out, s.Window(prev))
 			prev = s
 		}
 	}

@@ -1,0 +1,28 @@
+package sfubench
+
+import (
+	"testing"
+	"time"
+)
+
+// TestFloorLoops checks that both floors measure something plausible on
+// the namespace path.
+func TestFloorLoops(t *testing.T) {
+	f, err := measureFloor(clientAddress, sfuAddress, 1000, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Packets < 100 || f.PerPacket() <= 0 || f.PerPacket() > time.Millisecond {
+		t.Errorf("floor: %d packets at %v each", f.Packets, f.PerPacket())
+	}
+	d, err := measureDelayFloor(clientAddress, sfuAddress, 1000, 1000, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Count(); n < 200 || n > 320 {
+		t.Errorf("delay floor received %d packets, want about 300", n)
+	}
+	if p50, p99 := d.Quantile(0.5), d.Quantile(0.99); p50 <= 0 || p50 > p99 || p99 > time.Second {
+		t.Errorf("delay floor p50 %v p99 %v", p50, p99)
+	}
+}
