@@ -13,7 +13,7 @@ func TestFlowFirst(t *testing.T) {
 		{"duplicate", []uint64{5, 5, 6, 5}, []bool{true, false, true, false}, 2},
 		{"reordered fills a hole", []uint64{1, 3, 2, 2}, []bool{true, true, true, false}, 3},
 		{"late beyond window", []uint64{2000, 2000 - dedupWindow, 2000 - dedupWindow + 1}, []bool{true, false, true}, 1},
-		{"jump clears old bits", []uint64{10, 10 + dedupWindow, 10 + 2*dedupWindow - 1}, []bool{true, true, true}, 2*dedupWindow},
+		{"jump clears old bits", []uint64{10, 10 + dedupWindow, 10 + 2*dedupWindow - 1}, []bool{true, true, true}, 2 * dedupWindow},
 		{"jump keeps new bits", []uint64{1, 1 + 3*dedupWindow, 1 + 3*dedupWindow}, []bool{true, true, false}, 1 + 3*dedupWindow},
 		{"wrapped slot reused", []uint64{0, dedupWindow - 1, dedupWindow, dedupWindow}, []bool{true, true, true, false}, dedupWindow + 1},
 	} {
