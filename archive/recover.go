@@ -86,7 +86,7 @@ func (m *Manager) recoverMedia(res *Recovered, path string) {
 	if err == nil {
 		err = json.Unmarshal(b, &p)
 	}
-	if err != nil || p.Meta.RecordingID != rid || p.ArchiveDir == "" {
+	if err != nil || p.Meta.RecordingID != rid {
 		m.quarantine(res, path, fmt.Sprintf("no usable sidecar: %v", err))
 		return
 	}
@@ -100,7 +100,9 @@ func (m *Manager) recoverMedia(res *Recovered, path string) {
 		return
 	}
 	meta := recoveredMeta(p, stats, m.deps.Clock.Now())
-	if err := placeFile(Names{ArchiveDir: p.ArchiveDir, RecordingID: rid}, path, final, &meta); err != nil {
+	// The configured archive_dir wins over the sidecar's: bytes on disk
+	// never choose where files go.
+	if err := placeFile(Names{ArchiveDir: m.cfg.ArchiveDir, RecordingID: rid}, path, final, &meta); err != nil {
 		m.quarantine(res, path, "cannot be delivered: "+err.Error())
 		return
 	}

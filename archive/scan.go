@@ -99,10 +99,12 @@ func (m *Manager) recoverReport(path string) error {
 	if err == nil {
 		err = json.Unmarshal(b, &rep)
 	}
-	if err != nil || rep.RecordingID == "" {
+	if err != nil || !plainName(rep.RecordingID) || strings.Contains(rep.RecordingID, tmpSep) {
 		return fmt.Errorf("unusable recording sidecar: %v", err)
 	}
-	dir := filepath.Dir(rep.FilePath)
+	n := Names{ArchiveDir: m.cfg.ArchiveDir, RecordingID: rep.RecordingID}
+	rep.FilePath, rep.Filename = n.Abs(Report(rep.RecordingID)), n.Rel(Report(rep.RecordingID))
+	dir := n.Dir()
 	conns, ids, err := scanRecording(dir)
 	if err != nil {
 		return err

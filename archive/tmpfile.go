@@ -25,10 +25,20 @@ const (
 // tmpName is the name in archive_tmp_dir of final inside recording rid.
 func tmpName(rid, final string) string { return rid + tmpSep + final }
 
-// parseTmpName splits a tmp name back into recording id and final name.
+// parseTmpName splits a tmp name back into recording id and final name;
+// both must be plain names and final a media file of a recording.
 func parseTmpName(name string) (rid, final string, ok bool) {
 	rid, final, ok = strings.Cut(name, tmpSep)
-	return rid, final, ok && rid != "" && final != "" && !strings.Contains(final, "/")
+	ext := filepath.Ext(final)
+	return rid, final, ok && plainName(rid) && plainName(final) &&
+		(strings.HasPrefix(final, "archive-") || strings.HasPrefix(final, "split-archive-")) &&
+		(ext == "."+string(FormatMP4) || ext == "."+string(FormatWebM))
+}
+
+// plainName reports whether s is a usable file name on its own: not
+// empty, not . or .., no separator.
+func plainName(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, `/\`+"\x00")
 }
 
 // pendingFile is the sidecar of a media file being written.
