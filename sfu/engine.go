@@ -80,6 +80,16 @@ func newAPI(c Codec, se webrtc.SettingEngine) (*webrtc.API, error) {
 	if err := m.RegisterCodec(vc, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("register %s: %w", c, err)
 	}
+	// RTX: retransmissions travel on their own SSRC, both from publishers
+	// (repaired before forwarding) and to viewers (NACK responses).
+	rtx := webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000,
+			SDPFmtpLine: fmt.Sprintf("apt=%d", vc.PayloadType)},
+		PayloadType: vc.PayloadType + 1,
+	}
+	if err := m.RegisterCodec(rtx, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("register %s rtx: %w", c, err)
+	}
 	if err := m.RegisterCodec(opusCodec(), webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)
 	}

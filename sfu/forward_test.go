@@ -89,6 +89,9 @@ func TestForwarding(t *testing.T) {
 	if !strings.Contains(offer, "a=msid:"+pubID+" ") {
 		t.Fatalf("re-offer lacks msid with the publisher's connection id:\n%s", offer)
 	}
+	if !strings.Contains(offer, "rtx/90000") || !strings.Contains(offer, "a=ssrc-group:FID ") {
+		t.Fatalf("re-offer sends the forwarded video without an RTX stream:\n%s", offer)
+	}
 	eventually(t, "forwarded packets", 10*time.Second, func() bool { return v.count(pubID) >= 20 })
 	select {
 	case sdp := <-same.peer.reOffers:
