@@ -69,6 +69,7 @@ func loadCapture(name string) (*capture, error) {
 		return nil, fmt.Errorf("bench: %s holds no RTP packet", name)
 	}
 	cp.loop = cp.measureLoop()
+	cp.media = cp.loop.span
 	return cp, nil
 }
 
@@ -102,7 +103,9 @@ func (c *capture) add(rec rtpdump.Packet) {
 
 // measureLoop finds each stream's timestamp and sequence advance per pass:
 // its span plus one step (one frame of video at 30 fps, one 20 ms Opus
-// packet), so the next pass follows on seamlessly.
+// packet), so the next pass follows on seamlessly. The arrival advance is
+// the last arrival rounded to whole seconds: the fixtures last whole
+// seconds, and arrivals trail media time by at most 5 ms of jitter.
 func (c *capture) measureLoop() loop {
 	l := loop{ts: map[uint32]uint32{}, seq: map[uint32]uint16{}}
 	first := map[uint32]rtp.Header{}
@@ -128,7 +131,6 @@ func (c *capture) measureLoop() loop {
 		l.seq[ssrc] = last[ssrc].SequenceNumber - f.SequenceNumber + 1
 	}
 	l.span = end.Round(time.Second)
-	c.media = l.span
 	return l
 }
 

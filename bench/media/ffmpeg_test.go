@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ func ffmpegCopy(dir string, data []byte, f, to remux.Format, clip time.Duration)
 		return 0, fmt.Errorf("bench: write ffmpeg input: %w", err)
 	}
 	out := filepath.Join(dir, "copy."+string(to))
-	best := time.Duration(1<<63 - 1)
+	best := time.Duration(math.MaxInt64)
 	for range 3 {
 		cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", fmt.Sprint(ffmpegLoops-1),
 			"-i", in, "-map", "0", "-c", "copy", "-f", string(to), out)

@@ -22,6 +22,9 @@ import (
 // recording child instead of running tests (see runCrashChild).
 const crashChildEnv = "KIROKU_MEDIA_CRASH_CHILD"
 
+// childLimit bounds a crash child's life if it never reports progress.
+const childLimit = time.Minute
+
 // crashSpeed is how much faster than real time the child replays. The
 // writers flush by media time (at least every FlushInterval of media, at
 // most 2 s), so the speed-up does not change what is on disk at a kill.
@@ -120,6 +123,8 @@ func killChild(t *testing.T, fixture, format, dir string, killAt time.Duration) 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	limit := time.AfterFunc(childLimit, func() { _ = cmd.Process.Kill() })
+	defer limit.Stop()
 	fed, reached := readProgress(stdout, killAt)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)

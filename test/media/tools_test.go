@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kiroku-sfu/kiroku/test/judge"
 )
 
 // muxSummary is the part of `sfu mux -json` output the suite reads.
@@ -45,9 +48,11 @@ func (s muxSummary) videoGapTime() time.Duration {
 }
 
 // runSFU runs the built cmd/sfu with args and returns its stdout, stderr
-// and error.
+// and error. It is killed after judge.Timeout.
 func runSFU(args ...string) (string, string, error) {
-	cmd := exec.Command(sfuBin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), judge.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sfuBin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -77,7 +82,7 @@ type decodedFrame struct {
 // decodeVideo decodes the first video stream of the files ffmpeg opens with
 // input (for example {"-i", path}) and returns every frame at its own size
 // (no scaling to the first frame's size). vp9 selects
-// libvpx, as browsers decode it.
+// libvpx, as browsers decode it. ffmpeg is killed after judge.Timeout.
 func decodeVideo(input []string, vp9 bool) ([]decodedFrame, error) {
 	args := []string{"-nostdin", "-v", "error"}
 	if vp9 {
@@ -85,7 +90,9 @@ func decodeVideo(input []string, vp9 bool) ([]decodedFrame, error) {
 	}
 	args = append(args, input...)
 	args = append(args, "-map", "0:v:0", "-autoscale", "0", "-fps_mode", "passthrough", "-f", "framecrc", "-")
-	cmd := exec.Command("ffmpeg", args...)
+	ctx, cancel := context.WithTimeout(context.Background(), judge.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
