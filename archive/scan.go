@@ -17,48 +17,22 @@ type connFiles struct {
 }
 
 // scanRecording reads every archive JSON of a recording directory,
-// grouped by connection_id (sorted).
-func scanRecording(dir string) (map[string]*connFiles, []string, error) {
+// grouped by connection_id; ids are the connection ids, sorted.
+func scanRecording(dir string) (conns map[string]*connFiles, ids []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil && !os.IsNotExist(err) {
 		return nil, nil, fmt.Errorf("archive: scan %s: %w", dir, err)
 	}
-	conns := map[string]*connFiles{}
-	get := func(cid string) *connFiles {
-		if conns[cid] == nil {
-			conns[cid] = &connFiles{}
-		}
-		return conns[cid]
-	}
+	conns = map[string]*connFiles{}
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, "report-") || strings.HasPrefix(name, ".") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, nil, fmt.Errorf("archive: scan: %w", err)
-		}
-		if strings.HasPrefix(name, "split-archive-end-") {
-			var end SplitEndMetadata
-			if err := json.Unmarshal(b, &end); err != nil {
-				return nil, nil, fmt.Errorf("archive: scan %s: %w", name, err)
-			}
-			get(end.ConnectionID).end = &end
-			continue
-		}
-		var meta ArchiveMetadata
-		if err := json.Unmarshal(b, &meta); err != nil {
-			return nil, nil, fmt.Errorf("archive: scan %s: %w", name, err)
-		}
-		cf := get(meta.ConnectionID)
-		if meta.SplitIndex == "" {
-			cf.single = &meta
-		} else {
-			cf.splits = append(cf.splits, meta)
+		if err := scanJSON(filepath.Join(dir, name), conns); err != nil {
+			return nil, nil, err
 		}
 	}
-	ids := make([]string, 0, len(conns))
 	for cid, cf := range conns {
 		ids = append(ids, cid)
 		sort.Slice(cf.splits, func(i, j int) bool {
@@ -68,6 +42,38 @@ func scanRecording(dir string) (map[string]*connFiles, []string, error) {
 	}
 	sort.Strings(ids)
 	return conns, ids, nil
+}
+
+// scanJSON adds one archive, split or split end JSON to conns.
+func scanJSON(path string, conns map[string]*connFiles) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("archive: scan: %w", err)
+	}
+	get := func(cid string) *connFiles {
+		if conns[cid] == nil {
+			conns[cid] = &connFiles{}
+		}
+		return conns[cid]
+	}
+	if strings.HasPrefix(filepath.Base(path), "split-archive-end-") {
+		var end SplitEndMetadata
+		if err := json.Unmarshal(b, &end); err != nil {
+			return fmt.Errorf("archive: scan %s: %w", path, err)
+		}
+		get(end.ConnectionID).end = &end
+		return nil
+	}
+	var meta ArchiveMetadata
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return fmt.Errorf("archive: scan %s: %w", path, err)
+	}
+	if cf := get(meta.ConnectionID); meta.SplitIndex == "" {
+		cf.single = &meta
+	} else {
+		cf.splits = append(cf.splits, meta)
+	}
+	return nil
 }
 
 // reportEntry is a connection's entry in the report, from its files.
