@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -55,6 +56,44 @@ func parseStatCPU(line []byte) (time.Duration, error) {
 		total += time.Duration(ticks) * clockTick
 	}
 	return total, nil
+}
+
+// runQueueWait returns how long the threads of process pid have waited
+// for a CPU while runnable (field 2 of each /proc/PID/task/TID/schedstat;
+// threads that have exited no longer count). On a shared machine this
+// shows how much of a delay is other tenants' load.
+func runQueueWait(pid int) (time.Duration, error) {
+	paths, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(paths) == 0 {
+		return 0, fmt.Errorf("read run-queue wait of %d: no tasks (%v)", pid, err)
+	}
+	var total time.Duration
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // the thread exited
+		}
+		wait, err := parseSchedstatWait(data)
+		if err != nil {
+			return 0, fmt.Errorf("read run-queue wait of %d: %w", pid, err)
+		}
+		total += wait
+	}
+	return total, nil
+}
+
+// parseSchedstatWait reads the run-queue wait (ns, second field) of a
+// schedstat line.
+func parseSchedstatWait(line []byte) (time.Duration, error) {
+	fields := bytes.Fields(line)
+	if len(fields) < 2 {
+		return 0, errStat
+	}
+	ns, err := strconv.ParseInt(string(fields[1]), 10, 64)
+	if err != nil || ns < 0 {
+		return 0, fmt.Errorf("%w: schedstat %q", errStat, line)
+	}
+	return time.Duration(ns), nil
 }
 
 // threadCPU returns the CPU time the calling OS thread has used; the

@@ -51,6 +51,38 @@ func TestProcessCPUOfSelf(t *testing.T) {
 	}
 }
 
+func TestParseSchedstatWait(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want time.Duration
+		err  bool
+	}{
+		{"123 456 7\n", 456, false},
+		{"0 0 0", 0, false},
+		{"123", 0, true},
+		{"1 -5 2", 0, true},
+		{"1 x 2", 0, true},
+	} {
+		got, err := parseSchedstatWait([]byte(tc.line))
+		if tc.err != (err != nil) || got != tc.want {
+			t.Errorf("parseSchedstatWait(%q) = %v, %v; want %v (error %v)", tc.line, got, err, tc.want, tc.err)
+		}
+	}
+	if _, err := runQueueWait(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzParseSchedstatWait(f *testing.F) {
+	f.Add([]byte("123 456 7"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if d, err := parseSchedstatWait(line); err == nil && d < 0 {
+			t.Fatalf("negative wait %v", d)
+		}
+	})
+}
+
 func FuzzParseStatCPU(f *testing.F) {
 	f.Add([]byte("42 (sfu) S 1 2 3 4 5 6 7 8 9 10 250 75 0 0 20 0 1 0 100 0 0"))
 	f.Add([]byte("1 ()"))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ type stepResult struct {
 	Window      loadgen.Window
 	SFUCPU      time.Duration // the SFU process's CPU time in the window
 	SelfCPU     time.Duration // this process's (the load generator's)
+	SFUWait     time.Duration // the SFU's threads' time runnable but not running
 }
 
 // PerPacket is the SFU's CPU time per packet a subscriber received.
@@ -47,16 +50,24 @@ func measureWindow(l *loadgen.Load, pid, subscribers int, d time.Duration) (step
 	if err != nil {
 		return stepResult{}, err
 	}
+	wait0, err := runQueueWait(pid)
+	if err != nil {
+		return stepResult{}, err
+	}
 	s0 := l.Snapshot()
 	time.Sleep(d)
 	s1 := l.Snapshot()
+	wait1, err := runQueueWait(pid)
+	if err != nil {
+		return stepResult{}, err
+	}
 	sfu1, err := processCPU(pid)
 	if err != nil {
 		return stepResult{}, err
 	}
 	self1, err := selfCPU()
 	return stepResult{Subscribers: subscribers, Window: s1.Window(s0),
-		SFUCPU: sfu1 - sfu0, SelfCPU: self1 - self0}, err
+		SFUCPU: sfu1 - sfu0, SelfCPU: self1 - self0, SFUWait: wait1 - wait0}, err
 }
 
 // tryLoad starts a load and waits for every flow; failing to connect
@@ -86,14 +97,15 @@ func reportStep(b *testing.B, r stepResult, floor time.Duration) {
 	b.ReportMetric(us(r.Window.P50), "p50-µs")
 	b.ReportMetric(us(r.Window.P99), "p99-µs")
 	b.ReportMetric(100*r.MachineShare(), "cpu-%")
+	b.ReportMetric(100*share(r.SFUWait, r.Window.Duration), "sfu-wait-%")
 }
 
 // printTable writes the run's results.
 func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int, half *stepResult) {
 	fmt.Fprintf(w, "\nfloor (SRTP encrypt + UDP send, one thread): %.2f µs/packet over %d packets\n",
 		us(floor.PerPacket()), floor.Packets)
-	fmt.Fprintf(w, "%-10s %9s %9s %10s %6s %8s %8s %7s %7s\n",
-		"subs", "fwd pkt/s", "delivered", "sfu µs/pkt", "×floor", "p50 µs", "p99 µs", "sfu cpu", "gen cpu")
+	fmt.Fprintf(w, "%-10s %9s %9s %10s %6s %8s %8s %7s %7s %8s\n",
+		"subs", "fwd pkt/s", "delivered", "sfu µs/pkt", "×floor", "p50 µs", "p99 µs", "sfu cpu", "gen cpu", "sfu wait")
 	rows := steps
 	if half != nil {
 		rows = append(append([]stepResult(nil), steps...), *half)
@@ -103,12 +115,13 @@ func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int,
 		if half != nil && i == len(rows)-1 {
 			label += " (half)"
 		}
-		fmt.Fprintf(w, "%-10s %9.0f %8.2f%% %10.2f %6.2f %8.0f %8.0f %6.0f%% %6.0f%%\n", label, r.Window.ReceivedRate(),
+		fmt.Fprintf(w, "%-10s %9.0f %8.2f%% %10.2f %6.2f %8.0f %8.0f %6.0f%% %6.0f%% %7.0f%%\n", label, r.Window.ReceivedRate(),
 			100*r.Window.Delivery, us(r.PerPacket()), ratio(r.PerPacket(), floor.PerPacket()),
-			us(r.Window.P50), us(r.Window.P99), 100*share(r.SFUCPU, r.Window.Duration), 100*share(r.SelfCPU, r.Window.Duration))
+			us(r.Window.P50), us(r.Window.P99), 100*share(r.SFUCPU, r.Window.Duration),
+			100*share(r.SelfCPU, r.Window.Duration), 100*share(r.SFUWait, r.Window.Duration))
 	}
-	fmt.Fprintf(w, "maximum load: %d subscribers; cpu columns are %% of one CPU (the machine has %d)\n",
-		maxLoad, runtime.NumCPU())
+	fmt.Fprintf(w, "maximum load: %d subscribers; cpu and wait (runnable, no CPU free) columns are %% of one CPU"+
+		" (the machine has %d); load average %s\n", maxLoad, runtime.NumCPU(), loadAverage())
 }
 
 // share is cpu as a fraction of one CPU over wall.
@@ -142,4 +155,13 @@ func printDelayFloor(w io.Writer, f delayFloor, half stepResult) {
 		f.Rate, f.Count, us(f.P50), us(f.P99))
 	fmt.Fprintf(w, "added at half load (%d subscribers): p50 %+.0f µs, p99 %+.0f µs\n",
 		half.Subscribers, us(half.Window.P50-f.P50), us(half.Window.P99-f.P99))
+}
+
+// loadAverage is the first three fields of /proc/loadavg, or "?".
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
