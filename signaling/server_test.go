@@ -26,8 +26,14 @@ type testServer struct {
 
 func startServer(t *testing.T, mutate func(*Config)) *testServer {
 	t.Helper()
+	return startServerWith(t, nil, mutate)
+}
+
+// startServerWith also lets the test set the SFU's observer.
+func startServerWith(t *testing.T, obs sfu.Observer, mutate func(*Config)) *testServer {
+	t.Helper()
 	sc := sfu.DefaultConfig()
-	sc.ICEAddress, sc.ICELoopback, sc.DefaultVideoCodec = "127.0.0.1", true, sfu.VP8
+	sc.ICEAddress, sc.ICELoopback, sc.DefaultVideoCodec, sc.Observer = "127.0.0.1", true, sfu.VP8, obs
 	s, err := sfu.New(sc)
 	if err != nil {
 		t.Fatal(err)

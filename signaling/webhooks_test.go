@@ -1,0 +1,117 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/sfu"
+	"github.com/kiroku-sfu/kiroku/webhooks"
+)
+
+// receiver is a webhook endpoint on 127.0.0.1 that records every call
+// and answers auth requests by their metadata.
+type receiver struct {
+	mu    sync.Mutex
+	calls []map[string]any
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var m map[string]any
+	_ = json.Unmarshal(body, &m)
+	rc.mu.Lock()
+	rc.calls = append(rc.calls, m)
+	rc.mu.Unlock()
+	if r.URL.Path != "/auth" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	meta, _ := m["metadata"].(map[string]any)
+	switch meta["auth"] {
+	case "deny":
+		_, _ = io.WriteString(w, `{"allowed":false,"reason":"TOKEN-EXPIRED"}`)
+	case "fail":
+		w.WriteHeader(http.StatusInternalServerError)
+	default:
+		_, _ = io.WriteString(w, `{"allowed":true,"client_id":"from-webhook","metadata":{"role":"admin"}}`)
+	}
+}
+
+// types returns the webhook types received so far ("auth" for auth).
+func (rc *receiver) types() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, c := range rc.calls {
+		typ, _ := c["type"].(string)
+		if typ == "" {
+			typ = "auth"
+		}
+		out = append(out, typ)
+	}
+	return out
+}
+
+// TestWebhooks runs signaling with a real webhook client against a test
+// receiver: auth allows, overrides and denies; a failing auth webhook
+// denies; event and session webhooks, session.vanished included, arrive.
+func TestWebhooks(t *testing.T) {
+	rc := &receiver{}
+	hs := httptest.NewServer(rc)
+	defer hs.Close()
+	wc := webhooks.DefaultConfig()
+	wc.AuthURL, wc.SessionURL, wc.EventURL = hs.URL+"/auth", hs.URL+"/session", hs.URL+"/event"
+	wc.Timeout = 2 * time.Second
+	client, err := webhooks.New(wc, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := NewWebhooks(client, WebhookOptions{})
+	ts := startServerWith(t, hooks, func(c *Config) { c.Authenticator, c.Events = hooks, hooks })
+
+	for _, tc := range []struct {
+		auth   string
+		code   int
+		reason string
+	}{{"deny", codeAuthDenied, "TOKEN-EXPIRED"}, {"fail", codeAuthError, "AUTH-WEBHOOK-ERROR"}} {
+		ws := dial(t, ts.url)
+		_ = ws.WriteJSON(map[string]any{"type": "connect", "role": "recvonly", "channel_id": "w", "metadata": map[string]string{"auth": tc.auth}})
+		if ce, _ := readUntilClose(t, ws); ce.Code != tc.code || ce.Text != tc.reason {
+			t.Fatalf("auth %s: close %d %q", tc.auth, ce.Code, ce.Text)
+		}
+	}
+
+	c := newClient(t, ts.url, "w", "recvonly", false)
+	own := c.notify("connection.created", c.id)
+	if own["client_id"] != "from-webhook" || !strings.Contains(mustJSON(own["authz_metadata"]), "admin") {
+		t.Fatalf("webhook overrides not applied: %v", own)
+	}
+	if err := ts.sfu.SetMode(sfu.ModeBlockNewConnection); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.sfu.DisconnectConnection("w", c.id, "DISCONNECTED-API"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"session.created", "connection.created", "connection.destroyed", "session.destroyed", "session.vanished"}
+	eventually(t, "webhooks", func() bool {
+		got := strings.Join(rc.types(), ",")
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				return false
+			}
+		}
+		return true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
