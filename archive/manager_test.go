@@ -2,7 +2,9 @@ package archive
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -260,5 +262,45 @@ func TestBackpressureDropsWithoutBlocking(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no backpressure gap in %v", stats["gaps"])
+	}
+}
+
+// TestCloseDeliversAndStops closes the Manager mid-recording: the files
+// and the report are delivered and every goroutine it started is gone.
+func TestCloseDeliversAndStops(t *testing.T) {
+	before := runtime.NumGoroutine()
+	e := newEnv(t, nil, 1<<15)
+	fx := loadFixture(t, "vp8_opus", "C1", 2*time.Second)
+	if _, err := e.m.SessionCreated("ch", "S1", nil); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{}
+	e.m.ConnectionJoined("ch", fx.conn, src)
+	in, err := e.m.StartRecording("ch", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := src.subscribed().(*Recorder)
+	fx.play(rec, e.clock.Now())
+	if err := e.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rec.Done():
+	default:
+		t.Fatal("Close returned before the recorder finished")
+	}
+	if _, err := os.Stat(filepath.Join(e.cfg.ArchiveDir, in.RecordingID, Report(in.RecordingID))); err != nil {
+		t.Errorf("no report after Close: %v", err)
+	}
+	if _, err := e.m.StartRecording("ch", Options{}); !errors.Is(err, ErrConflict) {
+		t.Errorf("start after Close: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after Close, %d before", n, before)
 	}
 }

@@ -176,6 +176,11 @@ func checkSplits(t *testing.T, dir string, in Info, entry map[string]any, vcodec
 		if m["split_index"] != SplitIndex(i) || m["filename"] != in.RecordingID+"/"+filepath.Base(path) {
 			t.Errorf("part %d JSON: %v", i, m)
 		}
+		// Every cut was asked for ahead of time: the parts after the
+		// first start with a requested keyframe.
+		if st, _ := m["stats"].(map[string]any); i > 1 && SplitIndex(i) != last && st["keyframe_requests"].(float64) < 1 {
+			t.Errorf("part %d: no keyframe request before its cut: %v", i, st)
+		}
 		if flags := firstVideoFlags(t, path); !strings.HasPrefix(flags, "K") {
 			t.Errorf("part %d starts with a video packet flagged %q, not a keyframe", i, flags)
 		}
