@@ -20,10 +20,12 @@ const (
 	// maxSubscribers bounds the search so a run ends in minutes.
 	maxSubscribers = 64
 	// A load is over the maximum when subscribers get fewer than
-	// minDelivery of the packets or the SFU and the load generator
-	// together use more than maxMachineShare of every CPU.
+	// minDelivery of the packets, when the SFU and the load generator
+	// together use more than maxMachineShare of every CPU, or when the
+	// median delay shows a standing queue (maxMedianDelay).
 	minDelivery     = 0.99
 	maxMachineShare = 0.9
+	maxMedianDelay  = 50 * time.Millisecond
 )
 
 // BenchmarkForwarding measures, in one run: the floor (SRTP + UDP send per
@@ -90,7 +92,7 @@ func searchMaxLoad(b *testing.B, p *sfuProcess, floor time.Duration) ([]stepResu
 			break
 		}
 		steps = append(steps, r)
-		if r.Window.Delivery < minDelivery || r.MachineShare() > maxMachineShare {
+		if r.Window.Delivery < minDelivery || r.MachineShare() > maxMachineShare || r.Window.P50 > maxMedianDelay {
 			break
 		}
 		maxLoad = subs
