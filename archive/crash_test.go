@@ -49,7 +49,6 @@ func crashChild(root string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	t := &testing.T{}
 	for _, ch := range []struct {
 		name, fixture string
 		opts          Options
@@ -57,7 +56,11 @@ func crashChild(root string) int {
 		{"mp4", "h264_cb_opus", Options{Format: FormatMP4}},
 		{"webm", "vp8_opus", Options{Format: FormatWebM, SplitOnly: true, SplitDuration: 2}},
 	} {
-		fx := loadFixture(t, ch.fixture, "C-"+ch.name, 6*time.Second)
+		fx, err := readFixture(ch.fixture, "C-"+ch.name, 6*time.Second)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 		src := &fakeSource{}
 		m.SessionCreated(ch.name, "S-"+ch.name, nil)
 		m.ConnectionJoined(ch.name, fx.conn, src)

@@ -202,11 +202,20 @@ type fixture struct {
 }
 
 // loadFixture reads fixtures/rtpdumps/<name>, keeping packets up to limit.
-func loadFixture(t *testing.T, name, cid string, limit time.Duration) fixture {
-	t.Helper()
+func loadFixture(tb testing.TB, name, cid string, limit time.Duration) fixture {
+	tb.Helper()
+	fx, err := readFixture(name, cid, limit)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fx
+}
+
+// readFixture is loadFixture for code without a testing.TB.
+func readFixture(name, cid string, limit time.Duration) (fixture, error) {
 	c, err := rtpdump.Open(filepath.Join("..", "fixtures", "rtpdumps", name))
 	if err != nil {
-		t.Fatal(err)
+		return fixture{}, err
 	}
 	defer c.Close()
 	fx := fixture{conn: Connection{ClientID: "client-" + cid, BundleID: "bundle-" + cid, ConnectionID: cid,
@@ -222,10 +231,10 @@ func loadFixture(t *testing.T, name, cid string, limit time.Duration) fixture {
 	for {
 		p, err := c.Next()
 		if errors.Is(err, io.EOF) || (err == nil && p.Offset > limit) {
-			return fx
+			return fx, nil
 		}
 		if err != nil {
-			t.Fatal(err)
+			return fx, err
 		}
 		fx.packets = append(fx.packets, fixturePackets(c.Sidecar, p)...)
 	}
