@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"time"
 )
@@ -63,6 +64,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PayloadBytes < StampBytes || c.PayloadBytes > maxPayloadBytes {
 		errs = append(errs, fmt.Errorf("payload %d bytes is outside %d..%d", c.PayloadBytes, StampBytes, maxPayloadBytes))
+	}
+	if ip := net.ParseIP(c.LocalAddress); c.LocalAddress != "" && (ip == nil || ip.To4() == nil) {
+		errs = append(errs, fmt.Errorf("local address %q is not an IPv4 address", c.LocalAddress))
 	}
 	if c.ConnectTimeout <= 0 {
 		errs = append(errs, errors.New("connect timeout must be positive"))

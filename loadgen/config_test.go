@@ -18,6 +18,8 @@ func TestConfigValidate(t *testing.T) {
 		{"zero rate", func(c *Config) { c.Rate = 0 }, "rate"},
 		{"tiny payload", func(c *Config) { c.PayloadBytes = StampBytes - 1 }, "payload"},
 		{"huge payload", func(c *Config) { c.PayloadBytes = 1500 }, "payload"},
+		{"hostname as local address", func(c *Config) { c.LocalAddress = "localhost" }, "local address"},
+		{"ipv6 local address", func(c *Config) { c.LocalAddress = "::1" }, "local address"},
 		{"no timeout", func(c *Config) { c.ConnectTimeout = 0 }, "timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
