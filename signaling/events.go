@@ -19,14 +19,16 @@ func (srv *Server) established(s *session) {
 	srv.events.HandleEvent(Event{Type: "connection.created", Time: now, Connection: self})
 }
 
-// departed tells the channel that s left.
+// departed tells the channel and the event sink that s left, if it was
+// ever established.
 func (srv *Server) departed(s *session, reason string) {
 	self := s.conn.Info()
 	members := srv.sfu.ChannelConnections(self.ChannelID)
 	now := srv.now()
-	if s.answered.Load() {
-		srv.notifyOthers(newNotify("connection.destroyed", self, members, now), self, members)
+	if !s.answered.Load() {
+		return // never established: nobody heard of it
 	}
+	srv.notifyOthers(newNotify("connection.destroyed", self, members, now), self, members)
 	srv.events.HandleEvent(Event{Type: "connection.destroyed", Time: now, Connection: self, Reason: reason})
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/kiroku-sfu/kiroku/config"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
+	"github.com/kiroku-sfu/kiroku/webhooks"
 )
 
 // serveConfig holds the process-level keys of sora.conf.
@@ -35,6 +36,8 @@ type serveSettings struct {
 	serve     serveConfig
 	sfu       sfu.Config
 	signaling signaling.Config
+	webhooks  webhooks.Config
+	hookOpts  signaling.WebhookOptions
 }
 
 func defaultSettings() serveSettings {
@@ -42,6 +45,7 @@ func defaultSettings() serveSettings {
 		serve:     serveConfig{SignalingPort: 5000, LogLevel: "info", ShutdownTimeout: 10 * time.Second},
 		sfu:       sfu.DefaultConfig(),
 		signaling: signaling.DefaultConfig(),
+		webhooks:  webhooks.DefaultConfig(),
 	}
 }
 
@@ -77,17 +81,17 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 func loadSettings(path string) (serveSettings, error) {
 	st := defaultSettings()
 	if path != "" {
-		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling); err != nil {
+		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts); err != nil {
 			return st, err
 		}
 	}
 	if st.serve.SignalingPort == 0 || st.serve.ShutdownTimeout <= 0 {
 		return st, errors.New("signaling_listen_port and shutdown_timeout must be positive")
 	}
-	if err := st.sfu.Validate(); err != nil {
-		return st, err
-	}
-	return st, st.signaling.Validate()
+	// The webhook client bounds each call; the margin covers connecting.
+	st.signaling.AuthTimeout = st.webhooks.Timeout + time.Second
+	st.webhooks.LogDir = st.serve.LogDir
+	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate())
 }
 
 func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
@@ -106,23 +110,51 @@ func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
 	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level})), closeFn, nil
 }
 
+// components are the running parts of the SFU process.
+type components struct {
+	hooks *webhooks.Client
+	core  *sfu.SFU
+	sig   *signaling.Server
+}
+
+// build creates the webhook client, the SFU and the signaling server,
+// wired to each other.
+func build(st serveSettings, logger *slog.Logger) (*components, error) {
+	hooks, err := webhooks.New(st.webhooks, logger.With("component", "webhooks"), nil)
+	if err != nil {
+		return nil, err
+	}
+	adapter := signaling.NewWebhooks(hooks, st.hookOpts)
+	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), adapter
+	st.signaling.Logger = logger.With("component", "signaling")
+	st.signaling.Authenticator, st.signaling.Events = adapter, adapter
+	c := &components{hooks: hooks}
+	if c.core, err = sfu.New(st.sfu); err != nil {
+		return nil, errors.Join(err, hooks.Close(context.Background()))
+	}
+	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
+		return nil, errors.Join(err, c.core.Close(), hooks.Close(context.Background()))
+	}
+	return c, nil
+}
+
+// shutdown closes every connection with a reason, then flushes webhooks.
+func (c *components) shutdown(ctx context.Context) error {
+	return errors.Join(c.sig.Shutdown(ctx), c.core.Close(), c.hooks.Close(ctx))
+}
+
 // serve builds the components, serves until ctx ends and shuts down
 // within the configured timeout.
 func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io.Writer) error {
-	st.sfu.Logger, st.signaling.Logger = logger.With("component", "sfu"), logger.With("component", "signaling")
-	core, err := sfu.New(st.sfu)
+	c, err := build(st, logger)
 	if err != nil {
 		return err
 	}
-	sig, err := signaling.New(st.signaling, core)
-	if err != nil {
-		return errors.Join(err, core.Close())
-	}
 	ln, err := net.Listen("tcp", listenAddr(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly))
 	if err != nil {
-		return errors.Join(fmt.Errorf("listen: %w", err), core.Close())
+		return errors.Join(fmt.Errorf("listen: %w", err), c.shutdown(context.Background()))
 	}
-	hs := &http.Server{Handler: sig.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: c.sig.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(ln.Addr()), signaling.Path)
@@ -136,7 +168,7 @@ func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), st.serve.ShutdownTimeout)
 	defer cancel()
-	errs := []error{err, hs.Shutdown(sctx), sig.Shutdown(sctx), core.Close()}
+	errs := []error{err, hs.Shutdown(sctx), c.shutdown(sctx)}
 	if err == nil {
 		<-served // http.ErrServerClosed once Shutdown closed the listener
 	}

@@ -2,13 +2,18 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -106,14 +111,50 @@ func exampleConfig(t *testing.T, override map[string]string) string {
 	return writeConfig(t, b.String())
 }
 
-// TestServeSIGTERM runs the real program on the example configuration,
-// connects a client and checks that SIGTERM closes it with 1000 SHUTDOWN
-// and exits 0 promptly.
+// hookReceiver records webhook types and denies auth for metadata
+// {"deny": true}.
+type hookReceiver struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var m map[string]any
+	_ = json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m)
+	typ, _ := m["type"].(string)
+	if r.URL.Path == "/auth" {
+		typ = "auth"
+	}
+	h.mu.Lock()
+	h.types = append(h.types, typ)
+	h.mu.Unlock()
+	if meta, _ := m["metadata"].(map[string]any); meta["deny"] == true {
+		_, _ = io.WriteString(w, `{"allowed":false,"reason":"DENIED-BY-WEBHOOK"}`)
+		return
+	}
+	_, _ = io.WriteString(w, `{"allowed":true}`)
+}
+
+func (h *hookReceiver) got() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.types, ",")
+}
+
+// TestServeSIGTERM runs the real program on the example configuration
+// with webhooks to a local receiver: the auth webhook denies and admits,
+// SIGTERM closes the client with 1000 SHUTDOWN, the session webhooks are
+// flushed, and the program exits 0 promptly.
 func TestServeSIGTERM(t *testing.T) {
 	bin := buildSFU(t)
 	port := freePort(t)
+	hooks := &hookReceiver{}
+	receiver := httptest.NewServer(hooks)
+	defer receiver.Close()
 	conf := exampleConfig(t, map[string]string{"signaling_listen_port": fmt.Sprint(port),
-		"signaling_loopback_address_only": "true", "ipv4_address": mediaAddress, "shutdown_timeout": "5 s"})
+		"signaling_loopback_address_only": "true", "ipv4_address": mediaAddress, "shutdown_timeout": "5 s",
+		"auth_webhook_url": receiver.URL + "/auth", "session_webhook_url": receiver.URL + "/session",
+		"event_webhook_url": receiver.URL + "/event"})
 	cmd := exec.Command(bin, "-config", conf)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -128,6 +169,16 @@ func TestServeSIGTERM(t *testing.T) {
 	want := fmt.Sprintf("ws://127.0.0.1:%d/signaling", port)
 	if err != nil || !strings.Contains(line, want) {
 		t.Fatalf("first output %q (%v), want it to name %s", line, err, want)
+	}
+	denied, _, err := websocket.DefaultDialer.Dial(want, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer denied.Close()
+	_ = denied.WriteJSON(map[string]any{"type": "connect", "role": "recvonly", "channel_id": "term", "metadata": map[string]any{"deny": true}})
+	var ce *websocket.CloseError
+	if _, _, err := denied.ReadMessage(); !errors.As(err, &ce) || ce.Code != 4020 || ce.Text != "DENIED-BY-WEBHOOK" {
+		t.Fatalf("denied connect: %v", err)
 	}
 	ws, _, err := websocket.DefaultDialer.Dial(want, nil)
 	if err != nil {
@@ -165,5 +216,8 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 	if d := time.Since(start); d > 6*time.Second {
 		t.Fatalf("shutdown took %v", d)
+	}
+	if got := hooks.got(); got != "auth,auth,session.created,session.destroyed" {
+		t.Fatalf("webhooks received: %s", got)
 	}
 }
