@@ -22,15 +22,18 @@ func (r *Recorder) metaBase() ArchiveMetadata {
 	}
 }
 
-// statsOf fills the stats object of a file that starts at wall time from
-// and into which the given hand-off drops fall.
-func (r *Recorder) statsOf(sum mux.Summary, requests int, from time.Time, drops []dropSpan) Stats {
+// statsOf fills the stats object of a file that starts at wall time from,
+// during which late packets arrived and requests were sent, and into
+// which the given hand-off drops fall.
+func (r *Recorder) statsOf(sum mux.Summary, requests, late int, from time.Time, drops []dropSpan) Stats {
 	s := Stats{PacketsReceived: sum.PacketsReceived, PacketsLost: sum.PacketsLost,
 		FramesWritten: sum.VideoFrames + sum.AudioFrames, FramesDropped: sum.FramesDropped,
 		VideoFrames: sum.VideoFrames, AudioFrames: sum.AudioFrames, Keyframes: sum.Keyframes,
 		DurationMS: sum.Duration.Milliseconds(), KeyframeRequests: requests,
 		ResolutionChanges: sum.ConfigChanges, Gaps: []GapStat{}}
-	s.PacketsRecovered = max(0, r.late[0].late+r.late[1].late-sum.PacketsDuplicate)
+	// A packet that arrived after a later one filled a hole, unless it was
+	// a duplicate.
+	s.PacketsRecovered = max(0, late-sum.PacketsDuplicate)
 	for _, g := range sum.Gaps {
 		s.Gaps = append(s.Gaps, GapStat{Kind: g.Kind.String(), OffsetMS: g.Offset.Milliseconds(),
 			DurationMS: g.Duration.Milliseconds(), Cause: string(g.Cause), Frames: g.DroppedFrames})

@@ -31,6 +31,7 @@ type output struct {
 	boundary time.Duration
 	err      error
 	kfSnap   int // keyframe requests sent when cur started
+	lateSnap int // late packets seen when cur started
 	dropsAt  int // r.drops before this index are in delivered files
 
 	delivered []ArchiveMetadata
@@ -116,7 +117,7 @@ func (o *output) newWriter(video, audio *mux.TrackInfo) (mux.Writer, error) {
 		return nil, err
 	}
 	tf.onKey = o.r.kf.sawKeyframe
-	o.cur, o.kfSnap = tf, o.r.kf.sent
+	o.cur, o.kfSnap, o.lateSnap = tf, o.r.kf.sent, o.r.lateCount()
 	return tf, nil
 }
 
@@ -147,7 +148,7 @@ func (o *output) deliverCur(sum mux.Summary, start, end time.Duration, last bool
 	for n < len(o.r.drops) && (last || !o.r.drops[n].to.After(o.wallAt(end))) {
 		n++
 	}
-	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.wallAt(start), o.r.drops[o.dropsAt:n])
+	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.r.lateCount()-o.lateSnap, o.wallAt(start), o.r.drops[o.dropsAt:n])
 	o.dropsAt = n
 	meta, err := o.r.deliver(tf, sum, stats, o.wallAt(start), o.wallAt(end))
 	if err != nil {

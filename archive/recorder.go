@@ -228,6 +228,9 @@ func (r *Recorder) requestKeyframe() {
 	}
 }
 
+// lateCount is the number of late packets so far, both tracks.
+func (r *Recorder) lateCount() int { return r.late[0].late + r.late[1].late }
+
 func kindIndex(k mux.Kind) int {
 	if k == mux.Audio {
 		return 1
