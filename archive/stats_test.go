@@ -24,6 +24,15 @@ func TestStatsFromImpairedCaptures(t *testing.T) {
 				t.Errorf("loss: lost %v, dropped %v, gaps %v", st["packets_lost"], st["frames_dropped"], gaps)
 			}
 		}},
+		{"vp8_opus_ssrc", func(t *testing.T, st, _ map[string]any) {
+			found := false
+			for _, g := range st["gaps"].([]any) {
+				found = found || g.(map[string]any)["cause"] == "ssrc_change"
+			}
+			if !found || st["video_frames"].(float64) < 200 {
+				t.Errorf("a re-added track must continue in the same file: frames %v, gaps %v", st["video_frames"], st["gaps"])
+			}
+		}},
 		{"vp8_opus_resize", func(t *testing.T, st, meta map[string]any) {
 			if st["resolution_changes"].(float64) < 2 || meta["video_width"] == nil {
 				t.Errorf("resize: changes %v, width %v", st["resolution_changes"], meta["video_width"])
