@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/api"
 	"github.com/kiroku-sfu/kiroku/config"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
@@ -26,6 +27,8 @@ import (
 type serveConfig struct {
 	SignalingPort         uint16        `conf:"signaling_listen_port"`
 	SignalingLoopbackOnly bool          `conf:"signaling_loopback_address_only"`
+	APIPort               uint16        `conf:"api_listen_port"`
+	APILoopbackOnly       bool          `conf:"api_loopback_address_only"`
 	LogLevel              string        `conf:"log_level"`
 	LogDir                string        `conf:"log_dir"`
 	ShutdownTimeout       time.Duration `conf:"shutdown_timeout"`
@@ -42,7 +45,8 @@ type serveSettings struct {
 
 func defaultSettings() serveSettings {
 	return serveSettings{
-		serve:     serveConfig{SignalingPort: 5000, LogLevel: "info", ShutdownTimeout: 10 * time.Second},
+		serve: serveConfig{SignalingPort: 5000, APIPort: 3000, APILoopbackOnly: true,
+			LogLevel: "info", ShutdownTimeout: 10 * time.Second},
 		sfu:       sfu.DefaultConfig(),
 		signaling: signaling.DefaultConfig(),
 		webhooks:  webhooks.DefaultConfig(),
@@ -85,8 +89,8 @@ func loadSettings(path string) (serveSettings, error) {
 			return st, err
 		}
 	}
-	if st.serve.SignalingPort == 0 || st.serve.ShutdownTimeout <= 0 {
-		return st, errors.New("signaling_listen_port and shutdown_timeout must be positive")
+	if st.serve.SignalingPort == 0 || st.serve.APIPort == 0 || st.serve.ShutdownTimeout <= 0 {
+		return st, errors.New("signaling_listen_port, api_listen_port and shutdown_timeout must be positive")
 	}
 	// The webhook client bounds each call; the margin covers connecting.
 	st.signaling.AuthTimeout = st.webhooks.Timeout + time.Second
@@ -115,6 +119,7 @@ type components struct {
 	hooks *webhooks.Client
 	core  *sfu.SFU
 	sig   *signaling.Server
+	api   *api.Server
 }
 
 // build creates the webhook client, the SFU and the signaling server,
@@ -135,6 +140,10 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
 		return nil, errors.Join(err, c.core.Close(), hooks.Close(context.Background()))
 	}
+	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, info: st.webhooks}
+	if c.api, err = api.NewServer(backend, nil, logger.With("component", "api")); err != nil {
+		return nil, errors.Join(err, c.shutdown(context.Background()))
+	}
 	return c, nil
 }
 
@@ -143,36 +152,65 @@ func (c *components) shutdown(ctx context.Context) error {
 	return errors.Join(c.sig.Shutdown(ctx), c.core.Close(), c.hooks.Close(ctx))
 }
 
-// serve builds the components, serves until ctx ends and shuts down
-// within the configured timeout.
+// listener is one HTTP server on its own port.
+type listener struct {
+	srv    *http.Server
+	addr   net.Addr
+	served chan error // Serve's result
+}
+
+func listen(port uint16, loopbackOnly bool, h http.Handler) (*listener, error) {
+	ln, err := net.Listen("tcp", listenAddr(port, loopbackOnly))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	l := &listener{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, addr: ln.Addr(),
+		served: make(chan error, 1)}
+	go func() { l.served <- l.srv.Serve(ln) }()
+	return l, nil
+}
+
+// stop closes the listener and waits for Serve to return.
+func (l *listener) stop(ctx context.Context) error {
+	err := l.srv.Shutdown(ctx)
+	if serr := <-l.served; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// serve builds the components, serves signaling and the API until ctx
+// ends or a listener fails, then shuts down within the configured time.
 func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io.Writer) error {
 	c, err := build(st, logger)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", listenAddr(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly))
+	sigL, err := listen(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly, c.sig.Handler())
 	if err != nil {
-		return errors.Join(fmt.Errorf("listen: %w", err), c.shutdown(context.Background()))
+		return errors.Join(err, c.shutdown(context.Background()))
 	}
-	hs := &http.Server{Handler: c.sig.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(ln.Addr()), signaling.Path)
-	logger.Info("serving", "signaling", ln.Addr().String())
-
+	apiL, err := listen(st.serve.APIPort, st.serve.APILoopbackOnly, c.api)
+	if err != nil {
+		return errors.Join(err, sigL.stop(context.Background()), c.shutdown(context.Background()))
+	}
+	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(sigL.addr), signaling.Path)
+	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/\n", displayAddr(apiL.addr))
+	logger.Info("serving", "signaling", sigL.addr.String(), "api", apiL.addr.String())
 	select {
 	case <-ctx.Done():
-	case err = <-served:
-		err = fmt.Errorf("serve signaling: %w", err)
+	case <-sigL.served:
+		err = errors.New("signaling listener stopped")
+	case <-apiL.served:
+		err = errors.New("api listener stopped")
 	}
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), st.serve.ShutdownTimeout)
 	defer cancel()
-	errs := []error{err, hs.Shutdown(sctx), c.shutdown(sctx)}
-	if err == nil {
-		<-served // http.ErrServerClosed once Shutdown closed the listener
+	if err != nil {
+		return errors.Join(err, c.shutdown(sctx))
 	}
-	return errors.Join(errs...)
+	return errors.Join(sigL.stop(sctx), apiL.stop(sctx), c.shutdown(sctx))
 }
 
 func listenAddr(port uint16, loopbackOnly bool) string {

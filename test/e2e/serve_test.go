@@ -111,6 +111,27 @@ func exampleConfig(t *testing.T, override map[string]string) string {
 	return writeConfig(t, b.String())
 }
 
+// callAPI posts one HTTP API call and returns the body, failing on an
+// unexpected status.
+func callAPI(t *testing.T, port int, target, body string, status int) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/", port), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-sora-target", target)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", target, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != status {
+		t.Fatalf("%s: status %d (%s), want %d", target, resp.StatusCode, out, status)
+	}
+	return string(out)
+}
+
 // hookReceiver records webhook types and denies auth for metadata
 // {"deny": true}.
 type hookReceiver struct {
@@ -151,7 +172,9 @@ func TestServeSIGTERM(t *testing.T) {
 	hooks := &hookReceiver{}
 	receiver := httptest.NewServer(hooks)
 	defer receiver.Close()
+	apiPort := freePort(t)
 	conf := exampleConfig(t, map[string]string{"signaling_listen_port": fmt.Sprint(port),
+		"api_listen_port":                 fmt.Sprint(apiPort),
 		"signaling_loopback_address_only": "true", "ipv4_address": mediaAddress, "shutdown_timeout": "5 s",
 		"auth_webhook_url": receiver.URL + "/auth", "session_webhook_url": receiver.URL + "/session",
 		"event_webhook_url": receiver.URL + "/event"})
@@ -192,6 +215,15 @@ func TestServeSIGTERM(t *testing.T) {
 	if err := ws.ReadJSON(&offer); err != nil || offer["type"] != "offer" {
 		t.Fatalf("no offer: %v %v", err, offer)
 	}
+	listed := callAPI(t, apiPort, "Sora_20201013.ListChannelConnections", `{"channel_id":"term"}`, http.StatusOK)
+	if !strings.Contains(listed, fmt.Sprint(offer["connection_id"])) {
+		t.Fatalf("ListChannelConnections = %s, want the connection", listed)
+	}
+	callAPI(t, apiPort, "Sora_20211215.ChangeMode", `{"mode":"block_new_session"}`, http.StatusOK)
+	if got := callAPI(t, apiPort, "Sora_20211215.GetMode", ``, http.StatusOK); !strings.Contains(got, "block_new_session") {
+		t.Fatalf("GetMode = %s", got)
+	}
+	callAPI(t, apiPort, "Sora_20151104.DisconnectConnection", `{"channel_id":"term","connection_id":"nope"}`, http.StatusNotFound)
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -217,7 +249,7 @@ func TestServeSIGTERM(t *testing.T) {
 	if d := time.Since(start); d > 6*time.Second {
 		t.Fatalf("shutdown took %v", d)
 	}
-	if got := hooks.got(); got != "auth,auth,session.created,session.destroyed" {
+	if got := hooks.got(); got != "auth,auth,session.created,session.destroyed,session.vanished" {
 		t.Fatalf("webhooks received: %s", got)
 	}
 }

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/api"
+	"github.com/kiroku-sfu/kiroku/sfu"
+	"github.com/kiroku-sfu/kiroku/signaling"
+	"github.com/kiroku-sfu/kiroku/webhooks"
+)
+
+// apiBackend adapts the SFU, the signaling server and the webhook client
+// to the HTTP API's Backend.
+type apiBackend struct {
+	core  *sfu.SFU
+	sig   *signaling.Server
+	hooks *webhooks.Client
+	info  webhooks.Config // label, node name and version for session objects
+}
+
+var _ api.Backend = (*apiBackend)(nil)
+
+// disconnectReason is the close reason of every API disconnect.
+const disconnectReason = "DISCONNECTED-API"
+
+// apiError maps the SFU's errors to the API's statuses.
+func apiError(err error) error {
+	if errors.Is(err, sfu.ErrNotFound) {
+		return fmt.Errorf("%w: %w", api.ErrNotFound, err)
+	}
+	return err
+}
+
+// Mode implements api.Backend.
+func (b *apiBackend) Mode() api.Mode { return api.Mode(b.core.Mode()) }
+
+// SetMode implements api.Backend; an unknown mode is invalid.
+func (b *apiBackend) SetMode(m api.Mode) error {
+	if err := b.core.SetMode(sfu.Mode(m)); err != nil {
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	return nil
+}
+
+// Connections lists one channel's connections, or all for "".
+func (b *apiBackend) Connections(channelID string) []api.Connection {
+	infos := b.core.Connections()
+	if channelID != "" {
+		infos = b.core.ChannelConnections(channelID)
+	}
+	out := make([]api.Connection, 0, len(infos))
+	for _, ci := range infos {
+		out = append(out, apiConnection(ci))
+	}
+	return out
+}
+
+func apiConnection(ci sfu.ConnectionInfo) api.Connection {
+	c := api.Connection{Role: string(ci.Role), ChannelID: ci.ChannelID, SessionID: ci.SessionID,
+		ClientID: ci.ClientID, BundleID: ci.BundleID, ConnectionID: ci.ConnectionID, Multistream: true,
+		Audio: ci.Audio, Video: ci.Video, ConnectionCreatedTimestamp: webhooks.Timestamp(ci.CreatedAt)}
+	if ci.Audio {
+		c.AudioCodecType = "OPUS"
+	}
+	if ci.Video {
+		c.VideoCodecType = string(ci.VideoCodec)
+	}
+	return c
+}
+
+// Sessions lists the live sessions with their connections.
+func (b *apiBackend) Sessions() []api.Session {
+	var out []api.Session
+	for _, s := range b.core.Sessions() {
+		out = append(out, b.apiSession(s))
+	}
+	return out
+}
+
+func (b *apiBackend) apiSession(s sfu.SessionInfo) api.Session {
+	return api.Session{Label: b.info.Label, NodeName: b.info.NodeName, Version: b.info.Version,
+		ChannelID: s.ChannelID, SessionID: s.SessionID, CreatedTime: s.CreatedAt.Unix(),
+		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true,
+		MaxConnections: s.MaxConnections, TotalConnections: s.TotalConnections,
+		Connections: b.Connections(s.ChannelID)}
+}
+
+// Session returns a channel's live session, checking sessionID if given.
+func (b *apiBackend) Session(channelID, sessionID string) (api.Session, error) {
+	s, err := b.core.Session(channelID)
+	if err != nil {
+		return api.Session{}, apiError(err)
+	}
+	if sessionID != "" && s.SessionID != sessionID {
+		return api.Session{}, fmt.Errorf("%w: session %q of channel %q", api.ErrNotFound, sessionID, channelID)
+	}
+	return b.apiSession(s), nil
+}
+
+// DisconnectChannel closes a channel's connections with DISCONNECTED-API.
+func (b *apiBackend) DisconnectChannel(_ context.Context, channelID, _ string) error {
+	return apiError(b.core.DisconnectChannel(channelID, disconnectReason))
+}
+
+// DisconnectConnection closes one connection with DISCONNECTED-API.
+func (b *apiBackend) DisconnectConnection(_ context.Context, channelID, connectionID, _ string) error {
+	return apiError(b.core.DisconnectConnection(channelID, connectionID, disconnectReason))
+}
+
+// DisconnectClient closes a client_id's connections with DISCONNECTED-API.
+func (b *apiBackend) DisconnectClient(_ context.Context, channelID, clientID, _ string) error {
+	return apiError(b.core.DisconnectClient(channelID, clientID, disconnectReason))
+}
+
+// PushChannel pushes data to every connection of a channel.
+func (b *apiBackend) PushChannel(channelID string, data json.RawMessage) error {
+	return apiError(b.core.PushChannel(channelID, data))
+}
+
+// PushConnection pushes data to one connection.
+func (b *apiBackend) PushConnection(channelID, connectionID string, data json.RawMessage) error {
+	return apiError(b.core.PushConnection(channelID, connectionID, data))
+}
+
+// RequestKeyFrame asks a publisher for keyframes.
+func (b *apiBackend) RequestKeyFrame(channelID, connectionID string) error {
+	return apiError(b.core.RequestKeyFrame(channelID, connectionID))
+}
+
+// TerminateSession closes every connection of the session.
+func (b *apiBackend) TerminateSession(_ context.Context, channelID, sessionID string) error {
+	return apiError(b.core.TerminateSession(channelID, sessionID, disconnectReason))
+}
+
+// StatsReport returns the GetStatsReport counters kiroku keeps, under
+// Sora's names.
+func (b *apiBackend) StatsReport() map[string]any {
+	st, sg := b.core.Stats(), b.sig.Stats()
+	r := map[string]any{
+		"version":                       b.info.Version,
+		"total_connection_created":      st.ConnectionsCreated,
+		"total_connection_destroyed":    st.ConnectionsDestroyed,
+		"total_ongoing_connections":     st.OngoingConnections,
+		"total_successful_connections":  sg.Established,
+		"total_failed_connections":      sg.Rejected,
+		"total_session_created":         st.SessionsCreated,
+		"total_session_destroyed":       st.SessionsDestroyed,
+		"total_received_srtp":           st.ReceivedRTPPackets,
+		"total_received_srtp_byte_size": st.ReceivedRTPBytes,
+		"total_sent_srtp":               st.ForwardedRTPPackets,
+		"timestamp":                     webhooks.Timestamp(time.Now()),
+	}
+	for _, kind := range []webhooks.Kind{webhooks.Auth, webhooks.Session, webhooks.Event} {
+		c := b.hooks.Stats().Snapshot(kind)
+		r["total_successful_"+string(kind)+"_webhook"] = c.Successful
+		r["total_failed_"+string(kind)+"_webhook"] = c.Failed
+		r["total_ignored_"+string(kind)+"_webhook"] = c.Ignored
+	}
+	return r
+}
