@@ -39,6 +39,7 @@ type sizedInfo struct {
 	size int64
 }
 
+// Size is the overlay's virtual size.
 func (s sizedInfo) Size() int64 { return s.size }
 
 func newOverlay(f *os.File) (*overlayFile, error) {
@@ -49,6 +50,7 @@ func newOverlay(f *os.File) (*overlayFile, error) {
 	return &overlayFile{f: f, orig: fi.Size(), size: fi.Size(), cut: fi.Size()}, nil
 }
 
+// Stat reports the file with the overlay's size.
 func (o *overlayFile) Stat() (os.FileInfo, error) {
 	fi, err := o.f.Stat()
 	if err != nil {
@@ -57,6 +59,7 @@ func (o *overlayFile) Stat() (os.FileInfo, error) {
 	return sizedInfo{FileInfo: fi, size: o.size}, nil
 }
 
+// ReadAt reads the file as the overlay has changed it.
 func (o *overlayFile) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 || off >= o.size {
 		return 0, io.EOF
@@ -80,12 +83,14 @@ func (o *overlayFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// WriteAt records a write in the overlay.
 func (o *overlayFile) WriteAt(p []byte, off int64) (int, error) {
 	o.writes = append(o.writes, overlayWrite{off: off, b: bytes.Clone(p)})
 	o.size = max(o.size, off+int64(len(p)))
 	return len(p), nil
 }
 
+// Truncate cuts the overlay's view of the file.
 func (o *overlayFile) Truncate(n int64) error {
 	o.size, o.cut = n, min(o.cut, n)
 	kept := o.writes[:0]
