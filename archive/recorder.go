@@ -13,6 +13,10 @@ import (
 	"github.com/kiroku-sfu/kiroku/mux/remux"
 )
 
+// dropLogInterval is the least time between two logs about drops; the
+// total is in the stats and the final log line.
+const dropLogInterval = 10 * time.Second
+
 // DefaultQueueSize is a recorder's hand-off capacity in packets: about
 // two seconds of a 2.5 Mbit/s publisher.
 const DefaultQueueSize = 1024
@@ -55,12 +59,13 @@ type Recorder struct {
 	dropSince    time.Time
 
 	// Recorder goroutine state.
-	kf      keyframes
-	epoch   time.Time
-	outputs []*output
-	drops   []dropSpan
-	late    [2]seqTracker
-	started time.Time // archive.started was sent
+	kf          keyframes
+	epoch       time.Time
+	outputs     []*output
+	drops       []dropSpan
+	late        [2]seqTracker
+	started     time.Time // archive.started was sent
+	lastDropLog time.Time
 
 	result connResult // valid after done is closed
 }
@@ -209,8 +214,11 @@ func (r *Recorder) handle(ev event) {
 	r.kf.tick(ev.arrival)
 	if ev.dropped > 0 {
 		r.drops = append(r.drops, dropSpan{from: ev.dropSince, to: ev.arrival, events: ev.dropped})
-		r.plan.logger.Warn("recorder fell behind; media dropped", "connection_id", r.conn.ConnectionID,
-			"dropped", ev.dropped, "span", ev.arrival.Sub(ev.dropSince))
+		if r.lastDropLog.IsZero() || ev.arrival.Sub(r.lastDropLog) >= dropLogInterval {
+			r.lastDropLog = ev.arrival
+			r.plan.logger.Warn("recorder fell behind; media dropped", "connection_id", r.conn.ConnectionID,
+				"dropped", ev.dropped, "span", ev.arrival.Sub(ev.dropSince), "dropped_total", r.dropped.Load())
+		}
 		r.kf.want()
 	}
 	if ev.pkt != nil {
