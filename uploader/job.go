@@ -38,6 +38,7 @@ type outcome struct {
 	reason   string // for permanent failures
 	bytes    int64
 	verified time.Time // zero when nothing was uploaded in this attempt
+	files    []string  // the job's files, once announced
 }
 
 // process runs one attempt of job: upload and verify every file unless the
@@ -81,6 +82,7 @@ func (u *Uploader) process(ctx context.Context, job scan.Job) outcome {
 	if err := u.journal.save(job, rec); err != nil {
 		return out.failed(classLocal, err)
 	}
+	out.files = rec.Files
 	return out.failed(classLocal, u.finish(job, rec))
 }
 

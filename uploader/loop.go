@@ -35,13 +35,15 @@ type loop struct {
 	work    chan scan.Job
 	results chan outcome
 	busy    int
-	left    int // drain mode: jobs given up on
+	left    int                        // drain mode: jobs given up on
+	kept    map[string]map[string]bool // keep mode: done file names by recording
 }
 
 func newLoop(u *Uploader, w *watcher) *loop {
 	return &loop{
 		u: u, w: w,
 		entries: make(map[string]*entry),
+		kept:    make(map[string]map[string]bool),
 		work:    make(chan scan.Job, u.cfg.Workers),
 		results: make(chan outcome, u.cfg.Workers),
 	}
@@ -229,13 +231,13 @@ func (l *loop) scanAll() {
 	}
 }
 
-// scanDir adds the recording's ready jobs that are not known yet, and the
-// announced jobs whose local files still need the after-upload action.
+// scanDir adds the recording's ready jobs that are not known yet.
 func (l *loop) scanDir(rid string) {
 	dir := filepath.Join(l.u.cfg.ArchiveDir, rid)
 	f, err := os.Open(dir)
 	if err != nil {
-		return // removed meanwhile
+		delete(l.kept, rid) // removed meanwhile
+		return
 	}
 	names, err := f.Readdirnames(-1)
 	f.Close()
@@ -243,27 +245,45 @@ func (l *loop) scanDir(rid string) {
 		l.u.log.Warn("cannot list recording directory", "dir", dir, "err", err)
 		return
 	}
-	announced := l.u.journal.notified(rid)
-	done := map[string]bool{}
-	if l.u.cfg.AfterUpload == ActionKeep {
-		for name, rec := range announced {
-			done[name] = true
-			for _, f := range rec.Files {
-				done[f] = true
-			}
-		}
-		announced = nil
+	for _, job := range l.plan(rid, names) {
+		l.add(job)
 	}
-	jobs := scan.Plan(rid, names, func(n string) bool { return done[n] })
+}
+
+// plan lists the jobs of a recording's files: those ready to upload and,
+// unless in keep mode, the announced ones whose local files still need the
+// after-upload action (a crash came between the two).
+func (l *loop) plan(rid string, names []string) []scan.Job {
+	if l.u.cfg.AfterUpload == ActionKeep {
+		done := l.keptFiles(rid)
+		return scan.Plan(rid, names, func(n string) bool { return done[n] })
+	}
+	jobs := scan.Plan(rid, names, func(string) bool { return false })
+	announced := l.u.journal.notified(rid)
 	for _, name := range names {
 		if _, ok := announced[name]; ok {
 			kind, cid, _ := scan.Classify(name)
 			jobs = append(jobs, scan.Job{Kind: kind, RecordingID: rid, JSONName: name, ConnectionID: cid})
 		}
 	}
-	for _, job := range jobs {
-		l.add(job)
+	return jobs
+}
+
+// keptFiles tells which files of rid are done in keep mode, read from the
+// journal once and then kept up to date by handle.
+func (l *loop) keptFiles(rid string) map[string]bool {
+	if done, ok := l.kept[rid]; ok {
+		return done
 	}
+	done := map[string]bool{}
+	for name, rec := range l.u.journal.notified(rid) {
+		done[name] = true
+		for _, f := range rec.Files {
+			done[f] = true
+		}
+	}
+	l.kept[rid] = done
+	return done
 }
 
 // add registers a job unless it is known already.

@@ -20,6 +20,7 @@ func (l *loop) handle(r outcome) {
 	switch r.class {
 	case "":
 		delete(l.entries, key)
+		l.markKept(r)
 		m.uploaded.WithLabelValues(r.job.Kind.String()).Inc()
 		l.u.log.Info("uploaded", "key", key, "kind", r.job.Kind.String(), "bytes", r.bytes, "attempts", e.attempts)
 		l.scanDir(r.job.RecordingID) // a split end or the report may be ready now
@@ -65,4 +66,16 @@ func (l *loop) retryLater(e *entry, r outcome) {
 	e.next = time.Now().Add(wait)
 	l.u.log.Warn("upload failed; will retry", "key", key, "class", r.class, "attempt", e.attempts,
 		"retry_in", wait.Round(time.Millisecond), "err", r.err)
+}
+
+// markKept records a kept job's files as done in the keep-mode cache.
+func (l *loop) markKept(r outcome) {
+	done := l.kept[r.job.RecordingID]
+	if l.u.cfg.AfterUpload != ActionKeep || done == nil {
+		return
+	}
+	done[r.job.JSONName] = true
+	for _, f := range r.files {
+		done[f] = true
+	}
 }
