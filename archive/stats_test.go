@@ -50,3 +50,36 @@ func TestStatsFromImpairedCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestPeriodicKeyframeRequestsOnlyForMP4 records the same capture (a
+// keyframe every 2 s) in both formats with a 1 s MP4 interval: MP4 asks
+// whenever 1 s passed without a keyframe, WebM only at the start.
+func TestPeriodicKeyframeRequestsOnlyForMP4(t *testing.T) {
+	for _, tc := range []struct {
+		format   Format
+		min, max int
+	}{{FormatMP4, 3, 8}, {FormatWebM, 1, 1}} {
+		t.Run(string(tc.format), func(t *testing.T) {
+			e := newEnv(t, func(c *Config) { c.MP4PLIInterval = time.Second }, 1<<15)
+			fx := loadFixture(t, "h264_cb_opus", "C1", 8*time.Second)
+			if _, err := e.m.SessionCreated("ch", "S1", nil); err != nil {
+				t.Fatal(err)
+			}
+			src := &fakeSource{}
+			e.m.ConnectionJoined("ch", fx.conn, src)
+			if _, err := e.m.StartRecording("ch", Options{Format: tc.format}); err != nil {
+				t.Fatal(err)
+			}
+			fx.play(src.subscribed(), e.clock.Now())
+			if _, err := e.m.StopRecording("ch"); err != nil {
+				t.Fatal(err)
+			}
+			e.n.waitFor(t, "recording.report", 10*time.Second)
+			src.mu.Lock()
+			defer src.mu.Unlock()
+			if src.keyframes < tc.min || src.keyframes > tc.max {
+				t.Errorf("%d keyframe requests, want %d to %d", src.keyframes, tc.min, tc.max)
+			}
+		})
+	}
+}
