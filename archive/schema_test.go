@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kiroku-sfu/kiroku/test/jsonschema"
+	"github.com/kiroku-sfu/kiroku/archive/jsonschema"
 )
 
 // validateAgainst fails the test when doc violates schema/<name>.schema.json.

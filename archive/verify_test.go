@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kiroku-sfu/kiroku/test/jsonschema"
+	"github.com/kiroku-sfu/kiroku/archive/jsonschema"
 )
 
 // schemaValidator validates with the repository's schemas.

@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/kiroku-sfu/kiroku/archive"
-	"github.com/kiroku-sfu/kiroku/test/jsonschema"
+	"github.com/kiroku-sfu/kiroku/archive/jsonschema"
 )
 
 // runArchive implements `sfu archive verify DIR`: it checks a recording
