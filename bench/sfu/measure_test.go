@@ -153,8 +153,25 @@ type delayFloor struct {
 func printDelayFloor(w io.Writer, f delayFloor, half stepResult) {
 	fmt.Fprintf(w, "delay floor (plain UDP on the same path, %d pkt/s, %d packets): p50 %.0f µs, p99 %.0f µs\n",
 		f.Rate, f.Count, us(f.P50), us(f.P99))
+	added := half.Window.P99 - f.P99
 	fmt.Fprintf(w, "added at half load (%d subscribers): p50 %+.0f µs, p99 %+.0f µs\n",
-		half.Subscribers, us(half.Window.P50-f.P50), us(half.Window.P99-f.P99))
+		half.Subscribers, us(half.Window.P50-f.P50), us(added))
+	fmt.Fprintf(w, "goal p99 added < %v at half load: %s\n", goalAddedP99, verdict(added < goalAddedP99))
+}
+
+// printCostGoal writes how the cost per packet at the maximum load
+// compares with goalFloorRatio.
+func printCostGoal(w io.Writer, floor floorResult, atMax stepResult) {
+	r := ratio(atMax.PerPacket(), floor.PerPacket())
+	fmt.Fprintf(w, "goal ≤ %.0f× floor per packet: %.2f× at the maximum load: %s\n",
+		goalFloorRatio, r, verdict(r <= goalFloorRatio))
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
 }
 
 // loadAverage is the first three fields of /proc/loadavg, or "?".
