@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/kiroku-sfu/kiroku/sfu"
 )
 
@@ -110,6 +112,11 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		offer.AudioCodecType = "OPUS"
 	}
 	s.send(offer)
+	if res.Lifetime > 0 {
+		s.lifeTimer = time.AfterFunc(res.Lifetime, func() {
+			s.closeWith(websocket.CloseNormalClosure, "LIFETIME-EXPIRED")
+		})
+	}
 	s.answerTimer = time.AfterFunc(s.srv.cfg.AnswerTimeout, func() {
 		if !s.answered.Load() {
 			s.closeWith(codeAnswerTimeout, "ANSWER-TIMEOUT")

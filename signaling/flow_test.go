@@ -140,6 +140,22 @@ func (c *client) received(stream string) int64 {
 	return 0
 }
 
+// next waits for the next message of type typ.
+func (c *client) next(typ string) map[string]any {
+	c.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-c.msgs:
+			if m["type"] == typ {
+				return m
+			}
+		case <-timeout:
+			c.t.Fatalf("no %s message", typ)
+		}
+	}
+}
+
 // notify waits for a notify of event about connection id.
 func (c *client) notify(event, about string) map[string]any {
 	c.t.Helper()
@@ -221,6 +237,14 @@ func TestSignalingFlow(t *testing.T) {
 		t.Fatalf("channel_connections = %v, want 2", n["channel_connections"])
 	}
 	eventually(t, "forwarded packets at b", func() bool { return b.received(a.id) > 20 })
+	if err := ts.sfu.PushChannel("room", json.RawMessage(`{"hello":"room"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client{a, b} {
+		if m := c.next("push"); mustJSON(m["data"]) != `{"hello":"room"}` {
+			t.Fatalf("push = %v", m)
+		}
+	}
 
 	// An idle client that never answers ping is dropped; the others,
 	// answering, outlive several pong timeouts.

@@ -36,6 +36,9 @@ type AuthResult struct {
 	Metadata json.RawMessage
 	// SignalingNotifyMetadata is sent as "metadata" in notifies.
 	SignalingNotifyMetadata json.RawMessage
+	// Lifetime, when positive, ends the connection with
+	// LIFETIME-EXPIRED after this long (connection_lifetime).
+	Lifetime time.Duration
 }
 
 // Authenticator decides whether a connect is admitted, e.g. by calling

@@ -34,6 +34,7 @@ type session struct {
 
 	conn        *sfu.Connection // set by connect before any callback can run
 	answerTimer *time.Timer     // closes the connection if no answer comes
+	lifeTimer   *time.Timer     // connection_lifetime from the authenticator
 	answered    atomic.Bool     // the first answer was applied
 
 	// DataChannel signaling (see dcsignaling.go).
@@ -190,8 +191,10 @@ func (s *session) pingLoop() {
 // teardown leaves the SFU, tells the channel, and stops the goroutines.
 func (s *session) teardown() {
 	close(s.done)
-	if s.answerTimer != nil {
-		s.answerTimer.Stop()
+	for _, t := range []*time.Timer{s.answerTimer, s.lifeTimer} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 	if s.conn != nil {
 		s.srv.remove(s)

@@ -86,6 +86,9 @@ func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult,
 	if reply.BundleID != nil {
 		res.BundleID = *reply.BundleID
 	}
+	if reply.ConnectionLifetime != nil && *reply.ConnectionLifetime > 0 {
+		res.Lifetime = time.Duration(*reply.ConnectionLifetime) * time.Second
+	}
 	return res, nil
 }
 

@@ -39,6 +39,8 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"allowed":false,"reason":"TOKEN-EXPIRED"}`)
 	case "fail":
 		w.WriteHeader(http.StatusInternalServerError)
+	case "short":
+		_, _ = io.WriteString(w, `{"allowed":true,"connection_lifetime":1}`)
 	default:
 		_, _ = io.WriteString(w, `{"allowed":true,"client_id":"from-webhook","metadata":{"role":"admin"}}`)
 	}
@@ -86,6 +88,13 @@ func TestWebhooks(t *testing.T) {
 		if ce, _ := readUntilClose(t, ws); ce.Code != tc.code || ce.Text != tc.reason {
 			t.Fatalf("auth %s: close %d %q", tc.auth, ce.Code, ce.Text)
 		}
+	}
+
+	short := dial(t, ts.url)
+	_ = short.WriteJSON(map[string]any{"type": "connect", "role": "recvonly", "channel_id": "short", "metadata": map[string]string{"auth": "short"}})
+	ce, seen := readUntilClose(t, short)
+	if ce.Code != 1000 || ce.Text != "LIFETIME-EXPIRED" || len(seen) == 0 || seen[0] != "offer" {
+		t.Fatalf("connection_lifetime: close %d %q after %v", ce.Code, ce.Text, seen)
 	}
 
 	c := newClient(t, ts.url, "w", "recvonly", false)
