@@ -14,6 +14,13 @@
 // to [SFU.Join], at most one outstanding per connection, later changes
 // coalesced until the re-answer arrives.
 //
+// Video is negotiated with NACK, RTX, PLI, FIR and transport-cc; audio is
+// Opus. One webrtc.API per video codec_type keeps each connection to the
+// codec it asked for. Messaging channels ("#label") are server-created
+// DataChannels relayed within the channel; with DataChannel signaling the
+// system channels (SystemLabels) are created too and handed to a
+// SystemPeer.
+//
 // A recorder is just another subscriber: [SFU.Subscribe] attaches a [Sink]
 // to a publisher connection and delivers its RTP packets and RTCP sender
 // reports through a bounded queue; the returned [Subscription] can ask for

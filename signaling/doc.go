@@ -21,6 +21,7 @@
 //	1000 TYPE-DISCONNECT     the client sent "disconnect"
 //	1000 DISCONNECTED-API    an API call (DisconnectConnection, …) ended it
 //	1000 SHUTDOWN            the server is stopping
+//	1000 LIFETIME-EXPIRED    the authenticator's connection lifetime ran out
 //
 // A rejected or broken connection is closed with a 4xxx code and a reason
 // (at most 123 bytes), so sora-js-sdk rejects connect() with both:
