@@ -161,6 +161,11 @@ func TestSinkReceivesPublisherMedia(t *testing.T) {
 	if n := pub.plis.Load(); n != 2 {
 		t.Fatalf("PLIs after the interval = %d, want 2", n)
 	}
+	eventually(t, "a sender report at the sink", 5*time.Second, func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return sink.srs > 0
+	})
 	if err := sub.RequestKeyFrame("no-such-track"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown track: err = %v, want ErrNotFound", err)
 	}
