@@ -206,3 +206,48 @@ func firstLines(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// blockedSink never returns from WriteRTP until released.
+type blockedSink struct {
+	release chan struct{}
+	closed  chan struct{}
+}
+
+func (s *blockedSink) WriteRTP(TrackInfo, *rtp.Packet, time.Time)                 { <-s.release }
+func (s *blockedSink) WriteSenderReport(TrackInfo, *rtcp.SenderReport, time.Time) {}
+func (s *blockedSink) PublisherClosed()                                           { close(s.closed) }
+
+// TestSlowSinkDrops checks that a sink that stops reading never stalls the
+// publisher's read loop: packets keep arriving and the sink's are dropped
+// and counted.
+func TestSlowSinkDrops(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.ICEAddress, cfg.ICELoopback, cfg.DefaultVideoCodec, cfg.SinkQueue = "127.0.0.1", true, VP8, 4
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &blockedSink{release: make(chan struct{}), closed: make(chan struct{})}
+	sub, err := s.Subscribe(c.ID(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := startPublisher(t, c)
+	eventually(t, "drops", 10*time.Second, func() bool { return sub.Dropped() >= 20 })
+	before := s.Stats().ReceivedRTPPackets
+	eventually(t, "packets still read", 5*time.Second, func() bool { return s.Stats().ReceivedRTPPackets > before+10 })
+	if st := s.Stats(); st.SinkDropped < 20 {
+		t.Fatalf("stats count %d drops", st.SinkDropped)
+	}
+	close(sink.release)
+	pub.close()
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-sink.closed
+}
