@@ -95,6 +95,7 @@ type body struct {
 	ctx context.Context
 }
 
+// Read waits for the meter's limiter, then reads at most one chunk.
 func (b *body) Read(p []byte) (int, error) {
 	n := min(len(p), chunk)
 	if b.m.limiter != nil {
@@ -107,4 +108,5 @@ func (b *body) Read(p []byte) (int, error) {
 	return got, err
 }
 
+// Close closes the wrapped body.
 func (b *body) Close() error { return b.rc.Close() }
