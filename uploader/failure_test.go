@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,4 +261,27 @@ func TestFileShrinksDuringUpload(t *testing.T) {
 		t.Error("the interrupted attempt was not counted")
 	}
 	e.checkObjects(rec)
+}
+
+// TestDrainStopped: a drain whose context ends reports the jobs it leaves.
+func TestDrainStopped(t *testing.T) {
+	e := newEnv(t)
+	rec := newRecording(t, e.archive, "R")
+	rec.archive(t, "A", 8<<20)
+	cfg := e.config()
+	cfg.Store.RateLimitMbps = 8
+	cfg.ShutdownTimeout = 100 * time.Millisecond
+	u, err := New(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := u.Drain(ctx); err == nil || !strings.Contains(err.Error(), "1 jobs left") {
+		t.Fatalf("Drain stopped early: %v", err)
+	}
+	if !exists(filepath.Join(rec.dir, "archive-A.mp4")) {
+		t.Error("files removed by a stopped drain")
+	}
 }

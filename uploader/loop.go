@@ -173,7 +173,7 @@ func (l *loop) drained() error {
 }
 
 // shutdown waits for the uploads in flight, aborting them after
-// shutdown_timeout.
+// shutdown_timeout. A drain stopped early reports the jobs it leaves.
 func (l *loop) shutdown(abort context.CancelFunc) error {
 	if l.busy > 0 {
 		l.u.log.Info("stopping: waiting for uploads in flight", "count", l.busy, "timeout", l.u.cfg.ShutdownTimeout)
@@ -190,6 +190,9 @@ func (l *loop) shutdown(abort context.CancelFunc) error {
 		}
 	}
 	l.publish()
+	if l.w == nil && len(l.entries) > 0 {
+		return fmt.Errorf("uploader: stopped with %d jobs left for a later run", len(l.entries))
+	}
 	return nil
 }
 
