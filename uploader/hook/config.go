@@ -30,6 +30,10 @@ type Config struct {
 	BasicAuthPassword string `conf:"webhook_basic_auth_password"`
 	// CACertPath is a PEM file of CAs trusted for an https URL (instead of the system's).
 	CACertPath string `conf:"webhook_tls_verify_cacert_path"`
+	// FullchainPath and PrivkeyPath, PEM files, make the client present a
+	// certificate (mutual TLS).
+	FullchainPath string `conf:"webhook_tls_fullchain_path"`
+	PrivkeyPath   string `conf:"webhook_tls_privkey_path"`
 	// MaxAttempts bounds the tries of one event within one Send.
 	MaxAttempts int `conf:"webhook_max_attempts"`
 	// RetryInterval is the first wait between tries; it doubles, with jitter.
@@ -66,6 +70,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetryInterval <= 0 {
 		errs = append(errs, fmt.Errorf("webhook_retry_interval %v: want more than 0", c.RetryInterval))
+	}
+	if (c.FullchainPath == "") != (c.PrivkeyPath == "") {
+		errs = append(errs, errors.New("webhook_tls_fullchain_path and webhook_tls_privkey_path go together"))
 	}
 	if (c.BasicAuthUsername == "") != (c.BasicAuthPassword == "") {
 		errs = append(errs, errors.New("webhook_basic_auth_username and webhook_basic_auth_password go together"))

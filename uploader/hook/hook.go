@@ -1,7 +1,8 @@
 // Package hook sends the uploader's webhooks as sora-archive-uploader
 // sends them: a JSON POST per uploaded file, its type in a configurable
 // header, success only on status 200, no redirects followed, optional Basic
-// auth and custom CA, and retries with exponential backoff and jitter.
+// auth, custom CA and client certificate, and retries with exponential
+// backoff and jitter.
 package hook
 
 import (
@@ -49,18 +50,12 @@ func New(cfg Config, now func() time.Time) (*Sender, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("hook: %w", err)
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg.CACertPath != "" {
-		pem, err := os.ReadFile(cfg.CACertPath)
-		if err != nil {
-			return nil, fmt.Errorf("hook: read CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("hook: no certificate in %s", cfg.CACertPath)
-		}
-		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	tlsConfig, err := cfg.tlsConfig()
+	if err != nil {
+		return nil, fmt.Errorf("hook: %w", err)
 	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConfig
 	client := &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,
@@ -69,6 +64,30 @@ func New(cfg Config, now func() time.Time) (*Sender, error) {
 		},
 	}
 	return &Sender{cfg: cfg, client: client, now: now}, nil
+}
+
+// tlsConfig builds the TLS settings: the custom CA and the client
+// certificate, when configured.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CACertPath != "" {
+		pem, err := os.ReadFile(c.CACertPath)
+		if err != nil {
+			return nil, fmt.Errorf("read CA: %w", err)
+		}
+		conf.RootCAs = x509.NewCertPool()
+		if !conf.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no certificate in %s", c.CACertPath)
+		}
+	}
+	if c.FullchainPath != "" {
+		cert, err := tls.LoadX509KeyPair(c.FullchainPath, c.PrivkeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{cert}
+	}
+	return conf, nil
 }
 
 // Enabled reports whether a webhook URL is configured.

@@ -228,6 +228,7 @@ func TestValidate(t *testing.T) {
 		{"no timeout", func(c *Config) { c.Timeout = 0 }, "webhook_request_timeout_s"},
 		{"no attempts", func(c *Config) { c.MaxAttempts = 0 }, "webhook_max_attempts"},
 		{"half auth", func(c *Config) { c.BasicAuthUsername = "u" }, "go together"},
+		{"half client cert", func(c *Config) { c.FullchainPath = "/x" }, "webhook_tls_privkey_path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
