@@ -19,8 +19,8 @@ const (
 	halfWindow      = 5 * time.Second
 	// maxSubscribers bounds the search so a run ends in minutes.
 	maxSubscribers = 64
-	// A load is over the maximum when subscribers get fewer than
-	// minDelivery of the packets, when the SFU and the load generator
+	// A load is over the maximum when subscribers lose or do not get
+	// (stalled flows) more than 1 - minDelivery of the packets, when the SFU and the load generator
 	// together use more than maxMachineShare of every CPU, or when the
 	// median delay shows a standing queue (maxMedianDelay).
 	minDelivery     = 0.99
@@ -102,7 +102,8 @@ func searchMaxLoad(b *testing.B, p *sfuProcess, floor time.Duration) ([]stepResu
 			break
 		}
 		steps = append(steps, r)
-		if r.Window.Delivery < minDelivery || r.MachineShare() > maxMachineShare || r.Window.P50 > maxMedianDelay {
+		if min(r.Window.Delivery, r.Throughput()) < minDelivery || r.MachineShare() > maxMachineShare ||
+			r.Window.P50 > maxMedianDelay {
 			break
 		}
 		maxLoad = subs

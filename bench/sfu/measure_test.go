@@ -30,6 +30,17 @@ func (r stepResult) PerPacket() time.Duration {
 	return r.SFUCPU / time.Duration(r.Window.Received)
 }
 
+// Throughput is the packets subscribers received over the packets the
+// publishers sent times the subscribers: below 1 when packets are lost or
+// when flows stall or queue (which sequence-number loss does not show).
+func (r stepResult) Throughput() float64 {
+	offered := r.Window.Sent * uint64(r.Subscribers)
+	if offered == 0 {
+		return 0
+	}
+	return float64(r.Window.Received) / float64(offered)
+}
+
 // MachineShare is the fraction of all CPUs the SFU and the load generator
 // used together.
 func (r stepResult) MachineShare() float64 {
@@ -93,7 +104,8 @@ func reportStep(b *testing.B, r stepResult, floor time.Duration) {
 		b.ReportMetric(float64(r.PerPacket())/float64(floor), "x-floor")
 	}
 	b.ReportMetric(r.Window.ReceivedRate(), "fwd-pkt/s")
-	b.ReportMetric(100*r.Window.Delivery, "delivered-%")
+	b.ReportMetric(100*r.Throughput(), "delivered-%")
+	b.ReportMetric(100*(1-r.Window.Delivery), "lost-%")
 	b.ReportMetric(us(r.Window.P50), "p50-µs")
 	b.ReportMetric(us(r.Window.P99), "p99-µs")
 	b.ReportMetric(100*r.MachineShare(), "cpu-%")
@@ -104,8 +116,8 @@ func reportStep(b *testing.B, r stepResult, floor time.Duration) {
 func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int, half *stepResult) {
 	fmt.Fprintf(w, "\nfloor (SRTP encrypt + UDP send, one thread): %.2f µs/packet over %d packets\n",
 		us(floor.PerPacket()), floor.Packets)
-	fmt.Fprintf(w, "%-10s %9s %9s %10s %6s %8s %8s %7s %7s %8s\n",
-		"subs", "fwd pkt/s", "delivered", "sfu µs/pkt", "×floor", "p50 µs", "p99 µs", "sfu cpu", "gen cpu", "sfu wait")
+	fmt.Fprintf(w, "%-10s %9s %9s %6s %10s %6s %8s %8s %7s %7s %8s\n",
+		"subs", "fwd pkt/s", "delivered", "lost", "sfu µs/pkt", "×floor", "p50 µs", "p99 µs", "sfu cpu", "gen cpu", "sfu wait")
 	rows := steps
 	if half != nil {
 		rows = append(append([]stepResult(nil), steps...), *half)
@@ -115,8 +127,8 @@ func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int,
 		if half != nil && i == len(rows)-1 {
 			label += " (half)"
 		}
-		fmt.Fprintf(w, "%-10s %9.0f %8.2f%% %10.2f %6.2f %8.0f %8.0f %6.0f%% %6.0f%% %7.0f%%\n", label, r.Window.ReceivedRate(),
-			100*r.Window.Delivery, us(r.PerPacket()), ratio(r.PerPacket(), floor.PerPacket()),
+		fmt.Fprintf(w, "%-10s %9.0f %8.2f%% %5.2f%% %10.2f %6.2f %8.0f %8.0f %6.0f%% %6.0f%% %7.0f%%\n", label,
+			r.Window.ReceivedRate(), 100*r.Throughput(), 100*(1-r.Window.Delivery), us(r.PerPacket()), ratio(r.PerPacket(), floor.PerPacket()),
 			us(r.Window.P50), us(r.Window.P99), 100*share(r.SFUCPU, r.Window.Duration),
 			100*share(r.SelfCPU, r.Window.Duration), 100*share(r.SFUWait, r.Window.Duration))
 	}
