@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -126,18 +127,14 @@ func (c *Client) handle(m serverMessage) error {
 // connection.created notify.
 func (c *Client) awaitConnected(ctx context.Context) error {
 	connected := make(chan struct{})
-	c.pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+	var once sync.Once
+	markConnected := func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
-			select {
-			case <-connected:
-			default:
-				close(connected)
-			}
+			once.Do(func() { close(connected) })
 		}
-	})
-	if c.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
-		close(connected)
 	}
+	c.pc.OnConnectionStateChange(markConnected)
+	markConnected(c.pc.ConnectionState()) // it may have connected already
 	for _, ch := range []chan struct{}{connected, c.created} {
 		select {
 		case <-ch:
