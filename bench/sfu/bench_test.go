@@ -38,7 +38,7 @@ const (
 // a doubling number of subscribers until the maximum load; and the delay
 // at half of that maximum. Each sub-benchmark op is one measured window.
 func BenchmarkForwarding(b *testing.B) {
-	p := startTestSFU(b)
+	p := startTestSFU(b, "")
 	var floor floorResult
 	b.Run("floor", func(b *testing.B) {
 		for range b.N {

@@ -10,8 +10,9 @@ import (
 	"github.com/kiroku-sfu/kiroku/loadgen"
 )
 
-// startTestSFU runs cmd/sfu for the rest of tb.
-func startTestSFU(tb testing.TB) *sfuProcess {
+// startTestSFU runs cmd/sfu for the rest of tb, with extra sora.conf
+// lines.
+func startTestSFU(tb testing.TB, extra string) *sfuProcess {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -21,7 +22,7 @@ func startTestSFU(tb testing.TB) *sfuProcess {
 	if err := ln.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := startSFU(sfuBinary, tb.TempDir(), port, os.Stderr)
+	p, err := startSFU(sfuBinary, tb.TempDir(), port, extra, os.Stderr)
 	if err != nil {
 		tb.Fatal(err)
 	}

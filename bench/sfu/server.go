@@ -29,8 +29,9 @@ type sfuProcess struct {
 
 // sfuConfig is the configuration the SFU runs with: signaling on
 // loopback, media announced on the namespace address only, fixed ports,
-// and only errors logged (mass departures log a warning per re-offer).
-func sfuConfig(port int) string {
+// and only errors logged (mass departures log a warning per re-offer);
+// extra is appended (more sora.conf lines).
+func sfuConfig(port int, extra string) string {
 	return fmt.Sprintf(`signaling_listen_port = %d
 signaling_loopback_address_only = true
 ipv4_address = %s
@@ -38,14 +39,14 @@ udp_port_range_min = 40000
 udp_port_range_max = 40999
 default_video_codec_type = VP8
 log_level = error
-`, port, sfuAddress)
+`, port, sfuAddress) + extra
 }
 
-// startSFU runs the binary with sfuConfig in dir and waits for it to
-// print its signaling URL.
-func startSFU(binary, dir string, port int, stderr io.Writer) (*sfuProcess, error) {
+// startSFU runs the binary with sfuConfig(port, extra) in dir and waits
+// for it to print its signaling URL.
+func startSFU(binary, dir string, port int, extra string, stderr io.Writer) (*sfuProcess, error) {
 	conf := filepath.Join(dir, "sora.conf")
-	if err := os.WriteFile(conf, []byte(sfuConfig(port)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(sfuConfig(port, extra)), 0o644); err != nil {
 		return nil, fmt.Errorf("write sfu config: %w", err)
 	}
 	cmd := exec.Command(binary, "-config", conf)
