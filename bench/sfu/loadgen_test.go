@@ -29,7 +29,7 @@ func TestLoadgenThroughSFU(t *testing.T) {
 		t.Errorf("sent %d packets in %v at %d/s", w.Sent, w.Duration, rate)
 	}
 	// Packets in flight at the window's edges may shift a count by a few.
-	if w.Delivery < 1 || float64(w.Received) < 0.97*float64(w.Sent) || w.Received > w.Sent+3 {
+	if w.Delivery < 0.99 || float64(w.Received) < 0.97*float64(w.Sent) || w.Received > w.Sent+3 {
 		t.Errorf("received %d of %d sent (%.3f by sequence numbers), want every packet", w.Received, w.Sent, w.Delivery)
 	}
 	if w.Unstamped != 0 {
