@@ -38,13 +38,22 @@ func TestParseStatCPU(t *testing.T) {
 }
 
 func TestProcessCPUOfSelf(t *testing.T) {
-	// Burn some CPU so the tick-granular counter moves.
-	deadline := time.Now().Add(60 * time.Millisecond)
-	for time.Now().Before(deadline) {
-	}
-	d, err := processCPU(os.Getpid())
-	if err != nil || d <= 0 {
-		t.Fatalf("processCPU(self) = %v, %v", d, err)
+	// Burn CPU until the tick-granular counter moves; on a busy machine
+	// that can take longer than the burn itself.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d, err := processCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("processCPU(self) stayed 0")
+		}
+		for end := time.Now().Add(20 * time.Millisecond); time.Now().Before(end); {
+		}
 	}
 	if self, err := selfCPU(); err != nil || self <= 0 {
 		t.Fatalf("selfCPU = %v, %v", self, err)
