@@ -2,6 +2,8 @@ package mp4
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -122,6 +124,71 @@ func BenchmarkRecover(b *testing.B) {
 				sum += c
 			}
 			_ = sum
+		}
+	})
+}
+
+// BenchmarkWholeFile measures a whole recording's life: create a file, open
+// a Writer, write 10 s of frames and Close, against a floor that creates a
+// file and writes the finished file's bytes with one os.File.Write. The
+// difference is the writer's per-file and per-frame cost.
+func BenchmarkWholeFile(b *testing.B) {
+	second := steadyFrames()
+	var frames []taggedFrame
+	for s := range 10 {
+		for _, tf := range second {
+			tf.frame.PTS += time.Duration(s) * time.Second
+			frames = append(frames, tf)
+		}
+	}
+	dir := b.TempDir()
+	path := filepath.Join(dir, "whole.mp4")
+	record := func(b *testing.B) {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, err := NewWriter(f, &synthVideo, &synthAudio, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, tf := range frames {
+			if err := w.WriteFrame(tf.kind, tf.frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := w.Close(10 * time.Second); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("mp4", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			record(b)
+		}
+	})
+	record(b)
+	finished, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("floor-write", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(finished)))
+		for range b.N {
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := f.Write(finished); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
