@@ -6,6 +6,9 @@
 // NewWriter writes ftyp and then a reserved region of
 // Options.ReservedHeaderBytes: an init moov (every track and sample entry,
 // empty sample tables and mvex) followed by a free box filling the rest.
+// Only the free box's header is written: a file with Truncate (*os.File)
+// is grown over the rest, which reads as zeros (usually a hole), and any
+// other writer gets the zeros written.
 // Frames collect in memory and are written as one moof+mdat fragment at
 // least every FlushInterval of media time, on Flush and on Close. Each
 // fragment reaches the file with a single write of bytes formed in full

@@ -18,6 +18,7 @@ var ErrClosed = errors.New("mp4: writer closed")
 // Writer records one video and/or one audio track into a crash-recoverable
 // MP4 file. It is not safe for concurrent use.
 type Writer struct {
+	ws     io.WriteSeeker
 	wa     io.WriterAt
 	ra     io.ReaderAt
 	opts   Options
@@ -51,7 +52,7 @@ func NewWriter(ws io.WriteSeeker, video, audio *mux.TrackInfo, opts Options) (*W
 	if !ok {
 		wa = seekWriterAt{ws}
 	}
-	w := &Writer{wa: wa, ra: ra, opts: opts, frag: newFragmenter()}
+	w := &Writer{ws: ws, wa: wa, ra: ra, opts: opts, frag: newFragmenter()}
 	if err := w.addTracks(video, audio); err != nil {
 		return nil, fmt.Errorf("mp4: new writer: %w", err)
 	}
