@@ -44,3 +44,20 @@ func (srv *Server) notifyOthers(n notifyMessage, subject sfu.ConnectionInfo, mem
 		}
 	}
 }
+
+// NotifyChannel sends a notify with eventType and the fields of data to
+// every established connection of a channel, e.g. recording.started. It
+// queues and never waits on a client.
+func (srv *Server) NotifyChannel(channelID, eventType string, data map[string]any) {
+	msg := make(map[string]any, len(data)+3)
+	for k, v := range data {
+		msg[k] = v
+	}
+	msg["type"], msg["event_type"] = "notify", eventType
+	msg["timestamp"] = srv.now().UTC().Format("2006-01-02T15:04:05.000000Z")
+	for _, m := range srv.sfu.ChannelConnections(channelID) {
+		if s := srv.lookup(m.ConnectionID); s != nil && s.answered.Load() {
+			s.deliver("notify", msg)
+		}
+	}
+}

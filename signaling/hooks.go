@@ -39,6 +39,10 @@ type AuthResult struct {
 	// Lifetime, when positive, ends the connection with
 	// LIFETIME-EXPIRED after this long (connection_lifetime).
 	Lifetime time.Duration
+	// EventMetadata is repeated in the connection's event webhooks.
+	EventMetadata json.RawMessage
+	// RecordingBlock keeps the connection out of session recordings.
+	RecordingBlock bool
 }
 
 // Authenticator decides whether a connect is admitted, e.g. by calling

@@ -13,7 +13,21 @@ type participant struct {
 	authn  json.RawMessage // connect "metadata"
 	authz  json.RawMessage // authenticator "metadata"
 	notify json.RawMessage // signaling_notify_metadata
+	extras Extras
 }
+
+// Extras are the authenticator's per-connection settings that matter
+// beyond signaling: event webhooks and recording.
+type Extras struct {
+	// EventMetadata is the auth webhook's event_metadata.
+	EventMetadata json.RawMessage
+	// RecordingBlock is the auth webhook's recording_block.
+	RecordingBlock bool
+}
+
+// ExtrasOf returns the Extras of a connection this server admitted; the
+// zero value for any other.
+func ExtrasOf(ci sfu.ConnectionInfo) Extras { return participantOf(ci).extras }
 
 func participantOf(ci sfu.ConnectionInfo) participant {
 	if p, ok := ci.Metadata.(*participant); ok && p != nil {

@@ -79,7 +79,8 @@ func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult,
 		return AuthResult{}, fmt.Errorf("auth webhook: %w", err)
 	}
 	res := AuthResult{Allowed: reply.Allowed, Reason: reply.Reason, Metadata: reply.Metadata,
-		SignalingNotifyMetadata: reply.SignalingNotifyMetadata}
+		SignalingNotifyMetadata: reply.SignalingNotifyMetadata, EventMetadata: reply.EventMetadata,
+		RecordingBlock: reply.RecordingBlock != nil && *reply.RecordingBlock}
 	if reply.ClientID != nil {
 		res.ClientID = *reply.ClientID
 	}
@@ -95,16 +96,17 @@ func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult,
 // eventPayload is an event webhook request.
 type eventPayload struct {
 	webhooks.Common
-	Role         sfu.Role       `json:"role"`
-	ChannelID    string         `json:"channel_id"`
-	SessionID    string         `json:"session_id"`
-	ClientID     string         `json:"client_id"`
-	BundleID     string         `json:"bundle_id"`
-	ConnectionID string         `json:"connection_id"`
-	Multistream  bool           `json:"multistream"`
-	Simulcast    bool           `json:"simulcast"`
-	Spotlight    bool           `json:"spotlight"`
-	Data         map[string]any `json:"data"`
+	Role          sfu.Role        `json:"role"`
+	ChannelID     string          `json:"channel_id"`
+	SessionID     string          `json:"session_id"`
+	ClientID      string          `json:"client_id"`
+	BundleID      string          `json:"bundle_id"`
+	ConnectionID  string          `json:"connection_id"`
+	Multistream   bool            `json:"multistream"`
+	Simulcast     bool            `json:"simulcast"`
+	Spotlight     bool            `json:"spotlight"`
+	EventMetadata json.RawMessage `json:"event_metadata,omitempty"`
+	Data          map[string]any  `json:"data"`
 }
 
 // HandleEvent queues an event webhook.
@@ -119,7 +121,8 @@ func (w *Webhooks) HandleEvent(e Event) {
 		data["minutes"] = int(e.Time.Sub(c.CreatedAt) / time.Minute)
 	}
 	p := eventPayload{Common: w.client.Common(e.Type), Role: c.Role, ChannelID: c.ChannelID, SessionID: c.SessionID,
-		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true, Data: data}
+		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true,
+		EventMetadata: ExtrasOf(c).EventMetadata, Data: data}
 	w.client.Send(webhooks.Event, e.Type, p, webhooks.Headers(webhooks.Event, e.Type, c.SessionID, c.ConnectionID))
 }
 
@@ -138,19 +141,41 @@ type sessionPayload struct {
 	TotalConnections   int    `json:"total_connections,omitempty"`
 }
 
-func (w *Webhooks) sendSession(typ string, s sfu.SessionInfo) {
+func (w *Webhooks) sessionPayload(typ string, s sfu.SessionInfo) sessionPayload {
 	p := sessionPayload{Common: w.client.Common(typ), ChannelID: s.ChannelID, SessionID: s.SessionID,
 		Multistream: true, CreatedTime: s.CreatedAt.Unix(), CreatedTimestamp: webhooks.Timestamp(s.CreatedAt)}
 	if !s.DestroyedAt.IsZero() {
 		p.DestroyedTime, p.DestroyedTimestamp = s.DestroyedAt.Unix(), webhooks.Timestamp(s.DestroyedAt)
 		p.MaxConnections, p.TotalConnections = s.MaxConnections, s.TotalConnections
 	}
+	return p
+}
+
+func (w *Webhooks) sendSession(typ string, s sfu.SessionInfo) {
+	p := w.sessionPayload(typ, s)
 	w.client.Send(webhooks.Session, typ, p, webhooks.Headers(webhooks.Session, typ, s.SessionID, ""))
 }
 
-// SessionCreated queues session.created. Its reply (session metadata,
-// recording) is not read yet: recording plugs in here later.
+// SessionCreated queues session.created without reading its reply. A
+// server that records calls CallSessionCreated instead.
 func (w *Webhooks) SessionCreated(s sfu.SessionInfo) { w.sendSession("session.created", s) }
+
+// CallSessionCreated sends session.created and returns its reply (the
+// recording settings), waiting at most until ctx ends. Without a session
+// webhook URL it returns an empty reply and no error.
+func (w *Webhooks) CallSessionCreated(ctx context.Context, s sfu.SessionInfo) (webhooks.SessionCreatedReply, error) {
+	var reply webhooks.SessionCreatedReply
+	if !w.client.Configured(webhooks.Session) {
+		return reply, nil
+	}
+	const typ = "session.created"
+	err := w.client.Call(ctx, webhooks.Session, typ, w.sessionPayload(typ, s),
+		webhooks.Headers(webhooks.Session, typ, s.SessionID, ""), &reply)
+	if err != nil {
+		return reply, fmt.Errorf("session.created webhook: %w", err)
+	}
+	return reply, nil
+}
 
 // SessionDestroyed queues session.destroyed.
 func (w *Webhooks) SessionDestroyed(s sfu.SessionInfo) { w.sendSession("session.destroyed", s) }
