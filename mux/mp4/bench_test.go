@@ -73,7 +73,7 @@ func BenchmarkWriteFrame(b *testing.B) {
 
 // heldBytes is the capacity of every buffer the writer keeps between frames.
 func (w *Writer) heldBytes() int {
-	n := cap(w.frag.box.buf.b) + cap(w.frag.scratch)
+	n := cap(w.frag.box.b) + cap(w.frag.scratch)
 	for _, t := range w.tracks {
 		n += cap(t.p.buf) + cap(t.p.samples)*24 + len(t.meta.stsd)
 	}

@@ -1,93 +1,74 @@
 package mp4
 
 import (
+	"encoding/binary"
 	"errors"
-	"fmt"
-	"io"
+	"math"
 
 	gomp4 "github.com/abema/go-mp4"
 )
 
-// seekBuf is an in-memory io.WriteSeeker. Boxes are assembled in one so that
-// every piece of the file reaches the disk with a single write.
-type seekBuf struct {
-	b   []byte
-	pos int
-}
-
-func (s *seekBuf) Write(p []byte) (int, error) {
-	if end := s.pos + len(p); end > len(s.b) {
-		s.b = append(s.b[:s.pos], p...)
-	} else {
-		copy(s.b[s.pos:], p)
-	}
-	s.pos += len(p)
-	return len(p), nil
-}
-
-func (s *seekBuf) Seek(offset int64, whence int) (int64, error) {
-	var base int64
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		base = int64(s.pos)
-	case io.SeekEnd:
-		base = int64(len(s.b))
-	default:
-		return 0, errors.New("seek: bad whence")
-	}
-	n := base + offset
-	if n < 0 || n > int64(len(s.b)) {
-		return 0, fmt.Errorf("seek: offset %d outside buffer of %d bytes", n, len(s.b))
-	}
-	s.pos = int(n)
-	return n, nil
-}
-
-func (s *seekBuf) reset() {
-	s.b = s.b[:0]
-	s.pos = 0
-}
-
-// boxBuf builds nested boxes with go-mp4 into a seekBuf. The first error
-// sticks; later calls do nothing, so builders read as a flat list of boxes.
+// boxBuf builds nested boxes in memory, so that every piece of the file
+// reaches the disk with a single write. Box headers are written and sized
+// here (go-mp4's Writer allocated for each); payloads are either encoded
+// by hand or marshalled with go-mp4. The first error sticks; later calls
+// do nothing, so builders read as a flat list of boxes.
 type boxBuf struct {
-	buf seekBuf
-	w   *gomp4.Writer
-	err error
+	b    []byte
+	open []int // offsets of the open boxes' headers, innermost last
+	err  error
 }
 
-func newBoxBuf() *boxBuf {
-	b := &boxBuf{}
-	b.w = gomp4.NewWriter(&b.buf)
-	return b
+func newBoxBuf() *boxBuf { return &boxBuf{} }
+
+// Write appends p, so that go-mp4 can marshal payloads into the buffer.
+func (b *boxBuf) Write(p []byte) (int, error) {
+	b.b = append(b.b, p...)
+	return len(p), nil
 }
 
 // reset empties the buffer for reuse, keeping its capacity.
 func (b *boxBuf) reset() {
-	b.buf.reset()
-	b.err = nil
+	b.b, b.open, b.err = b.b[:0], b.open[:0], nil
 }
 
 // bytes returns the boxes built so far, or the first error.
 func (b *boxBuf) bytes() ([]byte, error) {
-	return b.buf.b, b.err
+	if b.err == nil && len(b.open) > 0 {
+		return nil, errors.New("build boxes: a box is not closed")
+	}
+	return b.b, b.err
 }
 
 // offset is the current write position, where the next box starts.
-func (b *boxBuf) offset() int { return b.buf.pos }
+func (b *boxBuf) offset() int { return len(b.b) }
 
-// start opens a container box; end closes it and fixes its size.
+// start opens a box of type t; end closes the innermost one and fixes its
+// size. Boxes built in memory stay far below 4 GiB, so the header is
+// always the 8-byte form.
 func (b *boxBuf) start(t gomp4.BoxType) {
 	if b.err == nil {
-		_, b.err = b.w.StartBox(&gomp4.BoxInfo{Type: t})
+		b.open = append(b.open, len(b.b))
+		b.b = append(append(b.b, 0, 0, 0, 0), t[:]...)
 	}
 }
 
 func (b *boxBuf) end() {
-	if b.err == nil {
-		_, b.err = b.w.EndBox()
+	if b.err != nil {
+		return
 	}
+	if len(b.open) == 0 {
+		b.err = errors.New("build boxes: end without start")
+		return
+	}
+	off := b.open[len(b.open)-1]
+	b.open = b.open[:len(b.open)-1]
+	size := len(b.b) - off
+	if uint64(size) > math.MaxUint32 {
+		b.err = errors.New("build boxes: box of 4 GiB or more")
+		return
+	}
+	binary.BigEndian.PutUint32(b.b[off:], uint32(size))
 }
 
 // box writes v as a complete box; children may follow before end is called
@@ -95,7 +76,7 @@ func (b *boxBuf) end() {
 func (b *boxBuf) box(v gomp4.IImmutableBox, open bool) {
 	b.start(v.GetType())
 	if b.err == nil {
-		_, b.err = gomp4.Marshal(b.w, v, gomp4.Context{})
+		_, b.err = gomp4.Marshal(b, v, gomp4.Context{})
 	}
 	if !open {
 		b.end()
@@ -105,21 +86,38 @@ func (b *boxBuf) box(v gomp4.IImmutableBox, open bool) {
 // leaf writes v as a complete box with no children.
 func (b *boxBuf) leaf(v gomp4.IImmutableBox) { b.box(v, false) }
 
-// raw writes a box whose payload is given byte for byte.
-func (b *boxBuf) raw(t gomp4.BoxType, payload []byte) {
+// fullBox opens a box of type t whose payload starts with a FullBox
+// version and flags; the caller appends the rest and calls end.
+func (b *boxBuf) fullBox(t gomp4.BoxType, version uint8, flags uint32) {
 	b.start(t)
+	b.u32(uint32(version)<<24 | flags&0xffffff)
+}
+
+// u32 and u64 append big-endian integers to the open box.
+func (b *boxBuf) u32(v uint32) {
 	if b.err == nil {
-		_, b.err = b.w.Write(payload)
+		b.b = binary.BigEndian.AppendUint32(b.b, v)
 	}
-	b.end()
+}
+
+func (b *boxBuf) u64(v uint64) {
+	if b.err == nil {
+		b.b = binary.BigEndian.AppendUint64(b.b, v)
+	}
 }
 
 // header writes only a box header announcing size bytes in total; the
 // payload is written separately.
 func (b *boxBuf) header(t gomp4.BoxType, size uint64) {
-	if b.err == nil {
-		_, b.err = gomp4.WriteBoxInfo(&b.buf, &gomp4.BoxInfo{Type: t, Size: size, HeaderSize: headerSizeFor(size)})
+	if b.err != nil {
+		return
 	}
+	if headerSizeFor(size) == gomp4.LargeHeaderSize {
+		b.b = binary.BigEndian.AppendUint32(b.b, 1)
+		b.b = binary.BigEndian.AppendUint64(append(b.b, t[:]...), size)
+		return
+	}
+	b.b = append(binary.BigEndian.AppendUint32(b.b, uint32(size)), t[:]...)
 }
 
 // headerSizeFor returns the header size a box of size bytes needs: 8, or 16
@@ -134,6 +132,13 @@ func headerSizeFor(size uint64) uint64 {
 // append writes bytes that already form complete boxes.
 func (b *boxBuf) append(p []byte) {
 	if b.err == nil {
-		_, b.err = b.buf.Write(p)
+		b.b = append(b.b, p...)
 	}
+}
+
+// raw writes a box whose payload is given byte for byte.
+func (b *boxBuf) raw(t gomp4.BoxType, payload []byte) {
+	b.start(t)
+	b.append(payload)
+	b.end()
 }

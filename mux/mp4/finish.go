@@ -78,7 +78,7 @@ func freeHeader(size int64) []byte {
 	}
 	b := newBoxBuf()
 	b.header(gomp4.BoxTypeFree(), uint64(size))
-	return b.buf.b
+	return b.b
 }
 
 func writeAt(f io.WriterAt, p []byte, off int64) error {

@@ -187,20 +187,6 @@ func writeMinf(b *boxBuf, t moovTrack, force64 bool) {
 	b.end()
 }
 
-func writeSampleTables(b *boxBuf, t moovTrack, force64 bool) {
-	tab := t.tables
-	if tab == nil {
-		tab = &sampleTables{}
-	}
-	b.leaf(&gomp4.Stts{EntryCount: uint32(len(tab.stts)), Entries: tab.stts})
-	if t.meta.kind == mux.Video && t.tables != nil {
-		b.leaf(&gomp4.Stss{EntryCount: uint32(len(tab.stss)), SampleNumber: tab.stss})
-	}
-	b.leaf(&gomp4.Stsc{EntryCount: uint32(len(tab.stsc)), Entries: tab.stsc})
-	b.leaf(&gomp4.Stsz{SampleCount: uint32(len(tab.sizes)), EntrySize: tab.sizes})
-	b.leaf(tab.chunkOffsetBox(force64))
-}
-
 func setMvhdDuration(m *gomp4.Mvhd, d uint64) {
 	if d > math.MaxUint32 {
 		m.SetVersion(1)

@@ -75,28 +75,6 @@ func (t *sampleTables) close() {
 	}
 }
 
-// needsCo64 reports whether a chunk offset does not fit stco's 32 bits.
-func (t *sampleTables) needsCo64() bool {
-	for _, c := range t.chunks {
-		if c > math.MaxUint32 {
-			return true
-		}
-	}
-	return false
-}
-
-// chunkOffsetBox returns stco, or co64 when forced or needed.
-func (t *sampleTables) chunkOffsetBox(force64 bool) gomp4.IImmutableBox {
-	if force64 || t.needsCo64() {
-		return &gomp4.Co64{EntryCount: uint32(len(t.chunks)), ChunkOffset: t.chunks}
-	}
-	offs := make([]uint32, len(t.chunks))
-	for i, c := range t.chunks {
-		offs[i] = uint32(c)
-	}
-	return &gomp4.Stco{EntryCount: uint32(len(offs)), ChunkOffset: offs}
-}
-
 // ticksToDuration converts track ticks to time without overflowing.
 func ticksToDuration(ticks uint64, timescale uint32) time.Duration {
 	ts := uint64(timescale)

@@ -184,11 +184,10 @@ func TestSampleTables(t *testing.T) {
 	if !equalSlices(tab.stss, []uint32{1, 4}) || len(tab.stsc) != 1 || tab.firstStart != 3000 || tab.mediaDur != 17500 {
 		t.Errorf("stss %v, stsc %+v, first %d, duration %d", tab.stss, tab.stsc, tab.firstStart, tab.mediaDur)
 	}
-	if _, ok := tab.chunkOffsetBox(false).(*gomp4.Co64); !ok {
+	if !needsCo64(tab.chunks) {
 		t.Errorf("an offset past 4 GiB needs co64")
 	}
-	small := sampleTables{chunks: []uint64{8, 1<<32 - 1}}
-	if _, ok := small.chunkOffsetBox(false).(*gomp4.Stco); !ok {
+	if needsCo64([]uint64{8, 1<<32 - 1}) {
 		t.Errorf("offsets below 4 GiB fit stco")
 	}
 }
