@@ -19,6 +19,7 @@ type apiBackend struct {
 	core  *sfu.SFU
 	sig   *signaling.Server
 	hooks *webhooks.Client
+	rec   recorderAPI     // the running recordings, for session objects
 	info  webhooks.Config // label, node name and version for session objects
 }
 
@@ -69,6 +70,7 @@ func apiConnection(ci sfu.ConnectionInfo) api.Connection {
 	if ci.Video {
 		c.VideoCodecType = string(ci.VideoCodec)
 	}
+	c.RecordingBlock = signaling.ExtrasOf(ci).RecordingBlock
 	return c
 }
 
@@ -86,7 +88,7 @@ func (b *apiBackend) apiSession(s sfu.SessionInfo) api.Session {
 		ChannelID: s.ChannelID, SessionID: s.SessionID, CreatedTime: s.CreatedAt.Unix(),
 		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true,
 		MaxConnections: s.MaxConnections, TotalConnections: s.TotalConnections,
-		Connections: b.Connections(s.ChannelID)}
+		Connections: b.Connections(s.ChannelID), Recording: b.rec.recording(s.ChannelID)}
 }
 
 // Session returns a channel's live session, checking sessionID if given.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kiroku-sfu/kiroku/api"
+	"github.com/kiroku-sfu/kiroku/archive"
 	"github.com/kiroku-sfu/kiroku/config"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
@@ -41,6 +42,7 @@ type serveSettings struct {
 	signaling signaling.Config
 	webhooks  webhooks.Config
 	hookOpts  signaling.WebhookOptions
+	archive   archive.Config
 }
 
 func defaultSettings() serveSettings {
@@ -50,6 +52,7 @@ func defaultSettings() serveSettings {
 		sfu:       sfu.DefaultConfig(),
 		signaling: signaling.DefaultConfig(),
 		webhooks:  webhooks.DefaultConfig(),
+		archive:   archive.DefaultConfig(),
 	}
 }
 
@@ -85,7 +88,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 func loadSettings(path string) (serveSettings, error) {
 	st := defaultSettings()
 	if path != "" {
-		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts); err != nil {
+		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive); err != nil {
 			return st, err
 		}
 	}
@@ -95,7 +98,8 @@ func loadSettings(path string) (serveSettings, error) {
 	// The webhook client bounds each call; the margin covers connecting.
 	st.signaling.AuthTimeout = st.webhooks.Timeout + time.Second
 	st.webhooks.LogDir = st.serve.LogDir
-	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate())
+	st.archive.Label, st.archive.NodeName = st.webhooks.Label, st.webhooks.NodeName
+	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate())
 }
 
 func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
@@ -116,40 +120,67 @@ func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
 
 // components are the running parts of the SFU process.
 type components struct {
-	hooks *webhooks.Client
-	core  *sfu.SFU
-	sig   *signaling.Server
-	api   *api.Server
+	hooks    *webhooks.Client
+	recHooks *recordingHooks
+	core     *sfu.SFU
+	sig      *signaling.Server
+	rec      *archive.Manager
+	api      *api.Server
 }
 
-// build creates the webhook client, the SFU and the signaling server,
-// wired to each other.
+// build creates the webhook client, the SFU, the signaling server and
+// the archive manager, wired to each other. The recording hooks sit
+// between the SFU and signaling and their webhooks; they learn the SFU
+// and the manager here, before anything is served.
 func build(st serveSettings, logger *slog.Logger) (*components, error) {
 	hooks, err := webhooks.New(st.webhooks, logger.With("component", "webhooks"), nil)
 	if err != nil {
 		return nil, err
 	}
 	adapter := signaling.NewWebhooks(hooks, st.hookOpts)
-	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), adapter
+	rh := newRecordingHooks(adapter, st.webhooks.Timeout+time.Second, logger.With("component", "recording"))
+	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), rh
 	st.signaling.Logger = logger.With("component", "signaling")
-	st.signaling.Authenticator, st.signaling.Events = adapter, adapter
-	c := &components{hooks: hooks}
+	st.signaling.Authenticator, st.signaling.Events = adapter, rh
+	c := &components{hooks: hooks, recHooks: rh}
 	if c.core, err = sfu.New(st.sfu); err != nil {
 		return nil, errors.Join(err, hooks.Close(context.Background()))
 	}
 	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
 		return nil, errors.Join(err, c.core.Close(), hooks.Close(context.Background()))
 	}
-	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, info: st.webhooks}
-	if c.api, err = api.NewServer(backend, nil, logger.With("component", "api")); err != nil {
+	c.rec, err = archive.NewManager(st.archive, archive.Deps{Logger: logger.With("component", "archive"),
+		Notifier: archive.WebhookNotifier{Client: hooks}, Channels: c.sig})
+	if err != nil {
+		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), hooks.Close(context.Background()))
+	}
+	rh.core, rh.rec = c.core, c.rec
+	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks}
+	if c.api, err = api.NewServer(backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
 		return nil, errors.Join(err, c.shutdown(context.Background()))
 	}
 	return c, nil
 }
 
-// shutdown closes every connection with a reason, then flushes webhooks.
+// shutdown closes every connection with a reason, lets the recordings
+// finish and deliver their files, then flushes webhooks.
 func (c *components) shutdown(ctx context.Context) error {
-	return errors.Join(c.sig.Shutdown(ctx), c.core.Close(), c.hooks.Close(ctx))
+	err := errors.Join(c.sig.Shutdown(ctx), c.core.Close())
+	c.recHooks.Close()
+	return errors.Join(err, c.rec.Close(), c.hooks.Close(ctx))
+}
+
+// recoverArchives finishes what a crash left in archive_tmp_dir.
+func (c *components) recoverArchives(logger *slog.Logger) error {
+	res, err := c.rec.Recover()
+	if err != nil {
+		return err
+	}
+	if res != (archive.Recovered{}) {
+		logger.Warn("recovered recordings left by a crash", "files", res.Files, "reports", res.Reports,
+			"quarantined", res.Quarantined)
+	}
+	return nil
 }
 
 // listener is one HTTP server on its own port.
@@ -185,6 +216,9 @@ func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io
 	c, err := build(st, logger)
 	if err != nil {
 		return err
+	}
+	if err := c.recoverArchives(logger); err != nil {
+		return errors.Join(err, c.shutdown(context.Background()))
 	}
 	sigL, err := listen(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly, c.sig.Handler())
 	if err != nil {

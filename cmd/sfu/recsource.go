@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/kiroku-sfu/kiroku/archive"
+	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/sfu"
+	"github.com/kiroku-sfu/kiroku/signaling"
+)
+
+// The adapters below join the SFU's subscriber seam to archive's.
+var (
+	_ archive.Source       = connSource{}
+	_ archive.Subscription = (*recSubscription)(nil)
+	_ sfu.Sink             = (*recSink)(nil)
+)
+
+// subscriber is what connSource needs from *sfu.SFU.
+type subscriber interface {
+	Subscribe(connectionID string, sink sfu.Sink) (*sfu.Subscription, error)
+}
+
+// connSource is one publisher connection as an archive.Source.
+type connSource struct {
+	core  subscriber
+	id    string    // connection_id
+	video mux.Codec // the codec negotiated at connect; other video is not recorded
+}
+
+// Subscribe attaches s to the connection's media in the SFU.
+func (c connSource) Subscribe(s archive.Sink) (archive.Subscription, error) {
+	sink := &recSink{sink: s, video: c.video}
+	sub, err := c.core.Subscribe(c.id, sink)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", c.id, err)
+	}
+	return &recSubscription{sub: sub, sink: sink}, nil
+}
+
+// recSink passes one connection's packets to a recorder. Video must be
+// in the negotiated codec; a simulcast publisher would be recorded from
+// the first SSRC of its video track (the SFU refuses simulcast today).
+// Its methods run on the subscription's one delivery goroutine.
+type recSink struct {
+	sink      archive.Sink
+	video     mux.Codec
+	videoID   atomic.Pointer[string] // the recorded video track's id
+	videoSSRC uint32
+	ignored   string // a video track in another codec, not recorded
+}
+
+// WriteRTP implements sfu.Sink.
+func (r *recSink) WriteRTP(t sfu.TrackInfo, p *rtp.Packet, arrival time.Time) {
+	k := muxKind(t.Kind)
+	if k == mux.Video {
+		if !r.acceptVideo(t) {
+			return
+		}
+	}
+	r.sink.WriteRTP(k, p, arrival)
+}
+
+// acceptVideo remembers the first video track and keeps a track that is
+// re-added under a new SSRC in the same file.
+func (r *recSink) acceptVideo(t sfu.TrackInfo) bool {
+	if t.TrackID == r.ignored {
+		return false
+	}
+	if id := r.videoID.Load(); id == nil || *id != t.TrackID {
+		if tr, err := trackOf(t); err != nil || tr.Codec != r.video {
+			r.ignored = t.TrackID
+			return false
+		}
+		r.videoID.Store(&t.TrackID)
+		r.videoSSRC = t.SSRC
+	}
+	return r.videoSSRC == t.SSRC
+}
+
+// WriteSenderReport implements sfu.Sink.
+func (r *recSink) WriteSenderReport(t sfu.TrackInfo, sr *rtcp.SenderReport, arrival time.Time) {
+	r.sink.WriteSenderReport(muxKind(t.Kind), sr, arrival)
+}
+
+// PublisherClosed implements sfu.Sink.
+func (r *recSink) PublisherClosed() { r.sink.PublisherClosed() }
+
+// recSubscription is an sfu.Subscription as archive sees it.
+type recSubscription struct {
+	sub  *sfu.Subscription
+	sink *recSink
+}
+
+// RequestKeyframe asks for a keyframe on the video track once one has
+// been seen; before that the SFU asks on its own when the track starts.
+func (s *recSubscription) RequestKeyframe() {
+	if id := s.sink.videoID.Load(); id != nil {
+		_ = s.sub.RequestKeyFrame(*id) // a track that just ended needs none
+	}
+}
+
+// Dropped implements archive.Subscription.
+func (s *recSubscription) Dropped() uint64 { return s.sub.Dropped() }
+
+// Close implements archive.Subscription.
+func (s *recSubscription) Close() { _ = s.sub.Close() }
+
+func muxKind(k sfu.Kind) mux.Kind {
+	if k == sfu.KindAudio {
+		return mux.Audio
+	}
+	return mux.Video
+}
+
+// recordedConnection describes a publisher for archive from what it
+// negotiated at connect: the video codec it chose and Opus audio.
+func recordedConnection(ci sfu.ConnectionInfo) archive.Connection {
+	ex := signaling.ExtrasOf(ci)
+	c := archive.Connection{ClientID: ci.ClientID, BundleID: ci.BundleID, ConnectionID: ci.ConnectionID,
+		Role: string(ci.Role), EventMetadata: ex.EventMetadata, RecordingBlock: ex.RecordingBlock}
+	if ci.Video {
+		c.Video = &archive.Track{Codec: mux.Codec(ci.VideoCodec), ClockRate: 90000}
+	}
+	if ci.Audio {
+		c.Audio = &archive.Track{Codec: mux.Opus, ClockRate: 48000, Channels: 2}
+	}
+	return c
+}
+
+// trackOf converts a track the SFU reports to archive's description.
+func trackOf(t sfu.TrackInfo) (archive.Track, error) {
+	name := strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(t.MimeType, "video/"), "audio/"))
+	for _, c := range []mux.Codec{mux.VP8, mux.VP9, mux.AV1, mux.H264, mux.H265, mux.Opus} {
+		if strings.EqualFold(name, string(c)) {
+			return archive.Track{Codec: c, ClockRate: t.ClockRate, Channels: int(t.Channels), Fmtp: t.SDPFmtpLine}, nil
+		}
+	}
+	return archive.Track{}, fmt.Errorf("track %s: codec %q cannot be recorded", t.TrackID, t.MimeType)
+}
