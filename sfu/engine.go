@@ -20,12 +20,13 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: webrtc.TypeRTCPFBTransportCC},
 }
 
-// nackHistory is how many packets each viewer's sender keeps per track to
-// answer NACKs: about a second of 2 Mbit/s video, far longer than a
-// retransmission stays useful. A sender copies every packet it sends into
-// this ring, so a smaller ring keeps the copies in the CPU's caches (the
-// library's default, 1024, costs each viewer 1.5 MB per video track).
-const nackHistory = 256
+// nackHistory is how many sent packets each viewer's sender keeps per
+// track to answer NACKs: two seconds of 2 Mbit/s video, a third of a
+// second at 15 Mbit/s, well past the round trips a retransmission can
+// still help within. Every viewer copies every packet into this ring; the
+// library's default (1024) costs 1.5 MB per viewer and video track, this
+// a half of that.
+const nackHistory = 512
 
 // videoCodec returns the single RTP codec a connection with codec c uses.
 func videoCodec(c Codec) (webrtc.RTPCodecParameters, error) {
