@@ -3,6 +3,7 @@ package mp4
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	gomp4 "github.com/abema/go-mp4"
 )
@@ -12,18 +13,21 @@ import (
 // returns the end of the mdat.
 func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, bi *gomp4.BoxInfo) (int64, error) {
 	moofOff := int64(bi.Offset)
+	if bi.Size > maxMoofBytes {
+		return 0, fmt.Errorf("fragment at %d: moof of %d bytes", moofOff, bi.Size)
+	}
 	mdat, err := readHeader(sr, moofOff+int64(bi.Size))
 	if err != nil {
 		return 0, err
 	}
-	if mdat.Type != gomp4.BoxTypeMdat() || bi.Size > maxMoofBytes {
+	if mdat.Type != gomp4.BoxTypeMdat() {
 		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
 	}
-	buf := make([]byte, bi.Size)
-	if _, err := r.ReadAt(buf, moofOff); err != nil {
+	s.moofBuf = slices.Grow(s.moofBuf[:0], int(bi.Size))[:bi.Size]
+	if _, err := r.ReadAt(s.moofBuf, moofOff); err != nil {
 		return 0, fmt.Errorf("read moof at %d: %w", moofOff, err)
 	}
-	trafs, err := parseMoof(buf)
+	trafs, err := s.moofParser.parse(s.moofBuf)
 	if err != nil {
 		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
 	}

@@ -1,11 +1,11 @@
 package mp4
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 
 	gomp4 "github.com/abema/go-mp4"
 )
@@ -29,22 +29,39 @@ type traf struct {
 	trackID, sdi uint32
 	baseTime     uint64
 	hasTime      bool
-	tfhd         *gomp4.Tfhd
+	tfhd         *tfhdFields
 	runs         []run
 }
 
-// moofParser reads the trafs of one moof, given whole.
-type moofParser struct {
-	moof  []byte
-	trafs []traf
+// tfhdFields are the parts of a tfhd that reading samples needs.
+type tfhdFields struct {
+	flags           uint32
+	defaultDuration uint32
+	defaultFlags    uint32
 }
 
-// parseMoof returns the trafs of a moof box given whole (header included).
-// It accepts only what this package writes: sample sizes in every trun,
-// data offsets relative to the moof, and a tfdt in every traf.
-func parseMoof(moof []byte) ([]traf, error) {
-	p := &moofParser{moof: moof}
-	if _, err := gomp4.ReadBoxStructure(bytes.NewReader(moof), p.handle); err != nil {
+// moofParser reads the trafs of one moof at a time, given whole. It keeps
+// its slices between moofs, so that reading a file's fragments allocates
+// little; what parse returns is valid until the next call.
+type moofParser struct {
+	trafs   []traf
+	tfhds   [maxTracks]tfhdFields
+	samples []trafSample
+}
+
+// parse returns the trafs of a moof box given whole (header included). It
+// accepts only what this package writes: sample sizes in every trun, data
+// offsets relative to the moof, and a tfhd and tfdt in every traf.
+func (p *moofParser) parse(moof []byte) ([]traf, error) {
+	p.trafs, p.samples = p.trafs[:0], p.samples[:0]
+	h, err := parseBoxHead(moof, uint64(len(moof)))
+	if err == nil && h.typ != gomp4.BoxTypeMoof() {
+		err = fmt.Errorf("box %s is not a moof", h.typ)
+	}
+	if err == nil {
+		err = eachBox(moof[h.hdr:h.size], p.moofChild)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("parse moof: %w", err)
 	}
 	for _, t := range p.trafs {
@@ -55,58 +72,87 @@ func parseMoof(moof []byte) ([]traf, error) {
 	return p.trafs, nil
 }
 
-func (p *moofParser) handle(h *gomp4.ReadHandle) (any, error) {
-	if bi := h.BoxInfo; bi.Size < bi.HeaderSize || bi.Offset+bi.Size > uint64(len(p.moof)) {
-		return nil, fmt.Errorf("box %s overruns the moof", bi.Type)
+func (p *moofParser) moofChild(h boxHead, payload []byte) error {
+	if h.typ != gomp4.BoxTypeTraf() {
+		return nil
 	}
-	typ := h.BoxInfo.Type
-	switch {
-	case typ == gomp4.BoxTypeMoof() && len(h.Path) == 1:
-		return h.Expand()
-	case typ == gomp4.BoxTypeTraf() && len(h.Path) == 2:
-		p.trafs = append(p.trafs, traf{sdi: 1})
-		return h.Expand()
-	case len(h.Path) != 3 || len(p.trafs) == 0:
-		return nil, nil
+	if len(p.trafs) == maxTracks {
+		return errors.New("too many trafs")
 	}
-	t := &p.trafs[len(p.trafs)-1]
-	switch typ {
-	case gomp4.BoxTypeTfhd():
-		return nil, t.readTfhd(h)
-	case gomp4.BoxTypeTfdt():
-		box, _, err := h.ReadPayload()
-		if err != nil {
-			return nil, err
-		}
-		t.baseTime, t.hasTime = box.(*gomp4.Tfdt).GetBaseMediaDecodeTime(), true
-	case gomp4.BoxTypeTrun():
-		bi := h.BoxInfo
-		return nil, t.addRun(p.moof[bi.Offset+bi.HeaderSize : bi.Offset+bi.Size])
+	var runs []run // reuse the runs of the traf that held this place before
+	if n := len(p.trafs); n < cap(p.trafs) {
+		runs = p.trafs[:n+1][n].runs[:0]
 	}
-	return nil, nil
+	p.trafs = append(p.trafs, traf{sdi: 1, runs: runs})
+	return eachBox(payload, p.trafChild)
 }
 
-func (t *traf) readTfhd(h *gomp4.ReadHandle) error {
-	box, _, err := h.ReadPayload()
-	if err != nil {
-		return err
-	}
-	tfhd := box.(*gomp4.Tfhd)
-	if !tfhd.CheckFlag(gomp4.TfhdDefaultBaseIsMoof) || tfhd.CheckFlag(gomp4.TfhdBaseDataOffsetPresent) {
-		return errors.New("tfhd: data not addressed from the moof")
-	}
-	t.tfhd, t.trackID = tfhd, tfhd.TrackID
-	if tfhd.CheckFlag(gomp4.TfhdSampleDescriptionIndexPresent) {
-		t.sdi = tfhd.SampleDescriptionIndex
+func (p *moofParser) trafChild(h boxHead, payload []byte) error {
+	t := &p.trafs[len(p.trafs)-1]
+	switch h.typ {
+	case gomp4.BoxTypeTfhd():
+		return t.readTfhd(payload, &p.tfhds[len(p.trafs)-1])
+	case gomp4.BoxTypeTfdt():
+		return t.readTfdt(payload)
+	case gomp4.BoxTypeTrun():
+		return t.addRun(payload, &p.samples)
 	}
 	return nil
 }
 
-// addRun decodes a trun payload into a run of samples. Decoding is done
-// here rather than by go-mp4, whose reflection cost some 30 allocations per
-// sample and made finishing a long file 25 times slower than reading it
-// (BenchmarkRecover).
-func (t *traf) addRun(payload []byte) error {
+// readTfhd reads a tfhd payload (ISO/IEC 14496-12 §8.8.7) into f.
+func (t *traf) readTfhd(b []byte, f *tfhdFields) error {
+	if len(b) < 8 {
+		return errors.New("tfhd: too short")
+	}
+	*f = tfhdFields{flags: binary.BigEndian.Uint32(b) & 0xffffff}
+	if f.flags&gomp4.TfhdDefaultBaseIsMoof == 0 || f.flags&gomp4.TfhdBaseDataOffsetPresent != 0 {
+		return errors.New("tfhd: data not addressed from the moof")
+	}
+	t.trackID, b = binary.BigEndian.Uint32(b[4:]), b[8:]
+	for _, field := range []struct {
+		flag uint32
+		dst  *uint32
+	}{
+		{gomp4.TfhdSampleDescriptionIndexPresent, &t.sdi},
+		{gomp4.TfhdDefaultSampleDurationPresent, &f.defaultDuration},
+		{gomp4.TfhdDefaultSampleSizePresent, nil},
+		{gomp4.TfhdDefaultSampleFlagsPresent, &f.defaultFlags},
+	} {
+		if f.flags&field.flag == 0 {
+			continue
+		}
+		if len(b) < 4 {
+			return errors.New("tfhd: too short")
+		}
+		if field.dst != nil {
+			*field.dst = binary.BigEndian.Uint32(b)
+		}
+		b = b[4:]
+	}
+	t.tfhd = f
+	return nil
+}
+
+// readTfdt reads a tfdt payload (§8.8.12), version 0 or 1.
+func (t *traf) readTfdt(b []byte) error {
+	switch {
+	case len(b) >= 12 && b[0] == 1:
+		t.baseTime = binary.BigEndian.Uint64(b[4:])
+	case len(b) >= 8 && b[0] == 0:
+		t.baseTime = uint64(binary.BigEndian.Uint32(b[4:]))
+	default:
+		return errors.New("tfdt: bad version or too short")
+	}
+	t.hasTime = true
+	return nil
+}
+
+// addRun decodes a trun payload into a run of samples kept in *store.
+// Decoding is done here rather than by go-mp4, whose reflection cost some
+// 30 allocations per sample and made finishing a long file 25 times slower
+// than reading it (BenchmarkRecover).
+func (t *traf) addRun(payload []byte, store *[]trafSample) error {
 	if t.tfhd == nil {
 		return errors.New("trun before tfhd")
 	}
@@ -114,10 +160,12 @@ func (t *traf) addRun(payload []byte) error {
 	if err != nil {
 		return err
 	}
-	r := run{dataOffset: tr.dataOffset, samples: make([]trafSample, tr.count)}
+	first := len(*store)
+	*store = slices.Grow(*store, tr.count)
+	r := run{dataOffset: tr.dataOffset}
 	e := tr.entries
-	for i := range r.samples {
-		s := trafSample{duration: t.tfhd.DefaultSampleDuration, sync: t.defaultSync(i, tr)}
+	for i := range tr.count {
+		s := trafSample{duration: t.tfhd.defaultDuration, sync: t.defaultSync(i, tr)}
 		if tr.flags&trunSampleDuration != 0 {
 			s.duration, e = binary.BigEndian.Uint32(e), e[4:]
 		}
@@ -129,8 +177,9 @@ func (t *traf) addRun(payload []byte) error {
 			e = e[4:]
 		}
 		r.bytes += uint64(s.size)
-		r.samples[i] = s
+		*store = append(*store, s)
 	}
+	r.samples = (*store)[first:]
 	t.runs = append(t.runs, r)
 	return nil
 }
@@ -141,8 +190,8 @@ func (t *traf) defaultSync(i int, tr trunFields) bool {
 	switch {
 	case i == 0 && tr.flags&trunFirstFlags != 0:
 		return isSync(tr.firstFlags)
-	case t.tfhd.CheckFlag(gomp4.TfhdDefaultSampleFlagsPresent):
-		return isSync(t.tfhd.DefaultSampleFlags)
+	case t.tfhd.flags&gomp4.TfhdDefaultSampleFlagsPresent != 0:
+		return isSync(t.tfhd.defaultFlags)
 	}
 	return true
 }

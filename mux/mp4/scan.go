@@ -30,6 +30,10 @@ type scanned struct {
 	moofs       []int64     // offsets of the complete fragments' moof boxes
 	end         int64       // end of the last complete fragment
 	finished    *moovParser // the moov of a finished file, for its stats
+
+	// Reused for every fragment read back.
+	moofBuf    []byte
+	moofParser moofParser
 }
 
 // scan walks a file of size bytes. For a file being recorded it stops at
@@ -135,20 +139,4 @@ func (s *scanned) walk(r io.ReaderAt, sr *io.SectionReader, off int64) int64 {
 		off += int64(bi.Size)
 	}
 	return off
-}
-
-// readHeader reads the header of the box at off and checks that the whole
-// box lies inside the file.
-func readHeader(sr *io.SectionReader, off int64) (*gomp4.BoxInfo, error) {
-	if _, err := sr.Seek(off, io.SeekStart); err != nil {
-		return nil, err
-	}
-	bi, err := gomp4.ReadBoxInfo(sr)
-	if err != nil {
-		return nil, fmt.Errorf("box header at %d: %w", off, err)
-	}
-	if bi.ExtendToEOF || bi.Size < bi.HeaderSize || bi.Size > uint64(sr.Size()-off) {
-		return nil, fmt.Errorf("box %s at %d: size %d does not fit the file", bi.Type, off, bi.Size)
-	}
-	return bi, nil
 }

@@ -261,8 +261,9 @@ func TestTrunRoundTrip(t *testing.T) {
 	if err != nil || tr.count != 3 || tr.flags != trunWritten {
 		t.Fatalf("decodeTrun = %+v, %v", tr, err)
 	}
-	tf := traf{tfhd: &gomp4.Tfhd{}}
-	if err := tf.addRun(payload); err != nil {
+	tf := traf{tfhd: &tfhdFields{}}
+	var store []trafSample
+	if err := tf.addRun(payload, &store); err != nil {
 		t.Fatal(err)
 	}
 	want := []trafSample{{3000, 10, true}, {3100, 20, false}, {2900, 30, false}}
