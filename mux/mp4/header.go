@@ -13,10 +13,7 @@ import (
 // instead (see growRegion).
 func (w *Writer) writeHeader() error {
 	b := newBoxBuf()
-	brands := []gomp4.CompatibleBrandElem{{CompatibleBrand: gomp4.BrandISOM()},
-		{CompatibleBrand: gomp4.BrandISO2()}, {CompatibleBrand: [4]byte{'i', 's', 'o', '6'}},
-		{CompatibleBrand: [4]byte{'m', 'p', '4', '1'}}}
-	b.leaf(&gomp4.Ftyp{MajorBrand: gomp4.BrandISOM(), MinorVersion: 0x200, CompatibleBrands: brands})
+	writeFtyp(b)
 	ftyp, err := b.bytes()
 	if err != nil {
 		return fmt.Errorf("build ftyp: %w", err)
