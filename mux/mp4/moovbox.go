@@ -1,7 +1,6 @@
 package mp4
 
 import (
-
 	gomp4 "github.com/abema/go-mp4"
 
 	"github.com/kiroku-sfu/kiroku/mux"
@@ -57,7 +56,7 @@ func writeMvhd(b *boxBuf, dur uint64, nextTrackID uint32) {
 	v1 := !fits32(dur)
 	b.fullBox(gomp4.BoxTypeMvhd(), version(v1), 0)
 	writeTimes(b, v1, []uint32{movieTimescale}, dur)
-	b.u32(0x00010000) // rate 1.0
+	b.u32(0x00010000)   // rate 1.0
 	b.u32(0x0100 << 16) // volume 1.0, reserved
 	b.u64(0)            // reserved
 	writeMatrix(b)
@@ -175,4 +174,3 @@ func version(v1 bool) uint8 {
 	}
 	return 0
 }
-
