@@ -29,6 +29,7 @@ type output struct {
 	partEnd  time.Duration // recording time where cur starts
 	resched  bool          // a part closed: plan the next boundary
 	boundary time.Duration
+	atBound  bool // the keyframe request at the boundary itself went out
 	err      error
 	kfSnap   int // keyframe requests sent when cur started
 	lateSnap int // late packets seen when cur started
@@ -64,6 +65,7 @@ func newOutput(r *Recorder, split bool) (*output, error) {
 
 // planSplit arms the muxer for the next boundary and its keyframe request.
 func (o *output) planSplit() {
+	o.atBound = false
 	lead := min(maxSplitLead, o.r.plan.splitDuration()/4)
 	o.m.SplitAt(o.boundary)
 	o.m.NeedKeyframeAt(o.boundary - lead)
@@ -88,6 +90,21 @@ func (o *output) write(ev event, at time.Duration) {
 		d := o.r.plan.splitDuration()
 		o.boundary = (o.partEnd/d + 1) * d
 		o.planSplit()
+	}
+	o.askAtBoundary()
+}
+
+// askAtBoundary asks once more for a keyframe when the media reaches a
+// split boundary that is still pending: a live encoder answers the early
+// request within milliseconds, so that keyframe falls before the boundary
+// and, without this, the cut would wait for the sender's next own one.
+func (o *output) askAtBoundary() {
+	if !o.split || o.atBound {
+		return
+	}
+	if pos, ok := o.m.Position(); ok && pos >= o.boundary {
+		o.atBound = true
+		o.r.kf.want()
 	}
 }
 

@@ -100,6 +100,9 @@ func TestRecordingFromSessionCreated(t *testing.T) {
 	dir := filepath.Join(srv.archive, rid)
 	parts, _ := filepath.Glob(filepath.Join(dir, "split-archive-"+a.id+"_*.webm"))
 	if len(parts) < 2 {
+		end, _ := os.ReadFile(filepath.Join(dir, "split-archive-end-"+a.id+".json"))
+		first, _ := os.ReadFile(strings.TrimSuffix(parts[0], ".webm") + ".json")
+		t.Logf("split-archive-end: %s\nfirst part: %s", end, first)
 		t.Fatalf("split files %v, want at least two 5 s parts of 12 s", parts)
 	}
 	slices.Sort(parts)
@@ -172,6 +175,7 @@ func checkRecordingOrder(t *testing.T, hooks []webhook, conns []string) {
 	for _, w := range hooks {
 		types = append(types, w.Type+"("+fmt.Sprint(w.Body["connection_id"])+")")
 	}
+	t.Logf("recording webhooks: %v", types)
 	if len(hooks) == 0 || hooks[0].Type != "recording.started" || hooks[len(hooks)-1].Type != "recording.report" {
 		t.Fatalf("webhooks %v, want recording.started first and recording.report last", types)
 	}
@@ -202,6 +206,7 @@ func checkMedia(t *testing.T, path string, want, tolerance time.Duration) {
 	if !hasVideo || !hasAudio {
 		t.Errorf("%s: video %t audio %t, want both", filepath.Base(path), hasVideo, hasAudio)
 	}
+	t.Logf("%s: %v", filepath.Base(path), p.Format.Length())
 	if got := p.Format.Length(); want > 0 && (got < want-tolerance || got > want+tolerance) {
 		t.Errorf("%s lasts %v, want %v ± %v", filepath.Base(path), got, want, tolerance)
 	}
