@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -19,14 +20,6 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
 	{Type: webrtc.TypeRTCPFBTransportCC},
 }
-
-// nackHistory is how many sent packets each viewer's sender keeps per
-// track to answer NACKs: two seconds of 2 Mbit/s video, a third of a
-// second at 15 Mbit/s, well past the round trips a retransmission can
-// still help within. Every viewer copies every packet into this ring; the
-// library's default (1024) costs 1.5 MB per viewer and video track, this
-// a half of that.
-const nackHistory = 512
 
 // videoCodec returns the single RTP codec a connection with codec c uses.
 func videoCodec(c Codec) (webrtc.RTPCodecParameters, error) {
@@ -71,7 +64,7 @@ func newAPIs(cfg *Config) (map[Codec]*webrtc.API, error) {
 	}
 	apis := make(map[Codec]*webrtc.API)
 	for _, c := range []Codec{VP8, VP9, AV1, H264, H265} {
-		api, err := newAPI(c, se)
+		api, err := newAPI(c, se, cfg.Now)
 		if err != nil {
 			return nil, fmt.Errorf("build %s engine: %w", c, err)
 		}
@@ -80,7 +73,7 @@ func newAPIs(cfg *Config) (map[Codec]*webrtc.API, error) {
 	return apis, nil
 }
 
-func newAPI(c Codec, se webrtc.SettingEngine) (*webrtc.API, error) {
+func newAPI(c Codec, se webrtc.SettingEngine, now func() time.Time) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	vc, err := videoCodec(c)
 	if err != nil {
@@ -103,8 +96,8 @@ func newAPI(c Codec, se webrtc.SettingEngine) (*webrtc.API, error) {
 		return nil, fmt.Errorf("register opus: %w", err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNackWithOptions(m, ir, nil, nack.ResponderSize(nackHistory)); err != nil {
-		return nil, fmt.Errorf("configure nack: %w", err)
+	if err := configureNack(m, ir, now); err != nil {
+		return nil, err
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, fmt.Errorf("configure rtcp reports: %w", err)
@@ -114,6 +107,22 @@ func newAPI(c Codec, se webrtc.SettingEngine) (*webrtc.API, error) {
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(se)), nil
+}
+
+// configureNack announces NACK for video, asks publishers for lost
+// packets and answers viewers' requests from what was forwarded.
+func configureNack(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() time.Time) error {
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return fmt.Errorf("configure nack: %w", err)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	// First, so that it sits right above the SRTP writer: retransmissions
+	// skip the other interceptors, as they should.
+	ir.Add(nackResponderFactory{now: now})
+	ir.Add(generator)
+	return nil
 }
 
 // newSettingEngine restricts ICE to the configured port range and, when

@@ -62,7 +62,9 @@ func (t *publishedTrack) readRTP() {
 		// publisher's do not mean anything to viewers.
 		p.Header.Extension, p.Header.Extensions = false, nil
 		// A write error only means one viewer's transport is gone; its
-		// own connection notices and leaves.
+		// own connection notices and leaves. The viewers' NACK history
+		// keeps p's payload without copying it: nothing may modify it
+		// from here on.
 		_ = t.local.WriteRTP(p)
 		for _, s := range t.owner.subscriptions() {
 			s.offer(sinkEvent{track: t, rtp: p, arrival: now})

@@ -1,0 +1,179 @@
+package sfu
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+)
+
+// recordingWriter keeps what the responder writes below itself.
+type recordingWriter struct {
+	mu   sync.Mutex
+	sent []rtp.Packet
+}
+
+func (w *recordingWriter) Write(h *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sent = append(w.sent, rtp.Packet{Header: *h, Payload: append([]byte(nil), payload...)})
+	return len(payload), nil
+}
+
+func (w *recordingWriter) take() []rtp.Packet {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.sent
+	w.sent = nil
+	return out
+}
+
+// nackReader returns one marshalled RTCP compound packet per Read.
+type nackReader struct{ packets [][]byte }
+
+func (r *nackReader) Read(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+	n := copy(b, r.packets[0])
+	r.packets = r.packets[1:]
+	return n, a, nil
+}
+
+const (
+	testSSRC, testRTXSSRC = 1111, 2222
+	testPT, testRTXPT     = 96, 97
+)
+
+func TestNackResponder(t *testing.T) {
+	payloadOf := func(seq uint16) []byte { return bytes.Repeat([]byte{byte(seq)}, 10) }
+	cases := []struct {
+		name      string
+		rtx       bool
+		sent      []uint16 // sequence numbers forwarded
+		nacks     [][]uint16
+		gap       time.Duration // clock advance between NACKs
+		wantOrig  []uint16      // original sequence numbers resent, in order
+		wantPlain bool          // resent on the media SSRC, not RTX
+	}{
+		{name: "rtx", rtx: true, sent: []uint16{10, 11, 12, 13}, nacks: [][]uint16{{11, 13}}, wantOrig: []uint16{11, 13}},
+		{name: "no rtx: resent as is", sent: []uint16{10, 11}, nacks: [][]uint16{{11}}, wantOrig: []uint16{11}, wantPlain: true},
+		{name: "unknown packets ignored", rtx: true, sent: []uint16{10}, nacks: [][]uint16{{9, 10, 11}}, wantOrig: []uint16{10}},
+		{name: "overwritten slot ignored", rtx: true, sent: []uint16{5, 5 + nackHistory}, nacks: [][]uint16{{5}}},
+		{name: "repeat inside interval merged", rtx: true, sent: []uint16{1}, nacks: [][]uint16{{1}, {1}}, gap: time.Millisecond, wantOrig: []uint16{1}},
+		{name: "repeat after interval resent", rtx: true, sent: []uint16{1}, nacks: [][]uint16{{1}, {1}}, gap: resendInterval, wantOrig: []uint16{1, 1}},
+		{name: "sequence wrap", rtx: true, sent: []uint16{65535, 0}, nacks: [][]uint16{{65535, 0}}, wantOrig: []uint16{65535, 0}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Unix(1000, 0)
+			resp, err := nackResponderFactory{now: func() time.Time { return now }}.NewInterceptor("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := &interceptor.StreamInfo{SSRC: testSSRC, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+			if tc.rtx {
+				info.SSRCRetransmission, info.PayloadTypeRetransmission = testRTXSSRC, testRTXPT
+			}
+			below := &recordingWriter{}
+			w := resp.BindLocalStream(info, below)
+			for _, seq := range tc.sent {
+				h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT, SequenceNumber: seq, Timestamp: 90 * uint32(seq)}
+				if _, err := w.Write(h, payloadOf(seq), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := len(below.take()); got != len(tc.sent) {
+				t.Fatalf("forwarded %d packets, want %d", got, len(tc.sent))
+			}
+			reader := &nackReader{}
+			for _, seqs := range tc.nacks {
+				b, err := (&rtcp.TransportLayerNack{MediaSSRC: testSSRC, Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}).Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				reader.packets = append(reader.packets, b)
+			}
+			r := resp.BindRTCPReader(reader)
+			for range tc.nacks {
+				if _, _, err := r.Read(make([]byte, 1500), nil); err != nil {
+					t.Fatal(err)
+				}
+				now = now.Add(tc.gap)
+			}
+			checkResent(t, below.take(), tc.wantOrig, tc.wantPlain, payloadOf)
+		})
+	}
+}
+
+func checkResent(t *testing.T, got []rtp.Packet, want []uint16, plain bool, payloadOf func(uint16) []byte) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("resent %d packets, want %d (%v)", len(got), len(want), want)
+	}
+	for i, p := range got {
+		orig, payload := p.SequenceNumber, p.Payload
+		if !plain {
+			if p.SSRC != testRTXSSRC || p.PayloadType != testRTXPT {
+				t.Errorf("resend %d: ssrc %d pt %d, want the RTX stream's", i, p.SSRC, p.PayloadType)
+			}
+			if i > 0 && p.SequenceNumber != got[i-1].SequenceNumber+1 {
+				t.Errorf("resend %d: RTX sequence %d does not follow %d", i, p.SequenceNumber, got[i-1].SequenceNumber)
+			}
+			orig, payload = binary.BigEndian.Uint16(p.Payload), p.Payload[2:]
+		} else if p.SSRC != testSSRC || p.PayloadType != testPT {
+			t.Errorf("resend %d: ssrc %d pt %d, want the media stream's", i, p.SSRC, p.PayloadType)
+		}
+		if orig != want[i] || !bytes.Equal(payload, payloadOf(orig)) || p.Timestamp != 90*uint32(orig) {
+			t.Errorf("resend %d: original %d ts %d payload %x, want %d", i, orig, p.Timestamp, payload, want[i])
+		}
+	}
+}
+
+func TestNackResponderSkipsStreamsWithoutNack(t *testing.T) {
+	resp, err := nackResponderFactory{now: time.Now}.NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	below := &recordingWriter{}
+	info := &interceptor.StreamInfo{SSRC: testSSRC}
+	if w := resp.BindLocalStream(info, below); w != interceptor.RTPWriter(below) {
+		t.Fatal("a stream without NACK feedback got a recording writer")
+	}
+}
+
+// BenchmarkNackRecord is what recording one forwarded packet costs, with
+// the library's copying responder for comparison.
+func BenchmarkNackRecord(b *testing.B) {
+	copying, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []struct {
+		name    string
+		factory interceptor.Factory
+	}{{"copying", copying}, {"shared", nackResponderFactory{now: time.Now}}} {
+		b.Run(f.name, func(b *testing.B) {
+			resp, err := f.factory.NewInterceptor("")
+			if err != nil {
+				b.Fatal(err)
+			}
+			info := &interceptor.StreamInfo{SSRC: testSSRC, SSRCRetransmission: testRTXSSRC,
+				PayloadTypeRetransmission: testRTXPT, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+			w := resp.BindLocalStream(info, interceptor.RTPWriterFunc(
+				func(_ *rtp.Header, p []byte, _ interceptor.Attributes) (int, error) { return len(p), nil }))
+			h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT}
+			payload := make([]byte, 1000)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.SequenceNumber++
+				if _, err := w.Write(h, payload, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
