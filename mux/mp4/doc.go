@@ -29,7 +29,9 @@
 // # Finishing
 //
 // Close and Recover share one path. It walks the file's fragments, reading
-// each moof back from disk, and builds a progressive moov: per track (video
+// each moof back from disk (Recover first reads the tracks from the init
+// moov; Close knows them already), and builds a progressive moov: per
+// track (video
 // first) tkhd with the largest dimensions seen, mdhd at 90 kHz for video
 // and 48 kHz for Opus, an edit list whose empty edit keeps a late track's
 // start offset, and stsd (copied from the init moov), stts, stss (video),

@@ -63,11 +63,7 @@ func (w *Writer) growRegion(off int64) error {
 // reservedHead returns the start of the reserved region: the init moov and
 // the header of the free box that fills the rest of the region.
 func (w *Writer) reservedHead() ([]byte, error) {
-	metas := make([]trackMeta, len(w.tracks))
-	for i, t := range w.tracks {
-		metas[i] = t.meta
-	}
-	moov, err := buildInitMoov(metas)
+	moov, err := buildInitMoov(w.trackMetas())
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +72,15 @@ func (w *Writer) reservedHead() ([]byte, error) {
 		return nil, fmt.Errorf("init moov of %d bytes does not fit the %d reserved bytes", len(moov), reserved)
 	}
 	return append(moov, freeHeader(int64(reserved-len(moov)))...), nil
+}
+
+// trackMetas returns the tracks' descriptions, video first.
+func (w *Writer) trackMetas() []trackMeta {
+	metas := make([]trackMeta, len(w.tracks))
+	for i, t := range w.tracks {
+		metas[i] = t.meta
+	}
+	return metas
 }
 
 // rewriteInitMoov replaces the init moov after a sample entry was added.

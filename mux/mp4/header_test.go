@@ -2,11 +2,15 @@ package mp4
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"os"
+	"reflect"
 	"testing"
 
 	gomp4 "github.com/abema/go-mp4"
+
+	"github.com/kiroku-sfu/kiroku/mux"
 )
 
 // noTruncate hides a memFile's Truncate, like a writer that cannot grow.
@@ -76,4 +80,32 @@ func checkRegion(t *testing.T, b []byte) {
 	if !bytes.Equal(payload, make([]byte, len(payload))) {
 		t.Error("free box payload is not zeros")
 	}
+}
+
+// TestWriterKnowsInitMoov checks that the tracks a Writer hands to Close
+// are what Recover reads back from the init moov, before and after a
+// keyframe adds a sample entry.
+func TestWriterKnowsInitMoov(t *testing.T) {
+	m := &memFile{}
+	w, err := NewWriter(m, &synthVideo, &synthAudio, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		size := binary.BigEndian.Uint32(m.b[w.moovOff:])
+		p, err := parseMoov(m.b[w.moovOff : w.moovOff+int64(size)])
+		if err != nil {
+			t.Fatalf("%s: parse init moov: %v", when, err)
+		}
+		if got := w.trackMetas(); !reflect.DeepEqual(got, p.tracks) {
+			t.Errorf("%s: writer's tracks\n%+v\ninit moov's\n%+v", when, got, p.tracks)
+		}
+	}
+	check("new")
+	cfg := &mux.VideoConfig{Width: 640, Height: 480, BitDepth: 8}
+	if err := w.WriteFrame(mux.Video, mux.Frame{Keyframe: true, Config: cfg, Data: []byte{1}}); err != nil {
+		t.Fatal(err)
+	}
+	check("after a keyframe")
 }

@@ -47,6 +47,9 @@ func (t *track) updateStsd() error {
 		return err
 	}
 	t.meta.stsd, t.meta.entries = stsd, len(t.configs)
+	if t.meta.kind == mux.Audio {
+		t.meta.entries = 1 // the Opus entry
+	}
 	for _, c := range t.configs {
 		t.meta.width = max(t.meta.width, uint16(c.Width))
 		t.meta.height = max(t.meta.height, uint16(c.Height))

@@ -222,10 +222,7 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 		return mux.FileStats{}, err
 	}
 	w.closed = true
-	s, err := scan(w.ra, w.pos)
-	if err != nil {
-		return mux.FileStats{}, fmt.Errorf("mp4: close: %w", err)
-	}
+	s := scanWritten(w.ra, w.pos, w.trackMetas(), w.moovOff, w.moovOff+int64(w.opts.ReservedHeaderBytes))
 	if s.end != w.pos {
 		return mux.FileStats{}, fmt.Errorf("mp4: close: fragments end at %d, file at %d", s.end, w.pos)
 	}
