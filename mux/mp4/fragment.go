@@ -119,8 +119,9 @@ func (f *fragmenter) payload(typ gomp4.BoxType, b []byte) {
 // The payloads of the boxes written once per fragment are encoded here
 // rather than with gomp4.Marshal: its reflection costs several allocations
 // per field (per sample in trun), which the WriteFrame benchmark showed
-// dominating. Finishing reads them back with go-mp4, and tests decode the
-// fragmented file with ffmpeg, so both sides are checked independently.
+// dominating. Finishing reads them back with this package's parser; tests
+// also read them with go-mp4 and decode the fragmented file with ffmpeg,
+// so both sides are checked independently.
 
 // appendFullBox appends a FullBox version and flags.
 func appendFullBox(b []byte, version uint8, flags uint32) []byte {

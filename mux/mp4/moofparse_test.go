@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	gomp4 "github.com/abema/go-mp4"
 )
 
 // testMoof returns a moof written by the fragmenter for two tracks, with
@@ -105,4 +107,40 @@ func FuzzParseMoof(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMoofAsGoMP4ReadsIt checks the parser against go-mp4's reading of the
+// same moof.
+func TestMoofAsGoMP4ReadsIt(t *testing.T) {
+	moof, _ := testMoof(t)
+	var p moofParser
+	trafs, err := p.parse(moof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	traf := gomp4.BoxPath{gomp4.BoxTypeMoof(), gomp4.BoxTypeTraf()}
+	boxes, err := gomp4.ExtractBoxesWithPayload(bytes.NewReader(moof), nil, []gomp4.BoxPath{
+		append(traf, gomp4.BoxTypeTfhd()), append(traf, gomp4.BoxTypeTfdt()), append(traf, gomp4.BoxTypeTrun())})
+	if err != nil || len(boxes) != 3*len(trafs) {
+		t.Fatalf("go-mp4 found %d boxes (%v), want 3 per traf", len(boxes), err)
+	}
+	for i, tr := range trafs {
+		// go-mp4 lists the boxes in file order: tfhd, tfdt, trun per traf.
+		tfhd, _ := boxes[3*i].Payload.(*gomp4.Tfhd)
+		tfdt, _ := boxes[3*i+1].Payload.(*gomp4.Tfdt)
+		trun, _ := boxes[3*i+2].Payload.(*gomp4.Trun)
+		if tfhd == nil || tfdt == nil || trun == nil {
+			t.Fatalf("traf %d: boxes out of order", i)
+		}
+		if tfhd.TrackID != tr.trackID || tfhd.SampleDescriptionIndex != tr.sdi || tfdt.GetBaseMediaDecodeTime() != tr.baseTime ||
+			trun.DataOffset != tr.runs[0].dataOffset || int(trun.SampleCount) != len(tr.runs[0].samples) {
+			t.Fatalf("traf %d: ours %+v; go-mp4 tfhd %+v tfdt %+v trun %+v", i, tr, tfhd, tfdt, trun)
+		}
+		for j, e := range trun.Entries {
+			want := trafSample{duration: e.SampleDuration, size: e.SampleSize, sync: isSync(e.SampleFlags)}
+			if tr.runs[0].samples[j] != want {
+				t.Errorf("traf %d sample %d: ours %+v, go-mp4 %+v", i, j, tr.runs[0].samples[j], want)
+			}
+		}
+	}
 }
