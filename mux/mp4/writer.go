@@ -39,6 +39,9 @@ var _ mux.Writer = (*Writer)(nil)
 // region holding the init moov. video or audio may be nil for an absent
 // track; audio must be Opus. ws must also implement io.ReaderAt (as *os.File
 // does), because Close reads the fragments back to build the final moov.
+// When ws also has Truncate(int64) error and it can grow the file (as
+// *os.File's can), the reserved region's free space is made that way rather
+// than by writing zeros.
 func NewWriter(ws io.WriteSeeker, video, audio *mux.TrackInfo, opts Options) (*Writer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
