@@ -166,6 +166,29 @@ func TestRecordingCrash(t *testing.T) {
 	verifyRecording(t, dir)
 }
 
+// TestRecordingShutdown stops the SFU with SIGTERM while it records: the
+// recorder finishes its file into archive_dir and the webhooks, the
+// report included, are delivered before the program exits.
+func TestRecordingShutdown(t *testing.T) {
+	const channel = "rec-term"
+	hooks := &hookLog{}
+	srv := startRecServer(t, hooks, "default_recording_format = webm\n")
+	a := srv.joinAt(t, "a", channel, "VP8", map[string]any{"name": "a"})
+	var rec recordingInfo
+	srv.api(t, "Sora_20231220.StartRecording", map[string]any{"channel_id": channel}, &rec)
+	time.Sleep(4 * time.Second)
+	stopping := time.Now()
+	srv.stop(syscall.SIGTERM)
+	t.Logf("SIGTERM to exit: %v", time.Since(stopping))
+	got := hooks.ofRecording(rec.RecordingID)
+	if len(got) == 0 || got[len(got)-1].Type != "recording.report" {
+		t.Fatalf("webhooks delivered before exit: %v, want recording.report last", got)
+	}
+	dir := filepath.Join(srv.archive, rec.RecordingID)
+	checkMedia(t, filepath.Join(dir, "archive-"+a.id+".webm"), 4*time.Second, time.Second)
+	verifyRecording(t, dir)
+}
+
 // checkRecordingOrder checks one recording's webhooks: recording.started
 // first, recording.report last, and per connection one archive.started
 // before one archive.available.
