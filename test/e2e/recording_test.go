@@ -168,7 +168,8 @@ func TestRecordingCrash(t *testing.T) {
 
 // TestRecordingShutdown stops the SFU with SIGTERM while it records: the
 // recorder finishes its file into archive_dir and the webhooks, the
-// report included, are delivered before the program exits.
+// report included, are delivered before the program exits. The session's
+// end stops the recording, so recording.report follows session.destroyed.
 func TestRecordingShutdown(t *testing.T) {
 	const channel = "rec-term"
 	hooks := &hookLog{}
@@ -183,6 +184,13 @@ func TestRecordingShutdown(t *testing.T) {
 	got := hooks.ofRecording(rec.RecordingID)
 	if len(got) == 0 || got[len(got)-1].Type != "recording.report" {
 		t.Fatalf("webhooks delivered before exit: %v, want recording.report last", got)
+	}
+	var order []string
+	for _, w := range hooks.matching(func(w webhook) bool { return strings.HasPrefix(w.Type, "session.") || w.Type == "recording.report" }) {
+		order = append(order, w.Type)
+	}
+	if i := slices.Index(order, "session.destroyed"); i < 0 || i > slices.Index(order, "recording.report") {
+		t.Errorf("session webhooks %v: the session's end stopped the recording, so recording.report must follow session.destroyed", order)
 	}
 	dir := filepath.Join(srv.archive, rec.RecordingID)
 	checkMedia(t, filepath.Join(dir, "archive-"+a.id+".webm"), 4*time.Second, time.Second)
