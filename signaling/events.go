@@ -29,7 +29,18 @@ func (srv *Server) departed(s *session, reason string) {
 		return // never established: nobody heard of it
 	}
 	srv.notifyOthers(newNotify("connection.destroyed", self, members, now), self, members)
-	srv.events.HandleEvent(Event{Type: "connection.destroyed", Time: now, Connection: self, Reason: reason})
+	apiReason, _ := s.apiReason.Load().(string)
+	srv.events.HandleEvent(Event{Type: "connection.destroyed", Time: now, Connection: self, Reason: reason,
+		APIReason: apiReason})
+}
+
+// NoteDisconnectReason keeps the reason a disconnect API call gave for a
+// connection of the channel, for its connection.destroyed event; call it
+// before disconnecting.
+func (srv *Server) NoteDisconnectReason(channelID, connectionID, reason string) {
+	if s := srv.lookup(connectionID); s != nil && s.conn.Info().ChannelID == channelID {
+		s.apiReason.Store(reason)
+	}
 }
 
 // notifyOthers sends n to every member except the subject and those

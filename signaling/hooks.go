@@ -66,6 +66,8 @@ type Event struct {
 	Connection sfu.ConnectionInfo
 	// Reason is why a connection was destroyed (a close reason).
 	Reason string
+	// APIReason is the reason given to the disconnect API, if any.
+	APIReason string
 }
 
 // EventSink receives connection events. HandleEvent must not block.

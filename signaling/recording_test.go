@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,10 +17,10 @@ import (
 
 // recordingReceiver answers auth with event_metadata and
 // recording_block, session.created with recording settings, and keeps
-// the connection.created event's body.
+// the last body of each event type.
 type recordingReceiver struct {
-	mu      sync.Mutex
-	created map[string]any
+	mu     sync.Mutex
+	events map[string]map[string]any
 }
 
 func (rc *recordingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -30,17 +31,20 @@ func (rc *recordingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"allowed":true,"event_metadata":{"e":1},"recording_block":true}`)
 	case m["type"] == "session.created":
 		_, _ = io.WriteString(w, `{"recording":true,"recording_split_only":true,"recording_split_duration":5,"recording_format":"mp4"}`)
-	case m["type"] == "connection.created":
+	case r.URL.Path == "/event":
 		rc.mu.Lock()
-		rc.created = m
+		if rc.events == nil {
+			rc.events = map[string]map[string]any{}
+		}
+		rc.events[fmt.Sprint(m["type"])] = m
 		rc.mu.Unlock()
 	}
 }
 
-func (rc *recordingReceiver) createdEvent() map[string]any {
+func (rc *recordingReceiver) event(typ string) map[string]any {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return rc.created
+	return rc.events[typ]
 }
 
 func newHookClient(t *testing.T, url string, session bool) *webhooks.Client {
@@ -86,7 +90,7 @@ func TestRecordingSignals(t *testing.T) {
 		t.Errorf("ExtrasOf(foreign) = %+v, want zero", ex)
 	}
 	eventually(t, "connection.created webhook with event_metadata", func() bool {
-		return mustJSON(rc.createdEvent()["event_metadata"]) == `{"e":1}`
+		return mustJSON(rc.event("connection.created")["event_metadata"]) == `{"e":1}`
 	})
 
 	ts.srv.NotifyChannel("other", "recording.started", map[string]any{"recording_id": "R0"})
@@ -107,5 +111,27 @@ func TestRecordingSignals(t *testing.T) {
 	none := NewWebhooks(newHookClient(t, hs.URL, false), WebhookOptions{})
 	if reply, err := none.CallSessionCreated(ctx, s); err != nil || reply.Recording {
 		t.Errorf("without a session URL: %+v, %v; want an empty reply", reply, err)
+	}
+}
+
+// TestDisconnectAPIReason checks that the reason a disconnect API call
+// gave reaches connection.destroyed beside the close reason.
+func TestDisconnectAPIReason(t *testing.T) {
+	rc := &recordingReceiver{}
+	hs := httptest.NewServer(rc)
+	t.Cleanup(hs.Close)
+	hooks := NewWebhooks(newHookClient(t, hs.URL, false), WebhookOptions{})
+	ts := startServerWith(t, nil, func(c *Config) { c.Authenticator, c.Events = hooks, hooks })
+	c := newClient(t, ts.url, "bye", "recvonly", false)
+	c.notify("connection.created", c.id)
+	ts.srv.NoteDisconnectReason("other", c.id, "wrong channel")
+	ts.srv.NoteDisconnectReason("bye", c.id, "maintenance")
+	if err := ts.sfu.DisconnectConnection("bye", c.id, "DISCONNECTED-API"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "connection.destroyed", func() bool { return rc.event("connection.destroyed") != nil })
+	data, _ := rc.event("connection.destroyed")["data"].(map[string]any)
+	if data["reason"] != "DISCONNECTED-API" || data["disconnect_api_reason"] != "maintenance" {
+		t.Errorf("connection.destroyed data %v, want reason DISCONNECTED-API and disconnect_api_reason maintenance", data)
 	}
 }

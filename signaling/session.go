@@ -31,6 +31,7 @@ type session struct {
 	closeOnce sync.Once
 	closing   atomic.Bool
 	reason    atomic.Value // string: why the server closed
+	apiReason atomic.Value // string: the disconnect API's reason, for connection.destroyed
 
 	conn        *sfu.Connection // set by connect before any callback can run
 	answerTimer *time.Timer     // closes the connection if no answer comes

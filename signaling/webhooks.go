@@ -118,6 +118,9 @@ func (w *Webhooks) HandleEvent(e Event) {
 		data["destroyed_time"] = e.Time.Unix()
 		data["destroyed_timestamp"] = webhooks.Timestamp(e.Time)
 		data["reason"] = e.Reason
+		if e.APIReason != "" {
+			data["disconnect_api_reason"] = e.APIReason
+		}
 		data["minutes"] = int(e.Time.Sub(c.CreatedAt) / time.Minute)
 	}
 	p := eventPayload{Common: w.client.Common(e.Type), Role: c.Role, ChannelID: c.ChannelID, SessionID: c.SessionID,

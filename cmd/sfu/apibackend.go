@@ -103,19 +103,36 @@ func (b *apiBackend) Session(channelID, sessionID string) (api.Session, error) {
 	return b.apiSession(s), nil
 }
 
-// DisconnectChannel closes a channel's connections with DISCONNECTED-API.
-func (b *apiBackend) DisconnectChannel(_ context.Context, channelID, _ string) error {
+// DisconnectChannel closes a channel's connections with DISCONNECTED-API;
+// reason goes to their connection.destroyed webhooks.
+func (b *apiBackend) DisconnectChannel(_ context.Context, channelID, reason string) error {
+	b.noteReason(channelID, reason, func(sfu.ConnectionInfo) bool { return true })
 	return apiError(b.core.DisconnectChannel(channelID, disconnectReason))
 }
 
 // DisconnectConnection closes one connection with DISCONNECTED-API.
-func (b *apiBackend) DisconnectConnection(_ context.Context, channelID, connectionID, _ string) error {
+func (b *apiBackend) DisconnectConnection(_ context.Context, channelID, connectionID, reason string) error {
+	b.noteReason(channelID, reason, func(ci sfu.ConnectionInfo) bool { return ci.ConnectionID == connectionID })
 	return apiError(b.core.DisconnectConnection(channelID, connectionID, disconnectReason))
 }
 
 // DisconnectClient closes a client_id's connections with DISCONNECTED-API.
-func (b *apiBackend) DisconnectClient(_ context.Context, channelID, clientID, _ string) error {
+func (b *apiBackend) DisconnectClient(_ context.Context, channelID, clientID, reason string) error {
+	b.noteReason(channelID, reason, func(ci sfu.ConnectionInfo) bool { return ci.ClientID == clientID })
 	return apiError(b.core.DisconnectClient(channelID, clientID, disconnectReason))
+}
+
+// noteReason hands the API's reason to signaling for the channel's
+// connections that match.
+func (b *apiBackend) noteReason(channelID, reason string, match func(sfu.ConnectionInfo) bool) {
+	if reason == "" {
+		return
+	}
+	for _, ci := range b.core.ChannelConnections(channelID) {
+		if match(ci) {
+			b.sig.NoteDisconnectReason(channelID, ci.ConnectionID, reason)
+		}
+	}
 }
 
 // PushChannel pushes data to every connection of a channel.
