@@ -2,15 +2,12 @@ package av1
 
 import (
 	"bytes"
-	"encoding/binary"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/pion/rtp/codecs"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/codectest"
 )
 
 // normalizeTU rewrites a low-overhead temporal unit the way kiroku stores
@@ -53,12 +50,12 @@ func normalizeTU(t *testing.T, tu []byte) []byte {
 // TestEncoderRoundTrip packetizes libaom output with pion's payloader at
 // MTU 1200 and checks every temporal unit, keyframe flag and size.
 func TestEncoderRoundTrip(t *testing.T) {
-	frames, _ := encodeIVF(t, "-c:v", "libaom-av1", "-cpu-used", "8", "-g", "30", "-b:v", "400k")
+	frames, _ := codectest.EncodeIVF(t, "-c:v", "libaom-av1", "-cpu-used", "8", "-g", "30", "-b:v", "400k")
 	d := NewDepacketizer()
 	var buf []byte
 	keyframes := 0
 	for i, f := range frames {
-		payloads := (&codecs.AV1Payloader{}).Payload(1200, f.data)
+		payloads := (&codecs.AV1Payloader{}).Payload(1200, f.Data)
 		if !d.IsFrameStart(payloads[0]) {
 			t.Fatalf("frame %d: first packet is no frame start", i)
 		}
@@ -67,11 +64,11 @@ func TestEncoderRoundTrip(t *testing.T) {
 		if buf, info, err = d.AppendFrame(buf[:0], payloads); err != nil {
 			t.Fatalf("frame %d (%d packets): %v", i, len(payloads), err)
 		}
-		if want := normalizeTU(t, f.data); !bytes.Equal(buf, want) {
+		if want := normalizeTU(t, f.Data); !bytes.Equal(buf, want) {
 			t.Fatalf("frame %d:\n got % x\nwant % x", i, head(buf), head(want))
 		}
-		if info.Keyframe != f.keyframe {
-			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.keyframe)
+		if info.Keyframe != f.Keyframe {
+			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.Keyframe)
 		}
 		if info.Keyframe {
 			keyframes++
@@ -101,13 +98,13 @@ func TestConfigRecordMatchesMP4(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pixFmt, func(t *testing.T) {
-			frames, ivf := encodeIVF(t, "-frames:v", "2", "-c:v", "libaom-av1", "-cpu-used", "8", "-pix_fmt", tt.pixFmt)
-			seq := firstSequenceHeader(t, frames[0].data)
+			frames, ivf := codectest.EncodeIVF(t, "-frames:v", "2", "-c:v", "libaom-av1", "-cpu-used", "8", "-pix_fmt", tt.pixFmt)
+			seq := firstSequenceHeader(t, frames[0].Data)
 			got, err := ConfigRecord(seq)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := mp4AV1C(t, ivf); !bytes.Equal(got, want) {
+			if want := codectest.FindBox(t, codectest.RemuxMP4(t, ivf), "av1C"); !bytes.Equal(got, want) {
 				t.Fatalf("ConfigRecord\n% x\nffmpeg's av1C\n% x", got, want)
 			}
 			s, err := ParseSequenceHeader(seq)
@@ -145,31 +142,4 @@ func splitOBUs(t *testing.T, tu []byte) [][]byte {
 		obus, tu = append(obus, tu[:end]), tu[end:]
 	}
 	return obus
-}
-
-// mp4AV1C remuxes an IVF file into MP4 with ffmpeg and returns the payload
-// of its av1C box.
-func mp4AV1C(t *testing.T, ivf string) []byte {
-	t.Helper()
-	ffmpeg, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		t.Fatalf("ffmpeg is required: %v", err)
-	}
-	out := filepath.Join(t.TempDir(), "clip.mp4")
-	if b, err := exec.Command(ffmpeg, "-v", "error", "-i", ivf, "-c", "copy", out).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg remux: %v\n%s", err, b)
-	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := bytes.Index(raw, []byte("av1C"))
-	if i < 4 {
-		t.Fatal("no av1C box in ffmpeg's MP4")
-	}
-	size := int(binary.BigEndian.Uint32(raw[i-4:]))
-	if size < 8 || i-4+size > len(raw) {
-		t.Fatal("bad av1C box size")
-	}
-	return raw[i+4 : i-4+size]
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp/codecs"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/codectest"
 )
 
 // keyframe320 is the start of a VP8 key frame: tag (key, version 0, shown),
@@ -156,13 +157,13 @@ func TestIsFrameStart(t *testing.T) {
 // TestEncoderRoundTrip packetizes real encoder output at MTU 1200 and checks
 // that every frame comes back byte for byte with the encoder's keyframes.
 func TestEncoderRoundTrip(t *testing.T) {
-	frames := encodeIVF(t, "-c:v", "libvpx", "-g", "30", "-b:v", "1M")
+	frames, _ := codectest.EncodeIVF(t, "-c:v", "libvpx", "-g", "30", "-b:v", "1M")
 	payloader := &codecs.VP8Payloader{EnablePictureID: true}
 	d := NewDepacketizer()
 	var buf []byte
 	keyframes := 0
 	for i, f := range frames {
-		payloads := payloader.Payload(1200, f.data)
+		payloads := payloader.Payload(1200, f.Data)
 		if !d.IsFrameStart(payloads[0]) {
 			t.Fatalf("frame %d: first packet not a frame start", i)
 		}
@@ -172,11 +173,11 @@ func TestEncoderRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
-		if !bytes.Equal(buf, f.data) {
+		if !bytes.Equal(buf, f.Data) {
 			t.Fatalf("frame %d differs from the encoder's", i)
 		}
-		if info.Keyframe != f.keyframe {
-			t.Fatalf("frame %d: keyframe = %v, ffprobe says %v", i, info.Keyframe, f.keyframe)
+		if info.Keyframe != f.Keyframe {
+			t.Fatalf("frame %d: keyframe = %v, ffprobe says %v", i, info.Keyframe, f.Keyframe)
 		}
 		if info.Keyframe {
 			keyframes++

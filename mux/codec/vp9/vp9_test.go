@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp/codecs"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/codectest"
 )
 
 func TestAppendFrameLayers(t *testing.T) {
@@ -125,7 +126,7 @@ func TestEncoderRoundTrip(t *testing.T) {
 			"-deadline", "realtime", "-cpu-used", "8"}, 2, 10},
 	}
 	for _, c := range clips {
-		frames, ivf := encodeIVF(t, c.args...)
+		frames, ivf := codectest.EncodeIVF(t, c.args...)
 		want := mux.VideoConfig{Width: 320, Height: 240, Profile: c.profile, Level: 20,
 			BitDepth: c.bitDepth, ChromaSubsampling: 1}
 		// ffmpeg's own vpcC for the same stream must agree on every field.
@@ -143,13 +144,13 @@ func TestEncoderRoundTrip(t *testing.T) {
 	}
 }
 
-func checkRoundTrip(t *testing.T, frames []encodedFrame, p *codecs.VP9Payloader, want *mux.VideoConfig) {
+func checkRoundTrip(t *testing.T, frames []codectest.IVFFrame, p *codecs.VP9Payloader, want *mux.VideoConfig) {
 	t.Helper()
 	d := NewDepacketizer()
 	var buf []byte
 	keyframes := 0
 	for i, f := range frames {
-		payloads := p.Payload(1200, f.data)
+		payloads := p.Payload(1200, f.Data)
 		if !d.IsFrameStart(payloads[0]) {
 			t.Fatalf("frame %d: first packet is no frame start", i)
 		}
@@ -158,11 +159,11 @@ func checkRoundTrip(t *testing.T, frames []encodedFrame, p *codecs.VP9Payloader,
 		if buf, info, err = d.AppendFrame(buf[:0], payloads); err != nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
-		if !bytes.Equal(buf, f.data) {
+		if !bytes.Equal(buf, f.Data) {
 			t.Fatalf("frame %d differs from the encoder's", i)
 		}
-		if info.Keyframe != f.keyframe {
-			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.keyframe)
+		if info.Keyframe != f.Keyframe {
+			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.Keyframe)
 		}
 		if info.Keyframe {
 			keyframes++
@@ -180,21 +181,21 @@ func checkRoundTrip(t *testing.T, frames []encodedFrame, p *codecs.VP9Payloader,
 // of one picture and checks that ffmpeg decodes the resulting stream with
 // both frames of the superframe and no error.
 func TestJoinedLayersDecode(t *testing.T) {
-	frames, _ := encodeIVF(t, "-c:v", "libvpx-vp9", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
+	frames, _ := codectest.EncodeIVF(t, "-c:v", "libvpx-vp9", "-g", "30", "-deadline", "realtime", "-cpu-used", "8")
 	pkt := func(desc byte, sid byte, data []byte) []byte {
 		return append([]byte{desc, sid << 1, 0}, data...)
 	}
 	d := NewDepacketizer()
 	joined, info, err := d.AppendFrame(nil, [][]byte{
-		pkt(0x2c, 0, frames[0].data), // L, B, E; SID 0
-		pkt(0x2c, 1, frames[1].data), // L, B, E; SID 1
+		pkt(0x2c, 0, frames[0].Data), // L, B, E; SID 0
+		pkt(0x2c, 1, frames[1].Data), // L, B, E; SID 1
 	})
 	if err != nil || !info.Keyframe {
 		t.Fatalf("join: %v, keyframe %v", err, info.Keyframe)
 	}
 	stream := [][]byte{joined}
 	for _, f := range frames[2:] {
-		stream = append(stream, f.data)
+		stream = append(stream, f.Data)
 	}
 	out := decodeIVF(t, stream)
 	if got := bytes.Count(out, []byte("\n0,")); got != len(frames) {

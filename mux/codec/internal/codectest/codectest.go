@@ -1,6 +1,7 @@
-// Package codectest holds what the H.264 and H.265 tests share to judge
-// the depacketizers against real encoder output: running ffmpeg, splitting
-// Annex B byte streams into NAL units and finding boxes in MP4 files.
+// Package codectest holds what the codec packages' tests share to judge
+// the depacketizers against real encoder output: running ffmpeg, reading
+// IVF files, splitting Annex B byte streams into NAL units, finding boxes
+// in MP4 files and encoding RTP payloads for fuzzers.
 package codectest
 
 import (
