@@ -1,35 +1,12 @@
 package av1
 
-// bitReader reads big-endian bit fields (AV1 specification §4.10.2, f(n)).
-// Reading past the end yields zeros and marks the reader as overrun, so a
-// parser checks once at the end instead of after every field.
-type bitReader struct {
-	b       []byte
-	pos     int // in bits
-	overrun bool
-}
-
-// u reads an n-bit unsigned value, n <= 32.
-func (r *bitReader) u(n int) uint32 {
-	var v uint32
-	for range n {
-		if r.pos >= 8*len(r.b) {
-			r.overrun = true
-			return 0
-		}
-		v = v<<1 | uint32(r.b[r.pos>>3]>>(7-r.pos&7)&1)
-		r.pos++
-	}
-	return v
-}
-
-func (r *bitReader) flag() bool { return r.u(1) == 1 }
+import "github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
 
 // uvlc reads a variable length unsigned value (§4.10.3).
-func (r *bitReader) uvlc() uint32 {
+func uvlc(r *bits.Reader) uint32 {
 	leadingZeros := 0
-	for !r.flag() {
-		if r.overrun {
+	for !r.Flag() {
+		if r.Err() != nil {
 			return 0
 		}
 		leadingZeros++
@@ -37,7 +14,7 @@ func (r *bitReader) uvlc() uint32 {
 	if leadingZeros >= 32 {
 		return 1<<32 - 1
 	}
-	return r.u(leadingZeros) + (1<<leadingZeros - 1)
+	return r.Bits(leadingZeros) + (1<<leadingZeros - 1)
 }
 
 // maxLEB128Bytes is the longest leb128() the specification allows (§4.10.5).

@@ -1,6 +1,10 @@
 package av1
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
+)
 
 // frameTypeKey is frame_type KEY_FRAME (§6.8.2).
 const frameTypeKey = 0
@@ -20,14 +24,14 @@ func parseFrameStart(payload []byte, reducedStill bool) (frameStart, error) {
 	if reducedStill {
 		return frameStart{keyframe: true, shown: true}, nil
 	}
-	r := bitReader{b: payload}
+	r := bits.NewPlainReader(payload)
 	var f frameStart
-	f.showExisting = r.flag()
+	f.showExisting = r.Flag()
 	if !f.showExisting {
-		f.keyframe = r.u(2) == frameTypeKey
-		f.shown = r.flag()
+		f.keyframe = r.Bits(2) == frameTypeKey
+		f.shown = r.Flag()
 	}
-	if r.overrun {
+	if r.Err() != nil {
 		return frameStart{}, fmt.Errorf("%w: truncated frame header", ErrBadOBU)
 	}
 	return f, nil

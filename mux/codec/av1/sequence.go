@@ -3,6 +3,8 @@ package av1
 import (
 	"errors"
 	"fmt"
+
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
 )
 
 // ErrBadSequenceHeader reports a malformed sequence header OBU.
@@ -69,25 +71,25 @@ func ParseSequenceHeader(seqHeaderOBU []byte) (SequenceHeader, error) {
 // parseSequenceHeaderPayload parses sequence_header_obu() up to and
 // including film_grain_params_present.
 func parseSequenceHeaderPayload(p []byte) (SequenceHeader, error) {
-	r := bitReader{b: p}
+	r := bits.NewPlainReader(p)
 	var s SequenceHeader
-	s.Profile = uint8(r.u(3))
+	s.Profile = uint8(r.Bits(3))
 	if s.Profile > maxSeqProfile {
 		return s, fmt.Errorf("%w: seq_profile %d", ErrBadSequenceHeader, s.Profile)
 	}
-	s.StillPicture = r.flag()
-	s.ReducedStillPictureHeader = r.flag()
+	s.StillPicture = r.Flag()
+	s.ReducedStillPictureHeader = r.Flag()
 	if s.ReducedStillPictureHeader {
 		s.OperatingPoints = 1
-		s.LevelIdx = uint8(r.u(5))
+		s.LevelIdx = uint8(r.Bits(5))
 	} else {
 		s.readOperatingPoints(&r)
 	}
 	s.readFrameSizes(&r)
 	s.readTools(&r)
 	s.Color.read(&r, s.Profile)
-	s.FilmGrainParamsPresent = r.flag()
-	if r.overrun {
+	s.FilmGrainParamsPresent = r.Flag()
+	if r.Err() != nil {
 		return s, fmt.Errorf("%w: truncated", ErrBadSequenceHeader)
 	}
 	if s.ReducedStillPictureHeader && !s.StillPicture {
@@ -98,37 +100,37 @@ func parseSequenceHeaderPayload(p []byte) (SequenceHeader, error) {
 
 // readOperatingPoints reads timing and decoder model info, skipping what
 // kiroku does not need, and the operating points (§5.5.1, §5.5.3-5.5.5).
-func (s *SequenceHeader) readOperatingPoints(r *bitReader) {
+func (s *SequenceHeader) readOperatingPoints(r *bits.Reader) {
 	bufferDelayLength := 0
-	s.TimingInfoPresent = r.flag()
+	s.TimingInfoPresent = r.Flag()
 	if s.TimingInfoPresent {
-		r.u(32) // num_units_in_display_tick
-		r.u(32) // time_scale
-		if r.flag() {
-			r.uvlc() // num_ticks_per_picture_minus_1
+		r.Bits(32) // num_units_in_display_tick
+		r.Bits(32) // time_scale
+		if r.Flag() {
+			uvlc(r) // num_ticks_per_picture_minus_1
 		}
-		s.DecoderModelInfoPresent = r.flag()
+		s.DecoderModelInfoPresent = r.Flag()
 		if s.DecoderModelInfoPresent {
-			bufferDelayLength = int(r.u(5)) + 1
-			r.u(32) // num_units_in_decoding_tick
-			r.u(5)  // buffer_removal_time_length_minus_1
-			r.u(5)  // frame_presentation_time_length_minus_1
+			bufferDelayLength = int(r.Bits(5)) + 1
+			r.Bits(32) // num_units_in_decoding_tick
+			r.Bits(5)  // buffer_removal_time_length_minus_1
+			r.Bits(5)  // frame_presentation_time_length_minus_1
 		}
 	}
-	initialDisplayDelayPresent := r.flag()
-	s.OperatingPoints = int(r.u(5)) + 1
+	initialDisplayDelayPresent := r.Flag()
+	s.OperatingPoints = int(r.Bits(5)) + 1
 	for i := range s.OperatingPoints {
-		idc, level, tier := uint16(r.u(12)), uint8(r.u(5)), uint8(0)
+		idc, level, tier := uint16(r.Bits(12)), uint8(r.Bits(5)), uint8(0)
 		if level > 7 {
-			tier = uint8(r.u(1))
+			tier = uint8(r.Bits(1))
 		}
-		if s.DecoderModelInfoPresent && r.flag() {
-			r.u(bufferDelayLength) // decoder_buffer_delay
-			r.u(bufferDelayLength) // encoder_buffer_delay
-			r.u(1)                 // low_delay_mode_flag
+		if s.DecoderModelInfoPresent && r.Flag() {
+			r.Bits(bufferDelayLength) // decoder_buffer_delay
+			r.Bits(bufferDelayLength) // encoder_buffer_delay
+			r.Bits(1)                 // low_delay_mode_flag
 		}
-		if initialDisplayDelayPresent && r.flag() {
-			r.u(4) // initial_display_delay_minus_1
+		if initialDisplayDelayPresent && r.Flag() {
+			r.Bits(4) // initial_display_delay_minus_1
 		}
 		if i == 0 {
 			s.OperatingPointIdc, s.LevelIdx, s.Tier = idc, level, tier
@@ -137,49 +139,49 @@ func (s *SequenceHeader) readOperatingPoints(r *bitReader) {
 }
 
 // readFrameSizes reads the frame size and frame id fields.
-func (s *SequenceHeader) readFrameSizes(r *bitReader) {
-	widthBits, heightBits := int(r.u(4))+1, int(r.u(4))+1
-	s.MaxFrameWidth = int(r.u(widthBits)) + 1
-	s.MaxFrameHeight = int(r.u(heightBits)) + 1
+func (s *SequenceHeader) readFrameSizes(r *bits.Reader) {
+	widthBits, heightBits := int(r.Bits(4))+1, int(r.Bits(4))+1
+	s.MaxFrameWidth = int(r.Bits(widthBits)) + 1
+	s.MaxFrameHeight = int(r.Bits(heightBits)) + 1
 	if !s.ReducedStillPictureHeader {
-		s.FrameIDNumbersPresent = r.flag()
+		s.FrameIDNumbersPresent = r.Flag()
 	}
 	if s.FrameIDNumbersPresent {
-		r.u(4) // delta_frame_id_length_minus_2
-		r.u(3) // additional_frame_id_length_minus_1
+		r.Bits(4) // delta_frame_id_length_minus_2
+		r.Bits(3) // additional_frame_id_length_minus_1
 	}
 }
 
 // readTools reads the coding tool flags up to enable_restoration.
-func (s *SequenceHeader) readTools(r *bitReader) {
-	r.u(3) // use_128x128_superblock, enable_filter_intra, enable_intra_edge_filter
+func (s *SequenceHeader) readTools(r *bits.Reader) {
+	r.Bits(3) // use_128x128_superblock, enable_filter_intra, enable_intra_edge_filter
 	if !s.ReducedStillPictureHeader {
-		r.u(4) // interintra, masked compound, warped motion, dual filter
-		enableOrderHint := r.flag()
+		r.Bits(4) // interintra, masked compound, warped motion, dual filter
+		enableOrderHint := r.Flag()
 		if enableOrderHint {
-			r.u(2) // enable_jnt_comp, enable_ref_frame_mvs
+			r.Bits(2) // enable_jnt_comp, enable_ref_frame_mvs
 		}
 		forceScreenContentTools := uint32(2) // SELECT_SCREEN_CONTENT_TOOLS
-		if !r.flag() {                       // seq_choose_screen_content_tools
-			forceScreenContentTools = r.u(1)
+		if !r.Flag() {                       // seq_choose_screen_content_tools
+			forceScreenContentTools = r.Bits(1)
 		}
-		if forceScreenContentTools > 0 && !r.flag() { // seq_choose_integer_mv
-			r.u(1) // seq_force_integer_mv
+		if forceScreenContentTools > 0 && !r.Flag() { // seq_choose_integer_mv
+			r.Bits(1) // seq_force_integer_mv
 		}
 		if enableOrderHint {
-			s.OrderHintBits = int(r.u(3)) + 1
+			s.OrderHintBits = int(r.Bits(3)) + 1
 		}
 	}
-	r.u(3) // enable_superres, enable_cdef, enable_restoration
+	r.Bits(3) // enable_superres, enable_cdef, enable_restoration
 }
 
 // read reads color_config() (§5.5.2) for seq_profile profile.
-func (c *ColorConfig) read(r *bitReader, profile uint8) {
-	c.HighBitdepth = r.flag()
+func (c *ColorConfig) read(r *bits.Reader, profile uint8) {
+	c.HighBitdepth = r.Flag()
 	c.BitDepth = 8
 	switch {
 	case profile == 2 && c.HighBitdepth:
-		c.TwelveBit = r.flag()
+		c.TwelveBit = r.Flag()
 		c.BitDepth = 10
 		if c.TwelveBit {
 			c.BitDepth = 12
@@ -188,40 +190,40 @@ func (c *ColorConfig) read(r *bitReader, profile uint8) {
 		c.BitDepth = 10
 	}
 	if profile != 1 {
-		c.MonoChrome = r.flag()
+		c.MonoChrome = r.Flag()
 	}
 	c.ColorPrimaries, c.TransferCharacteristics, c.MatrixCoefficients = unspecified, unspecified, unspecified
-	if r.flag() { // color_description_present_flag
-		c.ColorPrimaries, c.TransferCharacteristics, c.MatrixCoefficients = uint8(r.u(8)), uint8(r.u(8)), uint8(r.u(8))
+	if r.Flag() { // color_description_present_flag
+		c.ColorPrimaries, c.TransferCharacteristics, c.MatrixCoefficients = uint8(r.Bits(8)), uint8(r.Bits(8)), uint8(r.Bits(8))
 	}
 	switch {
 	case c.MonoChrome:
-		c.FullRange = r.flag()
+		c.FullRange = r.Flag()
 		c.SubsamplingX, c.SubsamplingY = true, true
 		return
 	case c.ColorPrimaries == cpBT709 && c.TransferCharacteristics == tcSRGB && c.MatrixCoefficients == mcIdentity:
 		c.FullRange = true
 	default:
-		c.FullRange = r.flag()
+		c.FullRange = r.Flag()
 		c.readSubsampling(r, profile)
 	}
-	c.SeparateUVDeltaQ = r.flag()
+	c.SeparateUVDeltaQ = r.Flag()
 }
 
-func (c *ColorConfig) readSubsampling(r *bitReader, profile uint8) {
+func (c *ColorConfig) readSubsampling(r *bits.Reader, profile uint8) {
 	switch {
 	case profile == 0:
 		c.SubsamplingX, c.SubsamplingY = true, true
 	case profile == 1:
 	case c.BitDepth == 12:
-		c.SubsamplingX = r.flag()
+		c.SubsamplingX = r.Flag()
 		if c.SubsamplingX {
-			c.SubsamplingY = r.flag()
+			c.SubsamplingY = r.Flag()
 		}
 	default:
 		c.SubsamplingX = true
 	}
 	if c.SubsamplingX && c.SubsamplingY {
-		c.ChromaSamplePosition = uint8(r.u(2))
+		c.ChromaSamplePosition = uint8(r.Bits(2))
 	}
 }

@@ -3,6 +3,8 @@ package vp9
 import (
 	"errors"
 	"fmt"
+
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
 )
 
 // ErrBadHeader reports a frame whose uncompressed header is malformed.
@@ -29,80 +31,57 @@ type Header struct {
 	Height       int
 }
 
-// bitReader reads big-endian bit fields. Reading past the end yields zeros
-// and marks the reader as overrun, so callers check once at the end.
-type bitReader struct {
-	b       []byte
-	pos     int // in bits
-	overrun bool
-}
-
-func (r *bitReader) u(n int) uint32 {
-	var v uint32
-	for range n {
-		if r.pos >= 8*len(r.b) {
-			r.overrun = true
-			return 0
-		}
-		v = v<<1 | uint32(r.b[r.pos>>3]>>(7-r.pos&7)&1)
-		r.pos++
-	}
-	return v
-}
-
-func (r *bitReader) flag() bool { return r.u(1) == 1 }
-
 // ParseHeader reads a VP9 frame's uncompressed header far enough to tell a
 // key frame and, for one, its color configuration and size.
 func ParseHeader(frame []byte) (Header, error) {
-	r := bitReader{b: frame}
+	r := bits.NewPlainReader(frame)
 	var h Header
-	if r.u(2) != 2 {
+	if r.Bits(2) != 2 {
 		return h, fmt.Errorf("%w: bad frame marker", ErrBadHeader)
 	}
-	lo, hi := r.u(1), r.u(1)
+	lo, hi := r.Bits(1), r.Bits(1)
 	h.Profile = uint8(hi<<1 | lo)
-	if h.Profile == 3 && r.flag() {
+	if h.Profile == 3 && r.Flag() {
 		return h, fmt.Errorf("%w: reserved bit set", ErrBadHeader)
 	}
-	h.ShowExistingFrame = r.flag()
+	h.ShowExistingFrame = r.Flag()
 	if h.ShowExistingFrame {
-		r.u(3) // frame_to_show_map_idx
+		r.Bits(3) // frame_to_show_map_idx
 		return h, overrun(&r)
 	}
-	h.Keyframe = !r.flag() // frame_type 0 is KEY_FRAME
-	h.ShowFrame = r.flag()
-	r.u(1) // error_resilient_mode
+	h.Keyframe = !r.Flag() // frame_type 0 is KEY_FRAME
+	h.ShowFrame = r.Flag()
+	r.Bits(1) // error_resilient_mode
 	if !h.Keyframe {
 		return h, overrun(&r)
 	}
-	if r.u(24) != 0x498342 {
+	if r.Bits(24) != 0x498342 {
 		return h, fmt.Errorf("%w: bad frame sync code", ErrBadHeader)
 	}
 	if err := h.readColorConfig(&r); err != nil {
 		return h, err
 	}
-	h.Width, h.Height = int(r.u(16))+1, int(r.u(16))+1
+	h.Width, h.Height = int(r.Bits(16))+1, int(r.Bits(16))+1
 	return h, overrun(&r)
 }
 
-func overrun(r *bitReader) error {
-	if r.overrun {
+func overrun(r *bits.Reader) error {
+	if r.Err() != nil {
 		return fmt.Errorf("%w: truncated", ErrBadHeader)
 	}
 	return nil
 }
 
 // readColorConfig reads color_config() (§6.2.2).
-func (h *Header) readColorConfig(r *bitReader) error {
+func (h *Header) readColorConfig(r *bits.Reader) error {
 	h.BitDepth = 8
 	if h.Profile >= 2 {
 		h.BitDepth = 10
-		if r.flag() {
+		if r.Flag() {
 			h.BitDepth = 12
 		}
 	}
-	h.ColorSpace = uint8(r.u(3))
+	h.ColorSpace = uint8(r.Bits(3))
 	oddProfile := h.Profile == 1 || h.Profile == 3
 	if h.ColorSpace == colorSpaceRGB {
 		h.FullRange = true
@@ -111,20 +90,20 @@ func (h *Header) readColorConfig(r *bitReader) error {
 		}
 		return reservedZero(r)
 	}
-	h.FullRange = r.flag()
+	h.FullRange = r.Flag()
 	if !oddProfile {
 		h.SubsamplingX, h.SubsamplingY = true, true
 		return nil
 	}
-	h.SubsamplingX, h.SubsamplingY = r.flag(), r.flag()
+	h.SubsamplingX, h.SubsamplingY = r.Flag(), r.Flag()
 	if h.SubsamplingX && h.SubsamplingY {
 		return fmt.Errorf("%w: 4:2:0 in profile %d", ErrBadHeader, h.Profile)
 	}
 	return reservedZero(r)
 }
 
-func reservedZero(r *bitReader) error {
-	if r.flag() {
+func reservedZero(r *bits.Reader) error {
+	if r.Flag() {
 		return fmt.Errorf("%w: reserved bit set", ErrBadHeader)
 	}
 	return nil

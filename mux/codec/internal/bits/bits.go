@@ -1,7 +1,8 @@
-// Package bits reads and writes the bit fields of H.264 and H.265 NAL units:
-// fixed-width fields and exp-Golomb codes over the RBSP, with emulation
-// prevention bytes skipped on the fly so that parsing never copies the NAL
-// unit.
+// Package bits reads and writes the bit fields of video bitstreams:
+// fixed-width fields and exp-Golomb codes, most significant bit first. The
+// Reader reads an H.264 or H.265 NAL unit's RBSP with emulation prevention
+// bytes skipped on the fly, so that parsing never copies the NAL unit, or
+// plain bytes (AV1 and VP9 headers) as they are.
 package bits
 
 import "errors"
@@ -15,7 +16,8 @@ var ErrExpGolomb = errors.New("bits: exp-Golomb code too long")
 
 // Reader reads bits, most significant first, from the RBSP of a NAL unit
 // given in its escaped form: an emulation prevention byte (0x03 after two
-// zero bytes) is skipped. The first error sticks: later reads return zero
+// zero bytes) is skipped; or, made by NewPlainReader, from bytes as they
+// are. The first error sticks: later reads return zero
 // and Err reports it, so a parser can read a run of fields and check once.
 // The zero value reads nothing; use NewReader.
 type Reader struct {
@@ -24,6 +26,7 @@ type Reader struct {
 	cur   byte // byte being read
 	left  uint // bits of cur not yet read
 	zeros int  // consecutive zero bytes loaded, for emulation prevention
+	plain bool // no emulation prevention
 	err   error
 }
 
@@ -33,11 +36,17 @@ func NewReader(data []byte) Reader {
 	return Reader{data: data}
 }
 
+// NewPlainReader returns a Reader over data read as it is, for bitstreams
+// without emulation prevention.
+func NewPlainReader(data []byte) Reader {
+	return Reader{data: data, plain: true}
+}
+
 // Err returns the first error met, or nil.
 func (r *Reader) Err() error { return r.err }
 
 func (r *Reader) load() bool {
-	if r.zeros >= 2 && r.pos < len(r.data) && r.data[r.pos] == 3 {
+	if !r.plain && r.zeros >= 2 && r.pos < len(r.data) && r.data[r.pos] == 3 {
 		r.pos++
 		r.zeros = 0
 	}
@@ -74,8 +83,14 @@ func (r *Reader) Flag() bool { return r.Bit() == 1 }
 // Bits reads an n-bit unsigned field, n <= 32.
 func (r *Reader) Bits(n int) uint32 {
 	var v uint32
-	for i := 0; i < n && r.err == nil; i++ {
-		v = v<<1 | r.Bit()
+	for n > 0 && r.err == nil {
+		if r.left == 0 && !r.load() {
+			break
+		}
+		take := min(uint(n), r.left) // a whole byte's worth at a time
+		r.left -= take
+		v = v<<take | uint32(r.cur>>r.left)&(1<<take-1)
+		n -= int(take)
 	}
 	if r.err != nil {
 		return 0

@@ -74,6 +74,32 @@ func TestReaderEmulationPrevention(t *testing.T) {
 	}
 }
 
+func TestPlainReaderKeepsEveryByte(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"no zeros", []byte{0x12, 0x34}},
+		{"03 after two zeros", []byte{0, 0, 3, 1, 0xff}},
+		{"trailing 03", []byte{0xaa, 0, 0, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewPlainReader(tt.data)
+			var got []byte
+			for range tt.data {
+				got = append(got, byte(r.Bits(8)))
+			}
+			if r.Err() != nil || !bytes.Equal(got, tt.data) {
+				t.Fatalf("read %x (err %v), want %x", got, r.Err(), tt.data)
+			}
+			if r.Bit(); !errors.Is(r.Err(), ErrTruncated) {
+				t.Fatalf("read past end: err %v, want ErrTruncated", r.Err())
+			}
+		})
+	}
+}
+
 func TestReaderErrors(t *testing.T) {
 	tests := []struct {
 		name string
