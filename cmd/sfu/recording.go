@@ -108,7 +108,7 @@ func (h *recordingHooks) HandleEvent(e signaling.Event) {
 	}
 	switch e.Type {
 	case "connection.created":
-		src := connSource{core: h.core, id: c.ConnectionID, video: mux.Codec(c.VideoCodec)}
+		src := connSource{core: h.core, channel: c.ChannelID, id: c.ConnectionID, video: mux.Codec(c.VideoCodec)}
 		h.rec.ConnectionJoined(c.ChannelID, recordedConnection(c), src)
 	case "connection.destroyed":
 		h.rec.ConnectionLeft(c.ChannelID, c.ConnectionID)

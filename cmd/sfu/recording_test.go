@@ -110,6 +110,8 @@ func (f *fakeCore) Subscribe(string, sfu.Sink) (*sfu.Subscription, error) {
 	return nil, fmt.Errorf("subscribe: %w", sfu.ErrNotFound)
 }
 
+func (f *fakeCore) RequestKeyFrame(string, string) error { return sfu.ErrNotFound }
+
 func (f *fakeCore) end() {
 	f.mu.Lock()
 	defer f.mu.Unlock()

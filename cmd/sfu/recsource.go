@@ -25,13 +25,15 @@ var (
 // subscriber is what connSource needs from *sfu.SFU.
 type subscriber interface {
 	Subscribe(connectionID string, sink sfu.Sink) (*sfu.Subscription, error)
+	RequestKeyFrame(channelID, connectionID string) error
 }
 
 // connSource is one publisher connection as an archive.Source.
 type connSource struct {
-	core  subscriber
-	id    string    // connection_id
-	video mux.Codec // the codec negotiated at connect; other video is not recorded
+	core    subscriber
+	channel string    // channel_id
+	id      string    // connection_id
+	video   mux.Codec // the codec negotiated at connect; other video is not recorded
 }
 
 // Subscribe attaches s to the connection's media in the SFU.
@@ -41,7 +43,8 @@ func (c connSource) Subscribe(s archive.Sink) (archive.Subscription, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", c.id, err)
 	}
-	return &recSubscription{sub: sub, sink: sink}, nil
+	anyVideo := func() { _ = c.core.RequestKeyFrame(c.channel, c.id) } // gone: no keyframe needed
+	return &recSubscription{sub: sub, sink: sink, anyVideo: anyVideo}, nil
 }
 
 // recSink passes one connection's packets to a recorder. Video must be
@@ -94,16 +97,20 @@ func (r *recSink) PublisherClosed() { r.sink.PublisherClosed() }
 
 // recSubscription is an sfu.Subscription as archive sees it.
 type recSubscription struct {
-	sub  *sfu.Subscription
-	sink *recSink
+	sub      *sfu.Subscription
+	sink     *recSink
+	anyVideo func() // asks every video track of the connection
 }
 
-// RequestKeyframe asks for a keyframe on the video track once one has
-// been seen; before that the SFU asks on its own when the track starts.
+// RequestKeyframe asks for a keyframe on the recorded video track, or on
+// every video track of the connection before its first video packet.
+// The SFU merges the requests with viewers' into one PLI per interval.
 func (s *recSubscription) RequestKeyframe() {
 	if id := s.sink.videoID.Load(); id != nil {
 		_ = s.sub.RequestKeyFrame(*id) // a track that just ended needs none
+		return
 	}
+	s.anyVideo()
 }
 
 // Dropped implements archive.Subscription.
