@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/nal"
 )
 
 // NAL unit and RTP payload types (ITU-T H.264 Table 7-1, RFC 6184 §5.2).
@@ -39,15 +40,20 @@ const (
 var ErrMissingParameterSets = errors.New("h264: keyframe before its SPS/PPS")
 
 var (
-	errEmpty         = errors.New("empty payload or NAL unit")
+	errEmpty         = nal.ErrEmpty
 	errForbidden     = errors.New("forbidden_zero_bit set")
 	errNALType       = errors.New("NAL unit type not allowed here")
 	errTruncated     = errors.New("truncated aggregation packet")
-	errFUNoStart     = errors.New("fragmentation unit without a start")
-	errFUInterrupted = errors.New("fragmented NAL unit not finished")
+	errFUNoStart     = nal.ErrFUNoStart
+	errFUInterrupted = nal.ErrFUInterrupted
 	errNoSlice       = errors.New("access unit has no slice")
 	errSliceHeader   = errors.New("slice header value out of range")
 )
+
+// newUnits returns the builder of one access unit's NAL units.
+func newUnits(dst []byte) nal.Builder {
+	return nal.NewBuilder(dst, nal.Format{HeaderLen: 1, ErrTruncated: errTruncated})
+}
 
 // Depacketizer reassembles H.264 access units for one RTP stream and
 // remembers its parameter sets. It implements mux.FrameDepacketizer. It is
@@ -65,9 +71,7 @@ var _ mux.FrameDepacketizer = (*Depacketizer)(nil)
 
 // frame is the state of one AppendFrame call.
 type frame struct {
-	dst      []byte
-	fuStart  int // offset in dst of the length prefix of an unfinished FU-A, or -1
-	fuType   byte
+	units    nal.Builder
 	keyframe bool
 	slice    bool   // a slice has been seen
 	bSlice   bool   // the first slice is a B slice
@@ -82,7 +86,7 @@ type frame struct {
 // must be treated as read-only. Parameter sets in a frame that fails for
 // another reason are still remembered when they are themselves well formed.
 func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.FrameInfo, error) {
-	f := frame{dst: dst, fuStart: -1}
+	f := frame{units: newUnits(dst)}
 	for i, p := range payloads {
 		if err := d.packet(&f, p); err != nil {
 			return dst, mux.FrameInfo{}, fmt.Errorf("h264: depacketize packet %d of %d: %w", i+1, len(payloads), err)
@@ -92,7 +96,7 @@ func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.F
 	if err != nil {
 		return dst, mux.FrameInfo{}, err
 	}
-	return f.dst, info, nil
+	return f.units.Bytes(), info, nil
 }
 
 // IsFrameStart reports whether payload is a single NAL unit, an
@@ -118,49 +122,25 @@ func (d *Depacketizer) packet(f *frame, p []byte) error {
 		return errForbidden
 	}
 	t := p[0] & 0x1f
-	if t != pktFUA && f.fuStart >= 0 {
+	if t != pktFUA && f.units.Fragmenting() {
 		return errFUInterrupted
 	}
+	inspect := func(n []byte) (bool, error) { return d.inspect(f, n) }
 	switch {
 	case t >= naluSlice && t <= naluMaxType:
-		return d.nal(f, p)
+		return f.units.AppendUnit(p, inspect)
 	case t == pktSTAPA:
-		return d.stapA(f, p[1:])
+		return f.units.AppendAggregated(p[1:], inspect)
 	case t == pktFUA:
-		return d.fuA(f, p)
+		return appendFUA(&f.units, p, inspect)
 	case t == pktSTAPB || t == pktMTAP16 || t == pktMTAP24 || t == pktFUB:
 		return fmt.Errorf("packet type %d (interleaved mode): %w", t, mux.ErrUnsupported)
 	}
 	return fmt.Errorf("packet type %d: %w", t, errNALType)
 }
 
-// stapA handles the aggregation units of a STAP-A payload (after its header).
-func (d *Depacketizer) stapA(f *frame, units []byte) error {
-	if len(units) == 0 {
-		return errTruncated
-	}
-	for len(units) > 0 {
-		if len(units) < 2 {
-			return errTruncated
-		}
-		size := int(units[0])<<8 | int(units[1])
-		units = units[2:]
-		if size == 0 {
-			return errEmpty
-		}
-		if size > len(units) {
-			return errTruncated
-		}
-		if err := d.nal(f, units[:size]); err != nil {
-			return err
-		}
-		units = units[size:]
-	}
-	return nil
-}
-
-// fuA appends one fragment to the NAL unit being rebuilt in f.dst.
-func (d *Depacketizer) fuA(f *frame, p []byte) error {
+// appendFUA adds one FU-A packet to the NAL unit being rebuilt in units.
+func appendFUA(units *nal.Builder, p []byte, inspect nal.Inspect) error {
 	if len(p) < 2 {
 		return errTruncated
 	}
@@ -168,46 +148,13 @@ func (d *Depacketizer) fuA(f *frame, p []byte) error {
 	if t < naluSlice || t > naluMaxType {
 		return fmt.Errorf("fragment of type %d: %w", t, errNALType)
 	}
-	if p[1]&fuStartBit != 0 {
-		if f.fuStart >= 0 {
-			return errFUInterrupted
-		}
-		f.fuStart, f.fuType = len(f.dst), t
-		// A start fragment may also carry the end bit; RFC 6184 forbids
-		// it but the NAL unit is complete, so it is accepted.
-		f.dst = append(f.dst, 0, 0, 0, 0, p[0]&0xe0|t)
-	} else if f.fuStart < 0 || f.fuType != t {
-		return errFUNoStart
-	}
-	f.dst = append(f.dst, p[2:]...)
-	if p[1]&fuEndBit == 0 {
-		return nil
-	}
-	at := f.fuStart
-	f.fuStart = -1
-	keep, err := d.inspect(f, f.dst[at+4:])
-	if err != nil || !keep {
-		f.dst = f.dst[:at]
-		return err
-	}
-	putLength(f.dst[at:], len(f.dst)-at-4)
-	return nil
-}
-
-// nal handles one complete NAL unit from a single-NAL or STAP-A packet.
-func (d *Depacketizer) nal(f *frame, n []byte) error {
-	keep, err := d.inspect(f, n)
-	if err != nil || !keep {
-		return err
-	}
-	f.dst = append(f.dst, 0, 0, 0, 0)
-	putLength(f.dst[len(f.dst)-4:], len(n))
-	f.dst = append(f.dst, n...)
-	return nil
-}
-
-func putLength(b []byte, n int) {
-	b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	return units.AppendFragment(nal.Fragment{
+		Type:   t,
+		Start:  p[1]&fuStartBit != 0,
+		End:    p[1]&fuEndBit != 0,
+		Header: [2]byte{p[0]&0xe0 | t},
+		Data:   p[2:],
+	}, inspect)
 }
 
 // inspect checks a complete NAL unit, stores parameter sets, notes slices
@@ -250,7 +197,7 @@ func readSliceStart(f *frame, n []byte) error {
 
 // finish checks the assembled access unit and describes it.
 func (d *Depacketizer) finish(f *frame) (mux.FrameInfo, error) {
-	if f.fuStart >= 0 {
+	if f.units.Fragmenting() {
 		return mux.FrameInfo{}, fmt.Errorf("h264: depacketize: %w", errFUInterrupted)
 	}
 	if !f.slice {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/nal"
 )
 
 // NAL unit and RTP payload types (ITU-T H.265 Table 7-1, RFC 7798 §4.4).
@@ -36,15 +37,20 @@ const (
 var ErrMissingParameterSets = errors.New("h265: keyframe before its VPS/SPS/PPS")
 
 var (
-	errEmpty         = errors.New("empty payload or NAL unit")
+	errEmpty         = nal.ErrEmpty
 	errForbidden     = errors.New("forbidden_zero_bit set")
 	errTemporalID    = errors.New("nuh_temporal_id_plus1 is 0")
 	errNALType       = errors.New("NAL unit type not allowed here")
 	errTruncated     = errors.New("truncated packet")
-	errFUNoStart     = errors.New("fragmentation unit without a start")
-	errFUInterrupted = errors.New("fragmented NAL unit not finished")
+	errFUNoStart     = nal.ErrFUNoStart
+	errFUInterrupted = nal.ErrFUInterrupted
 	errNoSlice       = errors.New("access unit has no slice segment")
 )
+
+// newUnits returns the builder of one access unit's NAL units.
+func newUnits(dst []byte) nal.Builder {
+	return nal.NewBuilder(dst, nal.Format{HeaderLen: 2, ErrTruncated: errTruncated})
+}
 
 func nalType(n []byte) byte { return n[0] >> 1 & 0x3f }
 func layerID(n []byte) byte { return n[0]&1<<5 | n[1]>>3 }
@@ -76,9 +82,7 @@ var _ mux.FrameDepacketizer = (*Depacketizer)(nil)
 
 // frame is the state of one AppendFrame call.
 type frame struct {
-	dst      []byte
-	fuStart  int // offset in dst of the length prefix of an unfinished FU, or -1
-	fuType   byte
+	units    nal.Builder
 	keyframe bool
 	slice    bool   // a slice segment has been seen
 	ppsID    uint32 // PPS of the first slice segment
@@ -93,7 +97,7 @@ type frame struct {
 // must be treated as read-only. Parameter sets in a frame that fails for
 // another reason are still remembered when they are themselves well formed.
 func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.FrameInfo, error) {
-	f := frame{dst: dst, fuStart: -1}
+	f := frame{units: newUnits(dst)}
 	for i, p := range payloads {
 		if err := d.packet(&f, p); err != nil {
 			return dst, mux.FrameInfo{}, fmt.Errorf("h265: depacketize packet %d of %d: %w", i+1, len(payloads), err)
@@ -103,7 +107,7 @@ func (d *Depacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.F
 	if err != nil {
 		return dst, mux.FrameInfo{}, err
 	}
-	return f.dst, info, nil
+	return f.units.Bytes(), info, nil
 }
 
 // IsFrameStart reports whether payload is a single NAL unit, an
@@ -129,50 +133,26 @@ func (d *Depacketizer) packet(f *frame, p []byte) error {
 		return err
 	}
 	t := nalType(p)
-	if t != pktFU && f.fuStart >= 0 {
+	if t != pktFU && f.units.Fragmenting() {
 		return errFUInterrupted
 	}
+	inspect := func(n []byte) (bool, error) { return d.inspect(f, n) }
 	switch {
 	case t <= naluMaxType:
-		return d.nal(f, p)
+		return f.units.AppendUnit(p, inspect)
 	case t == pktAP:
-		return d.aggregate(f, p[2:])
+		// Without DONL each aggregation unit is a 2-byte size and a NAL unit.
+		return f.units.AppendAggregated(p[2:], inspect)
 	case t == pktFU:
-		return d.fragment(f, p)
+		return appendFU(&f.units, p, inspect)
 	case t == pktPACI:
 		return fmt.Errorf("PACI packet: %w", mux.ErrUnsupported)
 	}
 	return fmt.Errorf("packet type %d: %w", t, errNALType)
 }
 
-// aggregate handles the aggregation units of an AP payload (after its
-// header). Without DONL each unit is a 2-byte size and a NAL unit.
-func (d *Depacketizer) aggregate(f *frame, units []byte) error {
-	if len(units) == 0 {
-		return errTruncated
-	}
-	for len(units) > 0 {
-		if len(units) < 2 {
-			return errTruncated
-		}
-		size := int(units[0])<<8 | int(units[1])
-		units = units[2:]
-		if size == 0 {
-			return errEmpty
-		}
-		if size < 2 || size > len(units) {
-			return errTruncated
-		}
-		if err := d.nal(f, units[:size]); err != nil {
-			return err
-		}
-		units = units[size:]
-	}
-	return nil
-}
-
-// fragment appends one FU to the NAL unit being rebuilt in f.dst.
-func (d *Depacketizer) fragment(f *frame, p []byte) error {
+// appendFU adds one FU packet to the NAL unit being rebuilt in units.
+func appendFU(units *nal.Builder, p []byte, inspect nal.Inspect) error {
 	if len(p) < 3 {
 		return errTruncated
 	}
@@ -180,46 +160,13 @@ func (d *Depacketizer) fragment(f *frame, p []byte) error {
 	if t > naluMaxType {
 		return fmt.Errorf("fragment of type %d: %w", t, errNALType)
 	}
-	if p[2]&fuStartBit != 0 {
-		if f.fuStart >= 0 {
-			return errFUInterrupted
-		}
-		f.fuStart, f.fuType = len(f.dst), t
-		// A start fragment may also carry the end bit; RFC 7798 forbids
-		// it but the NAL unit is complete, so it is accepted.
-		f.dst = append(f.dst, 0, 0, 0, 0, p[0]&0x81|t<<1, p[1])
-	} else if f.fuStart < 0 || f.fuType != t {
-		return errFUNoStart
-	}
-	f.dst = append(f.dst, p[3:]...)
-	if p[2]&fuEndBit == 0 {
-		return nil
-	}
-	at := f.fuStart
-	f.fuStart = -1
-	keep, err := d.inspect(f, f.dst[at+4:])
-	if err != nil || !keep {
-		f.dst = f.dst[:at]
-		return err
-	}
-	putLength(f.dst[at:], len(f.dst)-at-4)
-	return nil
-}
-
-// nal handles one complete NAL unit from a single NAL unit packet or an AP.
-func (d *Depacketizer) nal(f *frame, n []byte) error {
-	keep, err := d.inspect(f, n)
-	if err != nil || !keep {
-		return err
-	}
-	f.dst = append(f.dst, 0, 0, 0, 0)
-	putLength(f.dst[len(f.dst)-4:], len(n))
-	f.dst = append(f.dst, n...)
-	return nil
-}
-
-func putLength(b []byte, n int) {
-	b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+	return units.AppendFragment(nal.Fragment{
+		Type:   t,
+		Start:  p[2]&fuStartBit != 0,
+		End:    p[2]&fuEndBit != 0,
+		Header: [2]byte{p[0]&0x81 | t<<1, p[1]},
+		Data:   p[3:],
+	}, inspect)
 }
 
 // inspect checks a complete NAL unit (at least 2 bytes), stores parameter
@@ -268,7 +215,7 @@ func readSliceStart(f *frame, n []byte) error {
 
 // finish checks the assembled access unit and describes it.
 func (d *Depacketizer) finish(f *frame) (mux.FrameInfo, error) {
-	if f.fuStart >= 0 {
+	if f.units.Fragmenting() {
 		return mux.FrameInfo{}, fmt.Errorf("h265: depacketize: %w", errFUInterrupted)
 	}
 	if !f.slice {
