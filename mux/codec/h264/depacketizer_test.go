@@ -1,12 +1,11 @@
 package h264
 
 import (
-	"bytes"
-	"errors"
 	"testing"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/codectest"
 )
 
 var (
@@ -33,103 +32,66 @@ func cat(parts ...[][]byte) [][]byte {
 }
 
 func TestAppendFrame(t *testing.T) {
-	tests := []struct {
-		name     string
-		before   [][][]byte // frames fed first, each must succeed
-		payloads [][]byte
-		want     []byte // output after the "xx" prefix
-		keyframe bool
-		wantErr  error // nil: success
-	}{
-		{name: "STAP-A params and single IDR", payloads: paramsFrame, want: avcc(testIDR), keyframe: true},
-		{name: "params as single NAL packets, AUD and filler dropped",
-			payloads: [][]byte{testAUD, testSPS, testPPS, testSEI, testIDR, testFiller},
-			want:     avcc(testSEI, testIDR), keyframe: true},
-		{name: "FU-A IDR in three fragments", payloads: cat([][]byte{stapA(testSPS, testPPS)}, fuA(testIDR, 15)),
-			want: avcc(testIDR), keyframe: true},
-		{name: "two FU-A slices", payloads: cat([][]byte{stapA(testSPS, testPPS)}, fuA(testIDR, 10), fuA(testIDR2, 10)),
-			want: avcc(testIDR, testIDR2), keyframe: true},
-		{name: "SPS and PPS fragmented", payloads: cat(fuA(testSPS, 3), fuA(testPPS, 2), [][]byte{testIDR}),
-			want: avcc(testIDR), keyframe: true},
-		{name: "FU-A with start and end bits together", payloads: [][]byte{stapA(testSPS, testPPS),
+	tests := []codectest.FrameCase{
+		{Name: "STAP-A params and single IDR", Payloads: paramsFrame, Want: avcc(testIDR), Keyframe: true},
+		{Name: "params as single NAL packets, AUD and filler dropped",
+			Payloads: [][]byte{testAUD, testSPS, testPPS, testSEI, testIDR, testFiller},
+			Want:     avcc(testSEI, testIDR), Keyframe: true},
+		{Name: "FU-A IDR in three fragments", Payloads: cat([][]byte{stapA(testSPS, testPPS)}, fuA(testIDR, 15)),
+			Want: avcc(testIDR), Keyframe: true},
+		{Name: "two FU-A slices", Payloads: cat([][]byte{stapA(testSPS, testPPS)}, fuA(testIDR, 10), fuA(testIDR2, 10)),
+			Want: avcc(testIDR, testIDR2), Keyframe: true},
+		{Name: "SPS and PPS fragmented", Payloads: cat(fuA(testSPS, 3), fuA(testPPS, 2), [][]byte{testIDR}),
+			Want: avcc(testIDR), Keyframe: true},
+		{Name: "FU-A with start and end bits together", Payloads: [][]byte{stapA(testSPS, testPPS),
 			append([]byte{pktFUA | 0x60, fuStartBit | fuEndBit | naluIDR}, testIDR[1:]...)},
-			want: avcc(testIDR), keyframe: true},
-		{name: "STAP-A with SEI and slice", payloads: [][]byte{stapA(testSPS, testPPS, testSEI, testIDR)},
-			want: avcc(testSEI, testIDR), keyframe: true},
-		{name: "P frame after keyframe", before: [][][]byte{paramsFrame}, payloads: fuA(testP, 8), want: avcc(testP)},
-		{name: "P frame with unknown PPS", payloads: [][]byte{testP}, want: avcc(testP)},
-		{name: "P frame with an SPS that forbids reordering", before: [][][]byte{{noReordSPS, testPPS, testIDR}},
-			payloads: [][]byte{testP}, want: avcc(testP)},
+			Want: avcc(testIDR), Keyframe: true},
+		{Name: "STAP-A with SEI and slice", Payloads: [][]byte{stapA(testSPS, testPPS, testSEI, testIDR)},
+			Want: avcc(testSEI, testIDR), Keyframe: true},
+		{Name: "P frame after keyframe", Before: [][][]byte{paramsFrame}, Payloads: fuA(testP, 8), Want: avcc(testP)},
+		{Name: "P frame with unknown PPS", Payloads: [][]byte{testP}, Want: avcc(testP)},
+		{Name: "P frame with an SPS that forbids reordering", Before: [][][]byte{{noReordSPS, testPPS, testIDR}},
+			Payloads: [][]byte{testP}, Want: avcc(testP)},
 
-		{name: "keyframe before parameter sets", payloads: [][]byte{testIDR}, wantErr: ErrMissingParameterSets},
-		{name: "keyframe with PPS but no SPS", payloads: [][]byte{testPPS, testIDR}, wantErr: ErrMissingParameterSets},
-		{name: "B slice", before: [][][]byte{paramsFrame}, payloads: [][]byte{testB}, wantErr: mux.ErrReordering},
-		{name: "SPS with reordering on keyframe", payloads: [][]byte{reorderSPS, testPPS, testIDR}, wantErr: mux.ErrReordering},
-		{name: "SPS with reordering on P frame", before: [][][]byte{paramsFrame},
-			payloads: [][]byte{reorderSPS, testPPS, testP}, wantErr: mux.ErrReordering},
-		{name: "STAP-B", payloads: [][]byte{{pktSTAPB, 0, 0, 0, 1, 0x65}}, wantErr: mux.ErrUnsupported},
-		{name: "MTAP16", payloads: [][]byte{{pktMTAP16, 0, 0}}, wantErr: mux.ErrUnsupported},
-		{name: "MTAP24", payloads: [][]byte{{pktMTAP24, 0, 0}}, wantErr: mux.ErrUnsupported},
-		{name: "FU-B", payloads: [][]byte{{pktFUB, 0x85, 0, 0}}, wantErr: mux.ErrUnsupported},
-		{name: "no payloads", payloads: nil, wantErr: errNoSlice},
-		{name: "only parameter sets", payloads: [][]byte{stapA(testSPS, testPPS)}, wantErr: errNoSlice},
-		{name: "empty payload", payloads: [][]byte{{}}, wantErr: errEmpty},
-		{name: "forbidden bit on packet", payloads: [][]byte{append([]byte{0x80 | testIDR[0]}, testIDR[1:]...)}, wantErr: errForbidden},
-		{name: "forbidden bit inside STAP-A", payloads: [][]byte{stapA(testSPS, []byte{0xe8, 0x80})}, wantErr: errForbidden},
-		{name: "forbidden bit on FU indicator", payloads: [][]byte{{0x80 | pktFUA, 0xc5, 1}}, wantErr: errForbidden},
-		{name: "NAL type 0", payloads: [][]byte{{0x00, 0x80}}, wantErr: errNALType},
-		{name: "NAL type 30", payloads: [][]byte{{0x1e, 0x80}}, wantErr: errNALType},
-		{name: "STAP-A inside STAP-A", payloads: [][]byte{stapA([]byte{0x18, 0, 1, 0x65})}, wantErr: errNALType},
-		{name: "FU-A of type 24", payloads: [][]byte{{pktFUA, 0xc0 | 24, 1}}, wantErr: errNALType},
-		{name: "truncated STAP-A length", payloads: [][]byte{append(stapA(testSPS), 0)}, wantErr: errTruncated},
-		{name: "truncated STAP-A unit", payloads: [][]byte{stapA(testSPS)[:10]}, wantErr: errTruncated},
-		{name: "empty STAP-A", payloads: [][]byte{{pktSTAPA}}, wantErr: errTruncated},
-		{name: "zero-length NAL in STAP-A", payloads: [][]byte{{pktSTAPA, 0, 0, 0, 2, 0x65, 0x88}}, wantErr: errEmpty},
-		{name: "FU-A header missing", payloads: [][]byte{{pktFUA}}, wantErr: errTruncated},
-		{name: "FU-A without start", payloads: fuA(testIDR, 15)[1:], wantErr: errFUNoStart},
-		{name: "FU-A without end", payloads: fuA(testIDR, 15)[:2], wantErr: errFUInterrupted},
-		{name: "FU-A restarted", payloads: cat(fuA(testIDR, 15)[:1], fuA(testIDR, 15)), wantErr: errFUInterrupted},
-		{name: "FU-A interrupted by single NAL", payloads: cat(fuA(testIDR, 15)[:1], [][]byte{testSEI}), wantErr: errFUInterrupted},
-		{name: "FU-A type changes", payloads: cat(fuA(testIDR, 15)[:1], fuA(testP, 15)[1:]), wantErr: errFUNoStart},
-		{name: "slice type out of range", payloads: [][]byte{buildSlice(naluSlice, 0, 10, 0, 4)}, wantErr: errSliceHeader},
-		{name: "truncated slice header", payloads: [][]byte{{0x65, 0x00}}, wantErr: bits.ErrTruncated},
-		{name: "bad SPS", payloads: [][]byte{{0x67, 0x42}, testIDR}, wantErr: errSPSNotSPS},
-		{name: "PPS over 65535 bytes", payloads: cat(fuA(append(buildPPS(0, 0), make([]byte, 1<<16)...), 1000), [][]byte{testIDR}),
-			wantErr: errRecordLength},
-		{name: "PPS id out of range", payloads: [][]byte{buildPPS(256, 0), testIDR}, wantErr: errSPSValue},
-		{name: "PPS names SPS id out of range", payloads: [][]byte{buildPPS(0, 32), testIDR}, wantErr: errSPSValue},
+		{Name: "keyframe before parameter sets", Payloads: [][]byte{testIDR}, WantErr: ErrMissingParameterSets},
+		{Name: "keyframe with PPS but no SPS", Payloads: [][]byte{testPPS, testIDR}, WantErr: ErrMissingParameterSets},
+		{Name: "B slice", Before: [][][]byte{paramsFrame}, Payloads: [][]byte{testB}, WantErr: mux.ErrReordering},
+		{Name: "SPS with reordering on keyframe", Payloads: [][]byte{reorderSPS, testPPS, testIDR}, WantErr: mux.ErrReordering},
+		{Name: "SPS with reordering on P frame", Before: [][][]byte{paramsFrame},
+			Payloads: [][]byte{reorderSPS, testPPS, testP}, WantErr: mux.ErrReordering},
+		{Name: "STAP-B", Payloads: [][]byte{{pktSTAPB, 0, 0, 0, 1, 0x65}}, WantErr: mux.ErrUnsupported},
+		{Name: "MTAP16", Payloads: [][]byte{{pktMTAP16, 0, 0}}, WantErr: mux.ErrUnsupported},
+		{Name: "MTAP24", Payloads: [][]byte{{pktMTAP24, 0, 0}}, WantErr: mux.ErrUnsupported},
+		{Name: "FU-B", Payloads: [][]byte{{pktFUB, 0x85, 0, 0}}, WantErr: mux.ErrUnsupported},
+		{Name: "no payloads", Payloads: nil, WantErr: errNoSlice},
+		{Name: "only parameter sets", Payloads: [][]byte{stapA(testSPS, testPPS)}, WantErr: errNoSlice},
+		{Name: "empty payload", Payloads: [][]byte{{}}, WantErr: errEmpty},
+		{Name: "forbidden bit on packet", Payloads: [][]byte{append([]byte{0x80 | testIDR[0]}, testIDR[1:]...)}, WantErr: errForbidden},
+		{Name: "forbidden bit inside STAP-A", Payloads: [][]byte{stapA(testSPS, []byte{0xe8, 0x80})}, WantErr: errForbidden},
+		{Name: "forbidden bit on FU indicator", Payloads: [][]byte{{0x80 | pktFUA, 0xc5, 1}}, WantErr: errForbidden},
+		{Name: "NAL type 0", Payloads: [][]byte{{0x00, 0x80}}, WantErr: errNALType},
+		{Name: "NAL type 30", Payloads: [][]byte{{0x1e, 0x80}}, WantErr: errNALType},
+		{Name: "STAP-A inside STAP-A", Payloads: [][]byte{stapA([]byte{0x18, 0, 1, 0x65})}, WantErr: errNALType},
+		{Name: "FU-A of type 24", Payloads: [][]byte{{pktFUA, 0xc0 | 24, 1}}, WantErr: errNALType},
+		{Name: "truncated STAP-A length", Payloads: [][]byte{append(stapA(testSPS), 0)}, WantErr: errTruncated},
+		{Name: "truncated STAP-A unit", Payloads: [][]byte{stapA(testSPS)[:10]}, WantErr: errTruncated},
+		{Name: "empty STAP-A", Payloads: [][]byte{{pktSTAPA}}, WantErr: errTruncated},
+		{Name: "zero-length NAL in STAP-A", Payloads: [][]byte{{pktSTAPA, 0, 0, 0, 2, 0x65, 0x88}}, WantErr: errEmpty},
+		{Name: "FU-A header missing", Payloads: [][]byte{{pktFUA}}, WantErr: errTruncated},
+		{Name: "FU-A without start", Payloads: fuA(testIDR, 15)[1:], WantErr: errFUNoStart},
+		{Name: "FU-A without end", Payloads: fuA(testIDR, 15)[:2], WantErr: errFUInterrupted},
+		{Name: "FU-A restarted", Payloads: cat(fuA(testIDR, 15)[:1], fuA(testIDR, 15)), WantErr: errFUInterrupted},
+		{Name: "FU-A interrupted by single NAL", Payloads: cat(fuA(testIDR, 15)[:1], [][]byte{testSEI}), WantErr: errFUInterrupted},
+		{Name: "FU-A type changes", Payloads: cat(fuA(testIDR, 15)[:1], fuA(testP, 15)[1:]), WantErr: errFUNoStart},
+		{Name: "slice type out of range", Payloads: [][]byte{buildSlice(naluSlice, 0, 10, 0, 4)}, WantErr: errSliceHeader},
+		{Name: "truncated slice header", Payloads: [][]byte{{0x65, 0x00}}, WantErr: bits.ErrTruncated},
+		{Name: "bad SPS", Payloads: [][]byte{{0x67, 0x42}, testIDR}, WantErr: errSPSNotSPS},
+		{Name: "PPS over 65535 bytes", Payloads: cat(fuA(append(buildPPS(0, 0), make([]byte, 1<<16)...), 1000), [][]byte{testIDR}),
+			WantErr: errRecordLength},
+		{Name: "PPS id out of range", Payloads: [][]byte{buildPPS(256, 0), testIDR}, WantErr: errSPSValue},
+		{Name: "PPS names SPS id out of range", Payloads: [][]byte{buildPPS(0, 32), testIDR}, WantErr: errSPSValue},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d := NewDepacketizer()
-			for i, fr := range tt.before {
-				if _, _, err := d.AppendFrame(nil, fr); err != nil {
-					t.Fatalf("setup frame %d: %v", i, err)
-				}
-			}
-			dst := make([]byte, 2, 4096) // spare capacity: errors must not touch the prefix
-			copy(dst, "xx")
-			out, info, err := d.AppendFrame(dst, tt.payloads)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err %v, want %v", err, tt.wantErr)
-				}
-				if len(out) != 2 || string(out) != "xx" || info != (mux.FrameInfo{}) {
-					t.Fatalf("failed call returned %q, %+v", out, info)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("AppendFrame: %v", err)
-			}
-			if string(out[:2]) != "xx" || !bytes.Equal(out[2:], tt.want) {
-				t.Fatalf("output %x\nwant   78 78 %x", out, tt.want)
-			}
-			if info.Keyframe != tt.keyframe || (info.Config != nil) != tt.keyframe {
-				t.Fatalf("info %+v, keyframe want %v", info, tt.keyframe)
-			}
-		})
-	}
+	codectest.RunFrameCases(t, func() mux.FrameDepacketizer { return NewDepacketizer() }, tests)
 }
 
 func TestAppendFrameConfig(t *testing.T) {

@@ -18,30 +18,7 @@ func FuzzDepacketize(f *testing.F) {
 		{{pktSTAPB, 0, 0, 0, 1, 0x65}},
 		{append(stapA(testSPS), 0)},
 	}
-	for _, s := range seeds {
-		f.Add(codectest.JoinPayloads(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		payloads := codectest.SplitPayloads(data)
-		d := NewDepacketizer()
-		for range 2 { // the second pass sees the parameter sets of the first
-			prefix := []byte("xx")
-			out, info, err := d.AppendFrame(prefix, payloads)
-			if err != nil {
-				if len(out) != 2 || string(out) != "xx" || info.Config != nil {
-					t.Fatalf("failed call returned %x, %+v", out, info)
-				}
-				continue
-			}
-			codectest.CheckLengthPrefixed(t, out[2:], 5*len(data), 1)
-			if info.Keyframe != (info.Config != nil) {
-				t.Fatalf("keyframe %v with config %v", info.Keyframe, info.Config)
-			}
-		}
-		for _, p := range payloads {
-			d.IsFrameStart(p)
-		}
-	})
+	codectest.FuzzFrames(f, func() mux.FrameDepacketizer { return NewDepacketizer() }, seeds, 5, 1)
 }
 
 // BenchmarkAppendFrame depacketizes a GOP of 30 frames (a 9 kB keyframe

@@ -1,12 +1,11 @@
 package h265
 
 import (
-	"bytes"
-	"errors"
 	"testing"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/codectest"
 )
 
 const (
@@ -30,98 +29,61 @@ var (
 )
 
 func TestAppendFrame(t *testing.T) {
-	tests := []struct {
-		name     string
-		before   [][][]byte // frames fed first, each must succeed
-		payloads [][]byte
-		want     []byte // output after the "xx" prefix
-		keyframe bool
-		wantErr  error // nil: success
-	}{
-		{name: "AP params and single IDR", payloads: paramsFrame, want: avcc(testIDR), keyframe: true},
-		{name: "single NAL packets, AUD dropped, SEI kept",
-			payloads: [][]byte{testAUD, testVPS, testSPS, testPPS, testSEI, testCRA},
-			want:     avcc(testSEI, testCRA), keyframe: true},
-		{name: "FU IDR in three fragments", payloads: cat([][]byte{ap(testVPS, testSPS, testPPS)}, fu(testIDR, 15)),
-			want: avcc(testIDR), keyframe: true},
-		{name: "parameter sets fragmented", payloads: cat(fu(testVPS, 2), fu(testSPS, 7), fu(testPPS, 1), [][]byte{testIDR}),
-			want: avcc(testIDR), keyframe: true},
-		{name: "AP with SEI and slice", payloads: [][]byte{ap(testVPS, testSPS, testPPS, testSEI, testIDR)},
-			want: avcc(testSEI, testIDR), keyframe: true},
-		{name: "FU with start and end bits together", payloads: [][]byte{ap(testVPS, testSPS, testPPS),
+	tests := []codectest.FrameCase{
+		{Name: "AP params and single IDR", Payloads: paramsFrame, Want: avcc(testIDR), Keyframe: true},
+		{Name: "single NAL packets, AUD dropped, SEI kept",
+			Payloads: [][]byte{testAUD, testVPS, testSPS, testPPS, testSEI, testCRA},
+			Want:     avcc(testSEI, testCRA), Keyframe: true},
+		{Name: "FU IDR in three fragments", Payloads: cat([][]byte{ap(testVPS, testSPS, testPPS)}, fu(testIDR, 15)),
+			Want: avcc(testIDR), Keyframe: true},
+		{Name: "parameter sets fragmented", Payloads: cat(fu(testVPS, 2), fu(testSPS, 7), fu(testPPS, 1), [][]byte{testIDR}),
+			Want: avcc(testIDR), Keyframe: true},
+		{Name: "AP with SEI and slice", Payloads: [][]byte{ap(testVPS, testSPS, testPPS, testSEI, testIDR)},
+			Want: avcc(testSEI, testIDR), Keyframe: true},
+		{Name: "FU with start and end bits together", Payloads: [][]byte{ap(testVPS, testSPS, testPPS),
 			append([]byte{pktFU << 1, 1, fuStartBit | fuEndBit | typeIDR}, testIDR[2:]...)},
-			want: avcc(testIDR), keyframe: true},
-		{name: "trailing picture after keyframe", before: [][][]byte{paramsFrame}, payloads: fu(testTrail, 9), want: avcc(testTrail)},
-		{name: "enhancement-layer parameter sets dropped", payloads: [][]byte{paramsFrame[0],
-			append([]byte{testSPS[0] | 1, testSPS[1]}, 0xff), testIDR}, want: avcc(testIDR), keyframe: true},
-		{name: "trailing picture with unknown PPS", payloads: [][]byte{testTrail}, want: avcc(testTrail)},
+			Want: avcc(testIDR), Keyframe: true},
+		{Name: "trailing picture after keyframe", Before: [][][]byte{paramsFrame}, Payloads: fu(testTrail, 9), Want: avcc(testTrail)},
+		{Name: "enhancement-layer parameter sets dropped", Payloads: [][]byte{paramsFrame[0],
+			append([]byte{testSPS[0] | 1, testSPS[1]}, 0xff), testIDR}, Want: avcc(testIDR), Keyframe: true},
+		{Name: "trailing picture with unknown PPS", Payloads: [][]byte{testTrail}, Want: avcc(testTrail)},
 
-		{name: "keyframe before parameter sets", payloads: [][]byte{testIDR}, wantErr: ErrMissingParameterSets},
-		{name: "keyframe without VPS", payloads: [][]byte{testSPS, testPPS, testIDR}, wantErr: ErrMissingParameterSets},
-		{name: "SPS with reordering on keyframe", payloads: [][]byte{testVPS, reorderSPS, testPPS, testIDR}, wantErr: mux.ErrReordering},
-		{name: "SPS with reordering on trailing picture", before: [][][]byte{paramsFrame},
-			payloads: [][]byte{reorderSPS, testPPS, testTrail}, wantErr: mux.ErrReordering},
-		{name: "PACI", payloads: [][]byte{{pktPACI << 1, 1, 0, 0, 0x26, 1}}, wantErr: mux.ErrUnsupported},
-		{name: "no payloads", payloads: nil, wantErr: errNoSlice},
-		{name: "only parameter sets", payloads: [][]byte{ap(testVPS, testSPS, testPPS)}, wantErr: errNoSlice},
-		{name: "empty payload", payloads: [][]byte{{}}, wantErr: errTruncated},
-		{name: "one-byte payload", payloads: [][]byte{{0x26}}, wantErr: errTruncated},
-		{name: "forbidden bit on packet", payloads: [][]byte{append([]byte{0x80 | testIDR[0]}, testIDR[1:]...)}, wantErr: errForbidden},
-		{name: "forbidden bit inside AP", payloads: [][]byte{ap(testVPS, []byte{0x80 | typeSEI<<1, 1, 0x80})}, wantErr: errForbidden},
-		{name: "forbidden bit on FU", payloads: [][]byte{{0x80 | pktFU<<1, 1, 0xc0 | typeIDR, 1}}, wantErr: errForbidden},
-		{name: "temporal id 0", payloads: [][]byte{{typeIDR << 1, 0, 0x80}}, wantErr: errTemporalID},
-		{name: "packet type 51", payloads: [][]byte{{51 << 1, 1, 0}}, wantErr: errNALType},
-		{name: "AP inside AP", payloads: [][]byte{ap(ap(testSEI))}, wantErr: errNALType},
-		{name: "FU of type 48", payloads: [][]byte{{pktFU << 1, 1, 0xc0 | pktAP, 1}}, wantErr: errNALType},
-		{name: "truncated AP length", payloads: [][]byte{append(ap(testSEI), 0)}, wantErr: errTruncated},
-		{name: "truncated AP unit", payloads: [][]byte{ap(testSPS)[:10]}, wantErr: errTruncated},
-		{name: "empty AP", payloads: [][]byte{header(pktAP)}, wantErr: errTruncated},
-		{name: "zero-length NAL in AP", payloads: [][]byte{{pktAP << 1, 1, 0, 0, 0, 2, 0x26, 1}}, wantErr: errEmpty},
-		{name: "one-byte NAL in AP", payloads: [][]byte{{pktAP << 1, 1, 0, 1, 0x26}}, wantErr: errTruncated},
-		{name: "FU header missing", payloads: [][]byte{header(pktFU)}, wantErr: errTruncated},
-		{name: "FU without start", payloads: fu(testIDR, 15)[1:], wantErr: errFUNoStart},
-		{name: "FU without end", payloads: fu(testIDR, 15)[:2], wantErr: errFUInterrupted},
-		{name: "FU restarted", payloads: cat(fu(testIDR, 15)[:1], fu(testIDR, 15)), wantErr: errFUInterrupted},
-		{name: "FU interrupted by single NAL", payloads: cat(fu(testIDR, 15)[:1], [][]byte{testSEI}), wantErr: errFUInterrupted},
-		{name: "FU type changes", payloads: cat(fu(testIDR, 15)[:1], fu(testTrail, 15)[1:]), wantErr: errFUNoStart},
-		{name: "slice PPS id out of range", payloads: [][]byte{buildSlice(typeTrailR, 64, 2)}, wantErr: errSPSValue},
-		{name: "truncated slice header", payloads: [][]byte{{typeIDR << 1, 1}}, wantErr: bits.ErrTruncated},
-		{name: "bad SPS", payloads: [][]byte{{naluSPS << 1, 1, 0x01}, testIDR}, wantErr: bits.ErrTruncated},
-		{name: "PPS over 65535 bytes", payloads: cat(fu(append(buildPPS(0, 0), make([]byte, 1<<16)...), 1000), [][]byte{testIDR}),
-			wantErr: errRecordLength},
-		{name: "PPS id out of range", payloads: [][]byte{buildPPS(64, 0), testIDR}, wantErr: errSPSValue},
+		{Name: "keyframe before parameter sets", Payloads: [][]byte{testIDR}, WantErr: ErrMissingParameterSets},
+		{Name: "keyframe without VPS", Payloads: [][]byte{testSPS, testPPS, testIDR}, WantErr: ErrMissingParameterSets},
+		{Name: "SPS with reordering on keyframe", Payloads: [][]byte{testVPS, reorderSPS, testPPS, testIDR}, WantErr: mux.ErrReordering},
+		{Name: "SPS with reordering on trailing picture", Before: [][][]byte{paramsFrame},
+			Payloads: [][]byte{reorderSPS, testPPS, testTrail}, WantErr: mux.ErrReordering},
+		{Name: "PACI", Payloads: [][]byte{{pktPACI << 1, 1, 0, 0, 0x26, 1}}, WantErr: mux.ErrUnsupported},
+		{Name: "no payloads", Payloads: nil, WantErr: errNoSlice},
+		{Name: "only parameter sets", Payloads: [][]byte{ap(testVPS, testSPS, testPPS)}, WantErr: errNoSlice},
+		{Name: "empty payload", Payloads: [][]byte{{}}, WantErr: errTruncated},
+		{Name: "one-byte payload", Payloads: [][]byte{{0x26}}, WantErr: errTruncated},
+		{Name: "forbidden bit on packet", Payloads: [][]byte{append([]byte{0x80 | testIDR[0]}, testIDR[1:]...)}, WantErr: errForbidden},
+		{Name: "forbidden bit inside AP", Payloads: [][]byte{ap(testVPS, []byte{0x80 | typeSEI<<1, 1, 0x80})}, WantErr: errForbidden},
+		{Name: "forbidden bit on FU", Payloads: [][]byte{{0x80 | pktFU<<1, 1, 0xc0 | typeIDR, 1}}, WantErr: errForbidden},
+		{Name: "temporal id 0", Payloads: [][]byte{{typeIDR << 1, 0, 0x80}}, WantErr: errTemporalID},
+		{Name: "packet type 51", Payloads: [][]byte{{51 << 1, 1, 0}}, WantErr: errNALType},
+		{Name: "AP inside AP", Payloads: [][]byte{ap(ap(testSEI))}, WantErr: errNALType},
+		{Name: "FU of type 48", Payloads: [][]byte{{pktFU << 1, 1, 0xc0 | pktAP, 1}}, WantErr: errNALType},
+		{Name: "truncated AP length", Payloads: [][]byte{append(ap(testSEI), 0)}, WantErr: errTruncated},
+		{Name: "truncated AP unit", Payloads: [][]byte{ap(testSPS)[:10]}, WantErr: errTruncated},
+		{Name: "empty AP", Payloads: [][]byte{header(pktAP)}, WantErr: errTruncated},
+		{Name: "zero-length NAL in AP", Payloads: [][]byte{{pktAP << 1, 1, 0, 0, 0, 2, 0x26, 1}}, WantErr: errEmpty},
+		{Name: "one-byte NAL in AP", Payloads: [][]byte{{pktAP << 1, 1, 0, 1, 0x26}}, WantErr: errTruncated},
+		{Name: "FU header missing", Payloads: [][]byte{header(pktFU)}, WantErr: errTruncated},
+		{Name: "FU without start", Payloads: fu(testIDR, 15)[1:], WantErr: errFUNoStart},
+		{Name: "FU without end", Payloads: fu(testIDR, 15)[:2], WantErr: errFUInterrupted},
+		{Name: "FU restarted", Payloads: cat(fu(testIDR, 15)[:1], fu(testIDR, 15)), WantErr: errFUInterrupted},
+		{Name: "FU interrupted by single NAL", Payloads: cat(fu(testIDR, 15)[:1], [][]byte{testSEI}), WantErr: errFUInterrupted},
+		{Name: "FU type changes", Payloads: cat(fu(testIDR, 15)[:1], fu(testTrail, 15)[1:]), WantErr: errFUNoStart},
+		{Name: "slice PPS id out of range", Payloads: [][]byte{buildSlice(typeTrailR, 64, 2)}, WantErr: errSPSValue},
+		{Name: "truncated slice header", Payloads: [][]byte{{typeIDR << 1, 1}}, WantErr: bits.ErrTruncated},
+		{Name: "bad SPS", Payloads: [][]byte{{naluSPS << 1, 1, 0x01}, testIDR}, WantErr: bits.ErrTruncated},
+		{Name: "PPS over 65535 bytes", Payloads: cat(fu(append(buildPPS(0, 0), make([]byte, 1<<16)...), 1000), [][]byte{testIDR}),
+			WantErr: errRecordLength},
+		{Name: "PPS id out of range", Payloads: [][]byte{buildPPS(64, 0), testIDR}, WantErr: errSPSValue},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d := NewDepacketizer()
-			for i, fr := range tt.before {
-				if _, _, err := d.AppendFrame(nil, fr); err != nil {
-					t.Fatalf("setup frame %d: %v", i, err)
-				}
-			}
-			dst := make([]byte, 2, 4096) // spare capacity: errors must not touch the prefix
-			copy(dst, "xx")
-			out, info, err := d.AppendFrame(dst, tt.payloads)
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("err %v, want %v", err, tt.wantErr)
-				}
-				if string(out) != "xx" || info != (mux.FrameInfo{}) {
-					t.Fatalf("failed call returned %q, %+v", out, info)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("AppendFrame: %v", err)
-			}
-			if string(out[:2]) != "xx" || !bytes.Equal(out[2:], tt.want) {
-				t.Fatalf("output %x\nwant   7878%x", out, tt.want)
-			}
-			if info.Keyframe != tt.keyframe || (info.Config != nil) != tt.keyframe {
-				t.Fatalf("info %+v, keyframe want %v", info, tt.keyframe)
-			}
-		})
-	}
+	codectest.RunFrameCases(t, func() mux.FrameDepacketizer { return NewDepacketizer() }, tests)
 }
 
 func TestAppendFrameConfig(t *testing.T) {

@@ -1,7 +1,6 @@
 package h265
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -65,32 +64,8 @@ func TestRoundTripEncoder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path, aus := encodeH265(t, "320x240", tt.params)
-			d := NewDepacketizer()
-			var firstConfig *mux.VideoConfig
-			keyframes := 0
-			for i, au := range aus {
-				payloads := tt.payloader.Payload(testMTU, codectest.AnnexB(au))
-				got, info, err := d.AppendFrame(nil, payloads)
-				if err != nil {
-					t.Fatalf("access unit %d: %v", i, err)
-				}
-				want, key := wantAU(au)
-				if !bytes.Equal(got, want) {
-					t.Fatalf("access unit %d: output differs from the encoder's NAL units (%d vs %d bytes)", i, len(got), len(want))
-				}
-				if info.Keyframe != key || (info.Config != nil) != key {
-					t.Fatalf("access unit %d: keyframe %v config %v, want keyframe %v", i, info.Keyframe, info.Config != nil, key)
-				}
-				if key {
-					keyframes++
-					if info.Config.Width != 320 || info.Config.Height != 240 {
-						t.Fatalf("access unit %d: size %dx%d", i, info.Config.Width, info.Config.Height)
-					}
-					if firstConfig == nil {
-						firstConfig = info.Config
-					}
-				}
-			}
+			packetize := func(annexB []byte) [][]byte { return tt.payloader.Payload(testMTU, annexB) }
+			keyframes, firstConfig := codectest.CheckAccessUnits(t, NewDepacketizer(), aus, packetize, wantAU)
 			if keyframes != 2 {
 				t.Fatalf("%d keyframes, want 2 (an IRAP every 30 of 60 frames)", keyframes)
 			}

@@ -17,29 +17,7 @@ func FuzzDepacketize(f *testing.F) {
 		{{pktPACI << 1, 1, 0, 0, 0x26, 1}},
 		{append(ap(testSEI), 0)},
 	}
-	for _, s := range seeds {
-		f.Add(codectest.JoinPayloads(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		payloads := codectest.SplitPayloads(data)
-		d := NewDepacketizer()
-		for range 2 { // the second pass sees the parameter sets of the first
-			out, info, err := d.AppendFrame([]byte("xx"), payloads)
-			if err != nil {
-				if string(out) != "xx" || info.Config != nil {
-					t.Fatalf("failed call returned %x, %+v", out, info)
-				}
-				continue
-			}
-			codectest.CheckLengthPrefixed(t, out[2:], 3*len(data), 2)
-			if info.Keyframe != (info.Config != nil) {
-				t.Fatalf("keyframe %v with config %v", info.Keyframe, info.Config)
-			}
-		}
-		for _, p := range payloads {
-			d.IsFrameStart(p)
-		}
-	})
+	codectest.FuzzFrames(f, func() mux.FrameDepacketizer { return NewDepacketizer() }, seeds, 3, 2)
 }
 
 // BenchmarkAppendFrame depacketizes a GOP of 30 frames (a 9 kB keyframe
