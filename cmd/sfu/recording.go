@@ -10,6 +10,7 @@ import (
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
+	"github.com/kiroku-sfu/kiroku/webhooks"
 )
 
 var (
@@ -31,11 +32,14 @@ type sessionLookup interface {
 // It owns one goroutine per session.created call (the reply may ask for
 // recording); Close cancels and waits for them.
 type recordingHooks struct {
-	hooks   *signaling.Webhooks
-	rec     *archive.Manager
-	core    sessionLookup
-	logger  *slog.Logger
-	timeout time.Duration // bounds one session.created call
+	hooks  *signaling.Webhooks
+	ledger *hookLedger // counts the session and event webhooks passed on
+	// ignoreVanished is ignore_session_vanished_webhook: no webhook is sent.
+	ignoreVanished bool
+	rec            *archive.Manager
+	core           sessionLookup
+	logger         *slog.Logger
+	timeout        time.Duration // bounds one session.created call
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -44,9 +48,11 @@ type recordingHooks struct {
 
 // newRecordingHooks returns the hooks; the caller sets core and rec
 // before the SFU admits anyone.
-func newRecordingHooks(hooks *signaling.Webhooks, timeout time.Duration, logger *slog.Logger) *recordingHooks {
+func newRecordingHooks(hooks *signaling.Webhooks, ledger *hookLedger, opts signaling.WebhookOptions,
+	timeout time.Duration, logger *slog.Logger) *recordingHooks {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &recordingHooks{hooks: hooks, logger: logger, timeout: timeout, ctx: ctx, cancel: cancel}
+	return &recordingHooks{hooks: hooks, ledger: ledger, ignoreVanished: opts.IgnoreSessionVanished,
+		logger: logger, timeout: timeout, ctx: ctx, cancel: cancel}
 }
 
 // SessionCreated registers the session with the archive manager, then
@@ -68,6 +74,7 @@ func (h *recordingHooks) SessionCreated(s sfu.SessionInfo) {
 func (h *recordingHooks) askRecording(s sfu.SessionInfo) {
 	ctx, cancel := context.WithTimeout(h.ctx, h.timeout)
 	defer cancel()
+	h.ledger.handedCall(webhooks.Session)
 	reply, err := h.hooks.CallSessionCreated(ctx, s)
 	if err != nil {
 		h.logger.Warn("session.created", "channel_id", s.ChannelID, "session_id", s.SessionID, "err", err)
@@ -88,6 +95,7 @@ func (h *recordingHooks) askRecording(s sfu.SessionInfo) {
 // SessionDestroyed queues session.destroyed, then stops the session's
 // recording, so that recording.report follows session.destroyed.
 func (h *recordingHooks) SessionDestroyed(s sfu.SessionInfo) {
+	h.ledger.handed(webhooks.Session)
 	h.hooks.SessionDestroyed(s)
 	if cur, err := h.core.Session(s.ChannelID); err == nil && cur.SessionID != s.SessionID {
 		return // a new session of the channel already replaced it
@@ -96,11 +104,17 @@ func (h *recordingHooks) SessionDestroyed(s sfu.SessionInfo) {
 }
 
 // SessionsVanished passes session.vanished on.
-func (h *recordingHooks) SessionsVanished(m sfu.Mode) { h.hooks.SessionsVanished(m) }
+func (h *recordingHooks) SessionsVanished(m sfu.Mode) {
+	if !h.ignoreVanished {
+		h.ledger.handed(webhooks.Session)
+	}
+	h.hooks.SessionsVanished(m)
+}
 
 // HandleEvent passes the event webhook on, then records a publisher once
 // its media is established and finishes its recording when it leaves.
 func (h *recordingHooks) HandleEvent(e signaling.Event) {
+	h.ledger.handed(webhooks.Event)
 	h.hooks.HandleEvent(e)
 	c := e.Connection
 	if !c.Role.Sends() {

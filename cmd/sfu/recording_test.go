@@ -160,9 +160,12 @@ func TestRecordingHooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newManager(t, archive.WebhookNotifier{Client: client})
+	ledger := &hookLedger{client: client}
+	notifier := newOrderedNotifier(archive.WebhookNotifier{Client: client}, ledger, 5*time.Second)
+	m := newManager(t, notifier)
 	core := &fakeCore{live: &sfu.SessionInfo{ChannelID: "ch", SessionID: "S1", CreatedAt: time.Now()}}
-	h := newRecordingHooks(signaling.NewWebhooks(client, signaling.WebhookOptions{}), 2*time.Second, slog.New(slog.DiscardHandler))
+	h := newRecordingHooks(signaling.NewWebhooks(client, signaling.WebhookOptions{}), ledger, signaling.WebhookOptions{},
+		2*time.Second, slog.New(slog.DiscardHandler))
 	h.core, h.rec = core, m
 
 	h.SessionCreated(*core.live)
@@ -180,15 +183,16 @@ func TestRecordingHooks(t *testing.T) {
 	h.SessionDestroyed(destroyed)
 	waitUntil(t, "recording.report", func() bool { return slices.Contains(rcv.got(), "recording.report") })
 	h.Close()
+	notifier.Close()
 	if err := client.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	got := rcv.got()
 	want := []string{"session.created", "recording.started", "connection.created", "connection.created",
 		"archive.failed", "session.destroyed", "recording.report"}
-	if !slices.Equal(sortedWithin(got), sortedWithin(want)) || slices.Index(got, "session.destroyed") > slices.Index(got, "recording.report") ||
+	if !slices.Equal(sortedWithin(got), sortedWithin(want)) || got[len(got)-1] != "recording.report" ||
 		slices.Index(got, "recording.started") > slices.Index(got, "archive.failed") {
-		t.Errorf("webhooks %v, want %v (session.destroyed before recording.report)", got, want)
+		t.Errorf("webhooks %v, want %v with recording.report last", got, want)
 	}
 }
 

@@ -122,6 +122,7 @@ func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
 type components struct {
 	hooks    *webhooks.Client
 	recHooks *recordingHooks
+	notifier *orderedNotifier
 	core     *sfu.SFU
 	sig      *signaling.Server
 	rec      *archive.Manager
@@ -138,11 +139,13 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 		return nil, err
 	}
 	adapter := signaling.NewWebhooks(hooks, st.hookOpts)
-	rh := newRecordingHooks(adapter, st.webhooks.Timeout+time.Second, logger.With("component", "recording"))
+	ledger := &hookLedger{client: hooks}
+	rh := newRecordingHooks(adapter, ledger, st.hookOpts, st.webhooks.Timeout+time.Second, logger.With("component", "recording"))
 	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), rh
 	st.signaling.Logger = logger.With("component", "signaling")
 	st.signaling.Authenticator, st.signaling.Events = adapter, rh
-	c := &components{hooks: hooks, recHooks: rh}
+	c := &components{hooks: hooks, recHooks: rh,
+		notifier: newOrderedNotifier(archive.WebhookNotifier{Client: hooks}, ledger, hookWait)}
 	if c.core, err = sfu.New(st.sfu); err != nil {
 		return nil, errors.Join(err, hooks.Close(context.Background()))
 	}
@@ -150,7 +153,7 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 		return nil, errors.Join(err, c.core.Close(), hooks.Close(context.Background()))
 	}
 	c.rec, err = archive.NewManager(st.archive, archive.Deps{Logger: logger.With("component", "archive"),
-		Notifier: archive.WebhookNotifier{Client: hooks}, Channels: c.sig})
+		Notifier: c.notifier, Channels: c.sig})
 	if err != nil {
 		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), hooks.Close(context.Background()))
 	}
@@ -167,7 +170,9 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 func (c *components) shutdown(ctx context.Context) error {
 	err := errors.Join(c.sig.Shutdown(ctx), c.core.Close())
 	c.recHooks.Close()
-	return errors.Join(err, c.rec.Close(), c.hooks.Close(ctx))
+	err = errors.Join(err, c.rec.Close())
+	c.notifier.Close()
+	return errors.Join(err, c.hooks.Close(ctx))
 }
 
 // recoverArchives finishes what a crash left in archive_tmp_dir.
