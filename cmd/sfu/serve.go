@@ -144,17 +144,18 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), rh
 	st.signaling.Logger = logger.With("component", "signaling")
 	st.signaling.Authenticator, st.signaling.Events = adapter, rh
-	c := &components{hooks: hooks, recHooks: rh,
-		notifier: newOrderedNotifier(archive.WebhookNotifier{Client: hooks}, ledger, hookWait)}
+	c := &components{hooks: hooks, recHooks: rh}
 	if c.core, err = sfu.New(st.sfu); err != nil {
 		return nil, errors.Join(err, hooks.Close(context.Background()))
 	}
 	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
 		return nil, errors.Join(err, c.core.Close(), hooks.Close(context.Background()))
 	}
+	c.notifier = newOrderedNotifier(archive.WebhookNotifier{Client: hooks}, ledger, hookWait)
 	c.rec, err = archive.NewManager(st.archive, archive.Deps{Logger: logger.With("component", "archive"),
 		Notifier: c.notifier, Channels: c.sig})
 	if err != nil {
+		c.notifier.Close()
 		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), hooks.Close(context.Background()))
 	}
 	rh.core, rh.rec = c.core, c.rec
