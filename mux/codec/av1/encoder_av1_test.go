@@ -51,39 +51,15 @@ func normalizeTU(t *testing.T, tu []byte) []byte {
 // MTU 1200 and checks every temporal unit, keyframe flag and size.
 func TestEncoderRoundTrip(t *testing.T) {
 	frames, _ := codectest.EncodeIVF(t, "-c:v", "libaom-av1", "-cpu-used", "8", "-g", "30", "-b:v", "400k")
-	d := NewDepacketizer()
-	var buf []byte
-	keyframes := 0
-	for i, f := range frames {
-		payloads := (&codecs.AV1Payloader{}).Payload(1200, f.Data)
-		if !d.IsFrameStart(payloads[0]) {
-			t.Fatalf("frame %d: first packet is no frame start", i)
-		}
-		var info mux.FrameInfo
-		var err error
-		if buf, info, err = d.AppendFrame(buf[:0], payloads); err != nil {
-			t.Fatalf("frame %d (%d packets): %v", i, len(payloads), err)
-		}
-		if want := normalizeTU(t, f.Data); !bytes.Equal(buf, want) {
-			t.Fatalf("frame %d:\n got % x\nwant % x", i, head(buf), head(want))
-		}
-		if info.Keyframe != f.Keyframe {
-			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.Keyframe)
-		}
-		if info.Keyframe {
-			keyframes++
-			c := info.Config
+	packetize := func(tu []byte) [][]byte { return (&codecs.AV1Payloader{}).Payload(1200, tu) }
+	want := func(tu []byte) []byte { return normalizeTU(t, tu) }
+	codectest.RoundTripIVF(t, NewDepacketizer(), frames, packetize, want,
+		func(t *testing.T, i int, c *mux.VideoConfig) {
 			if c.Width != 320 || c.Height != 240 || c.BitDepth != 8 || len(c.Record) == 0 {
 				t.Fatalf("frame %d: config %+v", i, *c)
 			}
-		}
-	}
-	if keyframes < 2 {
-		t.Fatalf("%d keyframes in a 2 s clip with -g 30", keyframes)
-	}
+		})
 }
-
-func head(b []byte) []byte { return b[:min(len(b), 48)] }
 
 // TestConfigRecordMatchesMP4 compares ConfigRecord with the av1C box ffmpeg
 // writes when it copies libaom's stream into MP4, for several pixel formats.

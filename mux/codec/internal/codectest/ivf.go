@@ -1,12 +1,15 @@
 package codectest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kiroku-sfu/kiroku/mux"
 )
 
 // IVFFrame is one frame of an encoder's IVF output with ffprobe's keyframe
@@ -76,3 +79,47 @@ func RemuxMP4(t testing.TB, path string) []byte {
 	}
 	return raw
 }
+
+// RoundTripIVF sends each encoder frame through packetize and d, reusing
+// one output buffer, and checks that the first packet is a frame start,
+// that the output equals want(frame), that the keyframe flag is ffprobe's
+// and, with checkConfig, each keyframe's Config. A 2 s clip encoded with
+// a keyframe every 30 frames must have at least two keyframes.
+func RoundTripIVF(t *testing.T, d mux.FrameDepacketizer, frames []IVFFrame, packetize func(frame []byte) [][]byte,
+	want func(frame []byte) []byte, checkConfig func(t *testing.T, frame int, c *mux.VideoConfig),
+) {
+	t.Helper()
+	var buf []byte
+	keyframes := 0
+	for i, f := range frames {
+		payloads := packetize(f.Data)
+		if !d.IsFrameStart(payloads[0]) {
+			t.Fatalf("frame %d: first packet is no frame start", i)
+		}
+		var info mux.FrameInfo
+		var err error
+		if buf, info, err = d.AppendFrame(buf[:0], payloads); err != nil {
+			t.Fatalf("frame %d (%d packets): %v", i, len(payloads), err)
+		}
+		if w := want(f.Data); !bytes.Equal(buf, w) {
+			t.Fatalf("frame %d differs from the encoder's:\n got % x\nwant % x", i, head(buf), head(w))
+		}
+		if info.Keyframe != f.Keyframe {
+			t.Fatalf("frame %d: keyframe %v, ffprobe says %v", i, info.Keyframe, f.Keyframe)
+		}
+		if info.Keyframe {
+			keyframes++
+			checkConfig(t, i, info.Config)
+		}
+	}
+	if keyframes < 2 {
+		t.Fatalf("%d keyframes in a 2 s clip with -g 30", keyframes)
+	}
+}
+
+// Same is the want of RoundTripIVF for codecs whose frames come back as
+// the encoder wrote them.
+func Same(frame []byte) []byte { return frame }
+
+// head is the start of b that a failure message shows.
+func head(b []byte) []byte { return b[:min(len(b), 48)] }
