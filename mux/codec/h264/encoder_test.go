@@ -3,8 +3,6 @@ package h264
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pion/rtp/codecs"
@@ -82,12 +80,7 @@ func TestRoundTripEncoder(t *testing.T) {
 // the muxer wrote with rec, field by field.
 func compareWithMuxer(t *testing.T, path string, rec []byte) {
 	t.Helper()
-	dir := filepath.Dir(path)
-	codectest.FFmpeg(t, dir, "-i", path, "-c", "copy", "out.mp4")
-	file, err := os.ReadFile(filepath.Join(dir, "out.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := codectest.RemuxMP4(t, path)
 	theirs, err := decodeAVCC(codectest.FindBox(t, file, "avcC"))
 	if err != nil {
 		t.Fatalf("muxer's avcC: %v", err)

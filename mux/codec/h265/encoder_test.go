@@ -3,8 +3,6 @@ package h265
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pion/rtp/codecs"
@@ -78,12 +76,7 @@ func TestRoundTripEncoder(t *testing.T) {
 // hvcC box the muxer wrote with rec, field by field.
 func compareWithMuxer(t *testing.T, path string, rec []byte) {
 	t.Helper()
-	dir := filepath.Dir(path)
-	codectest.FFmpeg(t, dir, "-i", path, "-c", "copy", "-tag:v", "hvc1", "out.mp4")
-	file, err := os.ReadFile(filepath.Join(dir, "out.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := codectest.RemuxMP4(t, path, "-tag:v", "hvc1")
 	theirs, err := decodeHVCC(codectest.FindBox(t, file, "hvcC"))
 	if err != nil {
 		t.Fatalf("muxer's hvcC: %v", err)

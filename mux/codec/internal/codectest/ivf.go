@@ -68,11 +68,13 @@ func ReadIVF(t testing.TB, b []byte) []IVFFrame {
 }
 
 // RemuxMP4 copies the streams of the media file at path into an MP4 file
-// with ffmpeg and returns that file's contents.
-func RemuxMP4(t testing.TB, path string) []byte {
+// with ffmpeg, given opts as output options, and returns that file's
+// contents.
+func RemuxMP4(t testing.TB, path string, opts ...string) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	FFmpeg(t, dir, "-i", path, "-c", "copy", "clip.mp4")
+	args := append([]string{"-i", path, "-c", "copy"}, opts...)
+	FFmpeg(t, dir, append(args, "clip.mp4")...)
 	raw, err := os.ReadFile(filepath.Join(dir, "clip.mp4"))
 	if err != nil {
 		t.Fatal(err)
