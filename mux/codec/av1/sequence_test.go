@@ -4,31 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
 )
-
-// bitWriter builds hand-made headers bit by bit.
-type bitWriter struct {
-	b []byte
-	n int
-}
-
-func (w *bitWriter) put(v uint32, bits int) *bitWriter {
-	for i := bits - 1; i >= 0; i-- {
-		if w.n%8 == 0 {
-			w.b = append(w.b, 0)
-		}
-		w.b[len(w.b)-1] |= byte(v>>i&1) << (7 - w.n%8)
-		w.n++
-	}
-	return w
-}
-
-func (w *bitWriter) flag(b bool) *bitWriter {
-	if b {
-		return w.put(1, 1)
-	}
-	return w.put(0, 1)
-}
 
 // seqSpec describes a sequence header to build, following §5.5's syntax.
 type seqSpec struct {
@@ -50,113 +28,133 @@ type seqSpec struct {
 }
 
 func (s seqSpec) payload() []byte {
-	w := &bitWriter{}
-	w.put(s.profile, 3).flag(s.still).flag(s.reduced)
+	w := &bits.Writer{}
+	w.Bits(3, uint64(s.profile))
+	w.Flag(s.still)
+	w.Flag(s.reduced)
 	if s.reduced {
-		w.put(s.level, 5)
+		w.Bits(5, uint64(s.level))
 	} else {
 		s.operatingPoints(w)
 	}
-	w.put(uint32(s.widthBits-1), 4).put(uint32(s.heightBits-1), 4)
-	w.put(s.width-1, s.widthBits).put(s.height-1, s.heightBits)
+	w.Bits(4, uint64(s.widthBits-1))
+	w.Bits(4, uint64(s.heightBits-1))
+	w.Bits(s.widthBits, uint64(s.width-1))
+	w.Bits(s.heightBits, uint64(s.height-1))
 	if !s.reduced {
-		w.flag(s.frameIDs)
+		w.Flag(s.frameIDs)
 		if s.frameIDs {
-			w.put(5, 4).put(2, 3)
+			w.Bits(4, 5)
+			w.Bits(3, 2)
 		}
 	}
-	w.put(0b101, 3) // 128x128 superblocks, no filter intra, intra edge filter
+	w.Bits(3, 0b101) // 128x128 superblocks, no filter intra, intra edge filter
 	if !s.reduced {
 		s.tools(w)
 	}
-	w.put(0b011, 3) // no superres, cdef, restoration
+	w.Bits(3, 0b011) // no superres, cdef, restoration
 	s.color(w)
-	w.put(0, 1) // film_grain_params_present
-	w.put(1, 1) // trailing one bit
-	return w.b
+	w.Bits(1, 0) // film_grain_params_present
+	w.Bits(1, 1) // trailing one bit
+	return w.Bytes()
 }
 
-func (s seqSpec) operatingPoints(w *bitWriter) {
-	w.flag(s.timing)
+func (s seqSpec) operatingPoints(w *bits.Writer) {
+	w.Flag(s.timing)
 	if s.timing {
-		w.put(1001, 32).put(30000, 32).put(1, 1).put(0b00101, 5) // equal interval, uvlc 3 (=0b00100)
-		w.flag(s.decoderModel)
+		w.Bits(32, 1001)
+		w.Bits(32, 30000)
+		// equal interval, uvlc 3 (=0b00100)
+		w.Bits(1, 1)
+		w.Bits(5, 0b00101)
+		w.Flag(s.decoderModel)
 		if s.decoderModel {
-			w.put(9, 5).put(90000, 32).put(23, 5).put(15, 5)
+			w.Bits(5, 9)
+			w.Bits(32, 90000)
+			w.Bits(5, 23)
+			w.Bits(5, 15)
 		}
 	}
-	w.flag(s.initialDisplayDelay)
-	w.put(uint32(s.extraOps), 5)
+	w.Flag(s.initialDisplayDelay)
+	w.Bits(5, uint64(s.extraOps))
 	for i := 0; i <= s.extraOps; i++ {
 		level := s.level
 		if i > 0 {
 			level = 31 // a different level for later operating points
 		}
-		w.put(uint32(0x101+i), 12).put(level, 5)
+		w.Bits(12, uint64(0x101+i))
+		w.Bits(5, uint64(level))
 		if level > 7 {
-			w.put(s.tier, 1)
+			w.Bits(1, uint64(s.tier))
 		}
 		if s.decoderModel {
-			w.put(1, 1).put(0x3ff, 10).put(0x155, 10).put(1, 1)
+			w.Bits(1, 1)
+			w.Bits(10, 0x3ff)
+			w.Bits(10, 0x155)
+			w.Bits(1, 1)
 		}
 		if s.initialDisplayDelay {
-			w.put(1, 1).put(9, 4)
+			w.Bits(1, 1)
+			w.Bits(4, 9)
 		}
 	}
 }
 
-func (s seqSpec) tools(w *bitWriter) {
-	w.put(0b1010, 4).flag(s.orderHint)
+func (s seqSpec) tools(w *bits.Writer) {
+	w.Bits(4, 0b1010)
+	w.Flag(s.orderHint)
 	if s.orderHint {
-		w.put(0b11, 2)
+		w.Bits(2, 0b11)
 	}
 	if s.screenContent == 2 {
-		w.put(1, 1)
+		w.Bits(1, 1)
 	} else {
-		w.put(0, 1).put(s.screenContent, 1)
+		w.Bits(1, 0)
+		w.Bits(1, uint64(s.screenContent))
 	}
 	if s.screenContent > 0 {
 		if s.integerMV == 2 {
-			w.put(1, 1)
+			w.Bits(1, 1)
 		} else {
-			w.put(0, 1).put(s.integerMV, 1)
+			w.Bits(1, 0)
+			w.Bits(1, uint64(s.integerMV))
 		}
 	}
 	if s.orderHint {
-		w.put(6, 3)
+		w.Bits(3, 6)
 	}
 }
 
-func (s seqSpec) color(w *bitWriter) {
-	w.flag(s.highBitdepth)
+func (s seqSpec) color(w *bits.Writer) {
+	w.Flag(s.highBitdepth)
 	if s.profile == 2 && s.highBitdepth {
-		w.flag(s.twelveBit)
+		w.Flag(s.twelveBit)
 	}
 	if s.profile != 1 {
-		w.flag(s.mono)
+		w.Flag(s.mono)
 	}
-	w.flag(s.colorDesc != nil)
+	w.Flag(s.colorDesc != nil)
 	for _, c := range s.colorDesc {
-		w.put(c, 8)
+		w.Bits(8, uint64(c))
 	}
 	switch {
 	case s.mono:
-		w.flag(s.fullRange)
+		w.Flag(s.fullRange)
 		return
 	case len(s.colorDesc) == 3 && s.colorDesc[0] == 1 && s.colorDesc[1] == 13 && s.colorDesc[2] == 0:
 	default:
-		w.flag(s.fullRange)
+		w.Flag(s.fullRange)
 		if s.profile == 2 && s.twelveBit {
-			w.flag(s.ssx)
+			w.Flag(s.ssx)
 			if s.ssx {
-				w.flag(s.ssy)
+				w.Flag(s.ssy)
 			}
 		}
 		if s.ssx && s.ssy {
-			w.put(s.chromaPos, 2)
+			w.Bits(2, uint64(s.chromaPos))
 		}
 	}
-	w.put(0, 1) // separate_uv_delta_q
+	w.Bits(1, 0) // separate_uv_delta_q
 }
 
 // seqOBU wraps a sequence header payload in an OBU with a size field.

@@ -3,51 +3,32 @@ package vp9
 import (
 	"errors"
 	"testing"
+
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/bits"
 )
-
-// bitWriter builds hand-made uncompressed headers.
-type bitWriter struct {
-	b []byte
-	n int
-}
-
-func (w *bitWriter) put(v uint32, bits int) *bitWriter {
-	for i := bits - 1; i >= 0; i-- {
-		if w.n%8 == 0 {
-			w.b = append(w.b, 0)
-		}
-		w.b[len(w.b)-1] |= byte(v>>i&1) << (7 - w.n%8)
-		w.n++
-	}
-	return w
-}
 
 // keyHeader builds a key frame's uncompressed header up to the frame size.
 // colorBits are the color_config bits after the bit depth flag.
 func keyHeader(profile uint32, highDepth bool, colorSpace uint32, colorBits []uint32, w, h uint32) []byte {
-	bw := &bitWriter{}
-	bw.put(2, 2).put(profile&1, 1).put(profile>>1, 1)
+	bw := &bits.Writer{}
+	bw.Bits(2, 2)
+	bw.Bits(1, uint64(profile&1))
+	bw.Bits(1, uint64(profile>>1))
 	if profile == 3 {
-		bw.put(0, 1)
+		bw.Bits(1, 0)
 	}
-	bw.put(0, 1).put(0, 1).put(1, 1).put(0, 1) // show_existing, KEY_FRAME, show, error_res
-	bw.put(0x498342, 24)
+	bw.Bits(4, 0b0010) // show_existing 0, frame_type 0 (KEY_FRAME), show 1, error_res 0
+	bw.Bits(24, 0x498342)
 	if profile >= 2 {
-		bw.put(b2u(highDepth), 1)
+		bw.Flag(highDepth)
 	}
-	bw.put(colorSpace, 3)
+	bw.Bits(3, uint64(colorSpace))
 	for _, b := range colorBits {
-		bw.put(b, 1)
+		bw.Bits(1, uint64(b))
 	}
-	bw.put(w-1, 16).put(h-1, 16)
-	return append(bw.b, 0xee, 0xee)
-}
-
-func b2u(b bool) uint32 {
-	if b {
-		return 1
-	}
-	return 0
+	bw.Bits(16, uint64(w-1))
+	bw.Bits(16, uint64(h-1))
+	return append(bw.Bytes(), 0xee, 0xee)
 }
 
 func TestParseHeader(t *testing.T) {

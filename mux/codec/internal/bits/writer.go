@@ -1,8 +1,8 @@
 package bits
 
-// Writer builds RBSP bit strings: the inverse of Reader, used to build NAL
-// units field by field (tests and hand-made parameter sets). The zero value
-// is ready to use.
+// Writer builds bit strings, most significant bit first: the inverse of
+// Reader, used to build NAL units and other headers field by field (tests
+// and hand-made parameter sets). The zero value is ready to use.
 type Writer struct {
 	buf  []byte
 	used uint // bits used in the last byte of buf; 0 means a new byte is due
