@@ -8,6 +8,7 @@ import (
 	"github.com/pion/rtp/codecs"
 
 	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/codec/internal/codectest"
 )
 
 // OBUs as an RTP sender carries them: no size field.
@@ -169,20 +170,12 @@ func FuzzDepacketize(f *testing.F) {
 	f.Add(cat([]byte{0x68}, elem(rtpSeq), rtpKey[:2]), cat([]byte{0x90}, rtpKey[2:]))
 	f.Add(cat([]byte{0x00}, elem(rtpTD), elem(rtpSeq), elem(rtpPad)), cat([]byte{0x10}, rtpExt))
 	f.Add(cat([]byte{0x20}, elem(stillSeq), stillFrame), cat([]byte{0x10}, rtpSized))
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		d := NewDepacketizer()
-		d.IsFrameStart(a)
-		out, info, err := d.AppendFrame([]byte{1}, [][]byte{a, b})
-		if err != nil {
-			if len(out) != 1 {
-				t.Fatal("dst changed on error")
+	codectest.FuzzTwoPackets(f, func() mux.FrameDepacketizer { return NewDepacketizer() },
+		func(t *testing.T, a, b, frame []byte, info mux.FrameInfo) {
+			if info.Keyframe && (info.Config == nil || len(info.Config.Record) == 0) {
+				t.Fatal("keyframe without config")
 			}
-			return
-		}
-		if info.Keyframe && (info.Config == nil || len(info.Config.Record) == 0) {
-			t.Fatal("keyframe without config")
-		}
-	})
+		})
 }
 
 func BenchmarkAppendFrame(b *testing.B) {

@@ -172,23 +172,15 @@ func FuzzDepacketize(f *testing.F) {
 	f.Add(append([]byte{0x10}, keyframe320...), []byte{0x00, 0x01})
 	f.Add([]byte{0x90, 0xf0, 0x92, 0x34, 0x56, 0xb5, 0x11, 0x00, 0x00}, []byte{})
 	f.Add([]byte{0x80}, []byte{0x80, 0x80})
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		d := NewDepacketizer()
-		d.IsFrameStart(a)
-		out, info, err := d.AppendFrame([]byte{1}, [][]byte{a, b})
-		if err != nil {
-			if len(out) != 1 {
-				t.Fatal("dst changed on error")
+	codectest.FuzzTwoPackets(f, func() mux.FrameDepacketizer { return NewDepacketizer() },
+		func(t *testing.T, a, b, frame []byte, info mux.FrameInfo) {
+			if info.Keyframe && (info.Config == nil || info.Config.Width == 0) {
+				t.Fatal("keyframe without a config")
 			}
-			return
-		}
-		if info.Keyframe && (info.Config == nil || info.Config.Width == 0) {
-			t.Fatal("keyframe without a config")
-		}
-		if len(out)-1 > len(a)+len(b)-2 {
-			t.Fatal("frame longer than its payloads without descriptors")
-		}
-	})
+			if len(frame) > len(a)+len(b)-2 {
+				t.Fatal("frame longer than its payloads without descriptors")
+			}
+		})
 }
 
 func BenchmarkAppendFrame(b *testing.B) {

@@ -181,20 +181,12 @@ func FuzzDepacketize(f *testing.F) {
 	f.Add(append([]byte{0x28, 0x00, 0x00}, base...), []byte{0x2c, 0x02, 0x00, 0x86, 0x00})
 	f.Add(append([]byte{0x8a, 0x00, 0x38, 0x00, 0xa0, 0x00, 0x78, 0x01, 0x40, 0x00, 0xf0, 0x01, 0x04, 0x01}, base...), []byte{0x0c, 0x84, 0x00, 0xc1, 1, 1, 0xc1})
 	f.Add([]byte{0xf8, 0x01, 0x22, 0x03, 0x05, 0x06, 0x86}, []byte{0x04, 0x00})
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		d := NewDepacketizer()
-		d.IsFrameStart(a)
-		out, info, err := d.AppendFrame([]byte{1}, [][]byte{a, b})
-		if err != nil {
-			if len(out) != 1 {
-				t.Fatal("dst changed on error")
+	codectest.FuzzTwoPackets(f, func() mux.FrameDepacketizer { return NewDepacketizer() },
+		func(t *testing.T, a, b, frame []byte, info mux.FrameInfo) {
+			if info.Keyframe && info.Config == nil {
+				t.Fatal("keyframe without config")
 			}
-			return
-		}
-		if info.Keyframe && info.Config == nil {
-			t.Fatal("keyframe without config")
-		}
-	})
+		})
 }
 
 func BenchmarkAppendFrame(b *testing.B) {

@@ -67,3 +67,25 @@ func BenchmarkGOP(b *testing.B, key, delta [][]byte, newDepacketizer func() mux.
 		}
 	})
 }
+
+// FuzzTwoPackets fuzzes depacketizers from newDepacketizer with frames of
+// two payloads (the fuzz arguments a and b, seeded by the caller's f.Add)
+// after asking IsFrameStart about a. A failed call must return its
+// one-byte prefix unchanged; check judges every other call's frame (the
+// output after the prefix) and info.
+func FuzzTwoPackets(f *testing.F, newDepacketizer func() mux.FrameDepacketizer,
+	check func(t *testing.T, a, b, frame []byte, info mux.FrameInfo),
+) {
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		d := newDepacketizer()
+		d.IsFrameStart(a)
+		out, info, err := d.AppendFrame([]byte{1}, [][]byte{a, b})
+		if err != nil {
+			if len(out) != 1 {
+				t.Fatal("dst changed on error")
+			}
+			return
+		}
+		check(t, a, b, out[1:], info)
+	})
+}
