@@ -80,19 +80,7 @@ func TestRoundTripEncoder(t *testing.T) {
 // the muxer wrote with rec, field by field.
 func compareWithMuxer(t *testing.T, path string, rec []byte) {
 	t.Helper()
-	file := codectest.RemuxMP4(t, path)
-	theirs, err := decodeAVCC(codectest.FindBox(t, file, "avcC"))
-	if err != nil {
-		t.Fatalf("muxer's avcC: %v", err)
-	}
-	ours, err := decodeAVCC(rec)
-	if err != nil {
-		t.Fatalf("our avcC: %v", err)
-	}
-	t.Logf("avcC %+v", ours)
-	if ours != theirs {
-		t.Fatalf("avcC differs from the muxer's:\nours   %+v\ntheirs %+v", ours, theirs)
-	}
+	codectest.CompareRecords(t, codectest.RemuxMP4(t, path), "avcC", rec, decodeAVCC)
 }
 
 // avccFields is a decoded avcC record; parameter sets are hex strings so

@@ -76,19 +76,7 @@ func TestRoundTripEncoder(t *testing.T) {
 // hvcC box the muxer wrote with rec, field by field.
 func compareWithMuxer(t *testing.T, path string, rec []byte) {
 	t.Helper()
-	file := codectest.RemuxMP4(t, path, "-tag:v", "hvc1")
-	theirs, err := decodeHVCC(codectest.FindBox(t, file, "hvcC"))
-	if err != nil {
-		t.Fatalf("muxer's hvcC: %v", err)
-	}
-	ours, err := decodeHVCC(rec)
-	if err != nil {
-		t.Fatalf("our hvcC: %v", err)
-	}
-	t.Logf("hvcC %+v", ours)
-	if ours != theirs {
-		t.Fatalf("hvcC differs from the muxer's:\nours   %+v\ntheirs %+v", ours, theirs)
-	}
+	codectest.CompareRecords(t, codectest.RemuxMP4(t, path, "-tag:v", "hvc1"), "hvcC", rec, decodeHVCC)
 }
 
 // hvccFields is a decoded hvcC record; the arrays are rendered as a string

@@ -109,3 +109,22 @@ func FindBox(t testing.TB, file []byte, fourcc string) []byte {
 	t.Fatalf("no %s box in the MP4 file", fourcc)
 	return nil
 }
+
+// CompareRecords decodes the payload of the first fourcc box in the MP4
+// file and our configuration record ours with decode, and fails unless
+// the two decode to equal values.
+func CompareRecords[T comparable](t testing.TB, file []byte, fourcc string, ours []byte, decode func([]byte) (T, error)) {
+	t.Helper()
+	theirs, err := decode(FindBox(t, file, fourcc))
+	if err != nil {
+		t.Fatalf("muxer's %s: %v", fourcc, err)
+	}
+	mine, err := decode(ours)
+	if err != nil {
+		t.Fatalf("our %s: %v", fourcc, err)
+	}
+	t.Logf("%s %+v", fourcc, mine)
+	if mine != theirs {
+		t.Fatalf("%s differs from the muxer's:\nours   %+v\ntheirs %+v", fourcc, mine, theirs)
+	}
+}
