@@ -1,7 +1,8 @@
 // Package codectest holds what the codec packages' tests share to judge
-// the depacketizers against real encoder output: running ffmpeg, reading
-// IVF files, splitting Annex B byte streams into NAL units, finding boxes
-// in MP4 files and encoding RTP payloads for fuzzers.
+// the depacketizers: running ffmpeg and reading its IVF, Annex B and MP4
+// output, round trips of real encoder output, the table-test, fuzz and
+// benchmark harnesses the depacketizers have in common, and the checks
+// they make of the output.
 package codectest
 
 import (
