@@ -73,7 +73,9 @@ func TestServeConfigErrors(t *testing.T) {
 		{"invalid address", "ipv4_address = 300.1.1.1\n", "ipv4_address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := exec.Command(bin, "-config", writeConfig(t, tc.conf)).CombinedOutput()
+			cmd := exec.Command(bin, "-config", writeConfig(t, tc.conf))
+			cmd.Dir = t.TempDir() // the default archive dirs are relative to it
+			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), tc.want) {
 				t.Fatalf("err %v, output %q; want exit 2 mentioning %q", err, out, tc.want)
@@ -179,6 +181,7 @@ func TestServeSIGTERM(t *testing.T) {
 		"auth_webhook_url": receiver.URL + "/auth", "session_webhook_url": receiver.URL + "/session",
 		"event_webhook_url": receiver.URL + "/event"})
 	cmd := exec.Command(bin, "-config", conf)
+	cmd.Dir = t.TempDir() // the example's relative archive dirs land there
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
