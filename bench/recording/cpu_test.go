@@ -54,7 +54,7 @@ func baselineCPU(b *testing.B, st *stream, n int) time.Duration {
 		sinks[i] = newForwarder()
 	}
 	start := cpuTime(b)
-	replayAll(st, sinks)
+	replayAll(st, sinks, cpuPasses, cpuSpeed)
 	for _, s := range sinks {
 		s.PublisherClosed()
 	}
@@ -65,14 +65,14 @@ func baselineCPU(b *testing.B, st *stream, n int) time.Duration {
 // their files to be delivered and returns the CPU used and the packets the
 // recorders dropped.
 func recordingCPU(b *testing.B, st *stream, n int) (time.Duration, int64) {
-	m := newManager(b, archive.FormatWebM, newNotifier())
+	m, dir := newManager(b, archive.FormatWebM, newNotifier(), replayQueue)
 	start := cpuTime(b)
 	srcs, recs := recordAll(b, m, st, n)
 	sinks := make([]archive.Sink, n)
 	for i, r := range recs {
 		sinks[i] = r
 	}
-	replayAll(st, sinks)
+	replayAll(st, sinks, cpuPasses, cpuSpeed)
 	var dropped int64
 	for i, s := range srcs {
 		s.Close()
@@ -83,16 +83,22 @@ func recordingCPU(b *testing.B, st *stream, n int) (time.Duration, int64) {
 	if err := m.Close(); err != nil {
 		b.Fatal(err)
 	}
+	// The files must hold the media: nearly every RTP byte sent, less
+	// headers and VP8 descriptors.
+	if got, sent := mediaBytes(b, dir), int64(n*cpuPasses*st.bytes); got < sent*9/10 {
+		b.Fatalf("recordings hold %d bytes of %d sent", got, sent)
+	}
 	return cpu, dropped
 }
 
-// replayAll plays st into every sink at once, one goroutine per publisher
-// as the SFU has one read loop per track, and waits for them.
-func replayAll(st *stream, sinks []archive.Sink) {
+// replayAll plays passes of st into every sink at once at speed times
+// real time, one goroutine per publisher as the SFU has one read loop per
+// track, and waits for them.
+func replayAll(st *stream, sinks []archive.Sink, passes int, speed float64) {
 	base := time.Now()
 	var wg sync.WaitGroup
 	for _, s := range sinks {
-		wg.Go(func() { st.play(s, base, cpuPasses, cpuSpeed) })
+		wg.Go(func() { st.play(s, base, passes, speed) })
 	}
 	wg.Wait()
 }

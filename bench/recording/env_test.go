@@ -3,6 +3,7 @@ package recording
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -16,10 +17,11 @@ import (
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
-// queueSize is the recorders' hand-off queue in these benchmarks: larger
-// than the default so that a busy shared machine pausing a recorder for a
-// moment does not drop packets of a replay running faster than real time.
-const queueSize = 8192
+// replayQueue is the recorders' hand-off queue in the benchmarks that
+// replay faster than real time: larger than the default so that a busy
+// shared machine pausing a recorder for a moment does not drop packets.
+// The heap benchmark uses the default (archive.DefaultQueueSize).
+const replayQueue = 8192
 
 // source is a publisher as the SFU would present it to a recorder.
 type source struct {
@@ -109,17 +111,39 @@ func (n *notifier) waitAvailable(id string, within time.Duration) (time.Time, er
 	}
 }
 
-// newManager is a Manager writing into a fresh temp dir with format f.
-func newManager(b *testing.B, f archive.Format, n *notifier) *archive.Manager {
+// newManager is a Manager writing into a fresh temp dir with format f and
+// hand-off queues of queue events (0: the default). It also returns the
+// archive directory.
+func newManager(b *testing.B, f archive.Format, n *notifier, queue int) (*archive.Manager, string) {
 	b.Helper()
 	cfg := archive.DefaultConfig()
 	root := b.TempDir()
 	cfg.ArchiveDir, cfg.TmpDir, cfg.DefaultFormat = filepath.Join(root, "archive"), filepath.Join(root, "tmp"), f
-	m, err := archive.NewManager(cfg, archive.Deps{Notifier: n, QueueSize: queueSize})
+	m, err := archive.NewManager(cfg, archive.Deps{Notifier: n, QueueSize: queue})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return m
+	return m, cfg.ArchiveDir
+}
+
+// mediaBytes is the size of the media files (not the JSON) under dir.
+func mediaBytes(b *testing.B, dir string) int64 {
+	b.Helper()
+	var total int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) == ".json" {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			total += info.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatalf("size of %s: %v", dir, err)
+	}
+	return total
 }
 
 // recordAll joins n connections of st to a session on m, starts recording
@@ -169,7 +193,7 @@ type handoff struct {
 }
 
 func newForwarder() *forwarder {
-	f := &forwarder{in: make(chan handoff, queueSize), quit: make(chan struct{}), done: make(chan struct{})}
+	f := &forwarder{in: make(chan handoff, replayQueue), quit: make(chan struct{}), done: make(chan struct{})}
 	go f.run()
 	return f
 }

@@ -40,7 +40,7 @@ func BenchmarkAvailableLatency(b *testing.B) {
 // long archive.available took after the publisher closed.
 func availableAfterClose(b *testing.B, st *stream, f archive.Format, passes int) time.Duration {
 	n := newNotifier()
-	m := newManager(b, f, n)
+	m, _ := newManager(b, f, n, replayQueue)
 	defer func() {
 		if err := m.Close(); err != nil {
 			b.Fatal(err)

@@ -8,11 +8,16 @@ import (
 	"github.com/kiroku-sfu/kiroku/archive"
 )
 
-// memConns is how many connections BenchmarkRecordingHeap records at once.
-const memConns = 16
+const (
+	// memConns is how many connections BenchmarkRecordingHeap records at once.
+	memConns = 16
+	// memSpeed is its replay pace, in multiples of real time: slow enough
+	// for the default hand-off queue.
+	memSpeed = 10
+)
 
 // BenchmarkRecordingHeap records memConns 2.5 Mbit/s publishers, stops
-// feeding them 5 s into the recording (mid-GOP, files open), lets the
+// feeding them 5.5 s into the recording (mid-GOP, files open), lets the
 // recorders drain, and reports the live heap each recorded connection
 // keeps ("heap-bytes/connection"), for both formats.
 func BenchmarkRecordingHeap(b *testing.B) {
@@ -40,7 +45,7 @@ func BenchmarkRecordingHeap(b *testing.B) {
 // heapPerConnection returns the live heap that memConns open recordings
 // add, per connection.
 func heapPerConnection(b *testing.B, st *stream, f archive.Format) float64 {
-	m := newManager(b, f, newNotifier())
+	m, _ := newManager(b, f, newNotifier(), 0)
 	defer func() {
 		if err := m.Close(); err != nil {
 			b.Fatal(err)
@@ -50,9 +55,11 @@ func heapPerConnection(b *testing.B, st *stream, f archive.Format) float64 {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	_, recs := recordAll(b, m, st, memConns)
-	for _, r := range recs {
-		st.play(r, time.Now(), 1, 0)
+	sinks := make([]archive.Sink, len(recs))
+	for i, r := range recs {
+		sinks[i] = r
 	}
+	replayAll(st, sinks, 1, memSpeed)
 	time.Sleep(time.Second) // let the recorders drain their queues
 	runtime.GC()
 	runtime.ReadMemStats(&after)

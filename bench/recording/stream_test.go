@@ -28,6 +28,9 @@ const (
 	targetBitrate = 2_500_000
 	// fillerPayload is the payload size of the packets added to reach it.
 	fillerPayload = 1200
+	// rtpHeaderSize is the size of the capture's RTP headers (no CSRC or
+	// extension).
+	rtpHeaderSize = 12
 	// vp8StartBit is the S (start of partition) bit of the VP8 descriptor.
 	vp8StartBit = 0x10
 )
@@ -161,8 +164,11 @@ func inflate(pass []item, bitrate int, span time.Duration) []item {
 		seq        uint16
 		started    bool
 	)
+	var carry float64 // filler bytes owed by earlier frames' rounding
 	flush := func() {
-		for _, it := range grow(frame, factor) {
+		var grown []item
+		grown, carry = grow(frame, factor, carry)
+		for _, it := range grown {
 			it.pkt.SequenceNumber = seq
 			seq++
 			out = append(out, it)
@@ -187,10 +193,11 @@ func inflate(pass []item, bitrate int, span time.Duration) []item {
 }
 
 // grow returns frame with continuation packets inserted before its last
-// packet until its bytes are factor times what they were.
-func grow(frame []item, factor float64) []item {
+// packet until its bytes are factor times what they were, plus carry; it
+// also returns the bytes still owed, carried to the next frame.
+func grow(frame []item, factor, carry float64) ([]item, float64) {
 	if len(frame) == 0 || factor <= 1 {
-		return frame
+		return frame, carry
 	}
 	size := 0
 	for _, it := range frame {
@@ -199,12 +206,15 @@ func grow(frame []item, factor float64) []item {
 	last := frame[len(frame)-1]
 	out := append([]item(nil), frame[:len(frame)-1]...)
 	desc := vp8Descriptor(frame[0].pkt.Payload)
-	for extra := int(float64(size)*(factor-1)) / fillerPayload; extra > 0; extra-- {
+	owed := float64(size)*(factor-1) + carry
+	extra := int(owed) / (fillerPayload + rtpHeaderSize)
+	carry = owed - float64(extra*(fillerPayload+rtpHeaderSize))
+	for ; extra > 0; extra-- {
 		p := &rtp.Packet{Header: frame[0].pkt.Header.Clone(), Payload: filler(desc)}
 		p.Marker = false
 		out = append(out, item{kind: mux.Video, offset: last.offset, pkt: p})
 	}
-	return append(out, last)
+	return append(out, last), carry
 }
 
 // vp8Descriptor returns a copy of the VP8 payload descriptor at the start
