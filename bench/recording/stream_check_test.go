@@ -26,7 +26,8 @@ func (c *collector) PublisherClosed()                                          {
 
 // TestStream checks the replayed publisher: its rate, and that looped
 // passes continue sequence numbers and timestamps without a jump while
-// keeping every video frame (one marker per frame, 30 frames a second).
+// keeping every video frame (one marker per frame, 30 frames a second,
+// each frame starting with its VP8 start-of-partition packet).
 func TestStream(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -60,11 +61,17 @@ func TestStream(t *testing.T) {
 func checkContinuity(t *testing.T, c *collector) {
 	t.Helper()
 	last := map[mux.Kind]*rtp.Packet{}
-	markers := 0
+	markers, frameStart := 0, true
 	for i, p := range c.pkts {
 		k := c.kind[i]
-		if k == mux.Video && p.Marker {
-			markers++
+		if k == mux.Video {
+			if frameStart && p.Payload[0]&vp8StartBit == 0 {
+				t.Fatalf("video packet %d starts a frame without the VP8 start bit", i)
+			}
+			frameStart = p.Marker
+			if p.Marker {
+				markers++
+			}
 		}
 		if prev := last[k]; prev != nil {
 			if p.SequenceNumber != prev.SequenceNumber+1 {

@@ -192,9 +192,10 @@ func inflate(pass []item, bitrate int, span time.Duration) []item {
 	return out
 }
 
-// grow returns frame with continuation packets inserted before its last
+// grow returns frame with continuation packets inserted after its first
 // packet until its bytes are factor times what they were, plus carry; it
-// also returns the bytes still owed, carried to the next frame.
+// also returns the bytes still owed, carried to the next frame. The
+// frame's last packet keeps the marker.
 func grow(frame []item, factor, carry float64) ([]item, float64) {
 	if len(frame) == 0 || factor <= 1 {
 		return frame, carry
@@ -203,18 +204,24 @@ func grow(frame []item, factor, carry float64) ([]item, float64) {
 	for _, it := range frame {
 		size += it.pkt.MarshalSize()
 	}
-	last := frame[len(frame)-1]
-	out := append([]item(nil), frame[:len(frame)-1]...)
-	desc := vp8Descriptor(frame[0].pkt.Payload)
 	owed := float64(size)*(factor-1) + carry
 	extra := int(owed) / (fillerPayload + rtpHeaderSize)
 	carry = owed - float64(extra*(fillerPayload+rtpHeaderSize))
-	for ; extra > 0; extra-- {
-		p := &rtp.Packet{Header: frame[0].pkt.Header.Clone(), Payload: filler(desc)}
-		p.Marker = false
-		out = append(out, item{kind: mux.Video, offset: last.offset, pkt: p})
+	if extra == 0 {
+		return frame, carry
 	}
-	return append(out, last), carry
+	head := frame[0]
+	desc := vp8Descriptor(head.pkt.Payload)
+	out := []item{head}
+	for range extra {
+		p := &rtp.Packet{Header: head.pkt.Header.Clone(), Payload: filler(desc)}
+		p.Marker = false
+		out = append(out, item{kind: mux.Video, offset: head.offset, pkt: p})
+	}
+	if len(frame) == 1 { // the marker moves to the new last packet
+		out[len(out)-1].pkt.Marker, head.pkt.Marker = head.pkt.Marker, false
+	}
+	return append(out, frame[1:]...), carry
 }
 
 // vp8Descriptor returns a copy of the VP8 payload descriptor at the start
