@@ -19,14 +19,27 @@ type keyframes struct {
 	last     time.Time // last request passed on
 	lastKey  time.Time // last keyframe written, or last periodic request
 	gotFirst bool
+	// deferred is a request that came less than minKeyframeGap after the
+	// previous one: it goes out at the first tick after the gap unless a
+	// keyframe arrives first. Dropping it would leave a split point
+	// waiting for the sender's own next keyframe, minutes away in Chrome.
+	deferred bool
 	sent     int
 }
 
-// want passes a request on unless one went out less than minKeyframeGap ago.
+// want passes a request on, or defers it when one went out less than
+// minKeyframeGap ago.
 func (k *keyframes) want() {
 	if !k.last.IsZero() && k.now.Sub(k.last) < minKeyframeGap {
+		k.deferred = true
 		return
 	}
+	k.send1()
+}
+
+// send1 passes one request to the publisher.
+func (k *keyframes) send1() {
+	k.deferred = false
 	k.last = k.now
 	k.sent++
 	if k.send != nil {
@@ -41,6 +54,8 @@ func (k *keyframes) tick(now time.Time) {
 		k.lastKey = now // the periodic interval counts from the start
 	}
 	switch {
+	case k.deferred && now.Sub(k.last) >= minKeyframeGap:
+		k.send1()
 	case !k.gotFirst:
 		k.want()
 	case k.periodic > 0 && now.Sub(k.lastKey) >= k.periodic:
@@ -52,5 +67,6 @@ func (k *keyframes) tick(now time.Time) {
 // sawKeyframe notes a video keyframe written to a file.
 func (k *keyframes) sawKeyframe() {
 	k.gotFirst = true
+	k.deferred = false // a keyframe after the request answers it
 	k.lastKey = k.now
 }

@@ -44,7 +44,31 @@ func TestKeyframeSchedule(t *testing.T) {
 				k.now = at(ms)
 				k.want()
 			}
-		}, 3}, // at 0, 1 s and 2 s
+		}, 3}, // at 0, 1 s and 2 s; the wants after 2 s stay deferred
+		{"a want inside the gap goes out when the gap has passed", 0, func(k *keyframes) {
+			k.tick(at(0))
+			k.sawKeyframe()
+			k.now = at(100)
+			k.want() // sent
+			k.now = at(400)
+			k.want() // deferred: a split point reached 300 ms after the request
+			for ms := 500; ms <= 3000; ms += 100 {
+				k.tick(at(ms))
+			}
+		}, 2}, // at 100 ms and at 1.1 s
+		{"a keyframe answers a deferred want", 0, func(k *keyframes) {
+			k.tick(at(0))
+			k.sawKeyframe()
+			k.now = at(100)
+			k.want()
+			k.now = at(400)
+			k.want()
+			k.tick(at(600))
+			k.sawKeyframe()
+			for ms := 700; ms <= 3000; ms += 100 {
+				k.tick(at(ms))
+			}
+		}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
