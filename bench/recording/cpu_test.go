@@ -65,7 +65,7 @@ func baselineCPU(b *testing.B, st *stream, n int) time.Duration {
 // their files to be delivered and returns the CPU used and the packets the
 // recorders dropped.
 func recordingCPU(b *testing.B, st *stream, n int) (time.Duration, int64) {
-	m, dir := newManager(b, archive.FormatWebM, newNotifier(), replayQueue)
+	m, cfg := newManager(b, archive.FormatWebM, newNotifier(), replayQueue)
 	start := cpuTime(b)
 	srcs, recs := recordAll(b, m, st, n)
 	sinks := make([]archive.Sink, n)
@@ -85,7 +85,7 @@ func recordingCPU(b *testing.B, st *stream, n int) (time.Duration, int64) {
 	}
 	// The files must hold the media: nearly every RTP byte sent, less
 	// headers and VP8 descriptors.
-	if got, sent := mediaBytes(b, dir), int64(n*cpuPasses*st.bytes); got < sent*9/10 {
+	if got, sent := mediaBytes(b, cfg.ArchiveDir), int64(n*cpuPasses*st.bytes); got < sent*9/10 {
 		b.Fatalf("recordings hold %d bytes of %d sent", got, sent)
 	}
 	return cpu, dropped

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -112,9 +113,9 @@ func (n *notifier) waitAvailable(id string, within time.Duration) (time.Time, er
 }
 
 // newManager is a Manager writing into a fresh temp dir with format f and
-// hand-off queues of queue events (0: the default). It also returns the
-// archive directory.
-func newManager(b *testing.B, f archive.Format, n *notifier, queue int) (*archive.Manager, string) {
+// hand-off queues of queue events (0: the default). It also returns its
+// configuration (the directories).
+func newManager(b *testing.B, f archive.Format, n *notifier, queue int) (*archive.Manager, archive.Config) {
 	b.Helper()
 	cfg := archive.DefaultConfig()
 	root := b.TempDir()
@@ -123,7 +124,29 @@ func newManager(b *testing.B, f archive.Format, n *notifier, queue int) (*archiv
 	if err != nil {
 		b.Fatal(err)
 	}
-	return m, cfg.ArchiveDir
+	return m, cfg
+}
+
+// settle writes the dirty pages of the files under dir to disk. A
+// recording replayed at 100 times real time leaves hundreds of megabytes
+// dirty; one recorded in real time (312 KB/s) has the kernel write back
+// everything older than about 30 s as it goes. Settling before the close
+// leaves the final fsync with what a live recording would leave it.
+func settle(b *testing.B, dir string) {
+	b.Helper()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		return errors.Join(f.Sync(), f.Close())
+	})
+	if err != nil {
+		b.Fatalf("settle %s: %v", dir, err)
+	}
 }
 
 // mediaBytes is the size of the media files (not the JSON) under dir.
