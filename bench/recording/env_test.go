@@ -73,6 +73,7 @@ type notifier struct {
 	signal    chan struct{}
 }
 
+// newNotifier returns a notifier that has seen nothing.
 func newNotifier() *notifier {
 	return &notifier{available: map[string]time.Time{}, signal: make(chan struct{}, 1)}
 }
@@ -215,12 +216,14 @@ type handoff struct {
 	arrival time.Time
 }
 
+// newForwarder starts a forwarder; PublisherClosed stops it.
 func newForwarder() *forwarder {
 	f := &forwarder{in: make(chan handoff, replayQueue), quit: make(chan struct{}), done: make(chan struct{})}
 	go f.run()
 	return f
 }
 
+// run discards what is handed over until PublisherClosed.
 func (f *forwarder) run() {
 	defer close(f.done)
 	for {
@@ -232,6 +235,7 @@ func (f *forwarder) run() {
 	}
 }
 
+// offer hands h over, or drops it when the queue is full.
 func (f *forwarder) offer(h handoff) {
 	select {
 	case f.in <- h:

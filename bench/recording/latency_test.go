@@ -1,6 +1,8 @@
 package recording
 
 import (
+	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -44,6 +46,10 @@ func availableAfterClose(b *testing.B, st *stream, f archive.Format, passes int)
 	m, cfg := newManager(b, f, n, replayQueue)
 	defer func() {
 		if err := m.Close(); err != nil {
+			b.Fatal(err)
+		}
+		// A 30-minute file is 560 MB: free the disk before the next op.
+		if err := errors.Join(os.RemoveAll(cfg.ArchiveDir), os.RemoveAll(cfg.TmpDir)); err != nil {
 			b.Fatal(err)
 		}
 	}()
