@@ -13,16 +13,31 @@ import (
 
 // collector is a Sink that keeps what it is given.
 type collector struct {
+	last time.Time // latest arrival
+	back int       // arrivals earlier than the one before
 	pkts []*rtp.Packet
 	kind []mux.Kind
 	srs  int
 }
 
-func (c *collector) WriteRTP(k mux.Kind, p *rtp.Packet, _ time.Time) {
+func (c *collector) WriteRTP(k mux.Kind, p *rtp.Packet, at time.Time) {
+	c.arrive(at)
 	c.pkts, c.kind = append(c.pkts, p), append(c.kind, k)
 }
-func (c *collector) WriteSenderReport(mux.Kind, *rtcp.SenderReport, time.Time) { c.srs++ }
-func (c *collector) PublisherClosed()                                          {}
+
+func (c *collector) WriteSenderReport(_ mux.Kind, _ *rtcp.SenderReport, at time.Time) {
+	c.arrive(at)
+	c.srs++
+}
+
+func (c *collector) arrive(at time.Time) {
+	if at.Before(c.last) {
+		c.back++
+	}
+	c.last = at
+}
+
+func (c *collector) PublisherClosed() {}
 
 // TestStream checks the replayed publisher: its rate, and that looped
 // passes continue sequence numbers and timestamps without a jump while
@@ -49,6 +64,9 @@ func TestStream(t *testing.T) {
 			var c collector
 			st.play(&c, time.Now(), 3, 0)
 			checkContinuity(t, &c)
+			if c.back > 0 {
+				t.Errorf("%d arrivals earlier than the one before", c.back)
+			}
 			if c.srs == 0 {
 				t.Error("no sender reports replayed")
 			}

@@ -8,9 +8,11 @@
 package recording
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -145,10 +147,11 @@ func (s *stream) count() {
 
 // inflate grows every video frame in proportion to its size so that the
 // pass carries about bitrate bit/s: continuation packets (the frame's VP8
-// descriptor without the start bit, then filler) go before the frame's
-// last packet, and video sequence numbers are renumbered. Frame headers,
+// descriptor without the start bit, then filler) go after the frame's
+// first packet, and video sequence numbers are renumbered. Frame headers,
 // keyframes and timing are unchanged; the frames' content is not
-// decodable, which the recorder does not need.
+// decodable, which the recorder does not need. The result is in arrival
+// order.
 func inflate(pass []item, bitrate int, span time.Duration) []item {
 	var video, audio int
 	for _, it := range pass {
@@ -189,6 +192,9 @@ func inflate(pass []item, bitrate int, span time.Duration) []item {
 		frame = append(frame, it)
 	}
 	flush()
+	// A frame's packets were held back while audio went on: restore arrival
+	// order (stable, so each stream keeps its own order).
+	slices.SortStableFunc(out, func(a, b item) int { return cmp.Compare(a.offset, b.offset) })
 	return out
 }
 
