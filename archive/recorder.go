@@ -18,8 +18,9 @@ import (
 const dropLogInterval = 10 * time.Second
 
 // DefaultQueueSize is a recorder's hand-off capacity in packets: about
-// two seconds of a 2.5 Mbit/s publisher.
-const DefaultQueueSize = 1024
+// one and a half seconds of a 2.5 Mbit/s publisher (about 300 packets a
+// second), which is 40 KB of events per recorder.
+const DefaultQueueSize = 512
 
 // event is one hand-off from the caller to the recorder goroutine.
 type event struct {

@@ -25,6 +25,9 @@ const (
 	minRing              = 64
 	// maxFrameBytes bounds one frame's payload; a bigger frame is dropped.
 	maxFrameBytes = 8 << 20
+	// shrinkAbove is the frame buffer capacity kept whatever the frames'
+	// sizes; bigger buffers are replaced once they are mostly unused.
+	shrinkAbove = 32 << 10
 )
 
 // Frame is a complete frame of one stream.

@@ -126,6 +126,28 @@ func (a *Assembler) finishFrame() {
 		a.closeGap(f.ts)
 	}
 	a.emit(f.ts, f.rtpTS, f.arrival, info, out)
+	a.shrinkBuffers(len(f.data), len(out))
+}
+
+// shrinkBuffers lets go of the frame buffers when they are much larger
+// than the frame just finished (whose payload and output sizes are given),
+// so that a keyframe's size is not kept for the rest of the stream. The
+// new buffers have room for frames twice this size.
+func (a *Assembler) shrinkBuffers(dataLen, outLen int) {
+	f := &a.frame
+	if oversized(cap(f.data), dataLen) {
+		clear(f.payloads[:cap(f.payloads)]) // they point into the old data
+		f.data = make([]byte, 0, 2*dataLen)
+	}
+	if oversized(cap(a.out), outLen) {
+		a.out = make([]byte, 0, 2*outLen)
+	}
+}
+
+// oversized reports whether a buffer of capacity c is worth replacing
+// after holding n bytes: it is above shrinkAbove and more than four times n.
+func oversized(c, n int) bool {
+	return c > shrinkAbove && c > 4*n
 }
 
 // dropPartialFrame drops a video frame that will never get its end.

@@ -41,24 +41,38 @@ func (q *fifo) pop() queued {
 	return it
 }
 
-// bufPool recycles frame buffers between the queue and the writer.
+// bufPool recycles frame buffers between the queue and the writer. It
+// keeps at most maxPooled idle buffers holding at most maxPooledBytes in
+// all, and none above maxPooledBuf: a keyframe's buffer is let go once the
+// writer has it, so the pool stays about as large as a few ordinary
+// frames instead of growing to the largest frames ever seen.
 type bufPool struct {
-	free [][]byte
+	free  [][]byte
+	bytes int // total capacity of free
 }
 
-// maxPooled bounds how many idle buffers are kept.
-const maxPooled = 64
+const (
+	// maxPooled bounds how many idle buffers are kept.
+	maxPooled = 64
+	// maxPooledBuf is the largest buffer kept.
+	maxPooledBuf = 32 << 10
+	// maxPooledBytes bounds the total capacity of the idle buffers.
+	maxPooledBytes = 64 << 10
+)
 
 func (p *bufPool) copyOf(b []byte) []byte {
 	var buf []byte
 	if n := len(p.free); n > 0 {
 		buf, p.free = p.free[n-1], p.free[:n-1]
+		p.bytes -= cap(buf)
 	}
 	return append(buf[:0], b...)
 }
 
 func (p *bufPool) put(b []byte) {
-	if len(p.free) < maxPooled && cap(b) <= 1<<20 {
+	c := cap(b)
+	if len(p.free) < maxPooled && c <= maxPooledBuf && p.bytes+c <= maxPooledBytes {
 		p.free = append(p.free, b[:0])
+		p.bytes += c
 	}
 }
