@@ -189,7 +189,7 @@ func (a *Assembler) store(ext int64, pkt *rtp.Packet, arrival time.Duration) {
 	s.ext, s.state, s.arrival = ext, slotHeld, arrival
 	s.ts, s.rtpTS, s.marker = a.ts.extend(pkt.Timestamp), pkt.Timestamp, pkt.Marker
 	s.padding = len(pkt.Payload) == 0
-	s.payload = append(s.payload[:0], pkt.Payload...)
+	s.payload = append(a.ring.buffer(s), pkt.Payload...)
 }
 
 // consume delivers packets in sequence order while they are present. A
@@ -265,7 +265,8 @@ func (a *Assembler) deliver(s *slot) {
 	a.lastArrival = s.arrival
 	if s.padding {
 		a.stats.PacketsPadding++
-		return
+	} else {
+		a.packet(s)
 	}
-	a.packet(s)
+	a.ring.release(s)
 }

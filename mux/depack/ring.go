@@ -11,8 +11,10 @@ const (
 	slotDone            // a packet already consumed (kept to spot duplicates)
 )
 
-// slot is one packet in the reorder ring. Its payload buffer belongs to the
-// slot and is reused, so a steady stream allocates nothing here.
+// slot is one packet in the reorder ring. A held packet's payload buffer
+// comes from the ring's spares and goes back once the packet is consumed,
+// so a steady stream allocates nothing here and the ring keeps buffers
+// only for the packets it holds.
 type slot struct {
 	ext     int64 // extended sequence number
 	state   slotState
@@ -26,9 +28,13 @@ type slot struct {
 
 // ring is a fixed-size reorder buffer indexed by extended sequence number.
 type ring struct {
-	slots []slot
-	mask  int64
+	slots  []slot
+	mask   int64
+	spares [][]byte // payload buffers of consumed packets, for reuse
 }
+
+// maxSpares bounds the payload buffers a ring keeps for reuse.
+const maxSpares = 8
 
 func newRing(size int) ring {
 	return ring{slots: make([]slot, size), mask: int64(size - 1)}
@@ -42,6 +48,29 @@ func (r *ring) at(ext int64) *slot { return &r.slots[ext&r.mask] }
 func (r *ring) held(ext int64) (*slot, bool) {
 	s := r.at(ext)
 	return s, s.state == slotHeld && s.ext == ext
+}
+
+// buffer returns an empty payload buffer for slot s: its own, or a spare.
+func (r *ring) buffer(s *slot) []byte {
+	if s.payload != nil {
+		return s.payload[:0]
+	}
+	n := len(r.spares)
+	if n == 0 {
+		return nil
+	}
+	b := r.spares[n-1]
+	r.spares[n-1] = nil
+	r.spares = r.spares[:n-1]
+	return b
+}
+
+// release takes the payload buffer of consumed slot s back as a spare.
+func (r *ring) release(s *slot) {
+	if s.payload != nil && len(r.spares) < maxSpares {
+		r.spares = append(r.spares, s.payload[:0])
+	}
+	s.payload = nil
 }
 
 // clear forgets every packet but keeps the payload buffers.
