@@ -15,6 +15,10 @@ import (
 // the keyframe that makes the cut.
 const maxSplitLead = 2 * time.Second
 
+// boundaryReask is how much media passes between keyframe requests while a
+// reached split boundary still waits for its keyframe.
+const boundaryReask = 2 * time.Second
+
 // flushInterval is the most media a file writer holds in memory before
 // writing it: half the writers' default, which halves that part of a
 // recording's memory (about 156 KB at 2.5 Mbit/s) for a negligible cost in
@@ -35,7 +39,8 @@ type output struct {
 	partEnd  time.Duration // recording time where cur starts
 	resched  bool          // a part closed: plan the next boundary
 	boundary time.Duration
-	atBound  bool // the keyframe request at the boundary itself went out
+	atBound  bool          // a keyframe request at the boundary itself went out
+	askedAt  time.Duration // recording time of the last such request
 	err      error
 	kfSnap   int // keyframe requests sent when cur started
 	lateSnap int // late packets seen when cur started
@@ -104,14 +109,19 @@ func (o *output) write(ev event, at time.Duration) {
 // split boundary that is still pending: a live encoder answers the early
 // request within milliseconds, so that keyframe falls before the boundary
 // and, without this, the cut would wait for the sender's next own one.
+// While the cut is still pending it asks again every boundaryReask of
+// media: a request or its answer can be lost, and a busy browser may
+// ignore a PLI.
 func (o *output) askAtBoundary() {
-	if !o.split || o.atBound {
+	if !o.split {
 		return
 	}
-	if pos, ok := o.m.Position(); ok && pos >= o.boundary {
-		o.atBound = true
-		o.r.kf.want()
+	pos, ok := o.m.Position()
+	if !ok || pos < o.boundary || (o.atBound && pos-o.askedAt < boundaryReask) {
+		return
 	}
+	o.atBound, o.askedAt = true, pos
+	o.r.kf.want()
 }
 
 // wallAt is the wall time of recording time d.
