@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -66,12 +67,17 @@ func (s *session) deliver(label string, v any) {
 	}
 }
 
+// dcCloseGrace is how long a connection that was sent a "close" message
+// over its signaling DataChannel is kept before the PeerConnection closes.
+const dcCloseGrace = time.Second
+
 // closeDataChannelSignaling tells a switched client why it is closed and
 // ends the wait in awaitDataChannels. The PeerConnection (and with it the
 // DataChannels) closes in teardown.
 func (s *session) closeDataChannelSignaling(code int, reason string) {
 	if s.switched.Load() && reason != "TYPE-DISCONNECT" {
 		s.deliver("signaling", closeMessage{Type: "close", Code: code, Reason: reason})
+		s.closeSent.Store(true)
 	}
 	s.dcOnce.Do(func() { close(s.dcDone) })
 }
@@ -80,7 +86,21 @@ func (s *session) closeDataChannelSignaling(code int, reason string) {
 // ignore_disconnect_websocket alive after its WebSocket closed, until
 // closeWith ends it.
 func (s *session) awaitDataChannels() {
-	if s.ignoreWS && s.switched.Load() {
-		<-s.dcDone
+	if !s.ignoreWS || !s.switched.Load() {
+		return
+	}
+	<-s.dcDone
+	if !s.closeSent.Load() {
+		return
+	}
+	// Give the client dcCloseGrace to read the close message before its
+	// DataChannels go away with the PeerConnection: torn down at once, a
+	// busy browser may report the channel's error (sora-js-sdk's
+	// DATA-CHANNEL-ONERROR) instead of the reason it was sent.
+	t := time.NewTimer(dcCloseGrace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.srv.ctx.Done():
 	}
 }

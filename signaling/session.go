@@ -43,6 +43,8 @@ type session struct {
 	switched atomic.Bool   // "switched" was sent: signaling uses DataChannels
 	dcDone   chan struct{} // closed when a switched connection ends
 	dcOnce   sync.Once
+	// closeSent: the "close" message went over the signaling DataChannel.
+	closeSent atomic.Bool
 }
 
 func newSession(srv *Server, ws *websocket.Conn) *session {
