@@ -106,11 +106,26 @@ func TestRecordingFromSessionCreated(t *testing.T) {
 		t.Fatalf("split files %v, want at least two 5 s parts of 12 s", parts)
 	}
 	slices.Sort(parts)
+	// Each cut falls on the first keyframe the browser sends after a 5 s
+	// boundary of the recording timeline; the recorder asks for it ahead
+	// of the boundary, at it, and again every 2 s of media while the cut
+	// waits (a busy Chrome may skip a PLI), so a cut lands within 2.5 s
+	// after its boundary, never before it.
+	var end time.Duration
 	for i, p := range parts {
-		if i < len(parts)-1 {
-			checkMedia(t, p, 5*time.Second, time.Second)
-		} else {
-			checkMedia(t, p, 0, 0)
+		checkMedia(t, p, 0, 0)
+		if i == len(parts)-1 {
+			break
+		}
+		pr, err := judge.ProbeFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end += pr.Format.Length()
+		boundary := time.Duration(i+1) * 5 * time.Second
+		if end < boundary-100*time.Millisecond || end > boundary+2500*time.Millisecond {
+			t.Errorf("%s ends at %v of the recording, want within [%v, %v]", filepath.Base(p), end,
+				boundary-100*time.Millisecond, boundary+2500*time.Millisecond)
 		}
 	}
 	for _, name := range []string{"split-archive-end-" + a.id + ".json", "report-" + rid + ".json"} {
