@@ -8,6 +8,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -56,24 +57,34 @@ func opusCodec() webrtc.RTPCodecParameters {
 	}
 }
 
-// newAPIs builds one webrtc.API per video codec, sharing one setting engine.
-func newAPIs(cfg *Config) (map[Codec]*webrtc.API, error) {
-	se, err := newSettingEngine(cfg)
-	if err != nil {
-		return nil, err
-	}
-	apis := make(map[Codec]*webrtc.API)
+// apiKey selects the webrtc.API a connection is built with: its video
+// codec and whether it receives media from its client at all.
+type apiKey struct {
+	codec Codec
+	// viewOnly connections (recvonly) only send: they get no NACK
+	// generator, no transport-wide congestion feedback and no receiver
+	// reports, whose per-connection timers would wake the process ten
+	// times a second for every viewer while having nothing to report.
+	viewOnly bool
+}
+
+// newAPIs builds one webrtc.API per video codec and role kind, sharing one
+// setting engine.
+func newAPIs(cfg *Config, se webrtc.SettingEngine) (map[apiKey]*webrtc.API, error) {
+	apis := make(map[apiKey]*webrtc.API)
 	for _, c := range []Codec{VP8, VP9, AV1, H264, H265} {
-		api, err := newAPI(c, se, cfg.Now)
-		if err != nil {
-			return nil, fmt.Errorf("build %s engine: %w", c, err)
+		for _, viewOnly := range []bool{false, true} {
+			api, err := newAPI(c, viewOnly, se, cfg.Now)
+			if err != nil {
+				return nil, fmt.Errorf("build %s engine: %w", c, err)
+			}
+			apis[apiKey{codec: c, viewOnly: viewOnly}] = api
 		}
-		apis[c] = api
 	}
 	return apis, nil
 }
 
-func newAPI(c Codec, se webrtc.SettingEngine, now func() time.Time) (*webrtc.API, error) {
+func newAPI(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	vc, err := videoCodec(c)
 	if err != nil {
@@ -96,17 +107,45 @@ func newAPI(c Codec, se webrtc.SettingEngine, now func() time.Time) (*webrtc.API
 		return nil, fmt.Errorf("register opus: %w", err)
 	}
 	ir := &interceptor.Registry{}
-	if err := configureNack(m, ir, now); err != nil {
+	if viewOnly {
+		if err := configureViewOnly(m, ir, now); err != nil {
+			return nil, err
+		}
+	} else if err := configurePublishing(m, ir, now); err != nil {
 		return nil, err
-	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, fmt.Errorf("configure rtcp reports: %w", err)
-	}
-	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
-		return nil, fmt.Errorf("configure twcc: %w", err)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(se)), nil
+}
+
+// configurePublishing sets up the interceptors of a connection that may
+// publish: NACK both ways, RTCP sender and receiver reports, and
+// transport-wide congestion feedback for the publisher's estimator.
+func configurePublishing(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() time.Time) error {
+	if err := configureNack(m, ir, now); err != nil {
+		return err
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return fmt.Errorf("configure rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return fmt.Errorf("configure twcc: %w", err)
+	}
+	return nil
+}
+
+// configureViewOnly sets up a recvonly connection's interceptors: it
+// answers the viewer's NACKs and sends sender reports, nothing else.
+func configureViewOnly(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() time.Time) error {
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	ir.Add(nackResponderFactory{now: now})
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return fmt.Errorf("configure sender reports: %w", err)
+	}
+	ir.Add(sr)
+	return nil
 }
 
 // configureNack announces NACK for video, asks publishers for lost

@@ -16,7 +16,7 @@ import (
 type SFU struct {
 	cfg      Config
 	log      *slog.Logger
-	apis     map[Codec]*webrtc.API
+	apis     map[apiKey]*webrtc.API
 	observer Observer
 	counters counters
 
@@ -49,7 +49,11 @@ func New(cfg Config) (*SFU, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	apis, err := newAPIs(&cfg)
+	se, err := newSettingEngine(&cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sfu: %w", err)
+	}
+	apis, err := newAPIs(&cfg, se)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
@@ -109,7 +113,7 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	if req.VideoCodec == "" {
 		req.VideoCodec = s.cfg.DefaultVideoCodec
 	}
-	api := s.apis[req.VideoCodec]
+	api := s.apis[apiKey{codec: req.VideoCodec, viewOnly: req.Role == RecvOnly}]
 	if api == nil || req.Peer == nil || req.ConnectionID == "" {
 		return nil, fmt.Errorf("sfu join: codec %q, connection id %q or peer missing", req.VideoCodec, req.ConnectionID)
 	}
