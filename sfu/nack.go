@@ -47,6 +47,7 @@ func (f nackResponderFactory) NewInterceptor(string) (interceptor.Interceptor, e
 // sentStream is one outgoing stream's recent packets.
 type sentStream struct {
 	writer  interceptor.RTPWriter // below the responder: the SRTP writer
+	ssrc    uint32
 	rtxSSRC uint32
 	rtxPT   uint8
 
@@ -55,11 +56,19 @@ type sentStream struct {
 	rtxSeq uint16
 }
 
+// sentPacket is what a retransmission needs of a forwarded packet, in one
+// 64-byte cache line: a history slot is written for every packet and every
+// viewer, so its size is what recording costs. The SSRC and payload type
+// are the stream's; extensions are never forwarded and padding carries
+// nothing worth resending.
 type sentPacket struct {
+	payload  []byte   // shared, read-only
+	csrc     []uint32 // shared, read-only; nil almost always
+	resentAt int64    // unix nanoseconds of the last retransmission
+	ts       uint32
+	seq      uint16
 	valid    bool
-	header   rtp.Header
-	payload  []byte // shared, read-only
-	resentAt time.Time
+	ptMarker uint8 // payload type in the low 7 bits, the marker bit on top
 }
 
 // BindLocalStream records every packet of streams that negotiated NACK.
@@ -67,7 +76,7 @@ func (n *nackResponder) BindLocalStream(info *interceptor.StreamInfo, writer int
 	if !negotiatedNack(info) {
 		return writer
 	}
-	s := &sentStream{writer: writer, rtxSSRC: info.SSRCRetransmission, rtxPT: info.PayloadTypeRetransmission,
+	s := &sentStream{writer: writer, ssrc: info.SSRC, rtxSSRC: info.SSRCRetransmission, rtxPT: info.PayloadTypeRetransmission,
 		rtxSeq: uint16(info.SSRC)} // any start will do; the SSRC is random
 	n.mu.Lock()
 	n.streams[info.SSRC] = s
@@ -149,8 +158,13 @@ func (n *nackResponder) answer(nack *rtcp.TransportLayerNack) {
 }
 
 func (s *sentStream) record(h *rtp.Header, payload []byte) {
+	ptMarker := h.PayloadType & 0x7f
+	if h.Marker {
+		ptMarker |= 0x80
+	}
 	s.mu.Lock()
-	s.ring[h.SequenceNumber%nackHistory] = sentPacket{valid: true, header: *h, payload: payload}
+	s.ring[h.SequenceNumber%nackHistory] = sentPacket{payload: payload, csrc: h.CSRC, ts: h.Timestamp,
+		seq: h.SequenceNumber, valid: true, ptMarker: ptMarker}
 	s.mu.Unlock()
 }
 
@@ -161,11 +175,12 @@ func (s *sentStream) retransmission(seq uint16, now time.Time) (*rtp.Header, []b
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := &s.ring[seq%nackHistory]
-	if !p.valid || p.header.SequenceNumber != seq || now.Sub(p.resentAt) < resendInterval {
+	if !p.valid || p.seq != seq || now.UnixNano()-p.resentAt < int64(resendInterval) {
 		return nil, nil, false
 	}
-	p.resentAt = now
-	h := p.header
+	p.resentAt = now.UnixNano()
+	h := rtp.Header{Version: 2, Marker: p.ptMarker&0x80 != 0, PayloadType: p.ptMarker & 0x7f, SequenceNumber: p.seq,
+		Timestamp: p.ts, SSRC: s.ssrc, CSRC: p.csrc}
 	if s.rtxSSRC == 0 || s.rtxPT == 0 {
 		return &h, p.payload, true
 	}
@@ -175,7 +190,6 @@ func (s *sentStream) retransmission(seq uint16, now time.Time) (*rtp.Header, []b
 	binary.BigEndian.PutUint16(payload, seq)
 	copy(payload[2:], p.payload)
 	h.SSRC, h.PayloadType, h.SequenceNumber = s.rtxSSRC, s.rtxPT, s.rtxSeq
-	h.Padding, h.PaddingSize = false, 0
 	s.rtxSeq++
 	return &h, payload, true
 }

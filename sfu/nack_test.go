@@ -3,9 +3,11 @@ package sfu
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
@@ -81,7 +83,8 @@ func TestNackResponder(t *testing.T) {
 			below := &recordingWriter{}
 			w := resp.BindLocalStream(info, below)
 			for _, seq := range tc.sent {
-				h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT, SequenceNumber: seq, Timestamp: 90 * uint32(seq)}
+				h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT, SequenceNumber: seq, Timestamp: 90 * uint32(seq),
+					Marker: seq%2 == 0, CSRC: csrcOf(seq)}
 				if _, err := w.Write(h, payloadOf(seq), nil); err != nil {
 					t.Fatal(err)
 				}
@@ -130,7 +133,19 @@ func checkResent(t *testing.T, got []rtp.Packet, want []uint16, plain bool, payl
 		if orig != want[i] || !bytes.Equal(payload, payloadOf(orig)) || p.Timestamp != 90*uint32(orig) {
 			t.Errorf("resend %d: original %d ts %d payload %x, want %d", i, orig, p.Timestamp, payload, want[i])
 		}
+		if p.Marker != (orig%2 == 0) || !slices.Equal(p.CSRC, csrcOf(orig)) || p.Padding || len(p.Extensions) != 0 {
+			t.Errorf("resend %d: marker %v csrc %v padding %v extensions %d, want the original's header",
+				i, p.Marker, p.CSRC, p.Padding, len(p.Extensions))
+		}
 	}
+}
+
+// csrcOf gives every third test packet a contributing source.
+func csrcOf(seq uint16) []uint32 {
+	if seq%3 != 0 {
+		return nil
+	}
+	return []uint32{0x1000 + uint32(seq)}
 }
 
 func TestNackResponderSkipsStreamsWithoutNack(t *testing.T) {
@@ -175,5 +190,13 @@ func BenchmarkNackRecord(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSentPacketFitsACacheLine keeps a history slot, written for every
+// forwarded packet and viewer, within one 64-byte cache line.
+func TestSentPacketFitsACacheLine(t *testing.T) {
+	if size := unsafe.Sizeof(sentPacket{}); size > 64 {
+		t.Fatalf("sentPacket is %d bytes, want at most 64", size)
 	}
 }
