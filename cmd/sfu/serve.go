@@ -33,6 +33,7 @@ type serveConfig struct {
 	LogLevel              string        `conf:"log_level"`
 	LogDir                string        `conf:"log_dir"`
 	ShutdownTimeout       time.Duration `conf:"shutdown_timeout"`
+	TimerSlack            time.Duration `conf:"timer_slack"`
 }
 
 // serveSettings is every component's configuration, defaults first.
@@ -48,7 +49,7 @@ type serveSettings struct {
 func defaultSettings() serveSettings {
 	return serveSettings{
 		serve: serveConfig{SignalingPort: 5000, APIPort: 3000, APILoopbackOnly: true,
-			LogLevel: "info", ShutdownTimeout: 10 * time.Second},
+			LogLevel: "info", ShutdownTimeout: 10 * time.Second, TimerSlack: time.Millisecond},
 		sfu:       sfu.DefaultConfig(),
 		signaling: signaling.DefaultConfig(),
 		webhooks:  webhooks.DefaultConfig(),
@@ -76,6 +77,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
+	if err := applyTimerSlack(st.serve.TimerSlack); err != nil {
+		logger.Warn("running with the default timer slack", "err", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := serve(ctx, st, logger, stdout); err != nil {
@@ -94,6 +98,9 @@ func loadSettings(path string) (serveSettings, error) {
 	}
 	if st.serve.SignalingPort == 0 || st.serve.APIPort == 0 || st.serve.ShutdownTimeout <= 0 {
 		return st, errors.New("signaling_listen_port, api_listen_port and shutdown_timeout must be positive")
+	}
+	if st.serve.TimerSlack < 0 || st.serve.TimerSlack > time.Second {
+		return st, fmt.Errorf("timer_slack %v: want 0 (kernel default) up to 1 s", st.serve.TimerSlack)
 	}
 	// The webhook client bounds each call; the margin covers connecting.
 	st.signaling.AuthTimeout = st.webhooks.Timeout + time.Second
@@ -140,7 +147,7 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 	}
 	adapter := signaling.NewWebhooks(hooks, st.hookOpts)
 	ledger := &hookLedger{client: hooks}
-	rh := newRecordingHooks(adapter, ledger, st.hookOpts, st.webhooks.Timeout+time.Second, logger.With("component", "recording"))
+	rh := newRecordingHooks(adapter, ledger, st.hookOpts, logger.With("component", "recording"))
 	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), rh
 	st.signaling.Logger = logger.With("component", "signaling")
 	st.signaling.Authenticator, st.signaling.Events = adapter, rh
