@@ -103,13 +103,13 @@ func TestRecordingSignals(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s := sfu.SessionInfo{ChannelID: "rec", SessionID: "S1", CreatedAt: time.Now()}
-	reply, err := hooks.CallSessionCreated(ctx, s)
+	reply, err := hooks.CallSessionCreated(ctx, s, nil)
 	if err != nil || !reply.Recording || reply.RecordingSplitDuration == nil || *reply.RecordingSplitDuration != 5 ||
 		reply.RecordingFormat == nil || *reply.RecordingFormat != "mp4" {
 		t.Errorf("CallSessionCreated = %+v, %v", reply, err)
 	}
 	none := NewWebhooks(newHookClient(t, hs.URL, false), WebhookOptions{})
-	if reply, err := none.CallSessionCreated(ctx, s); err != nil || reply.Recording {
+	if reply, err := none.CallSessionCreated(ctx, s, nil); err != nil || reply.Recording {
 		t.Errorf("without a session URL: %+v, %v; want an empty reply", reply, err)
 	}
 }

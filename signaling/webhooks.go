@@ -14,6 +14,8 @@ import (
 // WebhookClient is what Webhooks needs from *webhooks.Client.
 type WebhookClient interface {
 	Call(ctx context.Context, kind webhooks.Kind, typ string, payload any, headers http.Header, reply any) error
+	CallRetrying(ctx context.Context, kind webhooks.Kind, typ string, payload any, headers http.Header,
+		reply any, stillWanted func() bool) error
 	Send(kind webhooks.Kind, typ string, payload any, headers http.Header) bool
 	Common(typ string) webhooks.Common
 	Configured(kind webhooks.Kind) bool
@@ -164,16 +166,18 @@ func (w *Webhooks) sendSession(typ string, s sfu.SessionInfo) {
 func (w *Webhooks) SessionCreated(s sfu.SessionInfo) { w.sendSession("session.created", s) }
 
 // CallSessionCreated sends session.created and returns its reply (the
-// recording settings), waiting at most until ctx ends. Without a session
+// recording settings). A failed call is retried like the other session
+// webhooks (same id, backoff, webhook_max_retries) until ctx ends or
+// stillWanted reports false (the session is gone). Without a session
 // webhook URL it returns an empty reply and no error.
-func (w *Webhooks) CallSessionCreated(ctx context.Context, s sfu.SessionInfo) (webhooks.SessionCreatedReply, error) {
+func (w *Webhooks) CallSessionCreated(ctx context.Context, s sfu.SessionInfo, stillWanted func() bool) (webhooks.SessionCreatedReply, error) {
 	var reply webhooks.SessionCreatedReply
 	if !w.client.Configured(webhooks.Session) {
 		return reply, nil
 	}
 	const typ = "session.created"
-	err := w.client.Call(ctx, webhooks.Session, typ, w.sessionPayload(typ, s),
-		webhooks.Headers(webhooks.Session, typ, s.SessionID, ""), &reply)
+	err := w.client.CallRetrying(ctx, webhooks.Session, typ, w.sessionPayload(typ, s),
+		webhooks.Headers(webhooks.Session, typ, s.SessionID, ""), &reply, stillWanted)
 	if err != nil {
 		return reply, fmt.Errorf("session.created webhook: %w", err)
 	}

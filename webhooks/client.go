@@ -165,6 +165,59 @@ func (c *Client) Call(ctx context.Context, kind Kind, typ string, payload any, h
 	return nil
 }
 
+// CallRetrying is Call for a webhook whose reply matters but whose sender
+// is not waiting on it (session.created): a failed attempt is retried with
+// the configured backoff and retry count, each attempt bounded by the
+// webhook time-out and posting the same body (the same id, so a receiver
+// can tell a retry from a new event). It stops early, returning the last
+// error, when ctx ends or stillWanted reports false before a retry.
+func (c *Client) CallRetrying(ctx context.Context, kind Kind, typ string, payload any, headers http.Header,
+	reply any, stillWanted func() bool) error {
+	if c.url(kind) == "" {
+		c.stats.add(kind, outcomeIgnored)
+		return ErrNotConfigured
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("webhooks: encode %s %s: %w", kind, typ, err)
+	}
+	delay := c.cfg.RetryInterval
+	for attempt := 0; ; attempt++ {
+		err = c.callOnce(ctx, kind, typ, body, headers, reply)
+		if err == nil {
+			c.stats.add(kind, outcomeSuccessful)
+			return nil
+		}
+		if attempt >= c.cfg.MaxRetries || ctx.Err() != nil {
+			break
+		}
+		c.logger.Warn("webhook failed, will retry", "kind", kind, "type", typ, "attempt", attempt+1, "err", err)
+		if !sleep(ctx, jitter(delay)) || (stillWanted != nil && !stillWanted()) {
+			break
+		}
+		delay = min(2*delay, c.cfg.MaxRetryInterval)
+	}
+	c.stats.add(kind, outcomeFailed)
+	return err
+}
+
+// callOnce posts body within one webhook time-out and decodes a 200
+// reply into reply.
+func (c *Client) callOnce(ctx context.Context, kind Kind, typ string, body []byte, headers http.Header, reply any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	respBody, err := c.post(ctx, kind, typ, body, headers)
+	if err != nil || reply == nil {
+		return err
+	}
+	if err := json.Unmarshal(respBody, reply); err != nil {
+		err = fmt.Errorf("webhooks: %s %s: reply is not the expected JSON: %w", kind, typ, err)
+		c.log.write(kind, typ, c.now(), body, 200, 0, err)
+		return err
+	}
+	return nil
+}
+
 // Send queues payload for kind's URL and returns at once. It reports false
 // when the kind is not configured or its queue is full (the webhook is
 // dropped, counted and logged).

@@ -279,3 +279,52 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCallRetrying checks the retried call used for session.created: the
+// same body on every attempt, the reply of the first that succeeds, and
+// an early stop when the caller no longer wants it or retries run out.
+func TestCallRetrying(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		failures    int  // attempts answered 503 before a 200
+		maxRetries  int  //
+		stillWanted bool // what stillWanted reports
+		wantCalls   int
+		wantErr     bool
+	}{
+		{"first attempt", 0, 5, true, 1, false},
+		{"after two failures", 2, 5, true, 3, false},
+		{"retries run out", 10, 2, true, 3, true},
+		{"no longer wanted", 10, 5, false, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReceiver(t)
+			r.reply = `{"recording": true}`
+			r.status = func(n int) int {
+				if n < tc.failures {
+					return 503
+				}
+				return 200
+			}
+			c := testClient(t, func(c *Config) { c.SessionURL = r.URL; c.MaxRetries = tc.maxRetries })
+			var reply struct {
+				Recording bool `json:"recording"`
+			}
+			err := c.CallRetrying(context.Background(), Session, "session.created", c.Common("session.created"),
+				Headers(Session, "session.created", "S", ""), &reply, func() bool { return tc.stillWanted })
+			if (err != nil) != tc.wantErr || (err == nil && !reply.Recording) {
+				t.Fatalf("err %v reply %+v; want error %v", err, reply, tc.wantErr)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if len(r.calls) != tc.wantCalls {
+				t.Fatalf("%d calls, want %d", len(r.calls), tc.wantCalls)
+			}
+			for _, call := range r.calls[1:] {
+				if call.Payload["id"] != r.calls[0].Payload["id"] {
+					t.Errorf("retry id %v, want the first attempt's %v", call.Payload["id"], r.calls[0].Payload["id"])
+				}
+			}
+		})
+	}
+}

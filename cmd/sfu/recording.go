@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/kiroku-sfu/kiroku/archive"
 	"github.com/kiroku-sfu/kiroku/mux"
@@ -39,7 +38,6 @@ type recordingHooks struct {
 	rec            *archive.Manager
 	core           sessionLookup
 	logger         *slog.Logger
-	timeout        time.Duration // bounds one session.created call
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -49,10 +47,10 @@ type recordingHooks struct {
 // newRecordingHooks returns the hooks; the caller sets core and rec
 // before the SFU admits anyone.
 func newRecordingHooks(hooks *signaling.Webhooks, ledger *hookLedger, opts signaling.WebhookOptions,
-	timeout time.Duration, logger *slog.Logger) *recordingHooks {
+	logger *slog.Logger) *recordingHooks {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &recordingHooks{hooks: hooks, ledger: ledger, ignoreVanished: opts.IgnoreSessionVanished,
-		logger: logger, timeout: timeout, ctx: ctx, cancel: cancel}
+		logger: logger, ctx: ctx, cancel: cancel}
 }
 
 // SessionCreated registers the session with the archive manager, then
@@ -69,13 +67,16 @@ func (h *recordingHooks) SessionCreated(s sfu.SessionInfo) {
 	}()
 }
 
-// askRecording calls session.created and applies the recording fields of
-// its reply to the session, if it still lives.
+// askRecording calls session.created (retrying while the session lives)
+// and applies the recording fields of its reply to the session, if it
+// still lives.
 func (h *recordingHooks) askRecording(s sfu.SessionInfo) {
-	ctx, cancel := context.WithTimeout(h.ctx, h.timeout)
-	defer cancel()
 	h.ledger.handedCall(webhooks.Session)
-	reply, err := h.hooks.CallSessionCreated(ctx, s)
+	alive := func() bool {
+		cur, err := h.core.Session(s.ChannelID)
+		return err == nil && cur.SessionID == s.SessionID
+	}
+	reply, err := h.hooks.CallSessionCreated(h.ctx, s, alive)
 	if err != nil {
 		h.logger.Warn("session.created", "channel_id", s.ChannelID, "session_id", s.SessionID, "err", err)
 		return
@@ -84,7 +85,7 @@ func (h *recordingHooks) askRecording(s sfu.SessionInfo) {
 	if opts == nil {
 		return
 	}
-	if cur, err := h.core.Session(s.ChannelID); err != nil || cur.SessionID != s.SessionID {
+	if !alive() {
 		return // the session ended while the webhook was answering
 	}
 	if _, err := h.rec.StartRecording(s.ChannelID, *opts); err != nil {

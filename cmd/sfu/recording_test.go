@@ -165,7 +165,7 @@ func TestRecordingHooks(t *testing.T) {
 	m := newManager(t, notifier)
 	core := &fakeCore{live: &sfu.SessionInfo{ChannelID: "ch", SessionID: "S1", CreatedAt: time.Now()}}
 	h := newRecordingHooks(signaling.NewWebhooks(client, signaling.WebhookOptions{}), ledger, signaling.WebhookOptions{},
-		2*time.Second, slog.New(slog.DiscardHandler))
+		slog.New(slog.DiscardHandler))
 	h.core, h.rec = core, m
 
 	h.SessionCreated(*core.live)
