@@ -3,6 +3,7 @@ package sfubench
 import (
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -17,8 +18,9 @@ const (
 	warmup          = time.Second
 	window          = 3 * time.Second
 	halfWindow      = 5 * time.Second
-	// maxSubscribers bounds the search so a run ends in minutes.
-	maxSubscribers = 64
+	// maxSubscribers bounds the search so a run ends in minutes; on a
+	// quiet two-core machine the maximum lies between 128 and 256.
+	maxSubscribers = 256
 	// A load is over the maximum when subscribers lose or do not get
 	// (stalled flows) more than 1 - minDelivery of the packets, when the SFU and the load generator
 	// together use more than maxMachineShare of every CPU, or when the
@@ -91,23 +93,36 @@ func runDelayFloor(b *testing.B, rate int) delayFloor {
 	return f
 }
 
-// searchMaxLoad doubles the subscribers until a load is over the maximum
-// and returns every step and the largest load that was not.
+// searchMaxLoad doubles the subscribers until a load is over the maximum,
+// then tries once halfway between the last load that was not and the
+// first that was, and returns every step (by subscribers) and the largest
+// load that was not over the maximum.
 func searchMaxLoad(b *testing.B, p *sfuProcess, floor time.Duration) ([]stepResult, int) {
 	var steps []stepResult
-	maxLoad := 0
-	for subs := 1; subs <= maxSubscribers; subs *= 2 {
+	maxLoad, over := 0, 0
+	try := func(subs int) bool {
 		r, ok := runStep(b, p, fmt.Sprintf("subscribers=%d", subs), subs, window, floor)
 		if !ok {
-			break
+			return false
 		}
 		steps = append(steps, r)
 		if min(r.Window.Delivery, r.Throughput()) < minDelivery || r.MachineShare() > maxMachineShare ||
 			r.Window.P50 > maxMedianDelay {
-			break
+			return false
 		}
 		maxLoad = subs
+		return true
 	}
+	for subs := 1; subs <= maxSubscribers; subs *= 2 {
+		if !try(subs) {
+			over = subs
+			break
+		}
+	}
+	if mid := (maxLoad + over) / 2; maxLoad > 1 && mid > maxLoad {
+		try(mid)
+	}
+	slices.SortFunc(steps, func(x, y stepResult) int { return x.Subscribers - y.Subscribers })
 	return steps, maxLoad
 }
 
