@@ -16,7 +16,13 @@ type Config struct {
 	ICEAddress string `conf:"ipv4_address"`
 	// IPv6 allows IPv6 host candidates (sora.conf ipv6).
 	IPv6 bool `conf:"ipv6"`
-	// UDPPortMin and UDPPortMax bound the UDP ports used for media.
+	// UDPPort is the one UDP port every connection's media shares
+	// (one socket per local address). 0 gives each connection its own
+	// port from UDPPortMin-UDPPortMax instead, which costs more CPU per
+	// packet (docs/performance-sfu.md) and needs the whole range open.
+	UDPPort uint16 `conf:"udp_port"`
+	// UDPPortMin and UDPPortMax bound the per-connection UDP ports used
+	// for media when UDPPort is 0.
 	UDPPortMin uint16 `conf:"udp_port_range_min"`
 	UDPPortMax uint16 `conf:"udp_port_range_max"`
 	// DefaultVideoCodec is used when a connect message names none.
@@ -38,11 +44,13 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults: every local address, ports
-// 50000-50999, VP9 (Sora's default), one PLI per second at most.
+// DefaultConfig returns the defaults: every local address, media on UDP
+// port 50000 (50001-50999 per connection when udp_port is 0), VP9 (Sora's
+// default), one PLI per second at most.
 func DefaultConfig() Config {
 	return Config{
-		UDPPortMin:        50000,
+		UDPPort:           50000,
+		UDPPortMin:        50001,
 		UDPPortMax:        50999,
 		DefaultVideoCodec: VP9,
 		PLIInterval:       time.Second,
@@ -58,7 +66,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("ipv4_address %q is not an IPv4 address", c.ICEAddress))
 		}
 	}
-	if c.UDPPortMin == 0 || c.UDPPortMax < c.UDPPortMin {
+	if c.UDPPort == 0 && (c.UDPPortMin == 0 || c.UDPPortMax < c.UDPPortMin) {
 		errs = append(errs, fmt.Errorf("udp port range %d-%d is empty", c.UDPPortMin, c.UDPPortMax))
 	}
 	if _, err := ParseCodec(string(c.DefaultVideoCodec)); err != nil {

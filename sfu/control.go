@@ -183,6 +183,11 @@ func (s *SFU) Close() error {
 	for _, c := range conns {
 		errs = append(errs, c.Close())
 	}
+	s.closeOnce.Do(func() {
+		if s.udpMux != nil {
+			errs = append(errs, s.udpMux.Close())
+		}
+	})
 	return errors.Join(errs...)
 }
 

@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -164,33 +166,64 @@ func configureNack(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() t
 	return nil
 }
 
-// newSettingEngine restricts ICE to the configured port range and, when
-// an address is configured, to that address alone.
-func newSettingEngine(cfg *Config) (webrtc.SettingEngine, error) {
+// udpBufferBytes is the kernel buffer asked for, each way, on the shared
+// media socket: it carries every connection's packets, so the default
+// (about 200 KiB) would overflow in bursts. The kernel caps it at
+// net.core.rmem_max / wmem_max.
+const udpBufferBytes = 4 << 20
+
+// newSettingEngine restricts ICE to the configured addresses and ports.
+// With a UDP port configured, every connection shares one socket per local
+// address on that port (the returned closer owns them); otherwise each
+// connection gets its own port from the range and the closer is nil.
+func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, error) {
 	var se webrtc.SettingEngine
-	if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-		return se, fmt.Errorf("udp port range: %w", err)
-	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	iceTypes := []ice.NetworkType{ice.NetworkTypeUDP4}
 	if cfg.IPv6 {
 		types = append(types, webrtc.NetworkTypeUDP6)
+		iceTypes = append(iceTypes, ice.NetworkTypeUDP6)
 	}
 	se.SetNetworkTypes(types)
 	se.SetIncludeLoopbackCandidate(cfg.ICELoopback)
-	if cfg.ICEAddress == "" {
-		return se, nil
+	keep := func(net.IP) bool { return true }
+	if cfg.ICEAddress != "" {
+		want := net.ParseIP(cfg.ICEAddress)
+		if isLocalAddress(want) {
+			// Gather on that address only: the candidates name it and
+			// media never leaves through another interface.
+			keep = func(ip net.IP) bool { return ip.Equal(want) }
+			se.SetIPFilter(keep)
+		} else {
+			// An address behind 1:1 NAT: gather locally, announce it instead.
+			se.SetNAT1To1IPs([]string{cfg.ICEAddress}, webrtc.ICECandidateTypeHost)
+		}
 	}
-	want := net.ParseIP(cfg.ICEAddress)
-	if isLocalAddress(want) {
-		// Gather on that address only: the candidates name it and media
-		// never leaves through another interface.
-		se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(want) })
-		return se, nil
+	if cfg.UDPPort == 0 {
+		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
+			return se, nil, fmt.Errorf("udp port range: %w", err)
+		}
+		return se, nil, nil
 	}
-	// An address behind 1:1 NAT: gather locally, announce it instead.
-	se.SetNAT1To1IPs([]string{cfg.ICEAddress}, webrtc.ICECandidateTypeHost)
-	return se, nil
+	opts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithIPFilter(keep),
+		ice.UDPMuxFromPortWithNetworks(iceTypes...),
+		ice.UDPMuxFromPortWithReadBufferSize(udpBufferBytes),
+		ice.UDPMuxFromPortWithWriteBufferSize(udpBufferBytes),
+	}
+	if cfg.ICELoopback || (cfg.ICEAddress != "" && net.ParseIP(cfg.ICEAddress).IsLoopback()) {
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(int(cfg.UDPPort), opts...)
+	if err != nil {
+		return se, nil, fmt.Errorf("udp_port %d: %w", cfg.UDPPort, err)
+	}
+	if len(mux.GetListenAddresses()) == 0 {
+		return se, nil, errors.Join(fmt.Errorf("udp_port %d: no local address to listen on", cfg.UDPPort), mux.Close())
+	}
+	se.SetICEUDPMux(mux)
+	return se, mux, nil
 }
 
 // isLocalAddress reports whether ip is assigned to a local interface.

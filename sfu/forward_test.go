@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -72,10 +73,24 @@ func (v *viewer) reAnswer(t *testing.T, d time.Duration) string {
 // TestForwarding checks multistream forwarding: a viewer that joined
 // first gets the publisher by re-offer with msid stream id = the
 // publisher's connection_id, a viewer sharing the publisher's bundle_id
-// gets nothing, and the publisher leaving makes its m-line inactive.
+// gets nothing, and the publisher leaving makes its m-line inactive; on
+// one shared UDP port (the default) and on a port per connection.
 func TestForwarding(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		shared bool
+	}{{"shared udp port", true}, {"port per connection", false}} {
+		t.Run(tc.name, func(t *testing.T) { testForwarding(t, tc.shared) })
+	}
+}
+
+func testForwarding(t *testing.T, shared bool) {
 	before := runtime.NumGoroutine()
-	s := newTestSFU(t, nil)
+	port := freeUDPPort(t)
+	if !shared {
+		port = 0
+	}
+	s := newTestSFUWith(t, func(c *Config) { c.UDPPort = port })
 	v := startViewer(t, s, "")
 	pubID := NewID()
 	same := startViewer(t, s, pubID)
@@ -91,6 +106,9 @@ func TestForwarding(t *testing.T) {
 	}
 	if !strings.Contains(offer, "rtx/90000") || !strings.Contains(offer, "a=ssrc-group:FID ") {
 		t.Fatalf("re-offer sends the forwarded video without an RTX stream:\n%s", offer)
+	}
+	if onPort := strings.Contains(offer, fmt.Sprintf(" 127.0.0.1 %d typ host", port)); onPort != shared {
+		t.Fatalf("candidates on the shared port %d: %v, want %v:\n%s", port, onPort, shared, offer)
 	}
 	eventually(t, "forwarded packets", 10*time.Second, func() bool { return v.count(pubID) >= 20 })
 	select {

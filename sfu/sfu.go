@@ -17,8 +17,11 @@ type SFU struct {
 	cfg      Config
 	log      *slog.Logger
 	apis     map[apiKey]*webrtc.API
+	udpMux   io.Closer // the shared media sockets (udp_port); nil with a port range
 	observer Observer
 	counters counters
+
+	closeOnce sync.Once // closes udpMux
 
 	mu       sync.Mutex
 	closed   bool
@@ -49,15 +52,18 @@ func New(cfg Config) (*SFU, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	se, err := newSettingEngine(&cfg)
+	se, udpMux, err := newSettingEngine(&cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
 	apis, err := newAPIs(&cfg, se)
 	if err != nil {
+		if udpMux != nil {
+			err = errors.Join(err, udpMux.Close())
+		}
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
-	return &SFU{cfg: cfg, log: cfg.Logger, apis: apis, observer: obs, mode: ModeNormal,
+	return &SFU{cfg: cfg, log: cfg.Logger, apis: apis, udpMux: udpMux, observer: obs, mode: ModeNormal,
 		channels: make(map[string]*channel), conns: make(map[string]*Connection)}, nil
 }
 

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -20,17 +21,38 @@ type fakeClock struct{ ns atomic.Int64 }
 func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
+// freeUDPPort returns a UDP port on 127.0.0.1 that nothing uses at the
+// moment, for an SFU's shared media port.
+func freeUDPPort(t testing.TB) uint16 {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return uint16(c.LocalAddr().(*net.UDPAddr).Port)
+}
+
 func newTestSFU(t testing.TB, clock *fakeClock) *SFU {
 	t.Helper()
+	return newTestSFUWith(t, func(cfg *Config) {
+		if clock != nil {
+			clock.ns.Store(time.Unix(1000, 0).UnixNano())
+			cfg.Now = clock.now
+		}
+	})
+}
+
+// newTestSFUWith is newTestSFU's configuration, changed by mutate.
+func newTestSFUWith(t testing.TB, mutate func(*Config)) *SFU {
+	t.Helper()
 	cfg := DefaultConfig()
+	cfg.UDPPort = freeUDPPort(t)
 	cfg.ICEAddress = "127.0.0.1"
 	cfg.ICELoopback = true
 	cfg.DefaultVideoCodec = VP8
 	cfg.PLIInterval = time.Second
-	if clock != nil {
-		clock.ns.Store(time.Unix(1000, 0).UnixNano())
-		cfg.Now = clock.now
-	}
+	mutate(&cfg)
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

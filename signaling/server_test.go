@@ -33,6 +33,7 @@ func startServer(t *testing.T, mutate func(*Config)) *testServer {
 func startServerWith(t *testing.T, obs sfu.Observer, mutate func(*Config)) *testServer {
 	t.Helper()
 	sc := sfu.DefaultConfig()
+	sc.UDPPort = 0 // a port per connection: test servers run side by side
 	sc.ICEAddress, sc.ICELoopback, sc.DefaultVideoCodec, sc.Observer = "127.0.0.1", true, sfu.VP8, obs
 	s, err := sfu.New(sc)
 	if err != nil {

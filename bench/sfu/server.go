@@ -28,15 +28,13 @@ type sfuProcess struct {
 }
 
 // sfuConfig is the configuration the SFU runs with: signaling on
-// loopback, media announced on the namespace address only, fixed ports,
-// and only errors logged (mass departures log a warning per re-offer);
+// loopback, media announced on the namespace address only, otherwise the
+// defaults (one shared UDP port, 1 ms timer slack), and only errors logged (mass departures log a warning per re-offer);
 // extra is appended (more sora.conf lines).
 func sfuConfig(port int, extra string) string {
 	return fmt.Sprintf(`signaling_listen_port = %d
 signaling_loopback_address_only = true
 ipv4_address = %s
-udp_port_range_min = 40000
-udp_port_range_max = 40999
 default_video_codec_type = VP8
 log_level = error
 `, port, sfuAddress) + extra

@@ -243,6 +243,11 @@ func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io
 	}
 	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(sigL.addr), signaling.Path)
 	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/\n", displayAddr(apiL.addr))
+	if p := st.sfu.UDPPort; p != 0 {
+		fmt.Fprintf(stdout, "kiroku: media on UDP port %d\n", p)
+	} else {
+		fmt.Fprintf(stdout, "kiroku: media on UDP ports %d-%d\n", st.sfu.UDPPortMin, st.sfu.UDPPortMax)
+	}
 	logger.Info("serving", "signaling", sigL.addr.String(), "api", apiL.addr.String())
 	select {
 	case <-ctx.Done():

@@ -121,6 +121,7 @@ func startRecServer(t *testing.T, hooks *hookLog, extra string) *recServer {
 	t.Cleanup(s.receiver.Close)
 	s.conf = writeConfig(t, fmt.Sprintf(`signaling_loopback_address_only = true
 ipv4_address = %s
+udp_port = %d
 archive_dir = %s
 archive_tmp_dir = %s
 auth_webhook_url = %s/auth
@@ -128,7 +129,7 @@ session_webhook_url = %s/session
 event_webhook_url = %s/event
 log_level = warn
 shutdown_timeout = 10 s
-%s`, mediaAddress, s.archive, s.tmp, s.receiver.URL, s.receiver.URL, s.receiver.URL, extra))
+%s`, mediaAddress, freeUDPPort(t), s.archive, s.tmp, s.receiver.URL, s.receiver.URL, s.receiver.URL, extra))
 	s.start()
 	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
 	return s

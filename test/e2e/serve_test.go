@@ -53,6 +53,19 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// freeUDPPort returns a UDP port on the media address that nothing uses
+// at the moment: every SFU process a test starts needs its own udp_port
+// (the in-process SFU of the suite has the default).
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(mediaAddress)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sora.conf")
@@ -179,6 +192,7 @@ func TestServeSIGTERM(t *testing.T) {
 	conf := exampleConfig(t, map[string]string{"signaling_listen_port": fmt.Sprint(port),
 		"api_listen_port":                 fmt.Sprint(apiPort),
 		"signaling_loopback_address_only": "true", "ipv4_address": mediaAddress, "shutdown_timeout": "5 s",
+		"udp_port":         fmt.Sprint(freeUDPPort(t)),
 		"auth_webhook_url": receiver.URL + "/auth", "session_webhook_url": receiver.URL + "/session",
 		"event_webhook_url": receiver.URL + "/event"})
 	cmd := exec.Command(bin, "-config", conf)

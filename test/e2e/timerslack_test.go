@@ -25,8 +25,8 @@ func TestServeTimerSlack(t *testing.T) {
 	} {
 		t.Run(tc.conf, func(t *testing.T) {
 			port := freePort(t)
-			conf := writeConfig(t, fmt.Sprintf("signaling_listen_port = %d\napi_listen_port = %d\n"+
-				"signaling_loopback_address_only = true\nipv4_address = %s\n%s\n", port, freePort(t), mediaAddress, tc.conf))
+			conf := writeConfig(t, fmt.Sprintf("signaling_listen_port = %d\napi_listen_port = %d\nudp_port = %d\n"+
+				"signaling_loopback_address_only = true\nipv4_address = %s\n%s\n", port, freePort(t), freeUDPPort(t), mediaAddress, tc.conf))
 			cmd := exec.Command(bin, "-config", conf)
 			cmd.Dir = t.TempDir()
 			cmd.Stderr = os.Stderr
