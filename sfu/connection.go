@@ -17,7 +17,8 @@ type Connection struct {
 	info ConnectionInfo
 	peer Peer
 	pc   *webrtc.PeerConnection
-	api  *webrtc.API
+	api  *webrtc.API    // this connection's own: it holds nack
+	nack *nackResponder // answers the viewer's NACKs from forwarded tracks' histories
 	log  *slog.Logger
 
 	audioRecv, videoRecv *webrtc.RTPTransceiver         // upstream, nil for viewers

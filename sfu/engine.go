@@ -11,6 +11,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -59,9 +61,9 @@ func opusCodec() webrtc.RTPCodecParameters {
 	}
 }
 
-// apiKey selects the webrtc.API a connection is built with: its video
+// engineKey selects the engine a connection is built with: its video
 // codec and whether it receives media from its client at all.
-type apiKey struct {
+type engineKey struct {
 	codec Codec
 	// viewOnly connections (recvonly) only send: they get no NACK
 	// generator, no transport-wide congestion feedback and no receiver
@@ -70,23 +72,49 @@ type apiKey struct {
 	viewOnly bool
 }
 
-// newAPIs builds one webrtc.API per video codec and role kind, sharing one
+// engine is what every connection of one engineKey shares: the media
+// engine (pion copies it per PeerConnection), the interceptor factories
+// and the setting engine. Each connection gets its own webrtc.API from it,
+// so that it holds its own NACK responder.
+type engine struct {
+	media     *webrtc.MediaEngine
+	factories []interceptor.Factory // after the NACK responder, in order
+	settings  webrtc.SettingEngine
+	now       func() time.Time
+}
+
+// newAPI returns a webrtc.API for one connection and the NACK responder
+// its PeerConnection will use.
+func (e *engine) newAPI() (*webrtc.API, *nackResponder) {
+	resp := newNackResponder(e.now)
+	ir := &interceptor.Registry{}
+	// First, so that it sits right above the SRTP writer: retransmissions
+	// skip the other interceptors, as they should.
+	ir.Add(resp)
+	for _, f := range e.factories {
+		ir.Add(f)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(ir),
+		webrtc.WithSettingEngine(e.settings)), resp
+}
+
+// newEngines builds one engine per video codec and role kind, sharing one
 // setting engine.
-func newAPIs(cfg *Config, se webrtc.SettingEngine) (map[apiKey]*webrtc.API, error) {
-	apis := make(map[apiKey]*webrtc.API)
+func newEngines(cfg *Config, se webrtc.SettingEngine) (map[engineKey]*engine, error) {
+	engines := make(map[engineKey]*engine)
 	for _, c := range []Codec{VP8, VP9, AV1, H264, H265} {
 		for _, viewOnly := range []bool{false, true} {
-			api, err := newAPI(c, viewOnly, se, cfg.Now)
+			e, err := newEngine(c, viewOnly, se, cfg.Now)
 			if err != nil {
 				return nil, fmt.Errorf("build %s engine: %w", c, err)
 			}
-			apis[apiKey{codec: c, viewOnly: viewOnly}] = api
+			engines[engineKey{codec: c, viewOnly: viewOnly}] = e
 		}
 	}
-	return apis, nil
+	return engines, nil
 }
 
-func newAPI(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*webrtc.API, error) {
+func newEngine(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*engine, error) {
 	m := &webrtc.MediaEngine{}
 	vc, err := videoCodec(c)
 	if err != nil {
@@ -108,62 +136,46 @@ func newAPI(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.Tim
 	if err := m.RegisterCodec(opusCodec(), webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)
 	}
-	ir := &interceptor.Registry{}
-	if viewOnly {
-		if err := configureViewOnly(m, ir, now); err != nil {
-			return nil, err
-		}
-	} else if err := configurePublishing(m, ir, now); err != nil {
-		return nil, err
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir),
-		webrtc.WithSettingEngine(se)), nil
-}
-
-// configurePublishing sets up the interceptors of a connection that may
-// publish: NACK both ways, RTCP sender and receiver reports, and
-// transport-wide congestion feedback for the publisher's estimator.
-func configurePublishing(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() time.Time) error {
-	if err := configureNack(m, ir, now); err != nil {
-		return err
-	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return fmt.Errorf("configure rtcp reports: %w", err)
-	}
-	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
-		return fmt.Errorf("configure twcc: %w", err)
-	}
-	return nil
-}
-
-// configureViewOnly sets up a recvonly connection's interceptors: it
-// answers the viewer's NACKs and sends sender reports, nothing else.
-func configureViewOnly(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() time.Time) error {
+	// NACK (answered from the forwarded history) and PLI for video.
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	ir.Add(nackResponderFactory{now: now})
-	sr, err := report.NewSenderInterceptor()
-	if err != nil {
-		return fmt.Errorf("configure sender reports: %w", err)
+	e := &engine{media: m, settings: se, now: now}
+	if viewOnly {
+		// Sender reports only.
+		sr, err := report.NewSenderInterceptor()
+		if err != nil {
+			return nil, fmt.Errorf("configure sender reports: %w", err)
+		}
+		e.factories = []interceptor.Factory{sr}
+		return e, nil
 	}
-	ir.Add(sr)
-	return nil
-}
-
-// configureNack announces NACK for video, asks publishers for lost
-// packets and answers viewers' requests from what was forwarded.
-func configureNack(m *webrtc.MediaEngine, ir *interceptor.Registry, now func() time.Time) error {
+	// A connection that may publish also asks for lost packets, reports
+	// reception and gives the publisher transport-wide congestion
+	// feedback for its estimator.
 	generator, err := nack.NewGeneratorInterceptor()
 	if err != nil {
-		return fmt.Errorf("configure nack: %w", err)
+		return nil, fmt.Errorf("configure nack: %w", err)
 	}
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	// First, so that it sits right above the SRTP writer: retransmissions
-	// skip the other interceptors, as they should.
-	ir.Add(nackResponderFactory{now: now})
-	ir.Add(generator)
-	return nil
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("configure receiver reports: %w", err)
+	}
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("configure sender reports: %w", err)
+	}
+	twccFeedback, err := twcc.NewSenderInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("configure twcc: %w", err)
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
+			return nil, fmt.Errorf("register transport-cc extension: %w", err)
+		}
+	}
+	e.factories = []interceptor.Factory{generator, rr, sr, twccFeedback}
+	return e, nil
 }
 
 // udpBufferBytes is the kernel buffer asked for, each way, on the shared

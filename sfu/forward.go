@@ -49,10 +49,21 @@ func (c *Connection) addForward(t *publishedTrack) {
 	c.forwards[t] = tr
 	t.viewers.Add(1)
 	sender := tr.Sender()
+	if t.history != nil {
+		c.nack.link(senderSSRC(sender), t.history)
+	}
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); readViewerRTCP(sender, t) }()
 	c.dirty = true
 	c.wake()
+}
+
+// senderSSRC is the media SSRC a sender was given when it was created.
+func senderSSRC(s *webrtc.RTPSender) uint32 {
+	if enc := s.GetParameters().Encodings; len(enc) > 0 {
+		return uint32(enc[0].SSRC)
+	}
+	return 0
 }
 
 // bindSlot puts t on a free transceiver of its kind or on a new one.
@@ -86,6 +97,7 @@ func (c *Connection) removeForward(t *publishedTrack) {
 	}
 	delete(c.forwards, t)
 	t.viewers.Add(-1)
+	c.nack.unlink(senderSSRC(tr.Sender()))
 	if c.closed {
 		return
 	}

@@ -10,84 +10,134 @@ import (
 	"github.com/pion/rtp"
 )
 
-// nackHistory is how many sent packets each viewer's sender keeps per
-// track to answer NACKs: two seconds of 2 Mbit/s video, a third of a
-// second at 15 Mbit/s, well past the round trips a retransmission can
-// still help within.
+// nackHistory is how many forwarded packets each published video track
+// keeps to answer viewers' NACKs: two seconds of 2 Mbit/s video, a third
+// of a second at 15 Mbit/s, well past the round trips a retransmission
+// can still help within.
 const nackHistory = 512
 
 // resendInterval is the least time between two retransmissions of one
-// packet: overlapping NACKs for a packet just resent are ignored.
+// packet to one viewer: overlapping NACKs for a packet just resent are
+// ignored.
 const resendInterval = 10 * time.Millisecond
 
-// nackResponder answers viewers' NACKs from the packets their senders
-// forwarded, as RTX when the stream has an RTX SSRC. Unlike a generic
-// responder it copies no packet: it keeps the header by value and the
-// payload by reference, since a forwarded packet's payload is a fresh
-// buffer per received packet that nothing modifies afterwards (the
-// publisher's read loop gets a new one for every packet, and sinks may
-// not modify what they get). It is a factory and the interceptor at once:
-// every PeerConnection gets its own instance.
+// trackHistory is the recent packets of one published video track, kept
+// once for all of its viewers: every viewer is sent the same packets
+// (same sequence numbers, timestamps and payloads; only the SSRC and
+// payload type are the viewer's own), so the track's read loop records
+// each packet once, before forwarding it, and a viewer's NACK is answered
+// from here. Payloads are kept by reference: a forwarded packet's payload
+// is a fresh buffer per received packet that nothing modifies afterwards
+// (the publisher's read loop gets a new one for every packet, and sinks
+// may not modify what they get).
+type trackHistory struct {
+	mu   sync.RWMutex
+	ring [nackHistory]sentPacket
+}
+
+// sentPacket is what a retransmission needs of a forwarded packet, in one
+// 64-byte cache line. Extensions are never forwarded and padding carries
+// nothing worth resending.
+type sentPacket struct {
+	payload []byte   // shared, read-only
+	csrc    []uint32 // shared, read-only; nil almost always
+	ts      uint32
+	seq     uint16
+	valid   bool
+	marker  bool
+}
+
+// record keeps a packet about to be forwarded.
+func (h *trackHistory) record(hdr *rtp.Header, payload []byte) {
+	h.mu.Lock()
+	h.ring[hdr.SequenceNumber%nackHistory] = sentPacket{payload: payload, csrc: hdr.CSRC, ts: hdr.Timestamp,
+		seq: hdr.SequenceNumber, valid: true, marker: hdr.Marker}
+	h.mu.Unlock()
+}
+
+// lookup returns the packet with sequence number seq, if still kept.
+func (h *trackHistory) lookup(seq uint16) (sentPacket, bool) {
+	h.mu.RLock()
+	p := h.ring[seq%nackHistory]
+	h.mu.RUnlock()
+	return p, p.valid && p.seq == seq
+}
+
+// nackResponder answers one PeerConnection's viewer NACKs from the
+// histories of the tracks its senders forward, as RTX when the stream has
+// an RTX SSRC. Each connection builds its own (engine.newAPI) and links a
+// sender's SSRC to the forwarded track's history when it binds the track;
+// it is the interceptor and its own factory.
 type nackResponder struct {
 	interceptor.NoOp
 	now func() time.Time
 
 	mu      sync.Mutex
-	streams map[uint32]*sentStream // by media SSRC
+	links   map[uint32]*trackHistory // by media SSRC, set by the connection
+	streams map[uint32]*sentStream   // by media SSRC, once bound
 }
 
-// nackResponderFactory builds a responder per PeerConnection.
-type nackResponderFactory struct{ now func() time.Time }
-
-// NewInterceptor implements interceptor.Factory.
-func (f nackResponderFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	return &nackResponder{now: f.now, streams: make(map[uint32]*sentStream)}, nil
+func newNackResponder(now func() time.Time) *nackResponder {
+	return &nackResponder{now: now, links: make(map[uint32]*trackHistory), streams: make(map[uint32]*sentStream)}
 }
 
-// sentStream is one outgoing stream's recent packets.
+// NewInterceptor implements interceptor.Factory: the responder is built
+// for exactly one PeerConnection.
+func (n *nackResponder) NewInterceptor(string) (interceptor.Interceptor, error) { return n, nil }
+
+// link tells the responder that the sender with media SSRC ssrc forwards
+// the track whose history is h. It must happen before the sender starts.
+func (n *nackResponder) link(ssrc uint32, h *trackHistory) {
+	n.mu.Lock()
+	n.links[ssrc] = h
+	n.mu.Unlock()
+}
+
+// unlink forgets a sender that no longer forwards its track.
+func (n *nackResponder) unlink(ssrc uint32) {
+	n.mu.Lock()
+	delete(n.links, ssrc)
+	delete(n.streams, ssrc)
+	n.mu.Unlock()
+}
+
+// sentStream is one outgoing stream that can be answered.
 type sentStream struct {
 	writer  interceptor.RTPWriter // below the responder: the SRTP writer
+	history *trackHistory
 	ssrc    uint32
+	pt      uint8
 	rtxSSRC uint32
 	rtxPT   uint8
 
 	mu     sync.Mutex
-	ring   [nackHistory]sentPacket
 	rtxSeq uint16
+	resent *[nackHistory]resend // allocated by the first NACK
 }
 
-// sentPacket is what a retransmission needs of a forwarded packet, in one
-// 64-byte cache line: a history slot is written for every packet and every
-// viewer, so its size is what recording costs. The SSRC and payload type
-// are the stream's; extensions are never forwarded and padding carries
-// nothing worth resending.
-type sentPacket struct {
-	payload  []byte   // shared, read-only
-	csrc     []uint32 // shared, read-only; nil almost always
-	resentAt int64    // unix nanoseconds of the last retransmission
-	ts       uint32
-	seq      uint16
-	valid    bool
-	ptMarker uint8 // payload type in the low 7 bits, the marker bit on top
+// resend is when a sequence number was last retransmitted.
+type resend struct {
+	at  int64 // unix nanoseconds
+	seq uint16
 }
 
-// BindLocalStream records every packet of streams that negotiated NACK.
+// BindLocalStream makes a linked stream that negotiated NACK answerable.
+// It records nothing and returns writer itself: the history is the
+// track's, written once per packet for every viewer.
 func (n *nackResponder) BindLocalStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
 	if !negotiatedNack(info) {
 		return writer
 	}
-	s := &sentStream{writer: writer, ssrc: info.SSRC, rtxSSRC: info.SSRCRetransmission, rtxPT: info.PayloadTypeRetransmission,
-		rtxSeq: uint16(info.SSRC)} // any start will do; the SSRC is random
 	n.mu.Lock()
-	n.streams[info.SSRC] = s
-	n.mu.Unlock()
-	ssrc := info.SSRC
-	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
-		if h.SSRC == ssrc {
-			s.record(h, payload)
-		}
-		return writer.Write(h, payload, a)
-	})
+	defer n.mu.Unlock()
+	h := n.links[info.SSRC]
+	if h == nil {
+		return writer
+	}
+	n.streams[info.SSRC] = &sentStream{writer: writer, history: h, ssrc: info.SSRC, pt: info.PayloadType,
+		rtxSSRC: info.SSRCRetransmission, rtxPT: info.PayloadTypeRetransmission,
+		rtxSeq: uint16(info.SSRC)} // any start will do; the SSRC is random
+	return writer
 }
 
 func negotiatedNack(info *interceptor.StreamInfo) bool {
@@ -99,7 +149,7 @@ func negotiatedNack(info *interceptor.StreamInfo) bool {
 	return false
 }
 
-// UnbindLocalStream forgets a stream's packets.
+// UnbindLocalStream stops answering a stream.
 func (n *nackResponder) UnbindLocalStream(info *interceptor.StreamInfo) {
 	n.mu.Lock()
 	delete(n.streams, info.SSRC)
@@ -110,6 +160,7 @@ func (n *nackResponder) UnbindLocalStream(info *interceptor.StreamInfo) {
 func (n *nackResponder) Close() error {
 	n.mu.Lock()
 	clear(n.streams)
+	clear(n.links)
 	n.mu.Unlock()
 	return nil
 }
@@ -157,29 +208,25 @@ func (n *nackResponder) answer(nack *rtcp.TransportLayerNack) {
 	}
 }
 
-func (s *sentStream) record(h *rtp.Header, payload []byte) {
-	ptMarker := h.PayloadType & 0x7f
-	if h.Marker {
-		ptMarker |= 0x80
-	}
-	s.mu.Lock()
-	s.ring[h.SequenceNumber%nackHistory] = sentPacket{payload: payload, csrc: h.CSRC, ts: h.Timestamp,
-		seq: h.SequenceNumber, valid: true, ptMarker: ptMarker}
-	s.mu.Unlock()
-}
-
 // retransmission returns what to send for a NACKed sequence number: the
 // packet itself, or its RTX form when the stream has an RTX SSRC. It
 // reports false when the packet is gone or was resent moments ago.
 func (s *sentStream) retransmission(seq uint16, now time.Time) (*rtp.Header, []byte, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := &s.ring[seq%nackHistory]
-	if !p.valid || p.seq != seq || now.UnixNano()-p.resentAt < int64(resendInterval) {
+	p, ok := s.history.lookup(seq)
+	if !ok {
 		return nil, nil, false
 	}
-	p.resentAt = now.UnixNano()
-	h := rtp.Header{Version: 2, Marker: p.ptMarker&0x80 != 0, PayloadType: p.ptMarker & 0x7f, SequenceNumber: p.seq,
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.resent == nil {
+		s.resent = new([nackHistory]resend)
+	}
+	r := &s.resent[seq%nackHistory]
+	if r.seq == seq && r.at != 0 && now.UnixNano()-r.at < int64(resendInterval) {
+		return nil, nil, false
+	}
+	r.seq, r.at = seq, now.UnixNano()
+	h := rtp.Header{Version: 2, Marker: p.marker, PayloadType: s.pt, SequenceNumber: p.seq,
 		Timestamp: p.ts, SSRC: s.ssrc, CSRC: p.csrc}
 	if s.rtxSSRC == 0 || s.rtxPT == 0 {
 		return &h, p.payload, true

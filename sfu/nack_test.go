@@ -72,25 +72,24 @@ func TestNackResponder(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1000, 0)
-			resp, err := nackResponderFactory{now: func() time.Time { return now }}.NewInterceptor("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			info := &interceptor.StreamInfo{SSRC: testSSRC, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+			resp := newNackResponder(func() time.Time { return now })
+			history := &trackHistory{}
+			resp.link(testSSRC, history)
+			info := &interceptor.StreamInfo{SSRC: testSSRC, PayloadType: testPT,
+				RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
 			if tc.rtx {
 				info.SSRCRetransmission, info.PayloadTypeRetransmission = testRTXSSRC, testRTXPT
 			}
 			below := &recordingWriter{}
-			w := resp.BindLocalStream(info, below)
-			for _, seq := range tc.sent {
-				h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT, SequenceNumber: seq, Timestamp: 90 * uint32(seq),
-					Marker: seq%2 == 0, CSRC: csrcOf(seq)}
-				if _, err := w.Write(h, payloadOf(seq), nil); err != nil {
-					t.Fatal(err)
-				}
+			if w := resp.BindLocalStream(info, below); w != interceptor.RTPWriter(below) {
+				t.Fatal("the responder wrapped the SRTP writer: it must add nothing per packet")
 			}
-			if got := len(below.take()); got != len(tc.sent) {
-				t.Fatalf("forwarded %d packets, want %d", got, len(tc.sent))
+			for _, seq := range tc.sent {
+				// As the publisher's track records it: its own SSRC and
+				// payload type, which the viewer's replace.
+				h := &rtp.Header{Version: 2, SSRC: 9999, PayloadType: 100, SequenceNumber: seq, Timestamp: 90 * uint32(seq),
+					Marker: seq%2 == 0, CSRC: csrcOf(seq)}
+				history.record(h, payloadOf(seq))
 			}
 			reader := &nackReader{}
 			for _, seqs := range tc.nacks {
@@ -148,53 +147,88 @@ func csrcOf(seq uint16) []uint32 {
 	return []uint32{0x1000 + uint32(seq)}
 }
 
-func TestNackResponderSkipsStreamsWithoutNack(t *testing.T) {
-	resp, err := nackResponderFactory{now: time.Now}.NewInterceptor("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	below := &recordingWriter{}
-	info := &interceptor.StreamInfo{SSRC: testSSRC}
-	if w := resp.BindLocalStream(info, below); w != interceptor.RTPWriter(below) {
-		t.Fatal("a stream without NACK feedback got a recording writer")
-	}
-}
-
-// BenchmarkNackRecord is what recording one forwarded packet costs, with
-// the library's copying responder for comparison.
-func BenchmarkNackRecord(b *testing.B) {
-	copying, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, f := range []struct {
-		name    string
-		factory interceptor.Factory
-	}{{"copying", copying}, {"shared", nackResponderFactory{now: time.Now}}} {
-		b.Run(f.name, func(b *testing.B) {
-			resp, err := f.factory.NewInterceptor("")
-			if err != nil {
-				b.Fatal(err)
+// TestNackResponderAnswersOnlyLinkedNackStreams checks that NACKs are
+// answered only for streams that negotiated NACK and were linked to a
+// history, and not after unlink.
+func TestNackResponderAnswersOnlyLinkedNackStreams(t *testing.T) {
+	nackFB := []interceptor.RTCPFeedback{{Type: "nack"}}
+	for _, tc := range []struct {
+		name     string
+		feedback []interceptor.RTCPFeedback
+		link     bool
+		unlink   bool
+		want     int
+	}{
+		{"linked with nack", nackFB, true, false, 1},
+		{"no nack negotiated", nil, true, false, 0},
+		{"not linked", nackFB, false, false, 0},
+		{"unlinked", nackFB, true, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := newNackResponder(time.Now)
+			history := &trackHistory{}
+			history.record(&rtp.Header{SequenceNumber: 7}, []byte{7})
+			if tc.link {
+				resp.link(testSSRC, history)
 			}
-			info := &interceptor.StreamInfo{SSRC: testSSRC, SSRCRetransmission: testRTXSSRC,
-				PayloadTypeRetransmission: testRTXPT, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
-			w := resp.BindLocalStream(info, interceptor.RTPWriterFunc(
-				func(_ *rtp.Header, p []byte, _ interceptor.Attributes) (int, error) { return len(p), nil }))
-			h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT}
-			payload := make([]byte, 1000)
-			b.ReportAllocs()
-			for b.Loop() {
-				h.SequenceNumber++
-				if _, err := w.Write(h, payload, nil); err != nil {
-					b.Fatal(err)
-				}
+			below := &recordingWriter{}
+			resp.BindLocalStream(&interceptor.StreamInfo{SSRC: testSSRC, PayloadType: testPT, RTCPFeedback: tc.feedback}, below)
+			if tc.unlink {
+				resp.unlink(testSSRC)
+			}
+			b, err := (&rtcp.TransportLayerNack{MediaSSRC: testSSRC, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{7})}).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := resp.BindRTCPReader(&nackReader{packets: [][]byte{b}}).Read(make([]byte, 1500), nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(below.take()); got != tc.want {
+				t.Fatalf("resent %d packets, want %d", got, tc.want)
 			}
 		})
 	}
 }
 
-// TestSentPacketFitsACacheLine keeps a history slot, written for every
-// forwarded packet and viewer, within one 64-byte cache line.
+// BenchmarkNackRecord is what keeping one forwarded packet for NACKs
+// costs: the library's copying responder per viewer, the track's history
+// once for all of them.
+func BenchmarkNackRecord(b *testing.B) {
+	h := &rtp.Header{Version: 2, SSRC: testSSRC, PayloadType: testPT}
+	payload := make([]byte, 1000)
+	b.Run("copying-per-viewer", func(b *testing.B) {
+		factory, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := factory.NewInterceptor("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		info := &interceptor.StreamInfo{SSRC: testSSRC, SSRCRetransmission: testRTXSSRC,
+			PayloadTypeRetransmission: testRTXPT, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}
+		w := resp.BindLocalStream(info, interceptor.RTPWriterFunc(
+			func(_ *rtp.Header, p []byte, _ interceptor.Attributes) (int, error) { return len(p), nil }))
+		b.ReportAllocs()
+		for b.Loop() {
+			h.SequenceNumber++
+			if _, err := w.Write(h, payload, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("track-history-per-packet", func(b *testing.B) {
+		history := &trackHistory{}
+		b.ReportAllocs()
+		for b.Loop() {
+			h.SequenceNumber++
+			history.record(h, payload)
+		}
+	})
+}
+
+// TestSentPacketFitsACacheLine keeps a history slot within one 64-byte
+// cache line.
 func TestSentPacketFitsACacheLine(t *testing.T) {
 	if size := unsafe.Sizeof(sentPacket{}); size > 64 {
 		t.Fatalf("sentPacket is %d bytes, want at most 64", size)

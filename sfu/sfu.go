@@ -16,7 +16,7 @@ import (
 type SFU struct {
 	cfg      Config
 	log      *slog.Logger
-	apis     map[apiKey]*webrtc.API
+	engines  map[engineKey]*engine
 	udpMux   io.Closer // the shared media sockets (udp_port); nil with a port range
 	observer Observer
 	counters counters
@@ -56,14 +56,14 @@ func New(cfg Config) (*SFU, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
-	apis, err := newAPIs(&cfg, se)
+	engines, err := newEngines(&cfg, se)
 	if err != nil {
 		if udpMux != nil {
 			err = errors.Join(err, udpMux.Close())
 		}
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
-	return &SFU{cfg: cfg, log: cfg.Logger, apis: apis, udpMux: udpMux, observer: obs, mode: ModeNormal,
+	return &SFU{cfg: cfg, log: cfg.Logger, engines: engines, udpMux: udpMux, observer: obs, mode: ModeNormal,
 		channels: make(map[string]*channel), conns: make(map[string]*Connection)}, nil
 }
 
@@ -119,10 +119,11 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	if req.VideoCodec == "" {
 		req.VideoCodec = s.cfg.DefaultVideoCodec
 	}
-	api := s.apis[apiKey{codec: req.VideoCodec, viewOnly: req.Role == RecvOnly}]
-	if api == nil || req.Peer == nil || req.ConnectionID == "" {
+	eng := s.engines[engineKey{codec: req.VideoCodec, viewOnly: req.Role == RecvOnly}]
+	if eng == nil || req.Peer == nil || req.ConnectionID == "" {
 		return nil, fmt.Errorf("sfu join: codec %q, connection id %q or peer missing", req.VideoCodec, req.ConnectionID)
 	}
+	api, nack := eng.newAPI()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu join: new peer connection: %w", err)
@@ -132,7 +133,7 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		Role: req.Role, Audio: req.Audio, Video: req.Video, VideoCodec: req.VideoCodec,
 		CreatedAt: s.now(), Metadata: req.Metadata}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: api, ctx: ctx, cancel: cancel,
+	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: api, nack: nack, ctx: ctx, cancel: cancel,
 		log:    s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID),
 		kick:   make(chan struct{}, 1),
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver)}

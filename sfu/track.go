@@ -19,6 +19,7 @@ type publishedTrack struct {
 	remote   *webrtc.TrackRemote
 	receiver *webrtc.RTPReceiver
 	local    *webrtc.TrackLocalStaticRTP
+	history  *trackHistory // forwarded packets for viewers' NACKs; nil for audio
 	limiter  keyframeLimiter
 	ended    atomic.Bool
 	viewers  atomic.Int64 // viewers bound to local
@@ -31,12 +32,12 @@ func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *
 	if err != nil {
 		return nil, err
 	}
-	kind := KindVideo
+	kind, history := KindVideo, &trackHistory{}
 	if remote.Kind() == webrtc.RTPCodecTypeAudio {
-		kind = KindAudio
+		kind, history = KindAudio, nil
 	}
 	return &publishedTrack{
-		owner: owner, remote: remote, receiver: receiver, local: local,
+		owner: owner, remote: remote, receiver: receiver, local: local, history: history,
 		limiter: keyframeLimiter{interval: owner.sfu.cfg.PLIInterval},
 		info: TrackInfo{
 			ConnectionID: owner.info.ConnectionID, TrackID: id, Kind: kind,
@@ -61,10 +62,13 @@ func (t *publishedTrack) readRTP() {
 		// Header extension ids are negotiated per PeerConnection; the
 		// publisher's do not mean anything to viewers.
 		p.Header.Extension, p.Header.Extensions = false, nil
-		// A write error only means one viewer's transport is gone; its
-		// own connection notices and leaves. The viewers' NACK history
-		// keeps p's payload without copying it: nothing may modify it
-		// from here on.
+		// The NACK history keeps p's payload without copying it: nothing
+		// may modify it from here on. A write error only means one
+		// viewer's transport is gone; its own connection notices and
+		// leaves.
+		if t.history != nil {
+			t.history.record(&p.Header, p.Payload)
+		}
 		_ = t.local.WriteRTP(p)
 		for _, s := range t.owner.subscriptions() {
 			s.offer(sinkEvent{track: t, rtp: p, arrival: now})
