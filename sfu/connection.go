@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -160,7 +161,8 @@ func (c *Connection) reOffer() {
 		err = c.pc.SetLocalDescription(offer)
 	}
 	if err != nil {
-		if c.ctx.Err() != nil || c.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
+		if c.ctx.Err() != nil || c.pc.ConnectionState() == webrtc.PeerConnectionStateClosed ||
+			errors.Is(err, webrtc.ErrConnectionClosed) {
 			return // closing: the offer does not matter any more
 		}
 		c.log.Warn("re-offer failed", "err", err)

@@ -23,10 +23,8 @@ type session struct {
 	log *slog.Logger
 	wg  sync.WaitGroup // writeLoop, pingLoop
 
-	out       chan outFrame
-	outMu     sync.Mutex
-	outClosed bool
-	done      chan struct{} // closed at teardown; stops pingLoop
+	out  *outbox       // what writeLoop sends
+	done chan struct{} // closed at teardown; stops pingLoop
 
 	closeOnce sync.Once
 	closing   atomic.Bool
@@ -48,7 +46,7 @@ type session struct {
 }
 
 func newSession(srv *Server, ws *websocket.Conn) *session {
-	return &session{srv: srv, ws: ws, log: srv.log, out: make(chan outFrame, outboxSize),
+	return &session{srv: srv, ws: ws, log: srv.log, out: newOutbox(outboxLimit),
 		done: make(chan struct{}), dcDone: make(chan struct{})}
 }
 
@@ -207,10 +205,7 @@ func (s *session) teardown() {
 		}
 		s.srv.departed(s, reason)
 	}
-	s.outMu.Lock()
-	s.outClosed = true
-	close(s.out)
-	s.outMu.Unlock()
+	s.out.close()
 	s.wg.Wait()
 	_ = s.ws.Close()
 }

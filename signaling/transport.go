@@ -15,8 +15,6 @@ const (
 	// closeGrace is how long the server waits for the client's close
 	// frame after sending its own.
 	closeGrace = 2 * time.Second
-	// outboxSize bounds the messages queued for one client.
-	outboxSize = 64
 	// maxReasonBytes is the longest close reason a close frame carries.
 	maxReasonBytes = 123
 )
@@ -59,7 +57,11 @@ func isTimeout(err error) bool {
 func (s *session) writeLoop() {
 	defer s.wg.Done()
 	closed := false
-	for f := range s.out {
+	for {
+		f, ok := s.out.next()
+		if !ok {
+			return
+		}
 		if closed {
 			continue
 		}
@@ -92,19 +94,7 @@ func (s *session) send(v any) {
 	}
 }
 
-func (s *session) enqueue(f outFrame) bool {
-	s.outMu.Lock()
-	defer s.outMu.Unlock()
-	if s.outClosed {
-		return true
-	}
-	select {
-	case s.out <- f:
-		return true
-	default:
-		return false
-	}
-}
+func (s *session) enqueue(f outFrame) bool { return s.out.push(f) }
 
 // closeWith starts a server-side close with code and reason; only the
 // first call counts.
@@ -116,10 +106,7 @@ func (s *session) closeWith(code int, reason string) {
 			s.srv.counters.rejected.Add(1)
 		}
 		s.closeDataChannelSignaling(code, reason)
-		if !s.enqueue(outFrame{code: code, reason: reason}) {
-			// The outbox is full: the client does not read; drop it.
-			_ = s.ws.UnderlyingConn().Close()
-		}
+		s.enqueue(outFrame{code: code, reason: reason}) // a close frame always fits
 	})
 }
 
