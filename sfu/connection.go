@@ -41,8 +41,11 @@ type Connection struct {
 	outstanding bool                                       // an offer awaits its answer
 	dirty       bool                                       // forwards changed since the last offer
 
-	subs      atomic.Pointer[[]*Subscription] // copy-on-write, changed under mu
-	closeOnce sync.Once
+	subs atomic.Pointer[[]*Subscription] // copy-on-write, changed under mu
+	// sentReports: the client has sent an RTCP sender report for one of
+	// its tracks, so its viewers get its reports and never the SFU's own.
+	sentReports atomic.Bool
+	closeOnce   sync.Once
 }
 
 // Info returns the connection's description.

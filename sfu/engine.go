@@ -69,6 +69,7 @@ type engineKey struct {
 	// generator, no transport-wide congestion feedback and no receiver
 	// reports, whose per-connection timers would wake the process ten
 	// times a second for every viewer while having nothing to report.
+	// Only the NACK responder is left.
 	viewOnly bool
 }
 
@@ -140,13 +141,10 @@ func newEngine(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	e := &engine{media: m, settings: se, now: now}
+	// No sender-report interceptor: forwarded streams get the publisher's
+	// own reports (senderReports), which keep its audio and video in sync
+	// for the viewer, and nothing per packet.
 	if viewOnly {
-		// Sender reports only.
-		sr, err := report.NewSenderInterceptor()
-		if err != nil {
-			return nil, fmt.Errorf("configure sender reports: %w", err)
-		}
-		e.factories = []interceptor.Factory{sr}
 		return e, nil
 	}
 	// A connection that may publish also asks for lost packets, reports
@@ -160,10 +158,6 @@ func newEngine(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.
 	if err != nil {
 		return nil, fmt.Errorf("configure receiver reports: %w", err)
 	}
-	sr, err := report.NewSenderInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("configure sender reports: %w", err)
-	}
 	twccFeedback, err := twcc.NewSenderInterceptor()
 	if err != nil {
 		return nil, fmt.Errorf("configure twcc: %w", err)
@@ -174,7 +168,7 @@ func newEngine(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.
 			return nil, fmt.Errorf("register transport-cc extension: %w", err)
 		}
 	}
-	e.factories = []interceptor.Factory{generator, rr, sr, twccFeedback}
+	e.factories = []interceptor.Factory{generator, rr, twccFeedback}
 	return e, nil
 }
 

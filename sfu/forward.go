@@ -49,9 +49,11 @@ func (c *Connection) addForward(t *publishedTrack) {
 	c.forwards[t] = tr
 	t.viewers.Add(1)
 	sender := tr.Sender()
+	ssrc := senderSSRC(sender)
 	if t.history != nil {
-		c.nack.link(senderSSRC(sender), t.history)
+		c.nack.link(ssrc, t.history)
 	}
+	t.reports.addViewer(c, ssrc)
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); readViewerRTCP(sender, t) }()
 	c.dirty = true
@@ -98,6 +100,7 @@ func (c *Connection) removeForward(t *publishedTrack) {
 	delete(c.forwards, t)
 	t.viewers.Add(-1)
 	c.nack.unlink(senderSSRC(tr.Sender()))
+	t.reports.removeViewer(c)
 	if c.closed {
 		return
 	}
@@ -153,6 +156,7 @@ func (c *Connection) close() error {
 	}
 	for t := range c.forwards {
 		t.viewers.Add(-1)
+		t.reports.removeViewer(c)
 	}
 	clear(c.forwards)
 	subs := c.subscriptions()

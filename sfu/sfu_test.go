@@ -71,7 +71,13 @@ type publisher struct {
 
 func startPublisher(t *testing.T, c *Connection) *publisher {
 	t.Helper()
-	p := &publisher{pc: newClientPC(t), stop: make(chan struct{})}
+	return startPublisherOn(t, c, newClientPC(t))
+}
+
+// startPublisherOn is startPublisher with the client's PeerConnection.
+func startPublisherOn(t *testing.T, c *Connection, pc *webrtc.PeerConnection) *publisher {
+	t.Helper()
+	p := &publisher{pc: pc, stop: make(chan struct{})}
 	var err error
 	p.track, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "cam", "client-stream")
 	if err != nil {

@@ -73,12 +73,21 @@ func (s *fakeSink) snapshot() (map[string]int, map[string]TrackInfo) {
 // newClientPC builds a pion client restricted to 127.0.0.1.
 func newClientPC(t testing.TB) *webrtc.PeerConnection {
 	t.Helper()
+	return newClientPCWith(t, true)
+}
+
+// newClientPCWith builds a pion client restricted to 127.0.0.1, with
+// pion's default interceptors (RTCP reports among them) or none at all.
+func newClientPCWith(t testing.TB, interceptors bool) *webrtc.PeerConnection {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	if !interceptors {
+		// Nothing: no sender reports, no NACK, no congestion feedback.
+	} else if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}
 	var se webrtc.SettingEngine

@@ -20,6 +20,7 @@ type publishedTrack struct {
 	receiver *webrtc.RTPReceiver
 	local    *webrtc.TrackLocalStaticRTP
 	history  *trackHistory // forwarded packets for viewers' NACKs; nil for audio
+	reports  senderReports // the viewers' RTCP sender reports
 	limiter  keyframeLimiter
 	ended    atomic.Bool
 	viewers  atomic.Int64 // viewers bound to local
@@ -70,6 +71,10 @@ func (t *publishedTrack) readRTP() {
 			t.history.record(&p.Header, p.Payload)
 		}
 		_ = t.local.WriteRTP(p)
+		t.reports.forwarded(len(p.Payload), now)
+		if t.reports.ownReportDue(t.owner.sentReports.Load(), now) {
+			t.reports.sendOwn(p.Timestamp, now)
+		}
 		for _, s := range t.owner.subscriptions() {
 			s.offer(sinkEvent{track: t, rtp: p, arrival: now})
 		}
@@ -102,6 +107,8 @@ func (t *publishedTrack) readRTCP() {
 			if !ok || sr.SSRC != t.info.SSRC {
 				continue
 			}
+			t.owner.sentReports.Store(true)
+			t.reports.send(sr.NTPTime, sr.RTPTime)
 			for _, s := range t.owner.subscriptions() {
 				s.offer(sinkEvent{track: t, sr: sr, arrival: now})
 			}
