@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"log/slog"
 	"sync"
 	"time"
@@ -21,10 +23,12 @@ const (
 	RoleSendrecv = "sendrecv"
 )
 
-// PacketHandler receives every RTP packet a subscriber reads, with its
-// arrival time. It is called from one goroutine per received track and
-// must not keep p, whose buffer is reused.
-type PacketHandler func(p *rtp.Packet, arrival time.Time)
+// PacketHandler receives every RTP packet a subscriber reads: read is
+// when the client's WebRTC stack handed it over, socket when it reached
+// the client's UDP socket (zero when unknown, as for a packet repaired
+// from a retransmission). It is called from one goroutine per received
+// track and must not keep p, whose buffer is reused.
+type PacketHandler func(p *rtp.Packet, read, socket time.Time)
 
 // ClientConfig describes one signaling connection.
 type ClientConfig struct {
@@ -58,6 +62,8 @@ type Client struct {
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticRTP
 	id    string
+	// arrived notes when RTP reached the socket; nil unless OnPacket is set.
+	arrived *arrivals
 
 	mu       sync.Mutex
 	answered bool                      // the first answer went out
@@ -98,7 +104,17 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	api, err := newAPI(cfg.LocalAddress)
+	var arrived *arrivals
+	var network transport.Net
+	if cfg.OnPacket != nil {
+		std, err := stdnet.NewNet()
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: network: %w", err)
+		}
+		arrived = &arrivals{}
+		network = &arrivalNet{Net: std, log: arrived, now: cfg.Now}
+	}
+	api, err := newAPI(cfg.LocalAddress, network)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
@@ -106,7 +122,7 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: new peer connection: %w", err)
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, pc: pc, created: make(chan struct{}), readerEnd: make(chan struct{})}
+	c := &Client{cfg: cfg, log: cfg.Logger, pc: pc, arrived: arrived, created: make(chan struct{}), readerEnd: make(chan struct{})}
 	if cfg.Role != RoleRecvonly {
 		c.track, err = webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "video", "loadgen")
 		if err != nil {

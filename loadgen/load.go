@@ -28,7 +28,8 @@ type Load struct {
 	duplicates atomic.Uint64
 	unstamped  atomic.Uint64
 	sendErrors atomic.Uint64
-	delays     Histogram
+	delays     Histogram // sent to the subscriber's socket
+	appDelays  Histogram // sent to read through the subscriber's stack
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,7 +82,7 @@ func (l *Load) clientConfig(role, label string, s *subscriber) ClientConfig {
 	cc := ClientConfig{URL: l.cfg.URL, Channel: l.cfg.Channel, Role: role, Label: label,
 		LocalAddress: l.cfg.LocalAddress, Logger: l.cfg.Logger, Now: l.cfg.Now}
 	if s != nil {
-		cc.OnPacket = func(p *rtp.Packet, at time.Time) { l.onPacket(s, p, at) }
+		cc.OnPacket = func(p *rtp.Packet, read, socket time.Time) { l.onPacket(s, p, read, socket) }
 	}
 	return cc
 }
@@ -104,8 +105,10 @@ func dialAll(ctx context.Context, n int, dial func(context.Context, int) error) 
 }
 
 // onPacket records one forwarded packet at a subscriber: the delay of
-// its first arrival; a retransmitted copy is only counted.
-func (l *Load) onPacket(s *subscriber, p *rtp.Packet, at time.Time) {
+// its first arrival, at the socket (or when read, if the socket's time is
+// unknown) and after the client's stack; a retransmitted copy is only
+// counted.
+func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	st, err := ParseStamp(p.Payload)
 	if err != nil || int(st.Publisher) >= len(s.heard) {
 		l.unstamped.Add(1)
@@ -118,7 +121,11 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, at time.Time) {
 		return
 	}
 	l.received.Add(1)
-	l.delays.Record(at.Sub(st.Sent))
+	if socket.IsZero() {
+		socket = read
+	}
+	l.delays.Record(socket.Sub(st.Sent))
+	l.appDelays.Record(read.Sub(st.Sent))
 	if !s.heard[st.Publisher].Swap(true) {
 		s.nHeard.Add(1)
 	}

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"fmt"
+	"github.com/pion/transport/v5"
 	"net"
 
 	"github.com/pion/ice/v4"
@@ -34,9 +35,10 @@ var opus = webrtc.RTPCodecParameters{
 	PayloadType: 111,
 }
 
-// newAPI builds a client's pion API. When
-// localAddress is set, ICE gathers host candidates on that address only.
-func newAPI(localAddress string) (*webrtc.API, error) {
+// newAPI builds a client's pion API. When localAddress is set, ICE
+// gathers host candidates on that address only; network, when not nil,
+// is where its sockets come from.
+func newAPI(localAddress string, network transport.Net) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(vp8, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("register vp8: %w", err)
@@ -55,6 +57,9 @@ func newAPI(localAddress string) (*webrtc.API, error) {
 		return nil, fmt.Errorf("configure twcc: %w", err)
 	}
 	var se webrtc.SettingEngine
+	if network != nil {
+		se.SetNet(network)
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if localAddress != "" {

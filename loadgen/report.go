@@ -24,14 +24,20 @@ type Snapshot struct {
 	Unstamped uint64
 	// SendErrors counts packets a publisher failed to send.
 	SendErrors uint64
-	// Delays holds the forwarding delay of every received packet.
+	// Delays holds the forwarding delay of every received packet, from
+	// the publisher's send to the subscriber's UDP socket: what the SFU
+	// and the network add.
 	Delays *DelayCounts
+	// AppDelays holds the same packets' delays until the subscriber's
+	// WebRTC stack (SRTP, pion's read pipeline) handed them over.
+	AppDelays *DelayCounts
 }
 
 // Snapshot returns the running totals.
 func (l *Load) Snapshot() Snapshot {
 	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Received: l.received.Load(),
-		Spanned: l.spanned.Load(), Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(), Delays: l.delays.Snapshot()}
+		Spanned: l.spanned.Load(), Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(),
+		Delays: l.delays.Snapshot(), AppDelays: l.appDelays.Snapshot()}
 }
 
 // Window is what happened between two snapshots.
@@ -44,8 +50,11 @@ type Window struct {
 	Duplicates, Unstamped uint64
 	// Delivery is Received / Expected (1 when nothing was expected).
 	Delivery float64
-	// P50, P99 and Max are forwarding delay quantiles.
+	// P50, P99 and Max are forwarding delay quantiles at the
+	// subscribers' sockets.
 	P50, P99, Max time.Duration
+	// AppP50 and AppP99 are the quantiles after the subscribers' stacks.
+	AppP50, AppP99 time.Duration
 }
 
 // Window returns what happened between the snapshots from and to. Loss is
@@ -61,6 +70,10 @@ func (to Snapshot) Window(from Snapshot) Window {
 	}
 	d := to.Delays.Sub(from.Delays)
 	w.P50, w.P99, w.Max = d.Quantile(0.5), d.Quantile(0.99), d.Quantile(1)
+	if to.AppDelays != nil && from.AppDelays != nil {
+		a := to.AppDelays.Sub(from.AppDelays)
+		w.AppP50, w.AppP99 = a.Quantile(0.5), a.Quantile(0.99)
+	}
 	return w
 }
 
@@ -74,7 +87,7 @@ func (w Window) ReceivedRate() float64 {
 
 // String is a one-line summary.
 func (w Window) String() string {
-	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%, %d duplicates, %d unstamped) delay p50 %v p99 %v max %v",
+	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%, %d duplicates, %d unstamped) delay at socket p50 %v p99 %v max %v, after client stack p50 %v p99 %v",
 		w.Duration.Seconds(), w.Sent, w.Received, w.Expected, 100*w.Delivery, w.Duplicates, w.Unstamped,
-		w.P50, w.P99, w.Max)
+		w.P50, w.P99, w.Max, w.AppP50, w.AppP99)
 }

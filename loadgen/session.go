@@ -101,7 +101,9 @@ func (c *Client) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if c.cfg.OnPacket == nil || p.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		c.cfg.OnPacket(&p, c.cfg.Now())
+		read := c.cfg.Now()
+		socket, _ := c.arrived.lookup(p.SSRC, p.SequenceNumber)
+		c.cfg.OnPacket(&p, read, socket)
 	}
 }
 

@@ -39,6 +39,11 @@ func TestLoadgenThroughSFU(t *testing.T) {
 	if w.P50 <= 0 || w.P50 > w.P99 || w.P99 > w.Max || w.Max > time.Second {
 		t.Errorf("implausible delays: p50 %v p99 %v max %v", w.P50, w.P99, w.Max)
 	}
+	// The socket comes before the client's stack.
+	if w.AppP50 < w.P50 || w.AppP99 < w.P99 {
+		t.Errorf("delays after the client's stack (p50 %v p99 %v) below those at its socket (p50 %v p99 %v)",
+			w.AppP50, w.AppP99, w.P50, w.P99)
+	}
 }
 
 // waitGoroutines fails t unless the goroutine count falls back to at most

@@ -1,0 +1,104 @@
+package loadgen
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
+)
+
+// arrivalSlots is how many recent packets per SSRC a subscriber remembers
+// the socket arrival of: far more than its SRTP stack holds back.
+const arrivalSlots = 1024
+
+// arrivals remembers when RTP packets reached a subscriber's UDP socket,
+// by SSRC and sequence number, both readable before decryption (SRTP
+// encrypts the payload only). The forwarding delay measured at the socket
+// leaves out the subscriber's own SRTP and pion stack, which is the load
+// generator's cost, not the SFU's.
+type arrivals struct {
+	mu     sync.Mutex
+	bySSRC map[uint32]*[arrivalSlots]arrival
+}
+
+type arrival struct {
+	at  int64 // unix nanoseconds; 0 for none
+	seq uint16
+}
+
+// note records an incoming datagram's arrival if it is RTP.
+func (a *arrivals) note(b []byte, at time.Time) {
+	// RTP version 2 (a first byte of 128-191: not STUN, DTLS or TURN), and
+	// not RTCP (payload type byte 192-223, RFC 5761).
+	if len(b) < 12 || b[0]>>6 != 2 || (b[1] >= 192 && b[1] <= 223) {
+		return
+	}
+	ssrc, seq := binary.BigEndian.Uint32(b[8:12]), binary.BigEndian.Uint16(b[2:4])
+	a.mu.Lock()
+	if a.bySSRC == nil {
+		a.bySSRC = make(map[uint32]*[arrivalSlots]arrival)
+	}
+	ring := a.bySSRC[ssrc]
+	if ring == nil {
+		ring = new([arrivalSlots]arrival)
+		a.bySSRC[ssrc] = ring
+	}
+	ring[seq%arrivalSlots] = arrival{at: at.UnixNano(), seq: seq}
+	a.mu.Unlock()
+}
+
+// lookup returns when the packet ssrc/seq reached the socket; a nil
+// arrivals knows nothing.
+func (a *arrivals) lookup(ssrc uint32, seq uint16) (time.Time, bool) {
+	if a == nil {
+		return time.Time{}, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ring := a.bySSRC[ssrc]
+	if ring == nil {
+		return time.Time{}, false
+	}
+	r := ring[seq%arrivalSlots]
+	if r.at == 0 || r.seq != seq {
+		return time.Time{}, false
+	}
+	return time.Unix(0, r.at), true
+}
+
+// arrivalNet is the network the subscriber's ICE gathers on: the host's,
+// with every UDP socket noting RTP arrivals.
+type arrivalNet struct {
+	*stdnet.Net
+	log *arrivals
+	now func() time.Time
+}
+
+// ListenUDP implements transport.Net.
+func (n *arrivalNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	return &arrivalConn{UDPConn: c, log: n.log, now: n.now}, nil
+}
+
+// arrivalConn is a UDP socket that notes RTP arrivals. ICE reads it
+// through ReadFrom (it has no allocation-free read methods of its own).
+type arrivalConn struct {
+	transport.UDPConn
+	log *arrivals
+	now func() time.Time
+}
+
+// ReadFrom implements net.PacketConn.
+func (c *arrivalConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, addr, err := c.UDPConn.ReadFrom(b)
+	if n > 0 {
+		c.log.note(b[:n], c.now())
+	}
+	return n, addr, err
+}
