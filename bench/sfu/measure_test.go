@@ -115,7 +115,7 @@ func reportStep(b *testing.B, r stepResult, floor time.Duration) {
 
 // printTable writes the run's results.
 func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int, half *stepResult) {
-	fmt.Fprintf(w, "\nfloor (SRTP encrypt + UDP send, one thread): %.2f µs/packet over %d packets\n",
+	fmt.Fprintf(w, "\nfloor (SRTP encrypt + UDP send, one thread, median of 3 one-second windows): %.2f µs/packet over %d packets\n",
 		us(floor.PerPacket()), floor.Packets)
 	fmt.Fprintf(w, "%-10s %9s %9s %6s %10s %6s %8s %8s %9s %7s %7s %8s\n",
 		"subs", "fwd pkt/s", "delivered", "lost", "sfu µs/pkt", "×floor", "p50 µs", "p99 µs", "stack p99",
