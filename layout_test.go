@@ -20,6 +20,7 @@ var allowedImports = map[string][]string{
 	"webhooks":  {},
 	"sfu":       {},
 	"config":    {},
+	"relay":     {}, // the built-in TURN server; signaling knows it by an interface
 	"archive":   {"mux", "webhooks"},
 	"signaling": {"sfu", "webhooks"},
 	"api":       {"sfu", "signaling", "webhooks"},

@@ -23,6 +23,12 @@ type Config struct {
 	AuthTimeout time.Duration
 	// ICEServers go into every offer's config.iceServers.
 	ICEServers []ICEServer
+	// TURN, when set, is the built-in TURN server: every offer also names
+	// it with credentials of the connection's own (revoked when the
+	// connection ends) and sets iceTransportPolicy to "relay", as Sora
+	// does (Sora's iOS SDK accepts no other value). Without it the policy
+	// is "all".
+	TURN TURNServer
 	// Version is sent as the offer's "version".
 	Version string
 	// Logger receives the logs; nil discards them.
@@ -33,6 +39,16 @@ type Config struct {
 	Events EventSink
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// TURNServer issues TURN credentials per connection; relay.Server is one.
+type TURNServer interface {
+	// URLs are the server's turn: URLs.
+	URLs() []string
+	// Credentials issues a username and password for a connection.
+	Credentials(connectionID string) (username, password string, err error)
+	// Revoke ends a username's credentials.
+	Revoke(username string)
 }
 
 // ICEServer is one entry of the offer's config.iceServers.

@@ -84,6 +84,24 @@ func joinRejection(err error) *rejection {
 	return reject(codeInternal, "INTERNAL-ERROR")
 }
 
+// peerConfig is the offer's config: the configured ICE servers and, with
+// a built-in TURN server, that server with the connection's credentials
+// and relay-only transport.
+func (s *session) peerConfig(connectionID string) (peerConfig, error) {
+	servers := s.srv.iceServers()
+	turn := s.srv.cfg.TURN
+	if turn == nil {
+		return peerConfig{ICEServers: servers, ICETransportPolicy: "all"}, nil
+	}
+	user, pass, err := turn.Credentials(connectionID)
+	if err != nil {
+		return peerConfig{}, err
+	}
+	s.turnUser = user
+	servers = append(append([]ICEServer(nil), servers...), ICEServer{URLs: turn.URLs(), Username: user, Credential: pass})
+	return peerConfig{ICEServers: servers, ICETransportPolicy: "relay"}, nil
+}
+
 func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 	ctx, cancel := context.WithTimeout(s.srv.ctx, s.srv.cfg.ConnectTimeout)
 	defer cancel()
@@ -93,6 +111,11 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		return reject(codeInternal, "INTERNAL-ERROR")
 	}
 	info := s.conn.Info()
+	peerCfg, err := s.peerConfig(info.ConnectionID)
+	if err != nil {
+		s.log.Warn("turn credentials", "err", err)
+		return reject(codeInternal, "INTERNAL-ERROR")
+	}
 	mid := map[string]string{}
 	if audioMid != "" {
 		mid["audio"] = audioMid
@@ -104,7 +127,7 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		Type: "offer", SDP: sdp, Version: s.srv.cfg.Version,
 		ChannelID: info.ChannelID, SessionID: info.SessionID, ConnectionID: info.ConnectionID,
 		ClientID: info.ClientID, BundleID: info.BundleID, Metadata: res.Metadata,
-		Config:       peerConfig{ICEServers: s.srv.iceServers(), ICETransportPolicy: "all"},
+		Config:       peerCfg,
 		Mid:          mid,
 		DataChannels: offerDataChannels(req.dcSignal, s.conn.DataChannels()), Multistream: true,
 		DCSignaling: req.dcSignal, IgnoreWS: req.ignoreWS,

@@ -35,6 +35,7 @@ type session struct {
 	answerTimer *time.Timer     // closes the connection if no answer comes
 	lifeTimer   *time.Timer     // connection_lifetime from the authenticator
 	answered    atomic.Bool     // the first answer was applied
+	turnUser    string          // TURN credentials to revoke at teardown; set before the offer
 
 	// DataChannel signaling (see dcsignaling.go).
 	ignoreWS bool          // keep the connection when the WebSocket closes
@@ -192,6 +193,9 @@ func (s *session) pingLoop() {
 // teardown leaves the SFU, tells the channel, and stops the goroutines.
 func (s *session) teardown() {
 	close(s.done)
+	if s.turnUser != "" {
+		s.srv.cfg.TURN.Revoke(s.turnUser)
+	}
 	for _, t := range []*time.Timer{s.answerTimer, s.lifeTimer} {
 		if t != nil {
 			t.Stop()

@@ -13,12 +13,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kiroku-sfu/kiroku/api"
 	"github.com/kiroku-sfu/kiroku/archive"
 	"github.com/kiroku-sfu/kiroku/config"
+	"github.com/kiroku-sfu/kiroku/relay"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
 	"github.com/kiroku-sfu/kiroku/webhooks"
@@ -36,6 +38,15 @@ type serveConfig struct {
 	TimerSlack            time.Duration `conf:"timer_slack"`
 }
 
+// turnConfig holds the built-in TURN server's keys (Sora's names).
+type turnConfig struct {
+	Enabled bool   `conf:"turn"`
+	Port    uint16 `conf:"turn_port"`
+	TCP     bool   `conf:"turn_tcp"`
+	FQDN    string `conf:"turn_fqdn"`
+	Realm   string `conf:"turn_realm"`
+}
+
 // serveSettings is every component's configuration, defaults first.
 type serveSettings struct {
 	serve     serveConfig
@@ -44,6 +55,7 @@ type serveSettings struct {
 	webhooks  webhooks.Config
 	hookOpts  signaling.WebhookOptions
 	archive   archive.Config
+	turn      turnConfig
 }
 
 func defaultSettings() serveSettings {
@@ -54,6 +66,7 @@ func defaultSettings() serveSettings {
 		signaling: signaling.DefaultConfig(),
 		webhooks:  webhooks.DefaultConfig(),
 		archive:   archive.DefaultConfig(),
+		turn:      turnConfig{Port: 3478, Realm: "kiroku"},
 	}
 }
 
@@ -92,7 +105,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 func loadSettings(path string) (serveSettings, error) {
 	st := defaultSettings()
 	if path != "" {
-		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive); err != nil {
+		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn); err != nil {
 			return st, err
 		}
 	}
@@ -106,7 +119,17 @@ func loadSettings(path string) (serveSettings, error) {
 	st.signaling.AuthTimeout = st.webhooks.Timeout + time.Second
 	st.webhooks.LogDir = st.serve.LogDir
 	st.archive.Label, st.archive.NodeName = st.webhooks.Label, st.webhooks.NodeName
-	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate())
+	var turnErr error
+	if st.turn.Enabled {
+		rc := st.turn.relayConfig(st.sfu.ICEAddress, nil)
+		turnErr = rc.Validate()
+	}
+	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr)
+}
+
+// relayConfig is the TURN server's configuration on the media address.
+func (t turnConfig) relayConfig(address string, logger *slog.Logger) relay.Config {
+	return relay.Config{Address: address, Port: t.Port, TCP: t.TCP, Host: t.FQDN, Realm: t.Realm, Logger: logger}
 }
 
 func newLogger(c serveConfig, stderr io.Writer) (*slog.Logger, func(), error) {
@@ -134,6 +157,7 @@ type components struct {
 	sig      *signaling.Server
 	rec      *archive.Manager
 	api      *api.Server
+	turn     *relay.Server // nil unless turn = true
 }
 
 // build creates the webhook client, the SFU, the signaling server and
@@ -152,18 +176,25 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 	st.signaling.Logger = logger.With("component", "signaling")
 	st.signaling.Authenticator, st.signaling.Events = adapter, rh
 	c := &components{hooks: hooks, recHooks: rh}
+	if st.turn.Enabled {
+		if c.turn, err = relay.New(st.turn.relayConfig(st.sfu.ICEAddress, logger.With("component", "turn"))); err != nil {
+			return nil, errors.Join(err, hooks.Close(context.Background()))
+		}
+		st.signaling.TURN = c.turn
+	}
 	if c.core, err = sfu.New(st.sfu); err != nil {
-		return nil, errors.Join(err, hooks.Close(context.Background()))
+		return nil, errors.Join(err, c.closeTURN(), hooks.Close(context.Background()))
 	}
 	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
-		return nil, errors.Join(err, c.core.Close(), hooks.Close(context.Background()))
+		return nil, errors.Join(err, c.core.Close(), c.closeTURN(), hooks.Close(context.Background()))
 	}
 	c.notifier = newOrderedNotifier(archive.WebhookNotifier{Client: hooks}, ledger, hookWait)
 	c.rec, err = archive.NewManager(st.archive, archive.Deps{Logger: logger.With("component", "archive"),
 		Notifier: c.notifier, Channels: c.sig})
 	if err != nil {
 		c.notifier.Close()
-		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), hooks.Close(context.Background()))
+		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), c.closeTURN(),
+			hooks.Close(context.Background()))
 	}
 	rh.core, rh.rec = c.core, c.rec
 	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks}
@@ -176,11 +207,19 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 // shutdown closes every connection with a reason, lets the recordings
 // finish and deliver their files, then flushes webhooks.
 func (c *components) shutdown(ctx context.Context) error {
-	err := errors.Join(c.sig.Shutdown(ctx), c.core.Close())
+	err := errors.Join(c.sig.Shutdown(ctx), c.core.Close(), c.closeTURN())
 	c.recHooks.Close()
 	err = errors.Join(err, c.rec.Close())
 	c.notifier.Close()
 	return errors.Join(err, c.hooks.Close(ctx))
+}
+
+// closeTURN stops the TURN server, if there is one.
+func (c *components) closeTURN() error {
+	if c.turn == nil {
+		return nil
+	}
+	return c.turn.Close()
 }
 
 // recoverArchives finishes what a crash left in archive_tmp_dir.
@@ -243,6 +282,9 @@ func serve(ctx context.Context, st serveSettings, logger *slog.Logger, stdout io
 	}
 	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(sigL.addr), signaling.Path)
 	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/\n", displayAddr(apiL.addr))
+	if c.turn != nil {
+		fmt.Fprintf(stdout, "kiroku: TURN on %s (clients told to relay only)\n", strings.Join(c.turn.URLs(), " "))
+	}
 	if p := st.sfu.UDPPort; p != 0 {
 		fmt.Fprintf(stdout, "kiroku: media on UDP port %d\n", p)
 	} else {

@@ -110,4 +110,25 @@ async function disconnect() {
   if (conn) await conn.disconnect();
 }
 
-window.kiroku = { connect, inbound, sendMessage, disconnect, state: () => state };
+// transport describes the PeerConnection's selected ICE candidate pair
+// and the configuration the SDK gave the PeerConnection (from the offer).
+async function transport() {
+  if (!conn?.pc) return null;
+  const report = await conn.pc.getStats();
+  let pair = null;
+  report.forEach((r) => {
+    if (r.type === "transport" && r.selectedCandidatePairId) pair = report.get(r.selectedCandidatePairId);
+  });
+  const local = pair ? report.get(pair.localCandidateId) : null;
+  const remote = pair ? report.get(pair.remoteCandidateId) : null;
+  const cfg = conn.pc.getConfiguration();
+  return {
+    iceTransportPolicy: cfg.iceTransportPolicy,
+    iceServers: cfg.iceServers.map((s) => ({ urls: s.urls, hasCredential: !!s.username && !!s.credential })),
+    localType: local?.candidateType ?? null,
+    localProtocol: local?.relayProtocol ?? local?.protocol ?? null,
+    remoteType: remote?.candidateType ?? null,
+  };
+}
+
+window.kiroku = { connect, inbound, sendMessage, disconnect, transport, state: () => state };

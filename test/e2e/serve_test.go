@@ -85,6 +85,7 @@ func TestServeConfigErrors(t *testing.T) {
 		{"bad duration", "signaling_ping_interval = soon\n", ":1: signaling_ping_interval"},
 		{"invalid address", "ipv4_address = 300.1.1.1\n", "ipv4_address"},
 		{"timer slack too long", "timer_slack = 2 s\n", "timer_slack"},
+		{"turn without an address", "turn = true\n", "turn needs ipv4_address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(bin, "-config", writeConfig(t, tc.conf))

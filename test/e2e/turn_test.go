@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// transportInfo is what the page's kiroku.transport() reports.
+type transportInfo struct {
+	ICETransportPolicy string `json:"iceTransportPolicy"`
+	ICEServers         []struct {
+		URLs          []string `json:"urls"`
+		HasCredential bool     `json:"hasCredential"`
+	} `json:"iceServers"`
+	LocalType     string `json:"localType"`
+	LocalProtocol string `json:"localProtocol"`
+	RemoteType    string `json:"remoteType"`
+}
+
+// TestTURNRelay runs cmd/sfu with its built-in TURN server: sora-js-sdk
+// pages get relay-only configurations with their own credentials, and
+// audio and video flow both ways through the relay.
+func TestTURNRelay(t *testing.T) {
+	hooks := &hookLog{}
+	port := freeUDPPort(t)
+	srv := startRecServer(t, hooks, fmt.Sprintf("turn = true\nturn_port = %d\nturn_tcp = true\n", port))
+	a := srv.joinAt(t, "a", "turn", "VP8", map[string]any{"name": "a"})
+	b := srv.joinAt(t, "b", "turn", "VP8", map[string]any{"name": "b"})
+	expectFlow(t, a, b, "VP8")
+	expectFlow(t, b, a, "VP8")
+	wantURLs := []string{fmt.Sprintf("turn:%s:%d?transport=udp", mediaAddress, port),
+		fmt.Sprintf("turn:%s:%d?transport=tcp", mediaAddress, port)}
+	for _, m := range []*member{a, b} {
+		var tr transportInfo
+		if err := m.p.call("transport", nil, &tr); err != nil {
+			t.Fatalf("%s transport: %v", m.name, err)
+		}
+		if tr.ICETransportPolicy != "relay" || len(tr.ICEServers) != 1 || !tr.ICEServers[0].HasCredential ||
+			!slices.Equal(tr.ICEServers[0].URLs, wantURLs) {
+			t.Fatalf("%s PeerConnection configuration %+v, want relay only through %v with credentials", m.name, tr, wantURLs)
+		}
+		if tr.LocalType != "relay" || tr.RemoteType != "host" || !strings.HasPrefix(tr.LocalProtocol, "udp") {
+			t.Fatalf("%s selected pair %+v, want our UDP relay to the SFU's host candidate", m.name, tr)
+		}
+	}
+}
