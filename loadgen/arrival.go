@@ -14,11 +14,12 @@ import (
 // the socket arrival of: far more than its SRTP stack holds back.
 const arrivalSlots = 1024
 
-// arrivals remembers when RTP packets reached a subscriber's UDP socket,
-// by SSRC and sequence number, both readable before decryption (SRTP
-// encrypts the payload only). The forwarding delay measured at the socket
-// leaves out the subscriber's own SRTP and pion stack, which is the load
-// generator's cost, not the SFU's.
+// arrivals remembers when RTP packets passed a client's UDP socket (in or
+// out), by SSRC and sequence number, both readable in SRTP packets (SRTP
+// encrypts the payload only). The forwarding delay measured from the
+// publisher's socket to the subscriber's leaves out both clients' own
+// SRTP and pion stacks, which are the load generator's cost, not the
+// SFU's.
 type arrivals struct {
 	mu     sync.Mutex
 	bySSRC map[uint32]*[arrivalSlots]arrival
@@ -69,12 +70,13 @@ func (a *arrivals) lookup(ssrc uint32, seq uint16) (time.Time, bool) {
 	return time.Unix(0, r.at), true
 }
 
-// arrivalNet is the network the subscriber's ICE gathers on: the host's,
-// with every UDP socket noting RTP arrivals.
+// arrivalNet is the network a client's ICE gathers on: the host's, with
+// every UDP socket noting the RTP it receives (in) and sends (out); a nil
+// log notes nothing.
 type arrivalNet struct {
 	*stdnet.Net
-	log *arrivals
-	now func() time.Time
+	in, out *arrivals
+	now     func() time.Time
 }
 
 // ListenUDP implements transport.Net.
@@ -83,22 +85,32 @@ func (n *arrivalNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UD
 	if err != nil {
 		return nil, err
 	}
-	return &arrivalConn{UDPConn: c, log: n.log, now: n.now}, nil
+	return &arrivalConn{UDPConn: c, in: n.in, out: n.out, now: n.now}, nil
 }
 
-// arrivalConn is a UDP socket that notes RTP arrivals. ICE reads it
-// through ReadFrom (it has no allocation-free read methods of its own).
+// arrivalConn is a UDP socket that notes the RTP passing it. ICE reads
+// and writes it through ReadFrom and WriteTo (it has no allocation-free
+// methods of its own).
 type arrivalConn struct {
 	transport.UDPConn
-	log *arrivals
-	now func() time.Time
+	in, out *arrivals
+	now     func() time.Time
 }
 
 // ReadFrom implements net.PacketConn.
 func (c *arrivalConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, addr, err := c.UDPConn.ReadFrom(b)
-	if n > 0 {
-		c.log.note(b[:n], c.now())
+	if n > 0 && c.in != nil {
+		c.in.note(b[:n], c.now())
 	}
 	return n, addr, err
+}
+
+// WriteTo implements net.PacketConn.
+func (c *arrivalConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	n, err := c.UDPConn.WriteTo(b, addr)
+	if err == nil && c.out != nil {
+		c.out.note(b, c.now())
+	}
+	return n, err
 }

@@ -1,11 +1,13 @@
 package loadgen
 
 import (
+	"net"
 	"testing"
 	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v5/stdnet"
 )
 
 func TestArrivals(t *testing.T) {
@@ -63,4 +65,44 @@ func FuzzArrivalsNote(f *testing.F) {
 		var a arrivals
 		a.note(b, time.Unix(1, 0))
 	})
+}
+
+// TestArrivalConnNotesBothWays sends an RTP packet between two sockets of
+// an arrivalNet and finds it in the sender's out log and the receiver's in
+// log.
+func TestArrivalConnNotesBothWays(t *testing.T) {
+	std, err := stdnet.NewNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(7, 0)
+	sender := &arrivalNet{Net: std, out: &arrivals{}, now: func() time.Time { return at }}
+	receiver := &arrivalNet{Net: std, in: &arrivals{}, now: func() time.Time { return at.Add(time.Millisecond) }}
+	tx, err := sender.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	rx, err := receiver.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	pkt, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 9, SSRC: 5}, Payload: []byte{1}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.WriteTo(pkt, rx.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	_ = rx.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := rx.ReadFrom(make([]byte, 1500)); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := sender.out.lookup(5, 9); !ok || !got.Equal(at) {
+		t.Errorf("sender's out log: %v %v, want %v", got, ok, at)
+	}
+	if got, ok := receiver.in.lookup(5, 9); !ok || !got.Equal(at.Add(time.Millisecond)) {
+		t.Errorf("receiver's in log: %v %v, want %v", got, ok, at.Add(time.Millisecond))
+	}
 }

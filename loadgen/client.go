@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -64,6 +64,9 @@ type Client struct {
 	id    string
 	// arrived notes when RTP reached the socket; nil unless OnPacket is set.
 	arrived *arrivals
+	// sentLog notes when RTP left the socket; nil for recvonly clients.
+	sentLog  *arrivals
+	sentSSRC atomic.Uint32 // the published track's SSRC, once known
 
 	mu       sync.Mutex
 	answered bool                      // the first answer went out
@@ -104,15 +107,16 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var arrived *arrivals
-	var network transport.Net
+	std, err := stdnet.NewNet()
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: network: %w", err)
+	}
+	network := &arrivalNet{Net: std, now: cfg.Now}
 	if cfg.OnPacket != nil {
-		std, err := stdnet.NewNet()
-		if err != nil {
-			return nil, fmt.Errorf("loadgen: network: %w", err)
-		}
-		arrived = &arrivals{}
-		network = &arrivalNet{Net: std, log: arrived, now: cfg.Now}
+		network.in = &arrivals{}
+	}
+	if cfg.Role != RoleRecvonly {
+		network.out = &arrivals{}
 	}
 	api, err := newAPI(cfg.LocalAddress, network)
 	if err != nil {
@@ -122,7 +126,7 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: new peer connection: %w", err)
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, pc: pc, arrived: arrived, created: make(chan struct{}), readerEnd: make(chan struct{})}
+	c := &Client{cfg: cfg, log: cfg.Logger, pc: pc, arrived: network.in, sentLog: network.out, created: make(chan struct{}), readerEnd: make(chan struct{})}
 	if cfg.Role != RoleRecvonly {
 		c.track, err = webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "video", "loadgen")
 		if err != nil {
@@ -136,6 +140,24 @@ func newClient(cfg ClientConfig) (*Client, error) {
 
 // ConnectionID is the connection_id the server assigned.
 func (c *Client) ConnectionID() string { return c.id }
+
+// SentAt is when the published packet with sequence number seq left the
+// client's UDP socket, if it is still remembered.
+func (c *Client) SentAt(seq uint16) (time.Time, bool) {
+	if c.track == nil {
+		return time.Time{}, false
+	}
+	ssrc := c.sentSSRC.Load()
+	if ssrc == 0 {
+		senders := c.pc.GetSenders()
+		if len(senders) == 0 || len(senders[0].GetParameters().Encodings) == 0 {
+			return time.Time{}, false
+		}
+		ssrc = uint32(senders[0].GetParameters().Encodings[0].SSRC)
+		c.sentSSRC.Store(ssrc)
+	}
+	return c.sentLog.lookup(ssrc, seq)
+}
 
 // WriteRTP sends one packet on a publishing client's video track; the
 // payload type and SSRC are rewritten to the negotiated ones.

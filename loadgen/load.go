@@ -105,9 +105,10 @@ func dialAll(ctx context.Context, n int, dial func(context.Context, int) error) 
 }
 
 // onPacket records one forwarded packet at a subscriber: the delay of
-// its first arrival, at the socket (or when read, if the socket's time is
-// unknown) and after the client's stack; a retransmitted copy is only
-// counted.
+// its first arrival from the publisher's socket to the subscriber's
+// (falling back to the stamp and the read time when a socket did not note
+// it), and from the stamp to after the subscriber's stack; a
+// retransmitted copy is only counted.
 func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	st, err := ParseStamp(p.Payload)
 	if err != nil || int(st.Publisher) >= len(s.heard) {
@@ -121,10 +122,16 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 		return
 	}
 	l.received.Add(1)
+	// Socket to socket when both ends noted the packet: what the network
+	// and the SFU add, without either client's own stack.
+	sent, ok := l.pubs[st.Publisher].SentAt(p.SequenceNumber)
+	if !ok {
+		sent = st.Sent
+	}
 	if socket.IsZero() {
 		socket = read
 	}
-	l.delays.Record(socket.Sub(st.Sent))
+	l.delays.Record(socket.Sub(sent))
 	l.appDelays.Record(read.Sub(st.Sent))
 	if !s.heard[st.Publisher].Swap(true) {
 		s.nHeard.Add(1)

@@ -25,11 +25,12 @@ type Snapshot struct {
 	// SendErrors counts packets a publisher failed to send.
 	SendErrors uint64
 	// Delays holds the forwarding delay of every received packet, from
-	// the publisher's send to the subscriber's UDP socket: what the SFU
-	// and the network add.
+	// the publisher's UDP socket to the subscriber's: what the SFU and
+	// the network add.
 	Delays *DelayCounts
-	// AppDelays holds the same packets' delays until the subscriber's
-	// WebRTC stack (SRTP, pion's read pipeline) handed them over.
+	// AppDelays holds the same packets' delays from the publisher stamping
+	// the payload until the subscriber's WebRTC stack (SRTP, pion's
+	// pipelines, on both ends) handed them over.
 	AppDelays *DelayCounts
 }
 
@@ -50,10 +51,10 @@ type Window struct {
 	Duplicates, Unstamped uint64
 	// Delivery is Received / Expected (1 when nothing was expected).
 	Delivery float64
-	// P50, P99 and Max are forwarding delay quantiles at the
-	// subscribers' sockets.
+	// P50, P99 and Max are forwarding delay quantiles, socket to socket.
 	P50, P99, Max time.Duration
-	// AppP50 and AppP99 are the quantiles after the subscribers' stacks.
+	// AppP50 and AppP99 are the quantiles from stamp to read, through
+	// both clients' stacks.
 	AppP50, AppP99 time.Duration
 }
 
@@ -87,7 +88,7 @@ func (w Window) ReceivedRate() float64 {
 
 // String is a one-line summary.
 func (w Window) String() string {
-	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%, %d duplicates, %d unstamped) delay at socket p50 %v p99 %v max %v, after client stack p50 %v p99 %v",
+	return fmt.Sprintf("%.1fs sent %d received %d/%d (%.2f%%, %d duplicates, %d unstamped) delay socket to socket p50 %v p99 %v max %v, through the clients' stacks p50 %v p99 %v",
 		w.Duration.Seconds(), w.Sent, w.Received, w.Expected, 100*w.Delivery, w.Duplicates, w.Unstamped,
 		w.P50, w.P99, w.Max, w.AppP50, w.AppP99)
 }

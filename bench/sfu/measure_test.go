@@ -134,8 +134,8 @@ func printTable(w io.Writer, floor floorResult, steps []stepResult, maxLoad int,
 			us(r.Window.P50), us(r.Window.P99), us(r.Window.AppP99), 100*share(r.SFUCPU, r.Window.Duration),
 			100*share(r.SelfCPU, r.Window.Duration), 100*share(r.SFUWait, r.Window.Duration))
 	}
-	fmt.Fprintf(w, "maximum load: %d subscribers; delays from the publisher's send to the subscriber's socket"+
-		" (stack p99: until the subscriber's own SRTP and pion stack hand the packet over); cpu and wait"+
+	fmt.Fprintf(w, "maximum load: %d subscribers; delays from the publisher's UDP socket to the subscriber's"+
+		" (stack p99: from the publisher's stamp through both clients' SRTP and pion stacks); cpu and wait"+
 		" (runnable, no CPU free) columns are %% of one CPU (the machine has %d); load average %s\n",
 		maxLoad, runtime.NumCPU(), loadAverage())
 }
