@@ -16,11 +16,14 @@ const dialConcurrency = 8
 
 // Load is a running set of publishers and subscribers in one channel.
 type Load struct {
-	cfg    Config
-	subs   []*subscriber
-	pubs   []*Client
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // pacers
+	cfg  Config
+	subs []*subscriber
+	pubs []*Client
+	// sending is pubs once every publisher is connected, for the
+	// subscribers' goroutines (packets are no happens-before edge).
+	sending atomic.Pointer[[]*Client]
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // pacers
 
 	sent       atomic.Uint64
 	received   atomic.Uint64
@@ -70,6 +73,7 @@ func Start(ctx context.Context, cfg Config) (*Load, error) {
 	if err != nil {
 		return nil, errors.Join(err, l.Close())
 	}
+	l.sending.Store(&l.pubs)
 	pctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	for i, p := range l.pubs {
@@ -124,7 +128,10 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	l.received.Add(1)
 	// Socket to socket when both ends noted the packet: what the network
 	// and the SFU add, without either client's own stack.
-	sent, ok := l.pubs[st.Publisher].SentAt(p.SequenceNumber)
+	sent, ok := time.Time{}, false
+	if pubs := l.sending.Load(); pubs != nil {
+		sent, ok = (*pubs)[st.Publisher].SentAt(p.SequenceNumber)
+	}
 	if !ok {
 		sent = st.Sent
 	}
