@@ -7,7 +7,7 @@ const state = {
   connectionId: null,
   notifies: [],
   pushes: [],
-  streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind]}
+  streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind], left: n, muted: [kind]}
   messages: [], // {label, text} as received
   switched: false,
   disconnect: null,
@@ -61,10 +61,15 @@ function onTrack(event) {
   }
 }
 
+// onRemoveTrack notes a track the SDK reports removed from a remote
+// stream: its kind, how many tracks the stream still has and whether the
+// track was muted (no more media will come).
 function onRemoveTrack(event) {
   const stream = event.target;
   const s = (state.streams[stream.id] ??= { tracks: {}, removed: [] });
   s.removed.push(event.track.kind);
+  s.left = stream.getTracks().length;
+  (s.muted ??= []).push(...(event.track.muted ? [event.track.kind] : []));
 }
 
 // inbound sums getStats inbound-rtp per remote stream: video frames

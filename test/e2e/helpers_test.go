@@ -91,6 +91,8 @@ type pageState struct {
 	Streams map[string]struct {
 		Tracks  map[string]string `json:"tracks"`
 		Removed []string          `json:"removed"`
+		Left    *int              `json:"left"`  // tracks still in the stream after the last removal
+		Muted   []string          `json:"muted"` // removed tracks that were muted
 	} `json:"streams"`
 	Disconnect *struct {
 		Code   *int   `json:"code"`
@@ -158,12 +160,17 @@ func expectFlow(t *testing.T, rx, tx *member, codec string) {
 	})
 }
 
-// expectRemoved waits until rx's stream of tx lost its video track.
+// expectRemoved waits until rx's stream of tx lost its audio and video
+// tracks: the SDK's removetrack fired for both, the stream is empty and
+// the tracks were muted. (The tracks stay "live": the SFU makes their
+// m-lines inactive for reuse, as Sora does, rather than rejecting them,
+// which pion cannot do.)
 func expectRemoved(t *testing.T, rx, tx *member) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%s losing %s", rx.name, tx.name), 20*time.Second, func() string {
 		s, ok := rx.state().Streams[tx.id]
-		if !ok || !slices.Contains(s.Removed, "video") {
+		if !ok || !slices.Contains(s.Removed, "video") || !slices.Contains(s.Removed, "audio") ||
+			s.Left == nil || *s.Left != 0 || !slices.Contains(s.Muted, "video") || !slices.Contains(s.Muted, "audio") {
 			return fmt.Sprintf("stream %+v", s)
 		}
 		return ""
