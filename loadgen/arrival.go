@@ -85,7 +85,11 @@ func (n *arrivalNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UD
 	if err != nil {
 		return nil, err
 	}
-	return &arrivalConn{UDPConn: c, in: n.in, out: n.out, now: n.now}, nil
+	ac := &arrivalConn{UDPConn: c, in: n.in, out: n.out, now: n.now}
+	if udp, ok := c.(*net.UDPConn); ok && n.in != nil && EnableRxTimestamps(udp) == nil {
+		ac.kernel, ac.oob = udp, make([]byte, OOBBytes)
+	}
+	return ac, nil
 }
 
 // arrivalConn is a UDP socket that notes the RTP passing it. ICE reads
@@ -95,10 +99,24 @@ type arrivalConn struct {
 	transport.UDPConn
 	in, out *arrivals
 	now     func() time.Time
+	// kernel is the socket when it gives kernel receive timestamps: the
+	// arrival is then when the datagram reached the socket, not when this
+	// process got around to reading it. oob is its scratch space (ICE
+	// reads a socket from one goroutine).
+	kernel *net.UDPConn
+	oob    []byte
 }
 
 // ReadFrom implements net.PacketConn.
 func (c *arrivalConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	if c.kernel != nil {
+		n, addr, at, err := ReadWithTimestamp(c.kernel, b, c.oob, c.now)
+		if err != nil {
+			return n, nil, err
+		}
+		c.in.note(b[:n], at)
+		return n, addr, nil
+	}
 	n, addr, err := c.UDPConn.ReadFrom(b)
 	if n > 0 && c.in != nil {
 		c.in.note(b[:n], c.now())

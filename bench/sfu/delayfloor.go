@@ -13,24 +13,28 @@ import (
 // remote at rate packets per second for d, paced as the load generator
 // paces, and returns the one-way delays a goroutine reading them saw. It
 // is the machine's own delay on the same path (kernel, scheduler, other
-// tenants' load) with no SFU in between.
+// tenants' load) with no SFU in between. Arrivals are the kernel's receive
+// timestamps, as in the load generator.
 func measureDelayFloor(local, remote string, rate, payloadBytes int, d time.Duration) (*loadgen.DelayCounts, error) {
 	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(remote)})
 	if err != nil {
 		return nil, fmt.Errorf("delay floor: listen: %w", err)
 	}
+	if err := loadgen.EnableRxTimestamps(rx); err != nil {
+		return nil, errors.Join(fmt.Errorf("delay floor: receive timestamps: %w", err), rx.Close())
+	}
 	var h loadgen.Histogram
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		buf := make([]byte, 2048)
+		buf, oob := make([]byte, 2048), make([]byte, loadgen.OOBBytes)
 		for {
-			n, err := rx.Read(buf)
+			n, _, at, err := loadgen.ReadWithTimestamp(rx, buf, oob, time.Now)
 			if err != nil {
 				return
 			}
 			if s, err := loadgen.ParseStamp(buf[:n]); err == nil {
-				h.Record(time.Since(s.Sent))
+				h.Record(at.Sub(s.Sent))
 			}
 		}
 	}()
