@@ -124,11 +124,14 @@ func (c *arrivalConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	return n, addr, err
 }
 
-// WriteTo implements net.PacketConn.
+// WriteTo implements net.PacketConn. The time noted is taken before the
+// send: a time taken after it could be late by however long this
+// goroutine waited for a CPU, which would flatter the SFU.
 func (c *arrivalConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	at := c.now()
 	n, err := c.UDPConn.WriteTo(b, addr)
 	if err == nil && c.out != nil {
-		c.out.note(b, c.now())
+		c.out.note(b, at)
 	}
 	return n, err
 }
