@@ -21,6 +21,16 @@ const nackHistory = 512
 // ignored.
 const resendInterval = 10 * time.Millisecond
 
+// Retransmission budget per viewer stream, a token bucket: resendBurst
+// packets at once (the whole history, for a long outage), refilled at
+// resendRate packets a second (a 15 Mbit/s stream losing half its
+// packets). Without it, a viewer NACKing the whole history every
+// resendInterval would make the SFU send it 50 000 packets a second.
+const (
+	resendBurst = nackHistory
+	resendRate  = 1000
+)
+
 // trackHistory is the recent packets of one published video track, kept
 // once for all of its viewers: every viewer is sent the same packets
 // (same sequence numbers, timestamps and payloads; only the SSRC and
@@ -113,6 +123,8 @@ type sentStream struct {
 	mu     sync.Mutex
 	rtxSeq uint16
 	resent *[nackHistory]resend // allocated by the first NACK
+	tokens float64              // retransmissions allowed now (resendBurst at the first NACK)
+	filled int64                // unix ns when tokens was last refilled; 0 before the first NACK
 }
 
 // resend is when a sequence number was last retransmitted.
@@ -208,6 +220,23 @@ func (n *nackResponder) answer(nack *rtcp.TransportLayerNack) {
 	}
 }
 
+// spend takes one retransmission from the stream's budget at now; it
+// reports false when there is none left.
+func (s *sentStream) spend(now time.Time) bool {
+	ns := now.UnixNano()
+	if s.filled == 0 {
+		s.tokens = resendBurst
+	} else if ns > s.filled {
+		s.tokens = min(resendBurst, s.tokens+float64(ns-s.filled)*resendRate/float64(time.Second))
+	}
+	s.filled = ns
+	if s.tokens < 1 {
+		return false
+	}
+	s.tokens--
+	return true
+}
+
 // retransmission returns what to send for a NACKed sequence number: the
 // packet itself, or its RTX form when the stream has an RTX SSRC. It
 // reports false when the packet is gone or was resent moments ago.
@@ -223,6 +252,9 @@ func (s *sentStream) retransmission(seq uint16, now time.Time) (*rtp.Header, []b
 	}
 	r := &s.resent[seq%nackHistory]
 	if r.seq == seq && r.at != 0 && now.UnixNano()-r.at < int64(resendInterval) {
+		return nil, nil, false
+	}
+	if !s.spend(now) {
 		return nil, nil, false
 	}
 	r.seq, r.at = seq, now.UnixNano()

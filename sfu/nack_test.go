@@ -234,3 +234,43 @@ func TestSentPacketFitsACacheLine(t *testing.T) {
 		t.Fatalf("sentPacket is %d bytes, want at most 64", size)
 	}
 }
+
+// TestNackStormIsBudgeted checks that a viewer asking again and again for
+// the whole history gets at most the burst plus the refill rate, not a
+// resend of everything every resendInterval.
+func TestNackStormIsBudgeted(t *testing.T) {
+	now := time.Unix(1000, 0)
+	resp := newNackResponder(func() time.Time { return now })
+	history := &trackHistory{}
+	resp.link(testSSRC, history)
+	below := &recordingWriter{}
+	resp.BindLocalStream(&interceptor.StreamInfo{SSRC: testSSRC, PayloadType: testPT, SSRCRetransmission: testRTXSSRC,
+		PayloadTypeRetransmission: testRTXPT, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}, below)
+	all := make([]uint16, nackHistory)
+	for i := range all {
+		all[i] = uint16(i)
+		history.record(&rtp.Header{SequenceNumber: uint16(i)}, []byte{byte(i)})
+	}
+	b, err := (&rtcp.TransportLayerNack{MediaSSRC: testSSRC, Nacks: rtcp.NackPairsFromSequenceNumbers(all)}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 20
+	reader := &nackReader{}
+	for range rounds {
+		reader.packets = append(reader.packets, b)
+	}
+	r := resp.BindRTCPReader(reader)
+	for range rounds {
+		if _, _, err := r.Read(make([]byte, 1500), nil); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(resendInterval)
+	}
+	elapsed := time.Duration(rounds-1) * resendInterval
+	budget := resendBurst + int(elapsed.Seconds()*resendRate) + 1
+	if got := len(below.take()); got > budget || got < resendBurst {
+		t.Fatalf("resent %d packets for %d NACKs of the whole history over %v, want %d to %d",
+			got, rounds, elapsed, resendBurst, budget)
+	}
+}
