@@ -14,6 +14,11 @@ import (
 	"github.com/pion/turn/v5"
 )
 
+// maxAllocations bounds the relays one connection's credentials may hold
+// at once: a browser allocates one per TURN URL and local interface, a
+// handful; the bound keeps a client from using up the host's ports.
+const maxAllocations = 8
+
 // Config describes the TURN server.
 type Config struct {
 	// Address is the SFU's media address (sora.conf ipv4_address): the
@@ -56,8 +61,9 @@ type Server struct {
 	turn *turn.Server
 	log  *slog.Logger
 
-	mu    sync.Mutex
-	creds map[string][]byte // username -> long-term key
+	mu     sync.Mutex
+	creds  map[string][]byte // username -> long-term key
+	allocs map[string]int    // username -> live allocations
 
 	closeOnce sync.Once
 	closeErr  error
@@ -71,7 +77,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, ip: net.ParseIP(cfg.Address).To4(), log: cfg.Logger, creds: make(map[string][]byte)}
+	s := &Server{cfg: cfg, ip: net.ParseIP(cfg.Address).To4(), log: cfg.Logger, creds: make(map[string][]byte),
+		allocs: make(map[string]int)}
 	listen := net.JoinHostPort(cfg.Address, strconv.Itoa(int(cfg.Port)))
 	udp, err := net.ListenPacket("udp4", listen)
 	if err != nil {
@@ -85,8 +92,13 @@ func New(cfg Config) (*Server, error) {
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	sc := turn.ServerConfig{
-		Realm:         cfg.Realm,
-		AuthHandler:   s.authenticate,
+		Realm:        cfg.Realm,
+		AuthHandler:  s.authenticate,
+		QuotaHandler: s.underQuota,
+		EventHandler: turn.EventHandler{
+			OnAllocationCreated: func(_, _ net.Addr, _, user, _ string, _ net.Addr, _ int) { s.countAllocation(user, 1) },
+			OnAllocationDeleted: func(_, _ net.Addr, _, user, _ string) { s.countAllocation(user, -1) },
+		},
 		LoggerFactory: quiet,
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: gen(),
 			PermissionHandler: s.permit}},
@@ -154,6 +166,22 @@ func (s *Server) authenticate(ra *turn.RequestAttributes) (string, []byte, bool)
 		s.log.Debug("turn: unknown username", "username", ra.Username, "from", ra.SrcAddr)
 	}
 	return ra.Username, key, ok
+}
+
+// underQuota admits an allocation while the user holds fewer than
+// maxAllocations.
+func (s *Server) underQuota(user, _ string, _ net.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.allocs[user] < maxAllocations
+}
+
+func (s *Server) countAllocation(user string, delta int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.allocs[user] += delta; s.allocs[user] <= 0 {
+		delete(s.allocs, user)
+	}
 }
 
 // permit lets clients send only to the SFU's media address.

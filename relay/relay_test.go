@@ -126,3 +126,28 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestAllocationQuota checks that one connection's credentials hold at
+// most maxAllocations relays at once.
+func TestAllocationQuota(t *testing.T) {
+	s := startTest(t)
+	user, pass, err := s.Credentials("CONN2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxAllocations {
+		if _, _, err := allocate(t, s, user, pass); err != nil {
+			t.Fatalf("allocation %d: %v", i+1, err)
+		}
+	}
+	if _, _, err := allocate(t, s, user, pass); err == nil {
+		t.Fatalf("allocation %d succeeded, want the quota to refuse it", maxAllocations+1)
+	}
+	other, otherPass, err := s.Credentials("CONN3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := allocate(t, s, other, otherPass); err != nil {
+		t.Fatalf("another connection's allocation: %v", err)
+	}
+}
