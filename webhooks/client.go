@@ -142,26 +142,43 @@ func (c *Client) url(kind Kind) string {
 // into reply (when reply is non-nil). Any other status, a time-out or a body
 // that is not JSON is an error. Used for auth and session.created.
 func (c *Client) Call(ctx context.Context, kind Kind, typ string, payload any, headers http.Header, reply any) error {
-	if c.url(kind) == "" {
-		c.stats.add(kind, outcomeIgnored)
-		return ErrNotConfigured
-	}
-	body, err := json.Marshal(payload)
+	body, err := c.encode(kind, typ, payload)
 	if err != nil {
-		return fmt.Errorf("webhooks: encode %s %s: %w", kind, typ, err)
+		return err
 	}
-	respBody, err := c.post(ctx, kind, typ, body, headers)
-	if err == nil && reply != nil {
-		if jerr := json.Unmarshal(respBody, reply); jerr != nil {
-			err = fmt.Errorf("webhooks: %s %s: reply is not the expected JSON: %w", kind, typ, jerr)
-			c.log.write(kind, typ, c.now(), body, 200, 0, err)
-		}
-	}
-	if err != nil {
+	if err := c.postDecode(ctx, kind, typ, body, headers, reply); err != nil {
 		c.stats.add(kind, outcomeFailed)
 		return err
 	}
 	c.stats.add(kind, outcomeSuccessful)
+	return nil
+}
+
+// encode is the body of a call to kind's URL; ErrNotConfigured (counted as
+// ignored) when kind has none.
+func (c *Client) encode(kind Kind, typ string, payload any) ([]byte, error) {
+	if c.url(kind) == "" {
+		c.stats.add(kind, outcomeIgnored)
+		return nil, ErrNotConfigured
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: encode %s %s: %w", kind, typ, err)
+	}
+	return body, nil
+}
+
+// postDecode posts body and decodes a 200 reply into reply (when not nil).
+func (c *Client) postDecode(ctx context.Context, kind Kind, typ string, body []byte, headers http.Header, reply any) error {
+	respBody, err := c.post(ctx, kind, typ, body, headers)
+	if err != nil || reply == nil {
+		return err
+	}
+	if err := json.Unmarshal(respBody, reply); err != nil {
+		err = fmt.Errorf("webhooks: %s %s: reply is not the expected JSON: %w", kind, typ, err)
+		c.log.write(kind, typ, c.now(), body, 200, 0, err)
+		return err
+	}
 	return nil
 }
 
@@ -173,13 +190,9 @@ func (c *Client) Call(ctx context.Context, kind Kind, typ string, payload any, h
 // error, when ctx ends or stillWanted reports false before a retry.
 func (c *Client) CallRetrying(ctx context.Context, kind Kind, typ string, payload any, headers http.Header,
 	reply any, stillWanted func() bool) error {
-	if c.url(kind) == "" {
-		c.stats.add(kind, outcomeIgnored)
-		return ErrNotConfigured
-	}
-	body, err := json.Marshal(payload)
+	body, err := c.encode(kind, typ, payload)
 	if err != nil {
-		return fmt.Errorf("webhooks: encode %s %s: %w", kind, typ, err)
+		return err
 	}
 	delay := c.cfg.RetryInterval
 	for attempt := 0; ; attempt++ {
@@ -201,21 +214,11 @@ func (c *Client) CallRetrying(ctx context.Context, kind Kind, typ string, payloa
 	return err
 }
 
-// callOnce posts body within one webhook time-out and decodes a 200
-// reply into reply.
+// callOnce is postDecode within one webhook time-out.
 func (c *Client) callOnce(ctx context.Context, kind Kind, typ string, body []byte, headers http.Header, reply any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	respBody, err := c.post(ctx, kind, typ, body, headers)
-	if err != nil || reply == nil {
-		return err
-	}
-	if err := json.Unmarshal(respBody, reply); err != nil {
-		err = fmt.Errorf("webhooks: %s %s: reply is not the expected JSON: %w", kind, typ, err)
-		c.log.write(kind, typ, c.now(), body, 200, 0, err)
-		return err
-	}
-	return nil
+	return c.postDecode(ctx, kind, typ, body, headers, reply)
 }
 
 // Send queues payload for kind's URL and returns at once. It reports false
