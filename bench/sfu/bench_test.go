@@ -75,13 +75,32 @@ func BenchmarkForwarding(b *testing.B) {
 	if !ok {
 		b.Fatal("half of the maximum load failed")
 	}
+	fanout := runFanoutFloor(b, maxLoad)
 	printTable(os.Stdout, floor, steps, maxLoad, &half)
 	for _, r := range steps {
 		if r.Subscribers == maxLoad {
 			printCostGoal(os.Stdout, floor, r)
+			printFanoutFloor(os.Stdout, fanout, r)
 		}
 	}
 	printDelayFloor(os.Stdout, delayFloor, half)
+}
+
+// runFanoutFloor measures the fan-out floor at subs subscribers and the
+// load's incoming packet rate, as a sub-benchmark.
+func runFanoutFloor(b *testing.B, subs int) floorResult {
+	var f floorResult
+	b.Run("fanout-floor", func(b *testing.B) {
+		for range b.N {
+			r, err := measureFanoutFloor(clientAddress, sfuAddress, benchPayload, subs, benchPublishers*benchRate, window)
+			if err != nil {
+				b.Fatal(err)
+			}
+			f = r
+		}
+		b.ReportMetric(us(f.PerPacket()), "floor-µs/pkt")
+	})
+	return f
 }
 
 // runDelayFloor measures the machine's own one-way delay at rate packets

@@ -175,6 +175,14 @@ func printDelayFloor(w io.Writer, f delayFloor, half stepResult) {
 	fmt.Fprintf(w, "goal p99 added < %v at half load: %s\n", goalAddedP99, verdict(added < goalAddedP99))
 }
 
+// printFanoutFloor writes the fan-out floor at the maximum load and the
+// SFU's cost against it: context for the goal, which is judged against
+// the tight-loop floor.
+func printFanoutFloor(w io.Writer, f floorResult, r stepResult) {
+	fmt.Fprintf(w, "fan-out floor at %d subscribers (SRTP + unconnected UDP send to each subscriber's own socket, paced like the load, nothing else): %.2f µs/packet over %d packets; the SFU is %.2f× that\n",
+		r.Subscribers, us(f.PerPacket()), f.Packets, ratio(r.PerPacket(), f.PerPacket()))
+}
+
 // printCostGoal writes how the cost per packet at the maximum load
 // compares with goalFloorRatio.
 func printCostGoal(w io.Writer, floor floorResult, atMax stepResult) {
