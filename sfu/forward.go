@@ -20,9 +20,10 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 		return
 	}
 	c.tracks[t.info.TrackID] = t
-	c.wg.Add(2)
+	c.wg.Add(3)
 	c.mu.Unlock()
 	go func() { defer c.wg.Done(); t.readRTP() }()
+	go func() { defer c.wg.Done(); t.writeSecond() }()
 	go func() { defer c.wg.Done(); t.readRTCP() }()
 	c.log.Info("track published", "track", t.info.TrackID, "mime", t.info.MimeType)
 	for _, v := range c.sfu.trackPublished(c, t) {
@@ -40,14 +41,15 @@ func (c *Connection) addForward(t *publishedTrack) {
 	if c.closed || t.ended.Load() || c.forwards[t] != nil {
 		return
 	}
-	tr, err := c.bindSlot(t)
+	local := t.halfFor()
+	tr, err := c.bindSlot(local)
 	if err != nil {
 		// Typically a codec this viewer's engine does not have.
 		c.log.Warn("forward track", "track", t.info.TrackID, "from", t.info.ConnectionID, "err", err)
 		return
 	}
 	c.forwards[t] = tr
-	t.viewers.Add(1)
+	t.bound(local, 1)
 	sender := tr.Sender()
 	ssrc := senderSSRC(sender)
 	if t.history != nil {
@@ -68,23 +70,23 @@ func senderSSRC(s *webrtc.RTPSender) uint32 {
 	return 0
 }
 
-// bindSlot puts t on a free transceiver of its kind or on a new one.
-func (c *Connection) bindSlot(t *publishedTrack) (*webrtc.RTPTransceiver, error) {
+// bindSlot puts local on a free transceiver of its kind or on a new one.
+func (c *Connection) bindSlot(local *webrtc.TrackLocalStaticRTP) (*webrtc.RTPTransceiver, error) {
 	for i, tr := range c.free {
-		if tr.Kind() != t.local.Kind() {
+		if tr.Kind() != local.Kind() {
 			continue
 		}
-		sender, err := c.api.NewRTPSender(t.local, c.pc.SCTP().Transport())
+		sender, err := c.api.NewRTPSender(local, c.pc.SCTP().Transport())
 		if err != nil {
 			return nil, err
 		}
-		if err := tr.SetSender(sender, t.local); err != nil {
+		if err := tr.SetSender(sender, local); err != nil {
 			return nil, errors.Join(err, sender.Stop())
 		}
 		c.free = append(c.free[:i], c.free[i+1:]...)
 		return tr, nil
 	}
-	return c.pc.AddTransceiverFromTrack(t.local,
+	return c.pc.AddTransceiverFromTrack(local,
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 }
 
@@ -98,7 +100,7 @@ func (c *Connection) removeForward(t *publishedTrack) {
 		return
 	}
 	delete(c.forwards, t)
-	t.viewers.Add(-1)
+	t.bound(tr.Sender().Track(), -1)
 	c.nack.unlink(senderSSRC(tr.Sender()))
 	t.reports.removeViewer(c)
 	if c.closed {
@@ -154,8 +156,8 @@ func (c *Connection) close() error {
 		t.ended.Store(true)
 		tracks = append(tracks, t)
 	}
-	for t := range c.forwards {
-		t.viewers.Add(-1)
+	for t, tr := range c.forwards {
+		t.bound(tr.Sender().Track(), -1)
 		t.reports.removeViewer(c)
 	}
 	clear(c.forwards)

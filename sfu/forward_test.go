@@ -268,3 +268,59 @@ func TestOneOutstandingReOffer(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestFanoutHalves checks that a track with more than splitFanoutAt
+// viewers binds the newer ones to its second half, written by its own
+// goroutine, and that every viewer of both halves gets the packets.
+func TestFanoutHalves(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := newTestSFU(t, nil)
+	pubID := NewID()
+	pubConn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendOnly, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := startPublisher(t, pubConn)
+	var track *publishedTrack
+	eventually(t, "the published track", 10*time.Second, func() bool {
+		pubConn.mu.Lock()
+		defer pubConn.mu.Unlock()
+		for _, pt := range pubConn.tracks {
+			track = pt
+		}
+		return track != nil
+	})
+	const n = splitFanoutAt + 6
+	viewers := make([]*viewer, n)
+	for i := range viewers {
+		viewers[i] = startViewer(t, s, "")
+	}
+	for _, v := range viewers {
+		if v.count(pubID) == 0 {
+			// Those that joined after the track was published got it in
+			// their first offer; the others by re-offer.
+			select {
+			case sdp := <-v.peer.reOffers:
+				if err := v.conn.SetAnswer(answer(t, v.pc, sdp)); err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	if got, second := track.viewers.Load(), track.seconds.Load(); got != n || second == 0 || second > n/2 {
+		t.Fatalf("%d viewers, %d on the second half; want %d with the second half used and no fuller", got, second, n)
+	}
+	for i, v := range viewers {
+		eventually(t, fmt.Sprintf("viewer %d receiving", i), 10*time.Second, func() bool { return v.count(pubID) >= 10 })
+	}
+	pub.close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range viewers {
+		_ = v.pc.Close()
+		v.wg.Wait()
+	}
+	checkGoroutines(t, before)
+}
