@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
@@ -65,8 +66,23 @@ type Server struct {
 	creds  map[string][]byte // username -> long-term key
 	allocs map[string]int    // username -> live allocations
 
+	udpAllocations atomic.Uint64
+	tcpAllocations atomic.Uint64
+
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// Stats are the server's totals since it started.
+type Stats struct {
+	// UDPAllocations and TCPAllocations count the relays clients
+	// allocated over TURN-UDP and TURN-TCP.
+	UDPAllocations, TCPAllocations uint64
+}
+
+// Stats returns the server's totals.
+func (s *Server) Stats() Stats {
+	return Stats{UDPAllocations: s.udpAllocations.Load(), TCPAllocations: s.tcpAllocations.Load()}
 }
 
 // New starts the server on cfg.Address:cfg.Port.
@@ -96,7 +112,14 @@ func New(cfg Config) (*Server, error) {
 		AuthHandler:  s.authenticate,
 		QuotaHandler: s.underQuota,
 		EventHandler: turn.EventHandler{
-			OnAllocationCreated: func(_, _ net.Addr, _, user, _ string, _ net.Addr, _ int) { s.countAllocation(user, 1) },
+			OnAllocationCreated: func(_, _ net.Addr, protocol, user, _ string, _ net.Addr, _ int) {
+				s.countAllocation(user, 1)
+				if protocol == "TCP" {
+					s.tcpAllocations.Add(1)
+				} else {
+					s.udpAllocations.Add(1)
+				}
+			},
 			OnAllocationDeleted: func(_, _ net.Addr, _, user, _ string) { s.countAllocation(user, -1) },
 		},
 		LoggerFactory: quiet,

@@ -143,6 +143,9 @@ func TestAllocationQuota(t *testing.T) {
 	if _, _, err := allocate(t, s, user, pass); err == nil {
 		t.Fatalf("allocation %d succeeded, want the quota to refuse it", maxAllocations+1)
 	}
+	if st := s.Stats(); st.UDPAllocations != maxAllocations || st.TCPAllocations != 0 {
+		t.Fatalf("stats %+v, want %d UDP allocations", st, maxAllocations)
+	}
 	other, otherPass, err := s.Credentials("CONN3")
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kiroku-sfu/kiroku/api"
+	"github.com/kiroku-sfu/kiroku/relay"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
 	"github.com/kiroku-sfu/kiroku/webhooks"
@@ -21,6 +22,7 @@ type apiBackend struct {
 	hooks *webhooks.Client
 	rec   recorderAPI     // the running recordings, for session objects
 	info  webhooks.Config // label, node name and version for session objects
+	turn  *relay.Server   // the built-in TURN server; nil when turn is off
 }
 
 var _ api.Backend = (*apiBackend)(nil)
@@ -173,6 +175,11 @@ func (b *apiBackend) StatsReport() map[string]any {
 		"total_sent_srtp":               st.ForwardedRTPPackets,
 		"timestamp":                     webhooks.Timestamp(time.Now()),
 	}
+	var turn relay.Stats
+	if b.turn != nil {
+		turn = b.turn.Stats()
+	}
+	r["total_turn_udp_connections"], r["total_turn_tcp_connections"] = turn.UDPAllocations, turn.TCPAllocations
 	for _, kind := range []webhooks.Kind{webhooks.Auth, webhooks.Session, webhooks.Event} {
 		c := b.hooks.Stats().Snapshot(kind)
 		r["total_successful_"+string(kind)+"_webhook"] = c.Successful

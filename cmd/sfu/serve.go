@@ -197,7 +197,7 @@ func build(st serveSettings, logger *slog.Logger) (*components, error) {
 			hooks.Close(context.Background()))
 	}
 	rh.core, rh.rec = c.core, c.rec
-	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks}
+	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks, turn: c.turn}
 	if c.api, err = api.NewServer(backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
 		return nil, errors.Join(err, c.shutdown(context.Background()))
 	}

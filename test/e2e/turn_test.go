@@ -45,4 +45,9 @@ func TestTURNRelay(t *testing.T) {
 			t.Fatalf("%s selected pair %+v, want our UDP relay to the SFU's host candidate", m.name, tr)
 		}
 	}
+	var stats map[string]any
+	srv.api(t, "Sora_20171010.GetStatsReport", map[string]any{}, &stats)
+	if n, _ := stats["total_turn_udp_connections"].(float64); n < 2 {
+		t.Fatalf("GetStatsReport total_turn_udp_connections = %v, want at least one per page", stats["total_turn_udp_connections"])
+	}
 }
