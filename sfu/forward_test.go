@@ -121,7 +121,8 @@ func testForwarding(t *testing.T, shared bool) {
 	}
 	st := s.Stats()
 	if st.ConnectionsCreated != 3 || st.OngoingConnections != 3 || st.SessionsCreated != 1 ||
-		st.ReceivedRTPPackets == 0 || st.ForwardedRTPPackets == 0 || st.ForwardedRTPPackets > st.ReceivedRTPPackets {
+		st.ReceivedRTPPackets == 0 || st.ForwardedRTPPackets == 0 || st.ForwardedRTPPackets > st.ReceivedRTPPackets ||
+		st.ForwardedRTPBytes == 0 || st.ForwardedRTPBytes > st.ReceivedRTPBytes {
 		t.Fatalf("stats %+v", st)
 	}
 

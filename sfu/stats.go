@@ -15,6 +15,7 @@ type Stats struct {
 	ReceivedRTPPackets   uint64 // from publishers
 	ReceivedRTPBytes     uint64 // payload bytes from publishers
 	ForwardedRTPPackets  uint64 // packets handed to viewers (one per viewer)
+	ForwardedRTPBytes    uint64 // their payload bytes
 	KeyframeRequests     uint64 // PLIs sent to publishers
 	KeyframeDeferred     uint64 // requests inside the PLI interval: sent later or merged
 	SinkDropped          uint64 // packets dropped for slow sinks
@@ -24,7 +25,8 @@ type Stats struct {
 type counters struct {
 	connCreated, connDestroyed, connRejected atomic.Uint64
 	sessCreated, sessDestroyed               atomic.Uint64
-	rtpPackets, rtpBytes, forwarded          atomic.Uint64
+	rtpPackets, rtpBytes                     atomic.Uint64
+	forwarded, forwardedBytes                atomic.Uint64
 	plis, merged, sinkDropped                atomic.Uint64
 }
 
@@ -40,7 +42,8 @@ func (s *SFU) Stats() Stats {
 		SessionsCreated: c.sessCreated.Load(), SessionsDestroyed: c.sessDestroyed.Load(),
 		OngoingSessions:    ongoingSessions,
 		ReceivedRTPPackets: c.rtpPackets.Load(), ReceivedRTPBytes: c.rtpBytes.Load(),
-		ForwardedRTPPackets: c.forwarded.Load(), KeyframeRequests: c.plis.Load(),
+		ForwardedRTPPackets: c.forwarded.Load(), ForwardedRTPBytes: c.forwardedBytes.Load(),
+		KeyframeRequests: c.plis.Load(),
 		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(),
 	}
 }

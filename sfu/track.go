@@ -138,7 +138,9 @@ func (t *publishedTrack) count(p *rtp.Packet) {
 	c := &t.owner.sfu.counters
 	c.rtpPackets.Add(1)
 	c.rtpBytes.Add(uint64(len(p.Payload)))
-	c.forwarded.Add(uint64(t.viewers.Load()))
+	viewers := uint64(t.viewers.Load())
+	c.forwarded.Add(viewers)
+	c.forwardedBytes.Add(viewers * uint64(len(p.Payload)))
 }
 
 // readRTCP drains the publisher's RTCP for this track and hands sender

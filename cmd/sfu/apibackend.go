@@ -173,6 +173,7 @@ func (b *apiBackend) StatsReport() map[string]any {
 		"total_received_srtp":           st.ReceivedRTPPackets,
 		"total_received_srtp_byte_size": st.ReceivedRTPBytes,
 		"total_sent_srtp":               st.ForwardedRTPPackets,
+		"total_sent_srtp_byte_size":     st.ForwardedRTPBytes,
 		"timestamp":                     webhooks.Timestamp(time.Now()),
 	}
 	var turn relay.Stats
