@@ -1,6 +1,6 @@
 // Command sfu runs kiroku: the Sora-compatible SFU and recorder.
 //
-//	sfu [-config PATH]                       run the SFU (defaults without -config)
+//	sfu [-config PATH] [-cpuprofile FILE]    run the SFU (defaults without -config)
 //	sfu mux -format mp4|webm -o OUT CAPTURE  mux an rtpdump capture into a file
 //	sfu mux -recover TMPFILE -o OUT          finish a file left by a crash
 //	sfu archive verify DIR                   check a recording directory
@@ -33,7 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  sfu [-config PATH]                         run the SFU (working defaults without -config)
+  sfu [-config PATH] [-cpuprofile FILE]      run the SFU (working defaults without -config;
+                                             -cpuprofile writes a pprof CPU profile until shutdown)
   sfu mux -format mp4|webm -o OUT CAPTURE    mux an rtpdump capture (plus its .json sidecar)
   sfu mux -recover TMPFILE -o OUT            finish a file left behind by a crash
   sfu archive verify DIR                     check a recording directory`

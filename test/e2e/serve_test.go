@@ -196,7 +196,8 @@ func TestServeSIGTERM(t *testing.T) {
 		"udp_port":         fmt.Sprint(freeUDPPort(t)),
 		"auth_webhook_url": receiver.URL + "/auth", "session_webhook_url": receiver.URL + "/session",
 		"event_webhook_url": receiver.URL + "/event"})
-	cmd := exec.Command(bin, "-config", conf)
+	profile := filepath.Join(t.TempDir(), "cpu.pprof")
+	cmd := exec.Command(bin, "-config", conf, "-cpuprofile", profile)
 	cmd.Dir = t.TempDir() // the example's relative archive dirs land there
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -267,6 +268,9 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 	if d := time.Since(start); d > 6*time.Second {
 		t.Fatalf("shutdown took %v", d)
+	}
+	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
+		t.Fatalf("-cpuprofile left %v (%v), want a profile written at shutdown", fi, err)
 	}
 	if got := hooks.got(); got != "auth,auth,session.created,session.destroyed,session.vanished" {
 		t.Fatalf("webhooks received: %s", got)
