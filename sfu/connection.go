@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -32,14 +33,18 @@ type Connection struct {
 	wg     sync.WaitGroup // every goroutine this connection started
 	kick   chan struct{}  // wakes the renegotiation loop
 
-	mu          sync.Mutex
-	closed      bool
-	tracks      map[string]*publishedTrack                 // what this connection publishes
-	forwards    map[*publishedTrack]*webrtc.RTPTransceiver // what it receives
-	free        []*webrtc.RTPTransceiver                   // slots to reuse
-	answered    bool                                       // the first answer arrived
-	outstanding bool                                       // an offer awaits its answer
-	dirty       bool                                       // forwards changed since the last offer
+	mu       sync.Mutex
+	closed   bool
+	tracks   map[string]*publishedTrack                 // what this connection publishes
+	forwards map[*publishedTrack]*webrtc.RTPTransceiver // what it receives
+	free     []*webrtc.RTPTransceiver                   // slots to reuse
+	// slotAnswers holds the client's last answer section per mid and
+	// rejected the mids the last offer rejected (see rejection.go).
+	slotAnswers map[string]*sdp.MediaDescription
+	rejected    map[string]bool
+	answered    bool // the first answer arrived
+	outstanding bool // an offer awaits its answer
+	dirty       bool // forwards changed since the last offer
 
 	subs atomic.Pointer[[]*Subscription] // copy-on-write, changed under mu
 	// sentReports: the client has sent an RTCP sender report for one of
@@ -80,13 +85,39 @@ func (c *Connection) Offer(ctx context.Context) (sdp, audioMid, videoMid string,
 	if c.videoRecv != nil {
 		videoMid = c.videoRecv.Mid()
 	}
-	return c.pc.LocalDescription().SDP, audioMid, videoMid, nil
+	sdp, err = c.wireOffer(c.pc.LocalDescription().SDP)
+	return sdp, audioMid, videoMid, err
+}
+
+// wireOffer turns pion's offer into the one the client gets: slots freed
+// by departed publishers are rejected (port 0), as Sora does.
+func (c *Connection) wireOffer(offer string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	free := make(map[string]bool, len(c.free))
+	for _, tr := range c.free {
+		if mid := tr.Mid(); mid != "" {
+			free[mid] = true
+		}
+	}
+	wire, rejected, err := rejectSlots(offer, free, c.slotAnswers)
+	if err != nil {
+		return "", fmt.Errorf("reject freed slots: %w", err)
+	}
+	c.rejected = rejected
+	return wire, nil
 }
 
 // SetAnswer applies the client's answer or re-answer. Changes that
 // happened while the offer was outstanding are re-offered afterwards.
-func (c *Connection) SetAnswer(sdp string) error {
-	err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp})
+func (c *Connection) SetAnswer(answer string) error {
+	c.mu.Lock()
+	answer, err := restoreRejected(answer, c.rejected, c.slotAnswers)
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("set remote answer: %w", err)
+	}
+	err = c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
 	if err != nil {
 		return fmt.Errorf("set remote answer: %w", err)
 	}
@@ -172,7 +203,13 @@ func (c *Connection) reOffer() {
 		c.peer.Disconnect("INTERNAL-ERROR")
 		return
 	}
-	c.peer.ReOffer(c.pc.LocalDescription().SDP)
+	wire, err := c.wireOffer(c.pc.LocalDescription().SDP)
+	if err != nil {
+		c.log.Warn("re-offer failed", "err", err)
+		c.peer.Disconnect("INTERNAL-ERROR")
+		return
+	}
+	c.peer.ReOffer(wire)
 }
 
 // track returns a published track by id, or nil.

@@ -91,7 +91,8 @@ func (c *Connection) bindSlot(local *webrtc.TrackLocalStaticRTP) (*webrtc.RTPTra
 }
 
 // removeForward unbinds a track whose publisher left and renegotiates;
-// the m-line becomes inactive and the client's stream loses the track.
+// the client gets the m-line rejected (port 0, rejection.go), so its
+// track ends, and the slot is reused by the next track of its kind.
 func (c *Connection) removeForward(t *publishedTrack) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

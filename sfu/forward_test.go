@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -73,8 +75,9 @@ func (v *viewer) reAnswer(t *testing.T, d time.Duration) string {
 // TestForwarding checks multistream forwarding: a viewer that joined
 // first gets the publisher by re-offer with msid stream id = the
 // publisher's connection_id, a viewer sharing the publisher's bundle_id
-// gets nothing, and the publisher leaving makes its m-line inactive; on
-// one shared UDP port (the default) and on a port per connection.
+// gets nothing, the publisher leaving gets its m-line rejected (port 0)
+// and the next publisher reuses it; on one shared UDP port (the default)
+// and on a port per connection.
 func TestForwarding(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -130,10 +133,30 @@ func testForwarding(t *testing.T, shared bool) {
 	if err := pubConn.Close(); err != nil {
 		t.Logf("close publisher: %v", err)
 	}
+	slot := midOf(t, offer, pubID)
 	offer = v.reAnswer(t, 10*time.Second)
-	if strings.Contains(offer, "a=msid:"+pubID+" ") || !strings.Contains(offer, "a=inactive") {
+	if strings.Contains(offer, "a=msid:"+pubID+" ") {
 		t.Fatalf("re-offer after leave still sends the publisher's track:\n%s", offer)
 	}
+	if m, group := sectionOf(t, offer, slot); m.MediaName.Port.Value != 0 || slices.Contains(group, slot) {
+		t.Fatalf("the departed publisher's m-line (mid %s) is not rejected:\n%s", slot, offer)
+	}
+
+	// The next publisher reuses the rejected slot, with its mid.
+	pub2ID := NewID()
+	pub2Conn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pub2ID, Role: SendOnly, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub2 := startPublisher(t, pub2Conn)
+	offer = v.reAnswer(t, 10*time.Second)
+	if got := midOf(t, offer, pub2ID); got != slot {
+		t.Fatalf("the next publisher got mid %s, not the freed slot %s:\n%s", got, slot, offer)
+	}
+	if m, group := sectionOf(t, offer, slot); m.MediaName.Port.Value == 0 || !slices.Contains(group, slot) {
+		t.Fatalf("the reused m-line (mid %s) is still rejected:\n%s", slot, offer)
+	}
+	pub2.close()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +164,39 @@ func testForwarding(t *testing.T, shared bool) {
 	_ = same.pc.Close()
 	v.wg.Wait()
 	checkGoroutines(t, before)
+}
+
+// sectionOf returns the media section with the mid and the BUNDLE group's
+// mids of an SDP.
+func sectionOf(t *testing.T, offer, mid string) (*sdp.MediaDescription, []string) {
+	t.Helper()
+	var desc sdp.SessionDescription
+	if err := desc.UnmarshalString(offer); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range desc.MediaDescriptions {
+		if mediaMid(m) == mid {
+			return m, bundleMids(&desc)
+		}
+	}
+	t.Fatalf("no m-line with mid %s:\n%s", mid, offer)
+	return nil, nil
+}
+
+// midOf returns the mid of the m-line carrying the stream id in its msid.
+func midOf(t *testing.T, offer, streamID string) string {
+	t.Helper()
+	var desc sdp.SessionDescription
+	if err := desc.UnmarshalString(offer); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range desc.MediaDescriptions {
+		if msid, ok := m.Attribute("msid"); ok && strings.HasPrefix(msid, streamID+" ") {
+			return mediaMid(m)
+		}
+	}
+	t.Fatalf("no m-line of stream %s:\n%s", streamID, offer)
+	return ""
 }
 
 // recordingObserver records session lifecycle calls.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -136,7 +137,8 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: api, nack: nack, ctx: ctx, cancel: cancel,
 		log:    s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID),
 		kick:   make(chan struct{}, 1),
-		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver)}
+		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver),
+		slotAnswers: make(map[string]*sdp.MediaDescription)}
 	err = c.addUpstream()
 	if err == nil && req.DataChannelSignaling {
 		err = c.addSystemChannels()
@@ -157,14 +159,14 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 // attach to; their mids go into the offer's "mid".
 func (c *Connection) addUpstream() error {
 	if !c.info.Role.Sends() || (!c.info.Audio && !c.info.Video) {
-		// An offer needs one m-line to carry ICE and DTLS; a forwarded
-		// audio track reuses this slot later.
-		tr, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
-			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
-		if err != nil {
+		// An offer needs one m-line to carry ICE and DTLS. It stays unused
+		// for good (the client has nothing to send on it): as the BUNDLE
+		// tag it must never be rejected, so no forwarded track may take it
+		// (rejection.go).
+		if _, err := c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
+			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			return fmt.Errorf("add placeholder transceiver: %w", err)
 		}
-		c.free = append(c.free, tr)
 		return nil
 	}
 	recv := webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}

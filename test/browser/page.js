@@ -7,13 +7,14 @@ const state = {
   connectionId: null,
   notifies: [],
   pushes: [],
-  streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind], left: n, muted: [kind]}
+  streams: {}, // stream id -> {tracks: {kind: trackId}, removed: [kind], left: n, ended: [kind]}
   messages: [], // {label, text} as received
   switched: false,
   disconnect: null,
   connectError: null,
 };
 let conn = null;
+const remoteTracks = {}; // stream id -> {kind: MediaStreamTrack}, to read readyState later
 
 async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket }) {
   const sora = Sora.connection(signalingUrl, false);
@@ -50,6 +51,7 @@ function onTrack(event) {
   const stream = event.streams[0];
   const s = (state.streams[stream.id] ??= { tracks: {}, removed: [] });
   s.tracks[event.track.kind] = event.track.id;
+  (remoteTracks[stream.id] ??= {})[event.track.kind] = event.track;
   if (event.track.kind === "video" && !document.getElementById(`v-${stream.id}`)) {
     const v = document.createElement("video");
     v.id = `v-${stream.id}`;
@@ -62,14 +64,12 @@ function onTrack(event) {
 }
 
 // onRemoveTrack notes a track the SDK reports removed from a remote
-// stream: its kind, how many tracks the stream still has and whether the
-// track was muted (no more media will come).
+// stream: its kind and how many tracks the stream still has.
 function onRemoveTrack(event) {
   const stream = event.target;
   const s = (state.streams[stream.id] ??= { tracks: {}, removed: [] });
   s.removed.push(event.track.kind);
   s.left = stream.getTracks().length;
-  (s.muted ??= []).push(...(event.track.muted ? [event.track.kind] : []));
 }
 
 // inbound sums getStats inbound-rtp per remote stream: video frames
@@ -136,4 +136,15 @@ async function transport() {
   };
 }
 
-window.kiroku = { connect, inbound, sendMessage, disconnect, transport, state: () => state };
+// snapshot returns the state with, per remote stream, the kinds of its
+// tracks that have ended (readyState "ended").
+function snapshot() {
+  for (const [streamId, tracks] of Object.entries(remoteTracks)) {
+    state.streams[streamId].ended = Object.entries(tracks)
+      .filter(([, track]) => track.readyState === "ended")
+      .map(([kind]) => kind);
+  }
+  return state;
+}
+
+window.kiroku = { connect, inbound, sendMessage, disconnect, transport, state: snapshot };

@@ -92,7 +92,7 @@ type pageState struct {
 		Tracks  map[string]string `json:"tracks"`
 		Removed []string          `json:"removed"`
 		Left    *int              `json:"left"`  // tracks still in the stream after the last removal
-		Muted   []string          `json:"muted"` // removed tracks that were muted
+		Ended   []string          `json:"ended"` // tracks whose readyState is "ended"
 	} `json:"streams"`
 	Disconnect *struct {
 		Code   *int   `json:"code"`
@@ -162,15 +162,13 @@ func expectFlow(t *testing.T, rx, tx *member, codec string) {
 
 // expectRemoved waits until rx's stream of tx lost its audio and video
 // tracks: the SDK's removetrack fired for both, the stream is empty and
-// the tracks were muted. (The tracks stay "live": the SFU makes their
-// m-lines inactive for reuse, as Sora does, rather than rejecting them,
-// which pion cannot do.)
+// both tracks have ended (the SFU rejected their m-lines).
 func expectRemoved(t *testing.T, rx, tx *member) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%s losing %s", rx.name, tx.name), 20*time.Second, func() string {
 		s, ok := rx.state().Streams[tx.id]
 		if !ok || !slices.Contains(s.Removed, "video") || !slices.Contains(s.Removed, "audio") ||
-			s.Left == nil || *s.Left != 0 || !slices.Contains(s.Muted, "video") || !slices.Contains(s.Muted, "audio") {
+			s.Left == nil || *s.Left != 0 || !slices.Contains(s.Ended, "video") || !slices.Contains(s.Ended, "audio") {
 			return fmt.Sprintf("stream %+v", s)
 		}
 		return ""

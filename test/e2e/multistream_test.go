@@ -7,8 +7,8 @@ import (
 
 // TestMultistream is the acceptance scenario per codec: two sendrecv
 // pages and one recvonly page decode each other, a fourth page reaches
-// everyone by re-offer, and a leaving page's tracks end at the others
-// while the rest keep flowing.
+// everyone by re-offer, a leaving page's tracks end at the others while
+// the rest keep flowing, and a fifth page reuses the freed m-lines.
 func TestMultistream(t *testing.T) {
 	for _, codec := range []string{"VP8", "VP9", "AV1", "H264"} {
 		t.Run(codec, func(t *testing.T) {
@@ -35,6 +35,16 @@ func TestMultistream(t *testing.T) {
 			expectFlow(t, c, a, codec)
 			expectFlow(t, c, d, codec)
 			expectFlow(t, a, d, codec)
+
+			// A page joining now takes the m-lines b's tracks left
+			// rejected; the browsers recycle them with new tracks.
+			e := join(t, "e", ch, "sendrecv", codec)
+			for _, rx := range []*member{a, c, d} {
+				expectFlow(t, rx, e, codec)
+			}
+			expectFlow(t, e, a, codec)
+			expectFlow(t, e, d, codec)
+			expectFlow(t, c, a, codec)
 		})
 	}
 }
