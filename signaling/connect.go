@@ -52,7 +52,7 @@ func (s *session) authenticate(req *connectRequest, id string, raw []byte) (Auth
 	defer cancel()
 	res, err := s.srv.auth.Authenticate(ctx, AuthRequest{
 		ChannelID: m.ChannelID, ConnectionID: id, ClientID: m.ClientID, BundleID: m.BundleID,
-		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec,
+		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec, Simulcast: m.Simulcast,
 		Metadata: m.Metadata, SoraClient: m.SoraClient, Environment: m.Environment, Connect: raw,
 	})
 	if err != nil {

@@ -18,9 +18,12 @@ type AuthRequest struct {
 	Role         sfu.Role
 	Audio, Video bool
 	VideoCodec   sfu.Codec
-	Metadata     json.RawMessage // connect "metadata", nil when absent
-	SoraClient   string
-	Environment  string
+	// Simulcast is what the client asked for; the connection gets a
+	// single layer either way.
+	Simulcast   bool
+	Metadata    json.RawMessage // connect "metadata", nil when absent
+	SoraClient  string
+	Environment string
 	// Connect is the raw connect message, for fields not parsed here.
 	Connect json.RawMessage
 }

@@ -110,6 +110,9 @@ func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejecti
 }
 
 // checkOptions rejects invalid ids and features kiroku does not offer.
+// simulcast is not one of them: kiroku answers it the way Sora answers a
+// connect whose auth webhook turned simulcast off, with an offer saying
+// "simulcast": false, so the client sends a single encoding.
 func checkOptions(m *connectMessage) *rejection {
 	switch {
 	case !validID(m.ClientID, true):
@@ -118,8 +121,6 @@ func checkOptions(m *connectMessage) *rejection {
 		return reject(codeInvalidParam, "INVALID-BUNDLE-ID")
 	case m.Multistream != nil && !*m.Multistream:
 		return reject(codeInvalidParam, "LEGACY-STREAM-UNSUPPORTED")
-	case m.Simulcast:
-		return reject(codeInvalidParam, "SIMULCAST-UNSUPPORTED")
 	case m.Spotlight:
 		return reject(codeInvalidParam, "SPOTLIGHT-UNSUPPORTED")
 	}

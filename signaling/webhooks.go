@@ -73,7 +73,8 @@ func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult,
 		return AuthResult{Allowed: true}, nil
 	}
 	p := authPayload{Common: w.client.Common(""), Role: r.Role, ChannelID: r.ChannelID, ClientID: r.ClientID,
-		BundleID: r.BundleID, ConnectionID: r.ConnectionID, Multistream: true, Audio: r.Audio, Video: r.Video,
+		BundleID: r.BundleID, ConnectionID: r.ConnectionID, Multistream: true, Simulcast: r.Simulcast,
+		Audio: r.Audio, Video: r.Video,
 		VideoCodec: r.VideoCodec, Metadata: r.Metadata, SoraClient: r.SoraClient, Environment: r.Environment}
 	var reply webhooks.AuthReply
 	err := w.client.Call(ctx, webhooks.Auth, "auth", p, webhooks.Headers(webhooks.Auth, "", "", r.ConnectionID), &reply)

@@ -46,6 +46,19 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// authCall returns the auth webhook request whose metadata.auth is
+// the marker, or nil.
+func (rc *receiver) authCall(marker string) map[string]any {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, c := range rc.calls {
+		if meta, _ := c["metadata"].(map[string]any); c["type"] == nil && meta["auth"] == marker {
+			return c
+		}
+	}
+	return nil
+}
+
 // types returns the webhook types received so far ("auth" for auth).
 func (rc *receiver) types() []string {
 	rc.mu.Lock()
@@ -96,6 +109,19 @@ func TestWebhooks(t *testing.T) {
 	if ce.Code != 1000 || ce.Text != "LIFETIME-EXPIRED" || len(seen) == 0 || seen[0] != "offer" {
 		t.Fatalf("connection_lifetime: close %d %q after %v", ce.Code, ce.Text, seen)
 	}
+
+	// simulcast is accepted with one layer: the auth webhook sees what
+	// the client asked, the offer says simulcast is off.
+	sim := dial(t, ts.url)
+	_ = sim.WriteJSON(map[string]any{"type": "connect", "role": "sendrecv", "channel_id": "sim", "simulcast": true,
+		"metadata": map[string]string{"auth": "simulcast"}})
+	if offer := readType(t, sim, "offer"); offer["simulcast"] != false {
+		t.Fatalf("offer to a simulcast connect: simulcast %v", offer["simulcast"])
+	}
+	if call := rc.authCall("simulcast"); call == nil || call["simulcast"] != true {
+		t.Fatalf("auth webhook request for a simulcast connect: %v", call)
+	}
+	_ = sim.Close()
 
 	c := newClient(t, ts.url, "w", "recvonly", false)
 	own := c.notify("connection.created", c.id)

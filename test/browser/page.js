@@ -16,12 +16,13 @@ const state = {
 let conn = null;
 const remoteTracks = {}; // stream id -> {kind: MediaStreamTrack}, to read readyState later
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket }) {
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast }) {
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
   if (dataChannels) options.dataChannels = dataChannels;
   if (dataChannelSignaling !== undefined) options.dataChannelSignaling = dataChannelSignaling;
   if (ignoreDisconnectWebSocket !== undefined) options.ignoreDisconnectWebSocket = ignoreDisconnectWebSocket;
+  if (simulcast !== undefined) options.simulcast = simulcast;
   const make = { sendrecv: sora.sendrecv, sendonly: sora.sendonly, recvonly: sora.recvonly }[role];
   conn = make.call(sora, channelId, metadata ?? null, options);
   conn.on("notify", (m, transport) => state.notifies.push({ ...m, transport }));
@@ -147,4 +148,11 @@ function snapshot() {
   return state;
 }
 
-window.kiroku = { connect, inbound, sendMessage, disconnect, transport, state: snapshot };
+// videoEncodings is how many encodings the page's video sender has (more
+// than one when it sends simulcast).
+function videoEncodings() {
+  const sender = conn?.pc?.getSenders().find((s) => s.track?.kind === "video");
+  return sender ? sender.getParameters().encodings.length : 0;
+}
+
+window.kiroku = { connect, inbound, sendMessage, disconnect, transport, videoEncodings, state: snapshot };

@@ -28,6 +28,7 @@ type connectArgs struct {
 	// DataChannelSignaling and IgnoreWS select DataChannel signaling.
 	DataChannelSignaling bool `json:"dataChannelSignaling,omitempty"`
 	IgnoreWS             bool `json:"ignoreDisconnectWebSocket,omitempty"`
+	Simulcast            bool `json:"simulcast,omitempty"`
 }
 
 type connectResult struct {
@@ -51,10 +52,16 @@ func openPage(t *testing.T) *page {
 // join opens a page and connects it; it fails the test if connect fails.
 func join(t *testing.T, name, channel, role, codec string) *member {
 	t.Helper()
+	return joinWith(t, name, connectArgs{SignalingURL: shared.ws, ChannelID: channel, Role: role, Codec: codec,
+		Metadata: map[string]string{"name": name}, Audio: true, Video: true})
+}
+
+// joinWith is join with every connect option given.
+func joinWith(t *testing.T, name string, args connectArgs) *member {
+	t.Helper()
 	p := openPage(t)
 	var res connectResult
-	args := connectArgs{SignalingURL: shared.ws, ChannelID: channel, Role: role, Codec: codec,
-		Metadata: map[string]string{"name": name}, Audio: true, Video: true}
+	role := args.Role
 	if err := p.call("connect", args, &res); err != nil {
 		t.Fatalf("%s connect: %v", name, err)
 	}
