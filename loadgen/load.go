@@ -31,8 +31,14 @@ type Load struct {
 	duplicates atomic.Uint64
 	unstamped  atomic.Uint64
 	sendErrors atomic.Uint64
-	delays     Histogram // sent to the subscriber's socket
-	appDelays  Histogram // sent to read through the subscriber's stack
+	// delayPair keeps the two histograms below describing the same
+	// packets: a packet's two delays are recorded under its read lock and
+	// both snapshots are taken under its write lock. Otherwise a packet
+	// recorded between the two snapshot reads sits in one window and not
+	// the other, which with few packets moves a p99.
+	delayPair sync.RWMutex
+	delays    Histogram // sent to the subscriber's socket
+	appDelays Histogram // sent to read through the subscriber's stack
 
 	closeOnce sync.Once
 	closeErr  error
@@ -138,8 +144,10 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	if socket.IsZero() {
 		socket = read
 	}
+	l.delayPair.RLock()
 	l.delays.Record(socket.Sub(sent))
 	l.appDelays.Record(read.Sub(st.Sent))
+	l.delayPair.RUnlock()
 	if !s.heard[st.Publisher].Swap(true) {
 		s.nHeard.Add(1)
 	}

@@ -36,9 +36,12 @@ type Snapshot struct {
 
 // Snapshot returns the running totals.
 func (l *Load) Snapshot() Snapshot {
+	l.delayPair.Lock()
+	delays, app := l.delays.Snapshot(), l.appDelays.Snapshot()
+	l.delayPair.Unlock()
 	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Received: l.received.Load(),
 		Spanned: l.spanned.Load(), Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(),
-		Delays: l.delays.Snapshot(), AppDelays: l.appDelays.Snapshot()}
+		Delays: delays, AppDelays: app}
 }
 
 // Window is what happened between two snapshots.
