@@ -170,27 +170,18 @@ func testForwarding(t *testing.T, shared bool) {
 // mids of an SDP.
 func sectionOf(t *testing.T, offer, mid string) (*sdp.MediaDescription, []string) {
 	t.Helper()
-	var desc sdp.SessionDescription
-	if err := desc.UnmarshalString(offer); err != nil {
-		t.Fatal(err)
+	d := parseSDP(t, offer)
+	m := section(d, mid)
+	if m == nil {
+		t.Fatalf("no m-line with mid %s:\n%s", mid, offer)
 	}
-	for _, m := range desc.MediaDescriptions {
-		if mediaMid(m) == mid {
-			return m, bundleMids(&desc)
-		}
-	}
-	t.Fatalf("no m-line with mid %s:\n%s", mid, offer)
-	return nil, nil
+	return m, bundleMids(d)
 }
 
 // midOf returns the mid of the m-line carrying the stream id in its msid.
 func midOf(t *testing.T, offer, streamID string) string {
 	t.Helper()
-	var desc sdp.SessionDescription
-	if err := desc.UnmarshalString(offer); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range desc.MediaDescriptions {
+	for _, m := range parseSDP(t, offer).MediaDescriptions {
 		if msid, ok := m.Attribute("msid"); ok && strings.HasPrefix(msid, streamID+" ") {
 			return mediaMid(m)
 		}
