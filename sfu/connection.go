@@ -62,7 +62,7 @@ func (c *Connection) ID() string { return c.info.ConnectionID }
 // Offer creates the first SDP offer with every server ICE candidate inside
 // and the mids of the client's upstream audio and video m-lines (empty for
 // viewers).
-func (c *Connection) Offer(ctx context.Context) (sdp, audioMid, videoMid string, err error) {
+func (c *Connection) Offer(ctx context.Context) (wire, audioMid, videoMid string, err error) {
 	c.mu.Lock()
 	c.outstanding, c.dirty = true, false
 	c.mu.Unlock()
@@ -85,8 +85,8 @@ func (c *Connection) Offer(ctx context.Context) (sdp, audioMid, videoMid string,
 	if c.videoRecv != nil {
 		videoMid = c.videoRecv.Mid()
 	}
-	sdp, err = c.wireOffer(c.pc.LocalDescription().SDP)
-	return sdp, audioMid, videoMid, err
+	wire, err = c.wireOffer(c.pc.LocalDescription().SDP)
+	return wire, audioMid, videoMid, err
 }
 
 // wireOffer turns pion's offer into the one the client gets: slots freed
