@@ -68,52 +68,21 @@ var offerWithSlots = sdpLines(
 // answerFor is a browser's answer to offerWithSlots; slot "2" is given
 // with port and direction.
 func answerFor(videoPort, videoDir string, group string) string {
-	return sdpLines(
-		"v=0",
-		"o=- 9 2 IN IP4 127.0.0.1",
-		"s=-",
-		"t=0 0",
-		"a=group:BUNDLE "+group,
-		"a=msid-semantic:WMS",
-		"m=audio 9 UDP/TLS/RTP/SAVPF 111",
-		"c=IN IP4 0.0.0.0",
-		"a=ice-ufrag:cli",
-		"a=ice-pwd:clipassword",
-		"a=fingerprint:sha-256 CC:DD",
-		"a=setup:active",
-		"a=mid:0",
-		"a=inactive",
-		"a=rtpmap:111 opus/48000/2",
-		"m=audio 9 UDP/TLS/RTP/SAVPF 111",
-		"c=IN IP4 0.0.0.0",
-		"a=ice-ufrag:cli",
-		"a=ice-pwd:clipassword",
-		"a=fingerprint:sha-256 CC:DD",
-		"a=setup:active",
-		"a=mid:1",
-		"a=recvonly",
-		"a=rtpmap:111 opus/48000/2",
-		"m=video "+videoPort+" UDP/TLS/RTP/SAVPF 96 97",
-		"c=IN IP4 0.0.0.0",
-		"a=ice-ufrag:cli",
-		"a=ice-pwd:clipassword",
-		"a=fingerprint:sha-256 CC:DD",
-		"a=setup:active",
-		"a=mid:2",
-		"a="+videoDir,
-		"a=rtpmap:96 VP8/90000",
-		"a=rtpmap:97 rtx/90000",
-		"a=fmtp:97 apt=96",
-		"a=candidate:2 1 udp 2130706431 198.18.0.2 40000 typ host",
-		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
-		"c=IN IP4 0.0.0.0",
-		"a=ice-ufrag:cli",
-		"a=ice-pwd:clipassword",
-		"a=fingerprint:sha-256 CC:DD",
-		"a=setup:active",
-		"a=mid:3",
-		"a=sctp-port:5000",
-	)
+	lines := []string{"v=0", "o=- 9 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE " + group, "a=msid-semantic:WMS"}
+	lines = append(lines, answerSection("m=audio 9 UDP/TLS/RTP/SAVPF 111", "0", "a=inactive", "a=rtpmap:111 opus/48000/2")...)
+	lines = append(lines, answerSection("m=audio 9 UDP/TLS/RTP/SAVPF 111", "1", "a=recvonly", "a=rtpmap:111 opus/48000/2")...)
+	lines = append(lines, answerSection("m=video "+videoPort+" UDP/TLS/RTP/SAVPF 96 97", "2", "a="+videoDir,
+		"a=rtpmap:96 VP8/90000", "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96",
+		"a=candidate:2 1 udp 2130706431 198.18.0.2 40000 typ host")...)
+	lines = append(lines, answerSection("m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "3", "a=sctp-port:5000")...)
+	return sdpLines(lines...)
+}
+
+// answerSection is one media section of answerFor: the m-line, the
+// client's transport attributes, the mid, then the rest.
+func answerSection(mline, mid string, rest ...string) []string {
+	return append([]string{mline, "c=IN IP4 0.0.0.0", "a=ice-ufrag:cli", "a=ice-pwd:clipassword",
+		"a=fingerprint:sha-256 CC:DD", "a=setup:active", "a=mid:" + mid}, rest...)
 }
 
 func parseSDP(t *testing.T, s string) *sdp.SessionDescription {
