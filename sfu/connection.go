@@ -10,6 +10,8 @@ import (
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 )
 
 // Connection is one client's PeerConnection in a channel. Create it with
@@ -21,6 +23,7 @@ type Connection struct {
 	pc   *webrtc.PeerConnection
 	api  *webrtc.API    // this connection's own: it holds nack
 	nack *nackResponder // answers the viewer's NACKs from forwarded tracks' histories
+	path *srtpout.Path  // sends the connection's RTP; nil when pion's write path does
 	log  *slog.Logger
 
 	audioRecv, videoRecv *webrtc.RTPTransceiver         // upstream, nil for viewers

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 )
 
 // videoFeedback is the RTCP feedback every video codec announces: NACK for
@@ -81,34 +84,55 @@ type engine struct {
 	media     *webrtc.MediaEngine
 	factories []interceptor.Factory // after the NACK responder, in order
 	settings  webrtc.SettingEngine
+	sockets   *srtpout.Sockets // the UDP mux's sockets; nil: no direct SRTP path
 	now       func() time.Time
 }
 
-// newAPI returns a webrtc.API for one connection and the NACK responder
-// its PeerConnection will use.
-func (e *engine) newAPI() (*webrtc.API, *nackResponder) {
-	resp := newNackResponder(e.now)
+// connectionAPI is what one connection's PeerConnection is built with.
+type connectionAPI struct {
+	api  *webrtc.API
+	nack *nackResponder
+	path *srtpout.Path // nil when packets always take pion's write path
+}
+
+// newAPI returns a webrtc.API for one connection, with the NACK
+// responder and the direct SRTP path its PeerConnection will use.
+func (e *engine) newAPI(log *slog.Logger) connectionAPI {
+	c := connectionAPI{nack: newNackResponder(e.now)}
 	ir := &interceptor.Registry{}
-	// First, so that it sits right above the SRTP writer: retransmissions
-	// skip the other interceptors, as they should.
-	ir.Add(resp)
+	settings := e.settings // a copy: the DTLS hooks are this connection's
+	if e.sockets != nil {
+		// Right above pion's SRTP writer, below everything else: it
+		// sends every RTP packet, retransmissions included.
+		c.path = srtpout.NewPath(e.sockets, log)
+		c.path.Install(&settings)
+		ir.Add(c.path)
+	}
+	// Next, so that retransmissions skip the other interceptors, as they
+	// should.
+	ir.Add(c.nack)
 	for _, f := range e.factories {
 		ir.Add(f)
 	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(ir),
-		webrtc.WithSettingEngine(e.settings)), resp
+	c.api = webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(ir),
+		webrtc.WithSettingEngine(settings))
+	return c
 }
 
 // newEngines builds one engine per video codec and role kind, sharing one
-// setting engine.
-func newEngines(cfg *Config, se webrtc.SettingEngine) (map[engineKey]*engine, error) {
+// setting engine and, with a direct SRTP path, the mux's sockets.
+func newEngines(cfg *Config, se webrtc.SettingEngine, sockets *srtpout.Sockets) (map[engineKey]*engine, error) {
 	engines := make(map[engineKey]*engine)
+	if !cfg.DirectSRTP {
+		sockets = nil
+	}
 	for _, c := range []Codec{VP8, VP9, AV1, H264, H265} {
 		for _, viewOnly := range []bool{false, true} {
 			e, err := newEngine(c, viewOnly, se, cfg.Now)
 			if err != nil {
 				return nil, fmt.Errorf("build %s engine: %w", c, err)
 			}
+			e.sockets = sockets
 			engines[engineKey{codec: c, viewOnly: viewOnly}] = e
 		}
 	}
@@ -180,9 +204,10 @@ const udpBufferBytes = 4 << 20
 
 // newSettingEngine restricts ICE to the configured addresses and ports.
 // With a UDP port configured, every connection shares one socket per local
-// address on that port (the returned closer owns them); otherwise each
-// connection gets its own port from the range and the closer is nil.
-func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, error) {
+// address on that port (the returned closer owns them, the returned
+// Sockets knows them); otherwise each connection gets its own port from
+// the range and the closer and Sockets are nil.
+func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, *srtpout.Sockets, error) {
 	var se webrtc.SettingEngine
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
@@ -208,11 +233,16 @@ func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, error) {
 	}
 	if cfg.UDPPort == 0 {
 		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return se, nil, fmt.Errorf("udp port range: %w", err)
+			return se, nil, nil, fmt.Errorf("udp port range: %w", err)
 		}
-		return se, nil, nil
+		return se, nil, nil, nil
+	}
+	sockets, err := srtpout.NewSockets()
+	if err != nil {
+		return se, nil, nil, err
 	}
 	opts := []ice.UDPMuxFromPortOption{
+		ice.UDPMuxFromPortWithNet(sockets),
 		ice.UDPMuxFromPortWithIPFilter(keep),
 		ice.UDPMuxFromPortWithNetworks(iceTypes...),
 		ice.UDPMuxFromPortWithReadBufferSize(udpBufferBytes),
@@ -223,13 +253,13 @@ func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, error) {
 	}
 	mux, err := ice.NewMultiUDPMuxFromPort(int(cfg.UDPPort), opts...)
 	if err != nil {
-		return se, nil, fmt.Errorf("udp_port %d: %w", cfg.UDPPort, err)
+		return se, nil, nil, fmt.Errorf("udp_port %d: %w", cfg.UDPPort, err)
 	}
 	if len(mux.GetListenAddresses()) == 0 {
-		return se, nil, errors.Join(fmt.Errorf("udp_port %d: no local address to listen on", cfg.UDPPort), mux.Close())
+		return se, nil, nil, errors.Join(fmt.Errorf("udp_port %d: no local address to listen on", cfg.UDPPort), mux.Close())
 	}
 	se.SetICEUDPMux(mux)
-	return se, mux, nil
+	return se, mux, sockets, nil
 }
 
 // isLocalAddress reports whether ip is assigned to a local interface.

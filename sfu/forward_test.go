@@ -76,24 +76,29 @@ func (v *viewer) reAnswer(t *testing.T, d time.Duration) string {
 // first gets the publisher by re-offer with msid stream id = the
 // publisher's connection_id, a viewer sharing the publisher's bundle_id
 // gets nothing, the publisher leaving gets its m-line rejected (port 0)
-// and the next publisher reuses it; on one shared UDP port (the default)
-// and on a port per connection.
+// and the next publisher reuses it; on one shared UDP port (the default),
+// with forwarded packets sent by the direct SRTP path (the default) or by
+// pion's, and on a port per connection (pion's path).
 func TestForwarding(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		shared bool
-	}{{"shared udp port", true}, {"port per connection", false}} {
-		t.Run(tc.name, func(t *testing.T) { testForwarding(t, tc.shared) })
+		name           string
+		shared, direct bool
+	}{
+		{"shared udp port", true, true},
+		{"shared udp port, pion write path", true, false},
+		{"port per connection", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testForwarding(t, tc.shared, tc.direct) })
 	}
 }
 
-func testForwarding(t *testing.T, shared bool) {
+func testForwarding(t *testing.T, shared, direct bool) {
 	before := runtime.NumGoroutine()
 	port := freeUDPPort(t)
 	if !shared {
 		port = 0
 	}
-	s := newTestSFUWith(t, func(c *Config) { c.UDPPort = port })
+	s := newTestSFUWith(t, func(c *Config) { c.UDPPort, c.DirectSRTP = port, direct })
 	v := startViewer(t, s, "")
 	pubID := NewID()
 	same := startViewer(t, s, pubID)
@@ -114,6 +119,9 @@ func testForwarding(t *testing.T, shared bool) {
 		t.Fatalf("candidates on the shared port %d: %v, want %v:\n%s", port, onPort, shared, offer)
 	}
 	eventually(t, "forwarded packets", 10*time.Second, func() bool { return v.count(pubID) >= 20 })
+	if got := v.conn.path != nil && v.conn.path.Direct(); got != direct {
+		t.Fatalf("viewer's packets sent by the direct SRTP path: %v, want %v", got, direct)
+	}
 	select {
 	case sdp := <-same.peer.reOffers:
 		t.Fatalf("same-bundle viewer got a re-offer:\n%s", sdp)

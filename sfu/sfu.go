@@ -53,11 +53,11 @@ func New(cfg Config) (*SFU, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	se, udpMux, err := newSettingEngine(&cfg)
+	se, udpMux, sockets, err := newSettingEngine(&cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
-	engines, err := newEngines(&cfg, se)
+	engines, err := newEngines(&cfg, se, sockets)
 	if err != nil {
 		if udpMux != nil {
 			err = errors.Join(err, udpMux.Close())
@@ -124,18 +124,22 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	if eng == nil || req.Peer == nil || req.ConnectionID == "" {
 		return nil, fmt.Errorf("sfu join: codec %q, connection id %q or peer missing", req.VideoCodec, req.ConnectionID)
 	}
-	api, nack := eng.newAPI()
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	log := s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID)
+	capi := eng.newAPI(log)
+	pc, err := capi.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu join: new peer connection: %w", err)
+	}
+	if capi.path != nil {
+		capi.path.Attach(pc)
 	}
 	info := ConnectionInfo{ChannelID: req.ChannelID, ConnectionID: req.ConnectionID,
 		ClientID: orDefault(req.ClientID, req.ConnectionID), BundleID: orDefault(req.BundleID, req.ConnectionID),
 		Role: req.Role, Audio: req.Audio, Video: req.Video, VideoCodec: req.VideoCodec,
 		CreatedAt: s.now(), Metadata: req.Metadata}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: api, nack: nack, ctx: ctx, cancel: cancel,
-		log:    s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID),
+	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: capi.api, nack: capi.nack, path: capi.path,
+		ctx: ctx, cancel: cancel, log: log,
 		kick:   make(chan struct{}, 1),
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver),
 		slotAnswers: make(map[string]*sdp.MediaDescription)}

@@ -37,12 +37,17 @@ const (
 	goalAddedP99   = 2 * time.Millisecond
 )
 
+// sfuConfEnv holds extra sora.conf lines for the measured SFU (for A/B
+// runs, e.g. "direct_srtp = false"); empty runs it on the benchmark's
+// configuration alone.
+const sfuConfEnv = "KIROKU_BENCH_SFU_CONF"
+
 // BenchmarkForwarding measures, in one run: the floor (SRTP + UDP send per
 // packet); the SFU's CPU per forwarded packet and the forwarding delay at
 // a doubling number of subscribers until the maximum load; and the delay
 // at half of that maximum. Each sub-benchmark op is one measured window.
 func BenchmarkForwarding(b *testing.B) {
-	p := startTestSFU(b, "")
+	p := startTestSFU(b, os.Getenv(sfuConfEnv))
 	var floor floorResult
 	b.Run("floor", func(b *testing.B) {
 		for range b.N {
