@@ -21,6 +21,10 @@
 // system channels (SystemLabels) are created too and handed to a
 // SystemPeer.
 //
+// On the shared UDP port, each connection's outgoing RTP is encrypted and
+// sent by package srtpout with the keys of pion's DTLS handshake, instead
+// of through pion's per-packet write path ([Config.DirectSRTP]).
+//
 // A recorder is just another subscriber: [SFU.Subscribe] attaches a [Sink]
 // to a publisher connection and delivers its RTP packets and RTCP sender
 // reports through a bounded queue; the returned [Subscription] can ask for

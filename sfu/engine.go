@@ -97,14 +97,16 @@ type connectionAPI struct {
 
 // newAPI returns a webrtc.API for one connection, with the NACK
 // responder and the direct SRTP path its PeerConnection will use.
-func (e *engine) newAPI(log *slog.Logger) connectionAPI {
+// settled, if not nil, learns which way the connection's RTP takes once
+// its DTLS connects.
+func (e *engine) newAPI(log *slog.Logger, settled func(direct bool)) connectionAPI {
 	c := connectionAPI{nack: newNackResponder(e.now)}
 	ir := &interceptor.Registry{}
 	settings := e.settings // a copy: the DTLS hooks are this connection's
 	if e.sockets != nil {
 		// Right above pion's SRTP writer, below everything else: it
 		// sends every RTP packet, retransmissions included.
-		c.path = srtpout.NewPath(e.sockets, log)
+		c.path = srtpout.NewPath(e.sockets, log, settled)
 		c.path.Install(&settings)
 		ir.Add(c.path)
 	}

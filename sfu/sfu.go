@@ -125,7 +125,7 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		return nil, fmt.Errorf("sfu join: codec %q, connection id %q or peer missing", req.VideoCodec, req.ConnectionID)
 	}
 	log := s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID)
-	capi := eng.newAPI(log)
+	capi := eng.newAPI(log, s.counters.srtpSettled)
 	pc, err := capi.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu join: new peer connection: %w", err)

@@ -19,6 +19,12 @@ type Stats struct {
 	KeyframeRequests     uint64 // PLIs sent to publishers
 	KeyframeDeferred     uint64 // requests inside the PLI interval: sent later or merged
 	SinkDropped          uint64 // packets dropped for slow sinks
+	// DirectSRTPConnections and PionSRTPConnections count connections
+	// whose RTP, once DTLS connected, took the direct SRTP path
+	// (sfu/srtpout) or pion's write path. Neither counts with direct_srtp
+	// off or a port per connection.
+	DirectSRTPConnections uint64
+	PionSRTPConnections   uint64
 }
 
 // counters are the atomically updated totals behind Stats.
@@ -28,6 +34,16 @@ type counters struct {
 	rtpPackets, rtpBytes                     atomic.Uint64
 	forwarded, forwardedBytes                atomic.Uint64
 	plis, merged, sinkDropped                atomic.Uint64
+	directSRTP, pionSRTP                     atomic.Uint64
+}
+
+// srtpSettled counts the way one connection's RTP took.
+func (c *counters) srtpSettled(direct bool) {
+	if direct {
+		c.directSRTP.Add(1)
+	} else {
+		c.pionSRTP.Add(1)
+	}
 }
 
 // Stats returns the running totals.
@@ -45,5 +61,6 @@ func (s *SFU) Stats() Stats {
 		ForwardedRTPPackets: c.forwarded.Load(), ForwardedRTPBytes: c.forwardedBytes.Load(),
 		KeyframeRequests: c.plis.Load(),
 		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(),
+		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
 	}
 }

@@ -174,6 +174,9 @@ func (b *apiBackend) StatsReport() map[string]any {
 		"total_received_srtp_byte_size": st.ReceivedRTPBytes,
 		"total_sent_srtp":               st.ForwardedRTPPackets,
 		"total_sent_srtp_byte_size":     st.ForwardedRTPBytes,
+		// kiroku's own: how connections send their SRTP (sfu/srtpout).
+		"total_direct_srtp_connections": st.DirectSRTPConnections,
+		"total_pion_srtp_connections":   st.PionSRTPConnections,
 		"timestamp":                     webhooks.Timestamp(time.Now()),
 	}
 	var turn relay.Stats

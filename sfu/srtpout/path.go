@@ -49,6 +49,8 @@ type Path struct {
 	direct atomic.Pointer[Keys] // set before mode becomes modeDirect
 	ice    atomic.Pointer[webrtc.ICETransport]
 	settle sync.Once
+	// settled learns the way chosen, once; may be nil.
+	settled func(direct bool)
 }
 
 // route is where a direct packet goes.
@@ -57,9 +59,10 @@ type route struct {
 	remote netip.AddrPort
 }
 
-// NewPath returns a pending Path sending on sockets.
-func NewPath(sockets *Sockets, log *slog.Logger) *Path {
-	return &Path{sockets: sockets, log: log}
+// NewPath returns a pending Path sending on sockets. settled, if not nil,
+// is called once with the way packets take when DTLS connects.
+func NewPath(sockets *Sockets, log *slog.Logger, settled func(direct bool)) *Path {
+	return &Path{sockets: sockets, log: log, settled: settled}
 }
 
 // Install points the DTLS hooks of se, the setting engine of this
@@ -99,14 +102,17 @@ func (p *Path) settleMode() {
 	switch {
 	case keys == nil:
 		p.log.Debug("SRTP sent through pion", "reason", p.keys.Err())
+		p.mode.Store(modePion)
 	case p.route.Load() == nil:
 		p.log.Debug("SRTP sent through pion", "reason", "no socket for the selected ICE pair")
+		p.mode.Store(modePion)
 	default:
 		p.direct.Store(keys)
 		p.mode.Store(modeDirect)
-		return
 	}
-	p.mode.Store(modePion)
+	if p.settled != nil {
+		p.settled(p.Direct())
+	}
 }
 
 // pairSelected points direct packets at a newly selected ICE pair. A

@@ -27,10 +27,11 @@ func loopbackSettings() webrtc.SettingEngine {
 // sendingPeer is the SFU's side: a PeerConnection on a UDP mux built on
 // Sockets, sending through a Path.
 type sendingPeer struct {
-	pc    *webrtc.PeerConnection
-	path  *Path
-	video *webrtc.TrackLocalStaticRTP
-	audio *webrtc.TrackLocalStaticRTP
+	pc      *webrtc.PeerConnection
+	path    *Path
+	settled chan bool // what the Path reported settling on
+	video   *webrtc.TrackLocalStaticRTP
+	audio   *webrtc.TrackLocalStaticRTP
 }
 
 // newSendingPeer builds it; with foreign, its Path looks for sockets in
@@ -57,7 +58,8 @@ func newSendingPeer(t *testing.T, foreign bool) *sendingPeer {
 	t.Cleanup(func() { _ = mux.Close() })
 	se := loopbackSettings()
 	se.SetICEUDPMux(mux)
-	p := &sendingPeer{path: NewPath(pathSockets, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	p := &sendingPeer{settled: make(chan bool, 2)}
+	p.path = NewPath(pathSockets, slog.New(slog.NewTextHandler(io.Discard, nil)), func(direct bool) { p.settled <- direct })
 	p.path.Install(&se)
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
@@ -200,6 +202,9 @@ func TestPathDelivers(t *testing.T) {
 			wg.Wait()
 			if got := s.path.Direct(); got != tc.direct {
 				t.Fatalf("Direct() = %v, want %v (keys: %v)", got, tc.direct, s.path.keys.Err())
+			}
+			if got := <-s.settled; got != tc.direct || len(s.settled) != 0 {
+				t.Fatalf("settled(%v), %d more times; want settled(%v) once", got, len(s.settled), tc.direct)
 			}
 			for _, kind := range []string{"video", "audio"} {
 				checkReceived(t, kind, r.received(kind), first, count)

@@ -13,6 +13,7 @@ func TestMultistream(t *testing.T) {
 	for _, codec := range []string{"VP8", "VP9", "AV1", "H264"} {
 		t.Run(codec, func(t *testing.T) {
 			ch := "multistream-" + strings.ToLower(codec)
+			before := shared.sfu.Stats()
 			a := join(t, "a", ch, "sendrecv", codec)
 			b := join(t, "b", ch, "sendrecv", codec)
 			c := join(t, "c", ch, "recvonly", codec)
@@ -45,6 +46,14 @@ func TestMultistream(t *testing.T) {
 			expectFlow(t, e, a, codec)
 			expectFlow(t, e, d, codec)
 			expectFlow(t, c, a, codec)
+
+			// Chromium answers as the DTLS client, so every page's media
+			// takes the SFU's direct SRTP path.
+			after := shared.sfu.Stats()
+			if direct, pion := after.DirectSRTPConnections-before.DirectSRTPConnections,
+				after.PionSRTPConnections-before.PionSRTPConnections; direct < 5 || pion != 0 {
+				t.Fatalf("%d connections on the direct SRTP path and %d on pion's, want 5 and 0", direct, pion)
+			}
 		})
 	}
 }

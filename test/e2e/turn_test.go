@@ -21,7 +21,8 @@ type transportInfo struct {
 
 // TestTURNRelay runs cmd/sfu with its built-in TURN server: sora-js-sdk
 // pages get relay-only configurations with their own credentials, and
-// audio and video flow both ways through the relay.
+// audio and video flow both ways through the relay, sent by the direct
+// SRTP path.
 func TestTURNRelay(t *testing.T) {
 	hooks := &hookLog{}
 	port := freeUDPPort(t)
@@ -49,5 +50,10 @@ func TestTURNRelay(t *testing.T) {
 	srv.api(t, "Sora_20171010.GetStatsReport", map[string]any{}, &stats)
 	if n, _ := stats["total_turn_udp_connections"].(float64); n < 2 {
 		t.Fatalf("GetStatsReport total_turn_udp_connections = %v, want at least one per page", stats["total_turn_udp_connections"])
+	}
+	// The SFU sends to the relayed address from its own socket, directly
+	// encrypted, as pion would.
+	if direct, pion := stats["total_direct_srtp_connections"], stats["total_pion_srtp_connections"]; direct != 2.0 || pion != 0.0 {
+		t.Fatalf("GetStatsReport: %v connections on the direct SRTP path and %v on pion's, want 2 and 0", direct, pion)
 	}
 }
