@@ -57,7 +57,7 @@ func (c *Connection) addForward(t *publishedTrack) {
 	}
 	t.reports.addViewer(c, ssrc)
 	c.wg.Add(1)
-	go func() { defer c.wg.Done(); readViewerRTCP(sender, t) }()
+	go func() { defer c.wg.Done(); c.readViewerRTCP(sender, t) }()
 	c.dirty = true
 	c.wake()
 }

@@ -64,9 +64,27 @@ func newTestSFUWith(t testing.TB, mutate func(*Config)) *SFU {
 type publisher struct {
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticRTP
+	raw   atomic.Pointer[webrtc.TrackLocalWriter] // the track's writer, below pion's header rewriting
+	ssrc  atomic.Uint32                           // the track's SSRC
 	plis  atomic.Int64
 	stop  chan struct{}
 	wg    sync.WaitGroup
+}
+
+// rawTrack is the publisher's track as added to its PeerConnection: it
+// notes the writer and SSRC pion binds it to, so that a test can send packets the
+// track itself would refuse or rewrite.
+type rawTrack struct {
+	*webrtc.TrackLocalStaticRTP
+	p *publisher
+}
+
+// Bind notes the writer and binds the track.
+func (r rawTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	w := ctx.WriteStream()
+	r.p.ssrc.Store(uint32(ctx.SSRC()))
+	r.p.raw.Store(&w)
+	return r.TrackLocalStaticRTP.Bind(ctx)
 }
 
 func startPublisher(t *testing.T, c *Connection) *publisher {
@@ -84,7 +102,7 @@ func startPublisherOn(t *testing.T, c *Connection, pc *webrtc.PeerConnection) *p
 		t.Fatal(err)
 	}
 	connect(t, c, p.pc, func() {
-		sender, err := p.pc.AddTrack(p.track)
+		sender, err := p.pc.AddTrack(rawTrack{TrackLocalStaticRTP: p.track, p: p})
 		if err != nil {
 			t.Fatalf("client add track: %v", err)
 		}

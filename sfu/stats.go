@@ -19,6 +19,10 @@ type Stats struct {
 	KeyframeRequests     uint64 // PLIs sent to publishers
 	KeyframeDeferred     uint64 // requests inside the PLI interval: sent later or merged
 	SinkDropped          uint64 // packets dropped for slow sinks
+	// MalformedPackets counts RTP packets and RTCP compounds from clients
+	// that the SFU could not read (malformed, or a payload type never
+	// negotiated) and skipped.
+	MalformedPackets uint64
 	// DirectSRTPConnections and PionSRTPConnections count connections
 	// whose RTP, once DTLS connected, took the direct SRTP path
 	// (sfu/srtpout) or pion's write path. Neither counts with direct_srtp
@@ -35,6 +39,7 @@ type counters struct {
 	forwarded, forwardedBytes                atomic.Uint64
 	plis, merged, sinkDropped                atomic.Uint64
 	directSRTP, pionSRTP                     atomic.Uint64
+	malformed                                atomic.Uint64
 }
 
 // srtpSettled counts the way one connection's RTP took.
@@ -60,7 +65,7 @@ func (s *SFU) Stats() Stats {
 		ReceivedRTPPackets: c.rtpPackets.Load(), ReceivedRTPBytes: c.rtpBytes.Load(),
 		ForwardedRTPPackets: c.forwarded.Load(), ForwardedRTPBytes: c.forwardedBytes.Load(),
 		KeyframeRequests: c.plis.Load(),
-		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(),
+		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(), MalformedPackets: c.malformed.Load(),
 		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
 	}
 }

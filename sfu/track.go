@@ -3,7 +3,9 @@ package sfu
 import (
 	"errors"
 	"io"
+	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -72,12 +74,17 @@ func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *
 // viewers and the subscriptions until the publisher's PeerConnection ends.
 func (t *publishedTrack) readRTP() {
 	defer close(t.handoff)
+	failures := 0
 	for {
 		p, _, err := t.remote.ReadRTP()
 		if err != nil {
+			if t.owner.readContinues(err, &failures) {
+				continue
+			}
 			t.logEnd("rtp", err)
 			return
 		}
+		failures = 0
 		now := t.owner.sfu.now()
 		t.count(p)
 		// Header extension ids are negotiated per PeerConnection; the
@@ -146,12 +153,17 @@ func (t *publishedTrack) count(p *rtp.Packet) {
 // readRTCP drains the publisher's RTCP for this track and hands sender
 // reports to the subscriptions.
 func (t *publishedTrack) readRTCP() {
+	failures := 0
 	for {
 		pkts, _, err := t.receiver.ReadRTCP()
 		if err != nil {
+			if t.owner.readContinues(err, &failures) {
+				continue
+			}
 			t.logEnd("rtcp", err)
 			return
 		}
+		failures = 0
 		now := t.owner.sfu.now()
 		for _, p := range pkts {
 			sr, ok := p.(*rtcp.SenderReport)
@@ -195,19 +207,55 @@ func (t *publishedTrack) sendPLI() {
 	}
 }
 
-// readViewerRTCP drains one viewer's RTCP for a forwarded track and turns
-// PLI and FIR into keyframe requests on the published track.
-func readViewerRTCP(sender *webrtc.RTPSender, t *publishedTrack) {
+// readViewerRTCP drains the viewer c's RTCP for a forwarded track and
+// turns PLI and FIR into keyframe requests on the published track.
+func (c *Connection) readViewerRTCP(sender *webrtc.RTPSender, t *publishedTrack) {
+	failures := 0
 	for {
 		pkts, _, err := sender.ReadRTCP()
 		if err != nil {
+			if c.readContinues(err, &failures) {
+				continue
+			}
 			return
 		}
+		failures = 0
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				t.requestKeyframe()
 			}
 		}
+	}
+}
+
+// readBackoff is how many read errors in a row a read loop takes before
+// it waits a millisecond before each next read: an error that does not go
+// away must not spin a CPU.
+const readBackoff = 64
+
+// readContinues tells one of c's read loops what to do after err. A
+// stream that is gone (end of stream, a closed pipe or socket, c closing)
+// ends the loop: it returns false. Anything else is one packet the SFU
+// cannot read — malformed RTP or RTCP, a payload type the client never
+// negotiated — which is counted and skipped, so that one bad packet from
+// a client never stops a track. failures counts the errors in a row; the
+// caller resets it after a good read.
+func (c *Connection) readContinues(err error, failures *int) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) || c.ctx.Err() != nil {
+		return false
+	}
+	c.sfu.counters.malformed.Add(1)
+	*failures++
+	if *failures < readBackoff {
+		return true
+	}
+	wait := time.NewTimer(time.Millisecond)
+	defer wait.Stop()
+	select {
+	case <-c.ctx.Done():
+		return false
+	case <-wait.C:
+		return true
 	}
 }

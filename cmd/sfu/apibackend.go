@@ -177,7 +177,9 @@ func (b *apiBackend) StatsReport() map[string]any {
 		// kiroku's own: how connections send their SRTP (sfu/srtpout).
 		"total_direct_srtp_connections": st.DirectSRTPConnections,
 		"total_pion_srtp_connections":   st.PionSRTPConnections,
-		"timestamp":                     webhooks.Timestamp(time.Now()),
+		// kiroku's own: client packets that could not be read, skipped.
+		"total_malformed_packets": st.MalformedPackets,
+		"timestamp":               webhooks.Timestamp(time.Now()),
 	}
 	var turn relay.Stats
 	if b.turn != nil {
