@@ -29,6 +29,10 @@ type Backend interface {
 	PushConnection(channelID, connectionID string, data json.RawMessage) error
 	// RequestKeyFrame asks a publisher connection for a keyframe (PLI).
 	RequestKeyFrame(channelID, connectionID string) error
+	// RequestSimulcastRID moves the receiver to the simulcast layer rid
+	// of the sender's video, or of every sender's when sender is empty.
+	// An unknown rid is ErrInvalid.
+	RequestSimulcastRID(channelID, receiverID, senderID, rid string) error
 	// TerminateSession disconnects every connection of the session.
 	TerminateSession(ctx context.Context, channelID, sessionID string) error
 	// StatsReport returns the GetStatsReport counters.

@@ -12,6 +12,9 @@ type channelRequest struct {
 	ClientID     string          `json:"client_id"`
 	SessionID    string          `json:"session_id"`
 	GroupID      string          `json:"group_id"`
+	ReceiverID   string          `json:"receiver_connection_id"`
+	SenderID     string          `json:"sender_connection_id"`
+	RID          string          `json:"rid"`
 	Reason       json.RawMessage `json:"reason"`
 	Data         json.RawMessage `json:"data"`
 }
@@ -40,6 +43,7 @@ func (s *Server) routes() map[string]handler {
 		"Sora_20160711.PushChannel":            s.pushChannel,
 		"Sora_20160711.PushConnection":         s.pushConnection,
 		"Sora_20241218.RequestKeyFrame":        s.requestKeyFrame,
+		"Sora_20251217.RequestSimulcastRid":    s.requestSimulcastRid,
 		"Sora_20230628.TerminateSession":       s.terminateSession,
 		"Sora_20171010.GetStatsReport":         s.getStatsReport,
 		"Sora_20231220.StartRecording":         s.startRecording,
@@ -173,6 +177,23 @@ func (s *Server) requestKeyFrame(_ context.Context, body []byte) (any, error) {
 	return map[string]string{"channel_id": req.ChannelID, "connection_id": req.ConnectionID}, nil
 }
 
+// requestSimulcastRid moves a receiver to another simulcast layer of one
+// sender, or of every sender when sender_connection_id is absent.
+func (s *Server) requestSimulcastRid(_ context.Context, body []byte) (any, error) {
+	var req channelRequest
+	if err := decodeChannel(body, &req, "receiver_connection_id", "rid"); err != nil {
+		return nil, err
+	}
+	if err := s.backend.RequestSimulcastRID(req.ChannelID, req.ReceiverID, req.SenderID, req.RID); err != nil {
+		return nil, err
+	}
+	out := map[string]string{"channel_id": req.ChannelID, "receiver_connection_id": req.ReceiverID, "rid": req.RID}
+	if req.SenderID != "" {
+		out["sender_connection_id"] = req.SenderID
+	}
+	return out, nil
+}
+
 func (s *Server) terminateSession(ctx context.Context, body []byte) (any, error) {
 	var req channelRequest
 	if err := decodeChannel(body, &req, "session_id"); err != nil {
@@ -230,7 +251,8 @@ func decodeChannel(body []byte, req *channelRequest, extra ...string) error {
 	checks := [][2]string{{"channel_id", req.ChannelID}}
 	for _, name := range extra {
 		value := map[string]string{"connection_id": req.ConnectionID, "client_id": req.ClientID,
-			"session_id": req.SessionID, "data": string(req.Data)}[name]
+			"session_id": req.SessionID, "data": string(req.Data), "receiver_connection_id": req.ReceiverID,
+			"rid": req.RID}[name]
 		if name == "data" && value == "null" {
 			value = ""
 		}

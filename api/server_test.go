@@ -68,6 +68,17 @@ func (f *fakeBackend) PushConnection(ch, id string, data json.RawMessage) error 
 	f.lastData = string(data)
 	return f.find(ch, id)
 }
+func (f *fakeBackend) RequestSimulcastRID(ch, receiver, sender, rid string) error {
+	f.calls = append(f.calls, "RequestSimulcastRID "+ch+" "+receiver+" "+sender+" "+rid)
+	switch {
+	case rid != "r0" && rid != "r1" && rid != "r2":
+		return fmt.Errorf("rid %q: %w", rid, ErrInvalid)
+	case receiver != "C1":
+		return fmt.Errorf("receiver %s: %w", receiver, ErrNotFound)
+	}
+	return nil
+}
+
 func (f *fakeBackend) RequestKeyFrame(ch, id string) error {
 	f.calls = append(f.calls, "RequestKeyFrame "+ch+" "+id)
 	return f.find(ch, id)
@@ -160,6 +171,12 @@ func TestEveryMethod(t *testing.T) {
 		{"Sora_20160711.PushConnection", `{"channel_id":"room","connection_id":"C2","data":null}`, 400, `data is required`},
 		{"Sora_20241218.RequestKeyFrame", `{"channel_id":"room","connection_id":"C1"}`, 200, `"connection_id":"C1"`},
 		{"Sora_20241218.RequestKeyFrame", `{"channel_id":"room","connection_id":"C7"}`, 404, `not_found`},
+		{"Sora_20251217.RequestSimulcastRid", `{"channel_id":"room","receiver_connection_id":"C1","sender_connection_id":"C2","rid":"r2"}`, 200, `"sender_connection_id":"C2"`},
+		{"Sora_20251217.RequestSimulcastRid", `{"channel_id":"room","receiver_connection_id":"C1","rid":"r1"}`, 200, `"rid":"r1"`},
+		{"Sora_20251217.RequestSimulcastRid", `{"channel_id":"room","receiver_connection_id":"C1","rid":"r9"}`, 400, `invalid_request`},
+		{"Sora_20251217.RequestSimulcastRid", `{"channel_id":"room","receiver_connection_id":"C5","rid":"r0"}`, 404, `not_found`},
+		{"Sora_20251217.RequestSimulcastRid", `{"channel_id":"room","rid":"r0"}`, 400, `receiver_connection_id is required`},
+		{"Sora_20251217.RequestSimulcastRid", `{"channel_id":"room","receiver_connection_id":"C1"}`, 400, `rid is required`},
 		{"Sora_20230628.TerminateSession", `{"channel_id":"room","session_id":"S1"}`, 200, `"session_id":"S1"`},
 		{"Sora_20230628.TerminateSession", `{"channel_id":"room","session_id":"S2"}`, 404, `not_found`},
 		{"Sora_20230628.TerminateSession", `{"channel_id":"room"}`, 400, `session_id is required`},

@@ -36,11 +36,17 @@ type Connection struct {
 	wg     sync.WaitGroup // every goroutine this connection started
 	kick   chan struct{}  // wakes the renegotiation loop
 
-	mu       sync.Mutex
-	closed   bool
-	tracks   map[string]*publishedTrack                 // what this connection publishes
-	forwards map[*publishedTrack]*webrtc.RTPTransceiver // what it receives
-	free     []*webrtc.RTPTransceiver                   // slots to reuse
+	mu     sync.Mutex
+	closed bool
+	// simulcast is this publisher's simulcast video (nil unless it asked
+	// for simulcast); layered are the simulcast sources it views, at
+	// simulcastTarget unless asked otherwise (requestLayer).
+	simulcast       *simulcastSource
+	layered         map[*simulcastSource]*layeredForward
+	simulcastTarget int
+	tracks          map[string]*publishedTrack                 // what this connection publishes
+	forwards        map[*publishedTrack]*webrtc.RTPTransceiver // what it receives
+	free            []*webrtc.RTPTransceiver                   // slots to reuse
 	// slotAnswers holds the client's last answer section per mid and
 	// rejected the mids the last offer rejected (see rejection.go).
 	slotAnswers map[string]*sdp.MediaDescription
@@ -106,6 +112,11 @@ func (c *Connection) wireOffer(offer string) (string, error) {
 	wire, rejected, err := rejectSlots(offer, free, c.slotAnswers)
 	if err != nil {
 		return "", fmt.Errorf("reject freed slots: %w", err)
+	}
+	if c.simulcast != nil && c.videoRecv != nil {
+		if wire, err = addSimulcastRecv(wire, c.videoRecv.Mid()); err != nil {
+			return "", err
+		}
 	}
 	c.rejected = rejected
 	return wire, nil
@@ -215,8 +226,12 @@ func (c *Connection) reOffer() {
 	c.peer.ReOffer(wire)
 }
 
-// track returns a published track by id, or nil.
+// track returns a published track by id, or nil. A simulcast video's
+// id gives the layer the recorder follows.
 func (c *Connection) track(id string) *publishedTrack {
+	if c.simulcast != nil && id == c.simulcast.trackInfo().TrackID {
+		return c.simulcast.recordedTrack()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.tracks[id]

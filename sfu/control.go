@@ -152,6 +152,27 @@ func (s *SFU) RequestKeyFrame(channelID, connectionID string) error {
 	return nil
 }
 
+// RequestSimulcastRID moves the receiver receiverID to the simulcast
+// layer rid ("r0", "r1", "r2") of the publisher senderID's video, or of
+// every simulcast publisher's (and those to come) when senderID is
+// empty. The move happens at the layer's next keyframe, asked for now.
+// Errors: ErrInvalid for another rid, ErrNotFound for an unknown
+// receiver or a sender it does not receive simulcast from.
+func (s *SFU) RequestSimulcastRID(channelID, receiverID, senderID, rid string) error {
+	layer, err := ParseRID(rid)
+	if err != nil {
+		return fmt.Errorf("request simulcast rid: %w", err)
+	}
+	c, err := s.member(channelID, receiverID)
+	if err != nil {
+		return fmt.Errorf("request simulcast rid: %w", err)
+	}
+	if !c.requestLayer(senderID, layer) {
+		return fmt.Errorf("request simulcast rid: %s receives no simulcast video from %q: %w", receiverID, senderID, ErrNotFound)
+	}
+	return nil
+}
+
 // Subscribe attaches sink to a publisher connection: it receives every
 // track's RTP and sender reports from now on, through a bounded queue
 // (Config.SinkQueue) that drops rather than stall forwarding.

@@ -21,6 +21,13 @@
 // system channels (SystemLabels) are created too and handed to a
 // SystemPeer.
 //
+// Simulcast: a publisher that asks for it sends its video in three layers
+// (rids r0, r1, r2; simulcast.go), each read as a track of its own; every
+// viewer gets one track per such publisher (layeredTrack), fed from the
+// layer it asked for by a layerSelector, which moves between layers at
+// keyframes with sequence numbers and timestamps running on. The
+// recorder gets the highest layer the same way.
+//
 // On the shared UDP port, each connection's outgoing RTP is encrypted and
 // sent by package srtpout with the keys of pion's DTLS handshake, instead
 // of through pion's per-packet write path ([Config.DirectSRTP]).

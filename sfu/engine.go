@@ -194,6 +194,13 @@ func newEngine(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.
 			return nil, fmt.Errorf("register transport-cc extension: %w", err)
 		}
 	}
+	// Simulcast: the client tags each layer's packets with its mid and
+	// rid (and the rid a retransmission repairs).
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register %s: %w", uri, err)
+		}
+	}
 	e.factories = []interceptor.Factory{generator, rr, twccFeedback}
 	return e, nil
 }

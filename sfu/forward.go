@@ -14,20 +14,36 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 		c.log.Warn("publish track", "err", err)
 		return
 	}
+	first := true
+	if rid := remote.RID(); rid != "" {
+		// A simulcast layer: viewers get the source once, its first layer
+		// starts it.
+		layer, err := ParseRID(rid)
+		if err != nil || c.simulcast == nil || remote.Kind() != webrtc.RTPCodecTypeVideo {
+			c.log.Warn("publish track: unexpected rid", "rid", rid, "kind", remote.Kind().String())
+			return
+		}
+		t.source, t.layer = c.simulcast, layer
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
 	c.tracks[t.info.TrackID] = t
+	if t.source != nil {
+		first = t.source.addLayer(t)
+	}
 	c.wg.Add(3)
 	c.mu.Unlock()
 	go func() { defer c.wg.Done(); t.readRTP() }()
 	go func() { defer c.wg.Done(); t.writeSecond() }()
 	go func() { defer c.wg.Done(); t.readRTCP() }()
 	c.log.Info("track published", "track", t.info.TrackID, "mime", t.info.MimeType)
-	for _, v := range c.sfu.trackPublished(c, t) {
-		v.addForward(t)
+	if first {
+		for _, v := range c.sfu.trackPublished(c, t) {
+			v.addForward(t)
+		}
 	}
 	t.requestKeyframe()
 }
@@ -38,6 +54,10 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 func (c *Connection) addForward(t *publishedTrack) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t.source != nil {
+		c.addLayered(t)
+		return
+	}
 	if c.closed || t.ended.Load() || c.forwards[t] != nil {
 		return
 	}
@@ -57,7 +77,7 @@ func (c *Connection) addForward(t *publishedTrack) {
 	}
 	t.reports.addViewer(c, ssrc)
 	c.wg.Add(1)
-	go func() { defer c.wg.Done(); c.readViewerRTCP(sender, t) }()
+	go func() { defer c.wg.Done(); c.readViewerRTCP(sender, t.requestKeyframe) }()
 	c.dirty = true
 	c.wake()
 }
@@ -71,7 +91,7 @@ func senderSSRC(s *webrtc.RTPSender) uint32 {
 }
 
 // bindSlot puts local on a free transceiver of its kind or on a new one.
-func (c *Connection) bindSlot(local *webrtc.TrackLocalStaticRTP) (*webrtc.RTPTransceiver, error) {
+func (c *Connection) bindSlot(local webrtc.TrackLocal) (*webrtc.RTPTransceiver, error) {
 	for i, tr := range c.free {
 		if tr.Kind() != local.Kind() {
 			continue
@@ -96,6 +116,10 @@ func (c *Connection) bindSlot(local *webrtc.TrackLocalStaticRTP) (*webrtc.RTPTra
 func (c *Connection) removeForward(t *publishedTrack) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t.source != nil {
+		c.removeLayered(t.source)
+		return
+	}
 	tr := c.forwards[t]
 	if tr == nil {
 		return
@@ -162,6 +186,10 @@ func (c *Connection) close() error {
 		t.reports.removeViewer(c)
 	}
 	clear(c.forwards)
+	for src, f := range c.layered {
+		src.removeViewer(f.track)
+	}
+	clear(c.layered)
 	subs := c.subscriptions()
 	c.mu.Unlock()
 	for _, v := range viewers {

@@ -65,6 +65,13 @@ func (h *trackHistory) record(hdr *rtp.Header, payload []byte) {
 	h.mu.Unlock()
 }
 
+// packetHistory is where a viewer's NACKed packets are looked up: a
+// track's own history, or a simulcast viewer's (layeredTrack), which maps
+// its rewritten sequence numbers to the layer's.
+type packetHistory interface {
+	lookup(seq uint16) (sentPacket, bool)
+}
+
 // lookup returns the packet with sequence number seq, if still kept.
 func (h *trackHistory) lookup(seq uint16) (sentPacket, bool) {
 	h.mu.RLock()
@@ -83,12 +90,12 @@ type nackResponder struct {
 	now func() time.Time
 
 	mu      sync.Mutex
-	links   map[uint32]*trackHistory // by media SSRC, set by the connection
+	links   map[uint32]packetHistory // by media SSRC, set by the connection
 	streams map[uint32]*sentStream   // by media SSRC, once bound
 }
 
 func newNackResponder(now func() time.Time) *nackResponder {
-	return &nackResponder{now: now, links: make(map[uint32]*trackHistory), streams: make(map[uint32]*sentStream)}
+	return &nackResponder{now: now, links: make(map[uint32]packetHistory), streams: make(map[uint32]*sentStream)}
 }
 
 // NewInterceptor implements interceptor.Factory: the responder is built
@@ -97,7 +104,7 @@ func (n *nackResponder) NewInterceptor(string) (interceptor.Interceptor, error) 
 
 // link tells the responder that the sender with media SSRC ssrc forwards
 // the track whose history is h. It must happen before the sender starts.
-func (n *nackResponder) link(ssrc uint32, h *trackHistory) {
+func (n *nackResponder) link(ssrc uint32, h packetHistory) {
 	n.mu.Lock()
 	n.links[ssrc] = h
 	n.mu.Unlock()
@@ -114,7 +121,7 @@ func (n *nackResponder) unlink(ssrc uint32) {
 // sentStream is one outgoing stream that can be answered.
 type sentStream struct {
 	writer  interceptor.RTPWriter // below the responder: the SRTP writer
-	history *trackHistory
+	history packetHistory
 	ssrc    uint32
 	pt      uint8
 	rtxSSRC uint32

@@ -86,6 +86,12 @@ type JoinRequest struct {
 	// DataChannelSignaling creates the system channels (SystemLabels);
 	// Peer must then implement SystemPeer.
 	DataChannelSignaling bool
+	// Simulcast is the connect's "simulcast": a client that publishes
+	// video is asked for three layers (rids r0, r1, r2); viewers get one.
+	Simulcast bool
+	// SimulcastRID is the layer this connection receives of simulcast
+	// publishers ("r0", "r1", "r2"); empty means r0, as Sora's default.
+	SimulcastRID string
 }
 
 // Join admits a connection into its channel (creating the session if the
@@ -136,13 +142,23 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	info := ConnectionInfo{ChannelID: req.ChannelID, ConnectionID: req.ConnectionID,
 		ClientID: orDefault(req.ClientID, req.ConnectionID), BundleID: orDefault(req.BundleID, req.ConnectionID),
 		Role: req.Role, Audio: req.Audio, Video: req.Video, VideoCodec: req.VideoCodec,
-		CreatedAt: s.now(), Metadata: req.Metadata}
+		CreatedAt: s.now(), Metadata: req.Metadata, Simulcast: req.Simulcast}
+	target := 0
+	if req.SimulcastRID != "" {
+		if target, err = ParseRID(req.SimulcastRID); err != nil {
+			return nil, errors.Join(fmt.Errorf("sfu join: %w", err), pc.Close())
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: capi.api, nack: capi.nack, path: capi.path,
 		ctx: ctx, cancel: cancel, log: log,
 		kick:   make(chan struct{}, 1),
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver),
-		slotAnswers: make(map[string]*sdp.MediaDescription)}
+		slotAnswers: make(map[string]*sdp.MediaDescription),
+		layered:     make(map[*simulcastSource]*layeredForward), simulcastTarget: target}
+	if info.PublishesLayers() {
+		c.simulcast = &simulcastSource{owner: c}
+	}
 	err = c.addUpstream()
 	if err == nil && req.DataChannelSignaling {
 		err = c.addSystemChannels()

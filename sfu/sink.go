@@ -49,7 +49,7 @@ type Sink interface {
 
 // sinkEvent is one hand-off from a track's reader to a subscription.
 type sinkEvent struct {
-	track   *publishedTrack
+	info    *TrackInfo // the track's, never modified
 	rtp     *rtp.Packet
 	sr      *rtcp.SenderReport
 	arrival time.Time
@@ -94,7 +94,7 @@ func (s *Subscription) deliver() {
 		case <-s.stop:
 			return
 		case ev := <-s.queue:
-			info := ev.track.info
+			info := *ev.info
 			if ev.rtp != nil {
 				s.sink.WriteRTP(info, ev.rtp, ev.arrival)
 			} else {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -40,11 +41,19 @@ type publishedTrack struct {
 	ended    atomic.Bool
 	viewers  atomic.Int64 // viewers bound to either half
 	seconds  atomic.Int64 // of which bound to the second half
+
+	// source is set on a simulcast layer (the remote track has a rid):
+	// the layer is forwarded through it, not through the halves.
+	source *simulcastSource
+	layer  int
 }
 
 func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) (*publishedTrack, error) {
 	codec := remote.Codec()
 	id := remote.Kind().String() + "-" + remote.ID()
+	if rid := remote.RID(); rid != "" {
+		id += "-" + rid
+	}
 	local, err := webrtc.NewTrackLocalStaticRTP(codec.RTPCodecCapability, id, owner.info.ConnectionID)
 	if err != nil {
 		return nil, err
@@ -95,7 +104,19 @@ func (t *publishedTrack) readRTP() {
 		// viewer's transport is gone; its own connection notices and
 		// leaves.
 		if t.history != nil {
+			if _, seen := t.history.lookup(p.SequenceNumber); seen {
+				// A packet forwarded already: the client repeats recent
+				// packets (as RTX) to probe its bandwidth.
+				continue
+			}
 			t.history.record(&p.Header, p.Payload)
+		}
+		if t.source != nil {
+			t.source.forward(t, p, now)
+			if t.limiter.due(now) {
+				t.sendPLI()
+			}
+			continue
 		}
 		if t.seconds.Load() > 0 {
 			t.handoff <- p // the second half's writer only reads p
@@ -106,7 +127,7 @@ func (t *publishedTrack) readRTP() {
 			t.reports.sendOwn(p.Timestamp, now)
 		}
 		for _, s := range t.owner.subscriptions() {
-			s.offer(sinkEvent{track: t, rtp: p, arrival: now})
+			s.offer(sinkEvent{info: &t.info, rtp: p, arrival: now})
 		}
 		if t.limiter.due(now) {
 			t.sendPLI()
@@ -154,8 +175,12 @@ func (t *publishedTrack) count(p *rtp.Packet) {
 // reports to the subscriptions.
 func (t *publishedTrack) readRTCP() {
 	failures := 0
+	read := t.receiver.ReadRTCP
+	if rid := t.remote.RID(); rid != "" {
+		read = func() ([]rtcp.Packet, interceptor.Attributes, error) { return t.receiver.ReadSimulcastRTCP(rid) }
+	}
 	for {
-		pkts, _, err := t.receiver.ReadRTCP()
+		pkts, _, err := read()
 		if err != nil {
 			if t.owner.readContinues(err, &failures) {
 				continue
@@ -171,9 +196,13 @@ func (t *publishedTrack) readRTCP() {
 				continue
 			}
 			t.owner.sentReports.Store(true)
+			if t.source != nil {
+				t.source.senderReport(t, sr, now)
+				continue
+			}
 			t.reports.send(sr.NTPTime, sr.RTPTime)
 			for _, s := range t.owner.subscriptions() {
-				s.offer(sinkEvent{track: t, sr: sr, arrival: now})
+				s.offer(sinkEvent{info: &t.info, sr: sr, arrival: now})
 			}
 		}
 	}
@@ -208,8 +237,9 @@ func (t *publishedTrack) sendPLI() {
 }
 
 // readViewerRTCP drains the viewer c's RTCP for a forwarded track and
-// turns PLI and FIR into keyframe requests on the published track.
-func (c *Connection) readViewerRTCP(sender *webrtc.RTPSender, t *publishedTrack) {
+// turns PLI and FIR into keyframe requests (keyframe: the published
+// track's, or for a simulcast source the layer the viewer gets).
+func (c *Connection) readViewerRTCP(sender *webrtc.RTPSender, keyframe func()) {
 	failures := 0
 	for {
 		pkts, _, err := sender.ReadRTCP()
@@ -223,7 +253,7 @@ func (c *Connection) readViewerRTCP(sender *webrtc.RTPSender, t *publishedTrack)
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				t.requestKeyframe()
+				keyframe()
 			}
 		}
 	}

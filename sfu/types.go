@@ -71,6 +71,7 @@ var (
 	ErrDuplicate         = errors.New("sfu: connection id already in use")
 	ErrNotFound          = errors.New("sfu: not found")
 	ErrClosed            = errors.New("sfu: closed")
+	ErrInvalid           = errors.New("sfu: invalid argument")
 )
 
 // Peer is the signaling side of one connection: how the SFU speaks to the
@@ -123,7 +124,11 @@ type ConnectionInfo struct {
 	Audio        bool
 	Video        bool
 	VideoCodec   Codec
-	CreatedAt    time.Time
+	// Simulcast is the connection's connect "simulcast": with video to
+	// publish it sends layers (PublishesLayers); every connection gets
+	// one layer of each simulcast publisher.
+	Simulcast bool
+	CreatedAt time.Time
 	// Metadata is opaque to the SFU: the signaling layer stores what it
 	// needs to notify others (e.g. authn/authz metadata).
 	Metadata any
@@ -139,3 +144,7 @@ func (nopObserver) SessionDestroyed(SessionInfo) {}
 
 // SessionsVanished ignores the event.
 func (nopObserver) SessionsVanished(Mode) {}
+
+// PublishesLayers reports whether the connection sends its video in
+// simulcast layers (rids r0, r1, r2).
+func (c ConnectionInfo) PublishesLayers() bool { return c.Simulcast && c.Video && c.Role.Sends() }

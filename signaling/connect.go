@@ -35,6 +35,8 @@ func (s *session) connect(raw []byte) *rejection {
 		Peer:                 s,
 		DataChannels:         req.channels,
 		DataChannelSignaling: req.dcSignal,
+		Simulcast:            m.Simulcast,
+		SimulcastRID:         req.rid,
 	})
 	if err != nil {
 		return joinRejection(err)
@@ -132,6 +134,12 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		DataChannels: offerDataChannels(req.dcSignal, s.conn.DataChannels()), Multistream: true,
 		DCSignaling: req.dcSignal, IgnoreWS: req.ignoreWS,
 		Audio: req.audio, Video: req.video, VideoCodecType: string(info.VideoCodec),
+		// A simulcast publisher is asked for the layers; a simulcast
+		// viewer just gets one of each publisher.
+		Simulcast: info.Simulcast,
+	}
+	if info.PublishesLayers() {
+		offer.Encodings = simulcastEncodings()
 	}
 	if req.audio {
 		offer.AudioCodecType = "OPUS"

@@ -18,8 +18,7 @@ type AuthRequest struct {
 	Role         sfu.Role
 	Audio, Video bool
 	VideoCodec   sfu.Codec
-	// Simulcast is what the client asked for; the connection gets a
-	// single layer either way.
+	// Simulcast is what the client asked for.
 	Simulcast   bool
 	Metadata    json.RawMessage // connect "metadata", nil when absent
 	SoraClient  string

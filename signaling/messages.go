@@ -29,6 +29,8 @@ type connectMessage struct {
 	Video                   json.RawMessage     `json:"video"`
 	Multistream             *bool               `json:"multistream"`
 	Simulcast               bool                `json:"simulcast"`
+	SimulcastRID            string              `json:"simulcast_rid"`
+	SimulcastRequestRID     string              `json:"simulcast_request_rid"`
 	Spotlight               bool                `json:"spotlight"`
 	DataChannels            []dataChannelOption `json:"data_channels"`
 	DataChannelSignaling    *bool               `json:"data_channel_signaling"`
@@ -50,8 +52,9 @@ type connectRequest struct {
 	video      bool
 	videoCodec sfu.Codec
 	channels   []sfu.DataChannel
-	dcSignal   bool // data_channel_signaling
-	ignoreWS   bool // ignore_disconnect_websocket
+	dcSignal   bool   // data_channel_signaling
+	ignoreWS   bool   // ignore_disconnect_websocket
+	rid        string // the simulcast layer to receive; "" for the default
 }
 
 // rejection is a close code and reason for a refused or broken connection.
@@ -101,6 +104,7 @@ func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejecti
 		return nil, rej
 	}
 	req.videoCodec = defaultCodec
+	req.rid = receiveRID(&m)
 	req.dcSignal = m.DataChannelSignaling != nil && *m.DataChannelSignaling
 	req.ignoreWS = req.dcSignal && m.IgnoreDisconnectWS != nil && *m.IgnoreDisconnectWS
 	if rej := parseMediaOptions(req); rej != nil {
@@ -110,9 +114,6 @@ func parseConnect(raw []byte, defaultCodec sfu.Codec) (*connectRequest, *rejecti
 }
 
 // checkOptions rejects invalid ids and features kiroku does not offer.
-// simulcast is not one of them: kiroku answers it the way Sora answers a
-// connect whose auth webhook turned simulcast off, with an offer saying
-// "simulcast": false, so the client sends a single encoding.
 func checkOptions(m *connectMessage) *rejection {
 	switch {
 	case !validID(m.ClientID, true):
@@ -123,8 +124,29 @@ func checkOptions(m *connectMessage) *rejection {
 		return reject(codeInvalidParam, "LEGACY-STREAM-UNSUPPORTED")
 	case m.Spotlight:
 		return reject(codeInvalidParam, "SPOTLIGHT-UNSUPPORTED")
+	case !validRID(m.SimulcastRID) || !(validRID(m.SimulcastRequestRID) || m.SimulcastRequestRID == "none"):
+		return reject(codeInvalidParam, "INVALID-SIMULCAST-RID")
 	}
 	return nil
+}
+
+// validRID accepts a simulcast rid, or none given.
+func validRID(rid string) bool {
+	switch rid {
+	case "", "r0", "r1", "r2":
+		return true
+	}
+	return false
+}
+
+// receiveRID is the simulcast layer a connection asks to receive:
+// simulcast_request_rid (newer) before simulcast_rid; "" for the default.
+// "none" (no preference) gives the default too.
+func receiveRID(m *connectMessage) string {
+	if m.SimulcastRequestRID != "" && m.SimulcastRequestRID != "none" {
+		return m.SimulcastRequestRID
+	}
+	return m.SimulcastRID
 }
 
 // parseMediaOptions reads audio, video and data_channels into req.
@@ -197,11 +219,27 @@ type offerMessage struct {
 	DCSignaling    bool               `json:"data_channel_signaling"`
 	IgnoreWS       bool               `json:"ignore_disconnect_websocket"`
 	Simulcast      bool               `json:"simulcast"`
+	Encodings      []encoding         `json:"encodings,omitempty"`
 	Spotlight      bool               `json:"spotlight"`
 	Audio          bool               `json:"audio"`
 	Video          bool               `json:"video"`
 	VideoCodecType string             `json:"video_codec_type,omitempty"`
 	AudioCodecType string             `json:"audio_codec_type,omitempty"`
+}
+
+// encoding is one simulcast layer the client is asked to send, handed by
+// the SDK to RTCRtpSender.setParameters.
+type encoding struct {
+	RID                   string  `json:"rid"`
+	Active                bool    `json:"active"`
+	ScaleResolutionDownBy float64 `json:"scaleResolutionDownBy"`
+}
+
+// simulcastEncodings are the layers a simulcast publisher sends: rids r0
+// to r2 at a quarter, half and full resolution, as Sora's defaults.
+func simulcastEncodings() []encoding {
+	return []encoding{{RID: "r0", Active: true, ScaleResolutionDownBy: 4},
+		{RID: "r1", Active: true, ScaleResolutionDownBy: 2}, {RID: "r2", Active: true, ScaleResolutionDownBy: 1}}
 }
 
 type peerConfig struct {

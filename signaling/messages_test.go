@@ -16,6 +16,7 @@ func TestParseConnect(t *testing.T) {
 		codec sfu.Codec
 		audio bool
 		video bool
+		rid   string
 	}{
 		{name: "sdk defaults", in: `{"type":"connect","role":"sendrecv","channel_id":"c","metadata":null,"audio":true,"video":true}`,
 			role: sfu.SendRecv, codec: sfu.VP9, audio: true, video: true},
@@ -26,8 +27,14 @@ func TestParseConnect(t *testing.T) {
 		{name: "bad audio codec", in: `{"role":"sendonly","channel_id":"c","audio":{"codec_type":"AAC"}}`, code: codeInvalidParam},
 		{name: "video wrong type", in: `{"role":"sendonly","channel_id":"c","video":"yes"}`, code: codeInvalidParam},
 		{name: "long client_id", in: `{"role":"sendonly","channel_id":"c","client_id":"` + strings.Repeat("x", 256) + `"}`, code: codeInvalidParam},
-		{name: "simulcast is accepted (one layer)", in: `{"role":"sendonly","channel_id":"c","simulcast":true,"simulcast_rid":"r1"}`,
-			role: sfu.SendOnly, codec: sfu.VP9, audio: true, video: true},
+		{name: "simulcast", in: `{"role":"sendonly","channel_id":"c","simulcast":true,"simulcast_rid":"r1"}`,
+			role: sfu.SendOnly, codec: sfu.VP9, audio: true, video: true, rid: "r1"},
+		{name: "simulcast_request_rid wins", in: `{"role":"recvonly","channel_id":"c","simulcast_rid":"r1","simulcast_request_rid":"r2"}`,
+			role: sfu.RecvOnly, codec: sfu.VP9, audio: true, video: true, rid: "r2"},
+		{name: "simulcast_request_rid none", in: `{"role":"recvonly","channel_id":"c","simulcast_request_rid":"none"}`,
+			role: sfu.RecvOnly, codec: sfu.VP9, audio: true, video: true},
+		{name: "bad simulcast_rid", in: `{"role":"recvonly","channel_id":"c","simulcast_rid":"r3"}`, code: codeInvalidParam},
+		{name: "bad simulcast_request_rid", in: `{"role":"recvonly","channel_id":"c","simulcast_request_rid":"high"}`, code: codeInvalidParam},
 		{name: "spotlight", in: `{"role":"recvonly","channel_id":"c","spotlight":true}`, code: codeInvalidParam},
 		{name: "messaging channel", in: `{"role":"sendrecv","channel_id":"c","data_channels":[{"label":"#chat","direction":"sendrecv","header":[{"type":"sender_connection_id"}]}]}`,
 			role: sfu.SendRecv, codec: sfu.VP9, audio: true, video: true},
@@ -49,8 +56,8 @@ func TestParseConnect(t *testing.T) {
 			if rej != nil {
 				t.Fatalf("rejected: %d %s", rej.code, rej.reason)
 			}
-			if req.role != tc.role || req.videoCodec != tc.codec || req.audio != tc.audio || req.video != tc.video {
-				t.Fatalf("got role %s codec %s audio %v video %v", req.role, req.videoCodec, req.audio, req.video)
+			if req.role != tc.role || req.videoCodec != tc.codec || req.audio != tc.audio || req.video != tc.video || req.rid != tc.rid {
+				t.Fatalf("got role %s codec %s audio %v video %v rid %q", req.role, req.videoCodec, req.audio, req.video, req.rid)
 			}
 		})
 	}

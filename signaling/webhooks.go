@@ -127,7 +127,7 @@ func (w *Webhooks) HandleEvent(e Event) {
 		data["minutes"] = int(e.Time.Sub(c.CreatedAt) / time.Minute)
 	}
 	p := eventPayload{Common: w.client.Common(e.Type), Role: c.Role, ChannelID: c.ChannelID, SessionID: c.SessionID,
-		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true,
+		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true, Simulcast: c.Simulcast,
 		EventMetadata: ExtrasOf(c).EventMetadata, Data: data}
 	w.client.Send(webhooks.Event, e.Type, p, webhooks.Headers(webhooks.Event, e.Type, c.SessionID, c.ConnectionID))
 }

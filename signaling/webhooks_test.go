@@ -110,13 +110,17 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("connection_lifetime: close %d %q after %v", ce.Code, ce.Text, seen)
 	}
 
-	// simulcast is accepted with one layer: the auth webhook sees what
-	// the client asked, the offer says simulcast is off.
+	// simulcast: the auth webhook sees what the client asked; the offer
+	// asks for three layers, r0 to r2, in its encodings and its SDP.
 	sim := dial(t, ts.url)
 	_ = sim.WriteJSON(map[string]any{"type": "connect", "role": "sendrecv", "channel_id": "sim", "simulcast": true,
 		"metadata": map[string]string{"auth": "simulcast"}})
-	if offer := readType(t, sim, "offer"); offer["simulcast"] != false {
-		t.Fatalf("offer to a simulcast connect: simulcast %v", offer["simulcast"])
+	offer := readType(t, sim, "offer")
+	if got := mustJSON(offer["encodings"]); offer["simulcast"] != true || got != `[{"active":true,"rid":"r0","scaleResolutionDownBy":4},{"active":true,"rid":"r1","scaleResolutionDownBy":2},{"active":true,"rid":"r2","scaleResolutionDownBy":1}]` {
+		t.Fatalf("offer to a simulcast connect: simulcast %v, encodings %s", offer["simulcast"], got)
+	}
+	if sdp, _ := offer["sdp"].(string); !strings.Contains(sdp, "a=simulcast:recv r0;r1;r2") || !strings.Contains(sdp, "a=rid:r2 recv") {
+		t.Fatalf("simulcast offer SDP asks for no layers:\n%s", sdp)
 	}
 	if call := rc.authCall("simulcast"); call == nil || call["simulcast"] != true {
 		t.Fatalf("auth webhook request for a simulcast connect: %v", call)

@@ -65,7 +65,7 @@ func (b *apiBackend) Connections(channelID string) []api.Connection {
 func apiConnection(ci sfu.ConnectionInfo) api.Connection {
 	c := api.Connection{Role: string(ci.Role), ChannelID: ci.ChannelID, SessionID: ci.SessionID,
 		ClientID: ci.ClientID, BundleID: ci.BundleID, ConnectionID: ci.ConnectionID, Multistream: true,
-		Audio: ci.Audio, Video: ci.Video, ConnectionCreatedTimestamp: webhooks.Timestamp(ci.CreatedAt)}
+		Simulcast: ci.Simulcast, Audio: ci.Audio, Video: ci.Video, ConnectionCreatedTimestamp: webhooks.Timestamp(ci.CreatedAt)}
 	if ci.Audio {
 		c.AudioCodecType = "OPUS"
 	}
@@ -145,6 +145,15 @@ func (b *apiBackend) PushChannel(channelID string, data json.RawMessage) error {
 // PushConnection pushes data to one connection.
 func (b *apiBackend) PushConnection(channelID, connectionID string, data json.RawMessage) error {
 	return apiError(b.core.PushConnection(channelID, connectionID, data))
+}
+
+// RequestSimulcastRID moves a receiver to another simulcast layer.
+func (b *apiBackend) RequestSimulcastRID(channelID, receiverID, senderID, rid string) error {
+	err := b.core.RequestSimulcastRID(channelID, receiverID, senderID, rid)
+	if errors.Is(err, sfu.ErrInvalid) {
+		return fmt.Errorf("%w: %w", api.ErrInvalid, err)
+	}
+	return apiError(err)
 }
 
 // RequestKeyFrame asks a publisher for keyframes.

@@ -48,8 +48,8 @@ func (c connSource) Subscribe(s archive.Sink) (archive.Subscription, error) {
 }
 
 // recSink passes one connection's packets to a recorder. Video must be
-// in the negotiated codec; a simulcast publisher would be recorded from
-// the first SSRC of its video track (the SFU refuses simulcast today).
+// in the negotiated codec; a simulcast publisher's video comes as one
+// track, its highest layer (the SFU switches and renumbers the layers).
 // Its methods run on the subscription's one delivery goroutine.
 type recSink struct {
 	sink      archive.Sink

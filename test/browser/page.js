@@ -16,13 +16,14 @@ const state = {
 let conn = null;
 const remoteTracks = {}; // stream id -> {kind: MediaStreamTrack}, to read readyState later
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast }) {
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid }) {
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
   if (dataChannels) options.dataChannels = dataChannels;
   if (dataChannelSignaling !== undefined) options.dataChannelSignaling = dataChannelSignaling;
   if (ignoreDisconnectWebSocket !== undefined) options.ignoreDisconnectWebSocket = ignoreDisconnectWebSocket;
   if (simulcast !== undefined) options.simulcast = simulcast;
+  if (simulcastRid !== undefined) options.simulcastRid = simulcastRid;
   const make = { sendrecv: sora.sendrecv, sendonly: sora.sendonly, recvonly: sora.recvonly }[role];
   conn = make.call(sora, channelId, metadata ?? null, options);
   conn.on("notify", (m, transport) => state.notifies.push({ ...m, transport }));
@@ -36,7 +37,10 @@ async function connect({ signalingUrl, channelId, role, codec, metadata, audio =
   });
   let stream;
   if (role !== "recvonly") {
-    stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { width: 320, height: 240, frameRate: 15 } : false });
+    // A simulcast publisher captures 1280x720: the browser sends all three
+    // layers (320x180, 640x360, 1280x720) only from 960x540 up.
+    const size = simulcast ? { width: 1280, height: 720 } : { width: 320, height: 240 };
+    stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { ...size, frameRate: 15 } : false });
   }
   try {
     await conn.connect(stream);
@@ -87,9 +91,10 @@ async function inbound() {
     if (r.type !== "inbound-rtp") return;
     const owner = byTrack[r.trackIdentifier];
     if (!owner) return;
-    const o = (out[owner.streamId] ??= { framesDecoded: 0, audioPackets: 0, videoCodec: null });
+    const o = (out[owner.streamId] ??= { framesDecoded: 0, audioPackets: 0, videoCodec: null, frameWidth: 0 });
     if (r.kind === "video") {
       o.framesDecoded += r.framesDecoded ?? 0;
+      o.frameWidth = r.frameWidth ?? 0;
       const codec = r.codecId && report.get(r.codecId);
       if (codec) o.videoCodec = codec.mimeType;
     } else {
@@ -148,6 +153,20 @@ function snapshot() {
   return state;
 }
 
+// outbound describes the page's outgoing video per simulcast layer.
+async function outbound() {
+  const out = [];
+  if (!conn?.pc) return out;
+  const report = await conn.pc.getStats();
+  report.forEach((r) => {
+    if (r.type === "outbound-rtp" && r.kind === "video") {
+      out.push({ rid: r.rid ?? "", frameWidth: r.frameWidth ?? 0, framesEncoded: r.framesEncoded ?? 0,
+        qualityLimitationReason: r.qualityLimitationReason ?? "" });
+    }
+  });
+  return out;
+}
+
 // videoEncodings is how many encodings the page's video sender has (more
 // than one when it sends simulcast).
 function videoEncodings() {
@@ -155,4 +174,4 @@ function videoEncodings() {
   return sender ? sender.getParameters().encodings.length : 0;
 }
 
-window.kiroku = { connect, inbound, sendMessage, disconnect, transport, videoEncodings, state: snapshot };
+window.kiroku = { connect, inbound, outbound, sendMessage, disconnect, transport, videoEncodings, state: snapshot };

@@ -26,9 +26,10 @@ type connectArgs struct {
 	Video        bool   `json:"video"`
 	DataChannels []any  `json:"dataChannels,omitempty"`
 	// DataChannelSignaling and IgnoreWS select DataChannel signaling.
-	DataChannelSignaling bool `json:"dataChannelSignaling,omitempty"`
-	IgnoreWS             bool `json:"ignoreDisconnectWebSocket,omitempty"`
-	Simulcast            bool `json:"simulcast,omitempty"`
+	DataChannelSignaling bool   `json:"dataChannelSignaling,omitempty"`
+	IgnoreWS             bool   `json:"ignoreDisconnectWebSocket,omitempty"`
+	Simulcast            bool   `json:"simulcast,omitempty"`
+	SimulcastRID         string `json:"simulcastRid,omitempty"`
 }
 
 type connectResult struct {
@@ -75,6 +76,7 @@ type inboundStats struct {
 	FramesDecoded int    `json:"framesDecoded"`
 	AudioPackets  int    `json:"audioPackets"`
 	VideoCodec    string `json:"videoCodec"`
+	FrameWidth    int    `json:"frameWidth"` // of the last decoded frame
 }
 
 func (m *member) inbound() map[string]inboundStats {

@@ -1,25 +1,109 @@
 package e2e
 
-import "testing"
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
 
-// TestSimulcastOneLayer: apps written for Sora's simulcast connect with
-// simulcast: true. kiroku accepts them with an offer saying simulcast is
-// off (as Sora does when the auth webhook turns it off), so the SDK sends
-// one encoding, which is forwarded as usual.
-func TestSimulcastOneLayer(t *testing.T) {
-	ch := "simulcast"
-	args := func(name, role string) connectArgs {
-		return connectArgs{SignalingURL: shared.ws, ChannelID: ch, Role: role, Codec: "VP8",
-			Metadata: map[string]string{"name": name}, Audio: true, Video: true, Simulcast: true}
+	"github.com/kiroku-sfu/kiroku/test/judge"
+)
+
+// TestSimulcast: a sora-js-sdk page publishing with simulcast: true
+// sends three layers (r0 320x180, r1 640x360, r2 1280x720); each viewer
+// decodes the layer it asked for (simulcast_rid, r0 by default), and
+// RequestSimulcastRid moves a viewer to another layer while it keeps
+// decoding. VP8 and H.264: the codecs Chromium sends simulcast in (its
+// AV1 and VP9 encoders give one layer).
+func TestSimulcast(t *testing.T) {
+	for _, codec := range []string{"VP8", "H264"} {
+		t.Run(codec, func(t *testing.T) { testSimulcast(t, codec) })
 	}
-	a := joinWith(t, "a", args("a", "sendrecv"))
-	b := joinWith(t, "b", args("b", "recvonly"))
-	expectFlow(t, b, a, "VP8")
+}
+
+func testSimulcast(t *testing.T, codec string) {
+	ch := "simulcast-" + codec
+	args := func(name, role, rid string) connectArgs {
+		return connectArgs{SignalingURL: shared.ws, ChannelID: ch, Role: role, Codec: codec,
+			Metadata: map[string]string{"name": name}, Audio: true, Video: true, Simulcast: true, SimulcastRID: rid}
+	}
+	a := joinWith(t, "a", args("a", "sendonly", ""))
+	low := joinWith(t, "low", args("low", "recvonly", ""))
+	high := joinWith(t, "high", args("high", "recvonly", "r2"))
 	var encodings int
 	if err := a.p.eval("kiroku.videoEncodings()", &encodings); err != nil {
 		t.Fatal(err)
 	}
-	if encodings != 1 {
-		t.Fatalf("the simulcast page's video sender has %d encodings, want 1", encodings)
+	if encodings != 3 {
+		t.Fatalf("the simulcast page's video sender has %d encodings, want 3", encodings)
+	}
+	expectFlow(t, low, a, codec)
+	expectFlow(t, high, a, codec)
+	expectWidth(t, low, a, 320)
+	expectWidth(t, high, a, 1280)
+
+	if err := shared.sfu.RequestSimulcastRID(ch, low.id, a.id, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	expectWidth(t, low, a, 640)
+	expectFlow(t, low, a, codec)
+	if err := shared.sfu.RequestSimulcastRID(ch, high.id, "", "r0"); err != nil {
+		t.Fatal(err)
+	}
+	expectWidth(t, high, a, 320)
+	expectFlow(t, high, a, codec)
+}
+
+// expectWidth waits until rx decodes tx's video at width pixels.
+func expectWidth(t *testing.T, rx, tx *member, width int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%s decoding %s at width %d", rx.name, tx.name, width), 30*time.Second, func() string {
+		if w := rx.inbound()[tx.id].FrameWidth; w != width {
+			var out []outboundLayer
+			_ = tx.p.call("outbound", nil, &out)
+			return fmt.Sprintf("width %d; %s sends %+v", w, tx.name, out)
+		}
+		return ""
+	})
+}
+
+// outboundLayer is one simulcast layer a page sends.
+type outboundLayer struct {
+	RID                     string `json:"rid"`
+	FrameWidth              int    `json:"frameWidth"`
+	FramesEncoded           int    `json:"framesEncoded"`
+	QualityLimitationReason string `json:"qualityLimitationReason"`
+}
+
+// TestRecordingSimulcast records a simulcast publisher: the file holds
+// one video track at the highest layer (1280 wide), valid and decodable,
+// whichever layer viewers get.
+func TestRecordingSimulcast(t *testing.T) {
+	hooks := &hookLog{}
+	srv := startRecServer(t, hooks, "default_recording_format = webm\n")
+	const channel = "rec-simulcast"
+	p := openPage(t)
+	var res connectResult
+	if err := p.call("connect", connectArgs{SignalingURL: srv.ws, ChannelID: channel, Role: "sendonly", Codec: "VP8",
+		Metadata: map[string]any{"name": "a"}, Audio: true, Video: true, Simulcast: true}, &res); err != nil || res.ConnectionID == "" {
+		t.Fatalf("connect: %v %+v", err, res)
+	}
+	var rec recordingInfo
+	srv.api(t, "Sora_20231220.StartRecording", map[string]any{"channel_id": channel, "format": "webm"}, &rec)
+	started := time.Now()
+	const length = 6 * time.Second
+	time.Sleep(time.Until(started.Add(length)))
+	srv.api(t, "Sora_20231220.StopRecording", map[string]any{"channel_id": channel}, nil)
+	hooks.waitHook(t, "archive.available", 15*time.Second, func(w webhook) bool {
+		return w.data("recording_id") == rec.RecordingID && w.Body["connection_id"] == res.ConnectionID
+	})
+	path := filepath.Join(srv.archive, rec.RecordingID, "archive-"+res.ConnectionID+".webm")
+	checkMedia(t, path, length, 1500*time.Millisecond)
+	probe, err := judge.ProbeFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := probe.Stream("video"); !ok || v.Width != 1280 || len(probe.Streams) != 2 {
+		t.Fatalf("recorded video %+v (%d streams), want one video stream 1280 wide and audio", v, len(probe.Streams))
 	}
 }

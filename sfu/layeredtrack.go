@@ -1,0 +1,155 @@
+package sfu
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// layeredTrack is a simulcast publisher's video as one viewer gets it: a
+// local track of that viewer's PeerConnection alone, written with the
+// layer its layerSelector chooses. It implements webrtc.TrackLocal.
+type layeredTrack struct {
+	src    *simulcastSource
+	viewer *Connection
+	info   TrackInfo // the source's
+
+	mu      sync.Mutex
+	sel     *layerSelector
+	binding *layerBinding // nil while unbound
+}
+
+// layerBinding is where the track's packets go once pion bound it.
+type layerBinding struct {
+	ssrc            uint32
+	pt              uint8
+	writer          webrtc.TrackLocalWriter
+	packets, octets uint32 // sent, for sender reports
+}
+
+func newLayeredTrack(src *simulcastSource, viewer *Connection, target int) *layeredTrack {
+	info := src.trackInfo()
+	return &layeredTrack{src: src, viewer: viewer, info: info,
+		sel: newLayerSelector(info.MimeType, info.ClockRate, target)}
+}
+
+// ID implements webrtc.TrackLocal: the source's track id.
+func (vt *layeredTrack) ID() string { return vt.info.TrackID }
+
+// RID implements webrtc.TrackLocal: the viewer gets one stream.
+func (vt *layeredTrack) RID() string { return "" }
+
+// StreamID implements webrtc.TrackLocal: the publisher's connection_id.
+func (vt *layeredTrack) StreamID() string { return vt.info.ConnectionID }
+
+// Kind implements webrtc.TrackLocal.
+func (vt *layeredTrack) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
+
+// Bind implements webrtc.TrackLocal: the viewer's engine has exactly the
+// publisher's codec (same codec_type), matched by MIME type.
+func (vt *layeredTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	for _, c := range ctx.CodecParameters() {
+		if strings.EqualFold(c.MimeType, vt.info.MimeType) {
+			vt.mu.Lock()
+			vt.binding = &layerBinding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), writer: ctx.WriteStream()}
+			vt.mu.Unlock()
+			return c, nil
+		}
+	}
+	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+}
+
+// Unbind implements webrtc.TrackLocal.
+func (vt *layeredTrack) Unbind(webrtc.TrackLocalContext) error {
+	vt.mu.Lock()
+	vt.binding = nil
+	vt.mu.Unlock()
+	return nil
+}
+
+// write offers the viewer a packet of layer; it reports whether it was
+// sent. A keyframe the selector waits for is asked of the publisher.
+func (vt *layeredTrack) write(layer int, p *rtp.Packet, now time.Time) bool {
+	vt.mu.Lock()
+	b := vt.binding
+	if b == nil {
+		vt.mu.Unlock()
+		return false
+	}
+	h, payload, ask := vt.sel.next(layer, p, now)
+	if h != nil {
+		h.SSRC, h.PayloadType = b.ssrc, b.pt
+		// A failed write is a viewer going away; its connection notices.
+		_, _ = b.writer.WriteRTP(h, payload)
+		b.packets++
+		b.octets += uint32(len(payload))
+	}
+	vt.mu.Unlock()
+	if ask != noLayer {
+		vt.src.requestKeyframe(ask)
+	}
+	return h != nil
+}
+
+// setTarget moves the viewer to layer at its next keyframe, asked for
+// now.
+func (vt *layeredTrack) setTarget(layer int) {
+	vt.mu.Lock()
+	vt.sel.setTarget(layer)
+	current := vt.sel.Current()
+	vt.mu.Unlock()
+	if current != layer {
+		vt.src.requestKeyframe(layer)
+	}
+}
+
+// requestKeyframe asks for a keyframe of the layer the viewer gets (the
+// viewer sent a PLI or FIR).
+func (vt *layeredTrack) requestKeyframe() {
+	vt.mu.Lock()
+	layer := vt.sel.Current()
+	if layer == noLayer {
+		layer = vt.sel.target
+	}
+	vt.mu.Unlock()
+	vt.src.requestKeyframe(layer)
+}
+
+// senderReport sends the viewer a publisher's report of layer when that
+// is the layer it gets, in its SSRC, timestamps and counts.
+func (vt *layeredTrack) senderReport(layer int, sr *rtcp.SenderReport) {
+	vt.mu.Lock()
+	b := vt.binding
+	if b == nil || vt.sel.Current() != layer {
+		vt.mu.Unlock()
+		return
+	}
+	out := &rtcp.SenderReport{SSRC: b.ssrc, NTPTime: sr.NTPTime, RTPTime: sr.RTPTime + vt.sel.tsOffset,
+		PacketCount: b.packets, OctetCount: b.octets}
+	vt.mu.Unlock()
+	// A failed write is a viewer going away; its connection notices.
+	_ = vt.viewer.pc.WriteRTCP([]rtcp.Packet{out})
+}
+
+// lookup implements packetHistory for the viewer's NACKs: a rewritten
+// sequence number of the current layer maps to that layer's history, and
+// the packet found is rewritten as it was sent.
+func (vt *layeredTrack) lookup(seq uint16) (sentPacket, bool) {
+	vt.mu.Lock()
+	defer vt.mu.Unlock()
+	orig, ok := vt.sel.original(seq)
+	t := vt.src.layer(vt.sel.Current())
+	if !ok || t == nil || t.history == nil {
+		return sentPacket{}, false
+	}
+	p, ok := t.history.lookup(orig)
+	if !ok {
+		return sentPacket{}, false
+	}
+	p.seq, p.ts = seq, p.ts+vt.sel.tsOffset
+	return p, true
+}
