@@ -80,7 +80,9 @@ func (vt *layeredTrack) write(layer int, p *rtp.Packet, now time.Time) bool {
 		vt.mu.Unlock()
 		return false
 	}
+	previous := vt.sel.Current()
 	h, payload, ask := vt.sel.next(layer, p, now)
+	current, target := vt.sel.Current(), vt.sel.target
 	if h != nil {
 		h.SSRC, h.PayloadType = b.ssrc, b.pt
 		// A failed write is a viewer going away; its connection notices.
@@ -92,7 +94,21 @@ func (vt *layeredTrack) write(layer int, p *rtp.Packet, now time.Time) bool {
 	if ask != noLayer {
 		vt.src.requestKeyframe(ask)
 	}
+	if current != previous && previous != noLayer {
+		vt.switched(previous, current, target)
+	}
 	return h != nil
+}
+
+// switched tells the viewer's client that its layer changed.
+func (vt *layeredTrack) switched(previous, current, target int) {
+	p, ok := vt.viewer.peer.(SimulcastPeer)
+	if !ok {
+		return
+	}
+	p.SimulcastSwitched(SimulcastSwitch{SenderConnectionID: vt.info.ConnectionID,
+		RequestRID: simulcastRIDs[target], CurrentRID: simulcastRIDs[current], PreviousRID: simulcastRIDs[previous],
+		ByReceiver: current == target})
 }
 
 // setTarget moves the viewer to layer at its next keyframe, asked for

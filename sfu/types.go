@@ -89,6 +89,27 @@ type Peer interface {
 	Disconnect(reason string)
 }
 
+// SimulcastPeer is implemented by a Peer that tells its client when the
+// simulcast layer it receives of a publisher changes (Sora's
+// simulcast.switched notify). Called outside the SFU's locks; must not
+// block.
+type SimulcastPeer interface {
+	Peer
+	SimulcastSwitched(s SimulcastSwitch)
+}
+
+// SimulcastSwitch is one change of the layer a viewer receives.
+type SimulcastSwitch struct {
+	SenderConnectionID string
+	RequestRID         string // the layer asked for
+	CurrentRID         string // the layer received from now on
+	PreviousRID        string
+	// ByReceiver is true when the move follows the receiver's request
+	// (connect or RequestSimulcastRid), false when the publisher stopped
+	// sending the layer it had.
+	ByReceiver bool
+}
+
 // Observer learns about session lifecycle, e.g. to send session webhooks.
 // Methods are called outside the SFU's locks and must not block.
 type Observer interface {

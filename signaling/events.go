@@ -56,6 +56,29 @@ func (srv *Server) notifyOthers(n notifyMessage, subject sfu.ConnectionInfo, mem
 	}
 }
 
+var _ sfu.SimulcastPeer = (*session)(nil)
+
+// SimulcastSwitched implements sfu.SimulcastPeer: the client gets a
+// simulcast.switched notify. Sora's rpc_rids and auto_rids (which rids
+// its RPC and its automatic choice asked for) are null: kiroku moves a
+// viewer only on request or when a layer stops.
+func (s *session) SimulcastSwitched(sw sfu.SimulcastSwitch) {
+	if !s.answered.Load() {
+		return
+	}
+	priority, trigger := "lower", "sender"
+	if sw.CurrentRID > sw.PreviousRID {
+		priority = "higher"
+	}
+	if sw.ByReceiver {
+		trigger = "receiver"
+	}
+	s.deliver("notify", map[string]any{"type": "notify", "event_type": "simulcast.switched",
+		"timestamp": s.srv.now().UTC().Format("2006-01-02T15:04:05.000000Z"), "sender_connection_id": sw.SenderConnectionID,
+		"priority": priority, "trigger": trigger, "rpc_rids": nil, "auto_rids": nil,
+		"request_rid": sw.RequestRID, "current_rid": sw.CurrentRID, "previous_rid": sw.PreviousRID})
+}
+
 // NotifyChannel sends a notify with eventType and the fields of data to
 // every established connection of a channel, e.g. recording.started. It
 // queues and never waits on a client.

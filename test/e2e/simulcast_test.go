@@ -47,11 +47,33 @@ func testSimulcast(t *testing.T, codec string) {
 	}
 	expectWidth(t, low, a, 640)
 	expectFlow(t, low, a, codec)
+	expectSwitched(t, low, a, "r0", "r1", "higher")
 	if err := shared.sfu.RequestSimulcastRID(ch, high.id, "", "r0"); err != nil {
 		t.Fatal(err)
 	}
 	expectWidth(t, high, a, 320)
 	expectFlow(t, high, a, codec)
+	expectSwitched(t, high, a, "r2", "r0", "lower")
+}
+
+// expectSwitched waits for rx's simulcast.switched notify about tx's
+// video moving from previous to current at rx's request.
+func expectSwitched(t *testing.T, rx, tx *member, previous, current, priority string) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%s notified of %s moving %s to %s", rx.name, tx.name, previous, current), 10*time.Second, func() string {
+		var got []map[string]any
+		for _, n := range rx.state().Notifies {
+			if n["event_type"] != "simulcast.switched" {
+				continue
+			}
+			if n["sender_connection_id"] == tx.id && n["previous_rid"] == previous && n["current_rid"] == current &&
+				n["request_rid"] == current && n["trigger"] == "receiver" && n["priority"] == priority {
+				return ""
+			}
+			got = append(got, n)
+		}
+		return fmt.Sprintf("simulcast.switched notifies %v", got)
+	})
 }
 
 // expectWidth waits until rx decodes tx's video at width pixels.
