@@ -8,8 +8,9 @@ import (
 )
 
 // SystemLabels returns the labels of the DataChannels that carry Sora's
-// DataChannel signaling, in the order they are created.
-func SystemLabels() []string { return []string{"signaling", "notify", "push", "stats"} }
+// DataChannel signaling (and its JSON-RPC channel, "rpc"), in the order
+// they are created.
+func SystemLabels() []string { return []string{"signaling", "notify", "push", "stats", "rpc"} }
 
 // SystemPeer is implemented by a Peer whose connection uses DataChannel
 // signaling. Methods are called from the DataChannels' goroutines and must

@@ -141,6 +141,9 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 	if info.PublishesLayers() {
 		offer.Encodings = simulcastEncodings()
 	}
+	if req.dcSignal {
+		offer.RPCMethods = rpcMethods()
+	}
 	if req.audio {
 		offer.AudioCodecType = "OPUS"
 	}

@@ -30,7 +30,14 @@ func (s *session) SystemChannelsOpen() {
 // SystemMessage implements sfu.SystemPeer: it handles what the client
 // sends on the "signaling" channel; other channels are ignored.
 func (s *session) SystemMessage(label string, data []byte) {
-	if label != "signaling" || s.closing.Load() {
+	if s.closing.Load() {
+		return
+	}
+	if label == "rpc" {
+		s.onRPC(data)
+		return
+	}
+	if label != "signaling" {
 		return
 	}
 	var env envelope

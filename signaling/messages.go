@@ -215,6 +215,7 @@ type offerMessage struct {
 	Config         peerConfig         `json:"config"`
 	Mid            map[string]string  `json:"mid"`
 	DataChannels   []offerDataChannel `json:"data_channels"`
+	RPCMethods     []string           `json:"rpc_methods,omitempty"`
 	Multistream    bool               `json:"multistream"`
 	DCSignaling    bool               `json:"data_channel_signaling"`
 	IgnoreWS       bool               `json:"ignore_disconnect_websocket"`

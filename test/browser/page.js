@@ -153,6 +153,16 @@ function snapshot() {
   return state;
 }
 
+// rpc calls a JSON-RPC method on the "rpc" DataChannel and returns its
+// result, or the error it failed with.
+async function rpc({ method, params }) {
+  try {
+    return { result: await conn.rpc(method, params, { timeout: 5000 }) };
+  } catch (e) {
+    return { error: String(e.message ?? e) };
+  }
+}
+
 // outbound describes the page's outgoing video per simulcast layer.
 async function outbound() {
   const out = [];
@@ -174,4 +184,4 @@ function videoEncodings() {
   return sender ? sender.getParameters().encodings.length : 0;
 }
 
-window.kiroku = { connect, inbound, outbound, sendMessage, disconnect, transport, videoEncodings, state: snapshot };
+window.kiroku = { connect, inbound, outbound, rpc, sendMessage, disconnect, transport, videoEncodings, state: snapshot };

@@ -76,6 +76,35 @@ func expectSwitched(t *testing.T, rx, tx *member, previous, current, priority st
 	})
 }
 
+// TestSimulcastRPC: a viewer using DataChannel signaling moves itself to
+// another layer with the JSON-RPC method the offer lists, over the "rpc"
+// DataChannel, as sora-js-sdk's rpc() sends it.
+func TestSimulcastRPC(t *testing.T) {
+	const ch = "simulcast-rpc"
+	a := joinWith(t, "a", connectArgs{SignalingURL: shared.ws, ChannelID: ch, Role: "sendonly", Codec: "VP8",
+		Metadata: map[string]string{"name": "a"}, Audio: true, Video: true, Simulcast: true})
+	v := joinWith(t, "v", connectArgs{SignalingURL: shared.ws, ChannelID: ch, Role: "recvonly", Codec: "VP8",
+		Metadata: map[string]string{"name": "v"}, Audio: true, Video: true, Simulcast: true, DataChannelSignaling: true})
+	expectFlow(t, v, a, "VP8")
+	expectWidth(t, v, a, 320)
+	type rpcResult struct {
+		Result map[string]any `json:"result"`
+		Error  string         `json:"error"`
+	}
+	var res rpcResult
+	if err := v.p.call("rpc", map[string]any{"method": "2025.2.0/RequestSimulcastRid",
+		"params": map[string]any{"rid": "r2", "sender_connection_id": a.id}}, &res); err != nil || res.Error != "" || res.Result == nil {
+		t.Fatalf("rpc RequestSimulcastRid: %v %+v", err, res)
+	}
+	expectWidth(t, v, a, 1280)
+	expectSwitched(t, v, a, "r0", "r2", "higher")
+	res = rpcResult{}
+	if err := v.p.call("rpc", map[string]any{"method": "2025.2.0/RequestSimulcastRid",
+		"params": map[string]any{"rid": "r7"}}, &res); err != nil || res.Error == "" {
+		t.Fatalf("rpc RequestSimulcastRid with rid r7 did not fail: %v %+v", err, res)
+	}
+}
+
 // expectWidth waits until rx decodes tx's video at width pixels.
 func expectWidth(t *testing.T, rx, tx *member, width int) {
 	t.Helper()
