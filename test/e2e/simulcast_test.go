@@ -139,6 +139,20 @@ func TestRecordingSimulcast(t *testing.T) {
 		Metadata: map[string]any{"name": "a"}, Audio: true, Video: true, Simulcast: true}, &res); err != nil || res.ConnectionID == "" {
 		t.Fatalf("connect: %v %+v", err, res)
 	}
+	// The recorder starts at r2's first keyframe when r2 flows (else at the
+	// layer that does, moving up later): wait until the browser sends it.
+	waitFor(t, "publisher sending r2", 30*time.Second, func() string {
+		var out []outboundLayer
+		if err := p.call("outbound", nil, &out); err != nil {
+			return err.Error()
+		}
+		for _, l := range out {
+			if l.RID == "r2" && l.FrameWidth == 1280 && l.FramesEncoded > 0 {
+				return ""
+			}
+		}
+		return fmt.Sprintf("sends %+v", out)
+	})
 	var rec recordingInfo
 	srv.api(t, "Sora_20231220.StartRecording", map[string]any{"channel_id": channel, "format": "webm"}, &rec)
 	started := time.Now()
