@@ -76,7 +76,7 @@ type simulcastSource struct {
 	viewers atomic.Pointer[[]*layeredTrack] // copy on write, under mu
 
 	recordMu sync.Mutex
-	record   *layerSelector // the recorder's layer: recordedLayer
+	record   *layerSelector // the recorder's layer (recordedLayer); nil before the first layer
 }
 
 // addLayer takes a layer track as it is published; it reports whether it
@@ -88,7 +88,9 @@ func (s *simulcastSource) addLayer(t *publishedTrack) bool {
 	if first {
 		s.info = t.info
 		s.info.TrackID = s.trackID(t)
+		s.recordMu.Lock()
 		s.record = newLayerSelector(t.info.MimeType, t.info.ClockRate, recordedLayer)
+		s.recordMu.Unlock()
 	}
 	s.layers[t.layer] = t
 	return first
