@@ -10,17 +10,19 @@ import (
 // viewer may be moved from one simulcast layer to another. It reads only
 // the payload descriptor and NAL unit headers, never past payload's end.
 func keyframeStart(mimeType string, payload []byte) bool {
-	switch strings.ToLower(mimeType) {
-	case "video/vp8":
+	// EqualFold, not ToLower: this runs per packet and must not allocate.
+	is := func(m string) bool { return strings.EqualFold(mimeType, m) }
+	switch {
+	case is("video/vp8"):
 		return vp8KeyframeStart(payload)
-	case "video/vp9":
+	case is("video/vp9"):
 		return vp9KeyframeStart(payload)
-	case "video/av1":
+	case is("video/av1"):
 		// Aggregation header: N (bit 3) starts a new coded video sequence.
 		return len(payload) > 0 && payload[0]&0x08 != 0
-	case "video/h264":
+	case is("video/h264"):
 		return h264KeyframeStart(payload)
-	case "video/h265":
+	case is("video/h265"):
 		return h265KeyframeStart(payload)
 	}
 	return false
