@@ -244,3 +244,8 @@ var ErrReordering = errors.New("mux: stream uses B-frames (frame reordering), wh
 // ErrUnsupported reports a codec, packetization mode or container
 // combination that kiroku cannot write (for example H.265 in WebM).
 var ErrUnsupported = errors.New("mux: unsupported")
+
+// ErrMissingParameterSets reports an H.264/H.265 keyframe whose parameter
+// sets (SPS/PPS, or VPS/SPS/PPS) were neither in the stream before it nor
+// in the SDP's sprop parameters; the codec packages' errors wrap it.
+var ErrMissingParameterSets = errors.New("mux: keyframe without its parameter sets")

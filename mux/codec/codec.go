@@ -19,7 +19,13 @@ import (
 // NewDepacketizer returns a fresh depacketizer for one stream of codec c.
 // fmtp is the stream's SDP format parameters; packetization modes kiroku
 // cannot read (H.264 interleaved mode, H.265 with decoding order numbers)
-// are refused here, before any packet arrives.
+// are refused here, before any packet arrives. H.264 and H.265 parameter
+// sets in the fmtp (sprop-parameter-sets, sprop-level-parameter-sets,
+// sprop-vps/sps/pps) seed the depacketizer, so a stream that never sends
+// them in-band still gets its configuration record and size; in-band ones
+// replace them. Malformed sprop entries are skipped: if the stream then
+// has no usable parameter sets, its keyframes fail with
+// mux.ErrMissingParameterSets and the track reports that cause.
 func NewDepacketizer(c mux.Codec, fmtp string) (mux.FrameDepacketizer, error) {
 	switch c {
 	case mux.VP8:
@@ -32,12 +38,16 @@ func NewDepacketizer(c mux.Codec, fmtp string) (mux.FrameDepacketizer, error) {
 		if err := h264.CheckFmtp(fmtp); err != nil {
 			return nil, err
 		}
-		return h264.NewDepacketizer(), nil
+		d := h264.NewDepacketizer()
+		_ = d.Seed(fmtp) // skipped entries show as missing parameter sets
+		return d, nil
 	case mux.H265:
 		if err := h265.CheckFmtp(fmtp); err != nil {
 			return nil, err
 		}
-		return h265.NewDepacketizer(), nil
+		d := h265.NewDepacketizer()
+		_ = d.Seed(fmtp) // skipped entries show as missing parameter sets
+		return d, nil
 	case mux.Opus:
 		return opus.NewDepacketizer(), nil
 	}

@@ -34,7 +34,8 @@ const (
 // ErrMissingParameterSets reports a keyframe whose VPS, SPS or PPS has not
 // been seen. The stream cannot be written until a keyframe arrives with (or
 // after) its parameter sets, so the caller should wait for the next one.
-var ErrMissingParameterSets = errors.New("h265: keyframe before its VPS/SPS/PPS")
+// It wraps mux.ErrMissingParameterSets.
+var ErrMissingParameterSets = fmt.Errorf("h265: keyframe before its VPS/SPS/PPS: %w", mux.ErrMissingParameterSets)
 
 var (
 	errEmpty         = nal.ErrEmpty
