@@ -25,8 +25,16 @@
 // (rids r0, r1, r2; simulcast.go), each read as a track of its own; every
 // viewer gets one track per such publisher (layeredTrack), fed from the
 // layer it asked for by a layerSelector, which moves between layers at
-// keyframes with sequence numbers and timestamps running on. The
-// recorder gets the highest layer the same way.
+// keyframes with sequence numbers, timestamps and the VP8/VP9 picture
+// numbers (picture ID, TL0PICIDX, KEYIDX; picid.go) running on, so that
+// the viewer's decoder goes on without asking for a keyframe. Each move
+// is a clean cut: it waits for the old layer's frame in progress to end
+// (layerpending.go) and places the new layer's timestamps by the layers'
+// sender reports (layerclock.go). Rewritten payloads are per-receiver
+// copies; the shared payload, also kept for NACKs, is never modified, and
+// retransmissions carry the values first sent. The recorder gets the
+// highest layer the same way, falling back while it pauses; sinks see the
+// layer in TrackInfo.RID.
 //
 // On the shared UDP port, each connection's outgoing RTP is encrypted and
 // sent by package srtpout with the keys of pion's DTLS handshake, instead

@@ -33,8 +33,9 @@ type layerBinding struct {
 
 func newLayeredTrack(src *simulcastSource, viewer *Connection, target int) *layeredTrack {
 	info := src.trackInfo()
-	return &layeredTrack{src: src, viewer: viewer, info: info,
-		sel: newLayerSelector(info.MimeType, info.ClockRate, target)}
+	sel := newLayerSelector(info.MimeType, info.ClockRate, target)
+	sel.clocks = &src.clocks
+	return &layeredTrack{src: src, viewer: viewer, info: info, sel: sel}
 }
 
 // ID implements webrtc.TrackLocal: the source's track id.
@@ -81,14 +82,18 @@ func (vt *layeredTrack) write(layer int, p *rtp.Packet, now time.Time) bool {
 		return false
 	}
 	previous := vt.sel.Current()
-	h, payload, ask := vt.sel.next(layer, p, now)
+	ask := vt.sel.next(layer, p, now)
 	current, target := vt.sel.Current(), vt.sel.target
-	if h != nil {
-		h.SSRC, h.PayloadType = b.ssrc, b.pt
+	sent := len(vt.sel.out) > 0
+	for i := range vt.sel.out {
+		o := &vt.sel.out[i]
+		o.h.SSRC, o.h.PayloadType = b.ssrc, b.pt
 		// A failed write is a viewer going away; its connection notices.
-		_, _ = b.writer.WriteRTP(h, payload)
+		// The write is done with the payload when it returns: the
+		// selector's buffer may be reused.
+		_, _ = b.writer.WriteRTP(&o.h, o.payload)
 		b.packets++
-		b.octets += uint32(len(payload))
+		b.octets += uint32(len(o.payload))
 	}
 	vt.mu.Unlock()
 	if ask != noLayer {
@@ -97,7 +102,7 @@ func (vt *layeredTrack) write(layer int, p *rtp.Packet, now time.Time) bool {
 	if current != previous && previous != noLayer {
 		vt.switched(previous, current, target)
 	}
-	return h != nil
+	return sent
 }
 
 // switched tells the viewer's client that its layer changed.
@@ -153,7 +158,7 @@ func (vt *layeredTrack) senderReport(layer int, sr *rtcp.SenderReport) {
 
 // lookup implements packetHistory for the viewer's NACKs: a rewritten
 // sequence number of the current layer maps to that layer's history, and
-// the packet found is rewritten as it was sent.
+// the packet found is rewritten as it was sent (picture numbers included).
 func (vt *layeredTrack) lookup(seq uint16) (sentPacket, bool) {
 	vt.mu.Lock()
 	defer vt.mu.Unlock()
@@ -166,6 +171,6 @@ func (vt *layeredTrack) lookup(seq uint16) (sentPacket, bool) {
 	if !ok {
 		return sentPacket{}, false
 	}
-	p.seq, p.ts = seq, p.ts+vt.sel.tsOffset
+	p.seq, p.ts, p.payload = seq, p.ts+vt.sel.tsOffset, vt.sel.resent(p.payload)
 	return p, true
 }

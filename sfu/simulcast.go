@@ -74,6 +74,13 @@ type simulcastSource struct {
 	layers [simulcastLayers]*publishedTrack
 
 	viewers atomic.Pointer[[]*layeredTrack] // copy on write, under mu
+	clocks  layerClocks                     // each layer's latest sender report
+
+	// pic is the video's payload descriptor format, set with the first
+	// layer; badDescriptors counts packets whose descriptor could not be
+	// read (forwarded unchanged, picture numbers not renumbered).
+	pic            picCodec
+	badDescriptors atomic.Uint64
 
 	recordMu sync.Mutex
 	record   *layerSelector // the recorder's layer (recordedLayer); nil before the first layer
@@ -88,8 +95,10 @@ func (s *simulcastSource) addLayer(t *publishedTrack) bool {
 	if first {
 		s.info = t.info
 		s.info.TrackID = s.trackID(t)
+		s.pic = picCodecOf(t.info.MimeType)
 		s.recordMu.Lock()
 		s.record = newLayerSelector(t.info.MimeType, t.info.ClockRate, recordedLayer)
+		s.record.clocks, s.record.fresh = &s.clocks, true // a sink may keep what it gets
 		s.recordMu.Unlock()
 	}
 	s.layers[t.layer] = t
@@ -154,8 +163,10 @@ func (s *simulcastSource) removeViewer(vt *layeredTrack) {
 }
 
 // forward hands a packet of layer t to every viewer and, rewritten as
-// the recorded layer, to the publisher's subscriptions.
+// the recorded layer, to the publisher's subscriptions, with the layer
+// they come from in TrackInfo.RID.
 func (s *simulcastSource) forward(t *publishedTrack, p *rtp.Packet, now time.Time) {
+	s.checkDescriptor(p.Payload)
 	sent := 0
 	for _, vt := range s.viewerList() {
 		if vt.write(t.layer, p, now) {
@@ -171,24 +182,42 @@ func (s *simulcastSource) forward(t *publishedTrack, p *rtp.Packet, now time.Tim
 	}
 	info := s.trackInfo()
 	s.recordMu.Lock()
-	h, payload, ask := s.record.next(t.layer, p, now)
+	ask := s.record.next(t.layer, p, now)
+	if current := s.record.Current(); current != noLayer {
+		info.RID = simulcastRIDs[current]
+	}
+	for i := range s.record.out {
+		o := &s.record.out[i]
+		o.h.SSRC = info.SSRC
+		out := &rtp.Packet{Header: o.h, Payload: o.payload}
+		for _, sub := range subs {
+			sub.offer(sinkEvent{info: &info, rtp: out, arrival: now})
+		}
+	}
 	s.recordMu.Unlock()
 	if ask != noLayer {
 		s.requestKeyframe(ask)
 	}
-	if h == nil {
+}
+
+// checkDescriptor counts a payload whose descriptor the receivers'
+// selectors cannot read (they forward it unchanged) and logs the first.
+func (s *simulcastSource) checkDescriptor(payload []byte) {
+	if s.pic == picNone {
 		return
 	}
-	h.SSRC = info.SSRC
-	out := &rtp.Packet{Header: *h, Payload: payload}
-	for _, sub := range subs {
-		sub.offer(sinkEvent{info: &info, rtp: out, arrival: now})
+	if _, err := parseDescriptor(s.pic, payload); err != nil && s.badDescriptors.Add(1) == 1 {
+		s.owner.log.Warn("simulcast video: unreadable payload descriptor, forwarded without renumbering",
+			"track", s.info.TrackID, "err", err)
 	}
 }
 
 // senderReport passes a layer's RTCP sender report on to the viewers
-// and the recorder that receive that layer, with their timestamps.
+// and the recorder that receive that layer, with their timestamps. The
+// receivers' timestamps after a layer move are placed by these reports
+// (layerClocks), so that each receiver's reports stay one mapping.
 func (s *simulcastSource) senderReport(t *publishedTrack, sr *rtcp.SenderReport, now time.Time) {
+	s.clocks.set(t.layer, sr.NTPTime, sr.RTPTime)
 	for _, vt := range s.viewerList() {
 		vt.senderReport(t.layer, sr)
 	}
@@ -203,6 +232,7 @@ func (s *simulcastSource) senderReport(t *publishedTrack, sr *rtcp.SenderReport,
 	if current != t.layer {
 		return
 	}
+	info.RID = simulcastRIDs[current]
 	out := *sr
 	out.SSRC, out.RTPTime = info.SSRC, sr.RTPTime+offset
 	for _, sub := range subs {

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/pion/rtp"
 )
 
 func TestKeyframeStart(t *testing.T) {
@@ -74,94 +71,6 @@ func FuzzKeyframeStart(f *testing.F) {
 			keyframeStart(mime, p)
 		}
 	})
-}
-
-// vp8Packet is a VP8 packet with a 15-bit picture ID and TL0PICIDX.
-func vp8Packet(seq uint16, ts uint32, key bool, pid uint16, tl0 byte) *rtp.Packet {
-	frame := byte(0x01)
-	if key {
-		frame = 0x00
-	}
-	return &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts},
-		Payload: []byte{0x90, 0xc0, 0x80 | byte(pid>>8), byte(pid), tl0, frame}}
-}
-
-// TestLayerSelector walks a receiver through layers: it starts at the
-// first keyframe of any layer while its target is silent, moves to the
-// target at its keyframe with sequence numbers and timestamps running on
-// (the payload, picture IDs included, untouched), ignores other layers
-// and old packets of the new one, maps NACKed sequence numbers back, and
-// falls back to a flowing layer when its own stops.
-func TestLayerSelector(t *testing.T) {
-	at := time.Unix(1000, 0)
-	s := newLayerSelector("video/VP8", 90000, 0)
-	step := func(d time.Duration) time.Time { at = at.Add(d); return at }
-	type want struct {
-		send    bool
-		seq     uint16
-		ts      uint32
-		ask     int
-		current int
-	}
-	check := func(name string, layer int, p *rtp.Packet, w want) {
-		t.Helper()
-		h, payload, ask := s.next(layer, p, step(10*time.Millisecond))
-		if (h != nil) != w.send || ask != w.ask || s.Current() != w.current {
-			t.Fatalf("%s: sent %v ask %d current %d, want %v %d %d", name, h != nil, ask, s.Current(), w.send, w.ask, w.current)
-		}
-		if h == nil {
-			return
-		}
-		if h.SequenceNumber != w.seq || h.Timestamp != w.ts || h.Marker != p.Marker || &payload[0] != &p.Payload[0] {
-			t.Fatalf("%s: seq %d ts %d marker %v, want %d %d %v and the payload itself", name,
-				h.SequenceNumber, h.Timestamp, h.Marker, w.seq, w.ts, p.Marker)
-		}
-	}
-	check("layer 1 delta: waits for the target", 1, vp8Packet(500, 9000, false, 100, 10), want{ask: noLayer, current: noLayer})
-	step(layerStale)
-	check("layer 1 delta: the target stayed silent, ask layer 1", 1, vp8Packet(500, 9000, false, 100, 10), want{ask: 1, current: noLayer})
-	check("layer 1 keyframe: start there", 1, vp8Packet(501, 9000, true, 101, 11),
-		want{send: true, seq: 501, ts: 9000, ask: noLayer, current: 1})
-	check("layer 1 delta", 1, vp8Packet(502, 12000, false, 102, 11),
-		want{send: true, seq: 502, ts: 12000, ask: noLayer, current: 1})
-	check("layer 2: not wanted", 2, vp8Packet(9, 5, true, 7, 7), want{ask: noLayer, current: 1})
-	check("layer 0 delta: the switch to the target waits for a keyframe", 0, vp8Packet(7001, 73000, false, 3001, 200), want{ask: 0, current: 1})
-	check("layer 0 delta: asked already", 0, vp8Packet(7002, 73000, false, 3001, 200), want{ask: noLayer, current: 1})
-	// 40 ms since the last packet sent: 3600 ticks at 90 kHz.
-	check("layer 0 keyframe: switch, counters run on", 0, vp8Packet(7003, 76000, true, 3002, 201),
-		want{send: true, seq: 503, ts: 15600, ask: noLayer, current: 0})
-	check("layer 0 next", 0, vp8Packet(7004, 79000, false, 3003, 201),
-		want{send: true, seq: 504, ts: 18600, ask: noLayer, current: 0})
-	check("layer 1 after the switch: dropped", 1, vp8Packet(503, 15000, false, 103, 11), want{ask: noLayer, current: 0})
-	check("layer 0 from before the switch (a probe repeat): dropped", 0, vp8Packet(7001, 73000, false, 3001, 200), want{ask: noLayer, current: 0})
-	check("layer 0 late repeat after the switch: sent again", 0, vp8Packet(7003, 76000, true, 3002, 201),
-		want{send: true, seq: 503, ts: 15600, ask: noLayer, current: 0})
-	if orig, ok := s.original(504); !ok || orig != 7004 {
-		t.Fatalf("original(504) = %d, %v; want 7004", orig, ok)
-	}
-	if _, ok := s.original(502); ok {
-		t.Fatal("original(502) maps a packet of the layer before the switch")
-	}
-	// Layer 0 stops; after layerStale, layer 1 (still flowing) takes over
-	// at its next keyframe.
-	step(layerStale)
-	check("layer 1 delta: layer 0 is stale", 1, vp8Packet(504, 18000, false, 104, 11), want{ask: 1, current: 0})
-	// 550 ms since the newest packet sent (504; the late repeat does not
-	// count): 49500 ticks, and sequence numbers go on from 504.
-	check("layer 1 keyframe: fall back", 1, vp8Packet(505, 21000, true, 105, 12),
-		want{send: true, seq: 505, ts: 68100, ask: noLayer, current: 1})
-	s.setTarget(1)
-	check("target reached", 1, vp8Packet(506, 24000, false, 106, 12),
-		want{send: true, seq: 506, ts: 71100, ask: noLayer, current: 1})
-	if h, _, _ := s.next(5, vp8Packet(1, 1, true, 1, 1), at); h != nil {
-		t.Fatal("a layer out of range was sent")
-	}
-
-	// While the target flows, the start waits for its keyframe.
-	s = newLayerSelector("video/VP8", 90000, 2)
-	check("target delta: ask the target", 2, vp8Packet(10, 10, false, 1, 1), want{ask: 2, current: noLayer})
-	check("other keyframe: the target flows, not taken", 0, vp8Packet(20, 20, true, 1, 1), want{ask: noLayer, current: noLayer})
-	check("target keyframe: start", 2, vp8Packet(11, 11, true, 2, 1), want{send: true, seq: 11, ts: 11, ask: noLayer, current: 2})
 }
 
 func TestParseRID(t *testing.T) {

@@ -30,6 +30,15 @@ type TrackInfo struct {
 	SDPFmtpLine  string
 	PayloadType  uint8
 	SSRC         uint32
+	// RID is, for a simulcast publisher's video, the layer ("r0", "r1",
+	// "r2") the packet or report comes from; empty otherwise. The video
+	// reaches sinks as one track (one SSRC, sequence numbers and
+	// timestamps running on) that follows one layer at a time; a sink
+	// learns of a layer change by RID changing. Every change happens at
+	// a keyframe of the new layer, after the previous layer's last whole
+	// frame, with sequence numbers contiguous and timestamps strictly
+	// increasing; the new layer may have another picture size.
+	RID string
 }
 
 // Sink receives one publisher connection's media, e.g. a recorder.
