@@ -216,6 +216,12 @@ type FrameInfo struct {
 	// Config is set on keyframes (video): the stream description in force
 	// from this frame on, built from in-band or earlier-seen parameters.
 	Config *VideoConfig
+	// SkipAtRandomAccess marks a frame that refers to pictures before the
+	// last keyframe (an H.265 RASL picture, which belongs to a CRA or BLA
+	// picture): it is decodable only when decoding did not start at that
+	// keyframe, so a muxer that started (or restarted after a loss) there
+	// must drop it.
+	SkipAtRandomAccess bool
 }
 
 // FrameDepacketizer turns the RTP payloads of one complete frame into

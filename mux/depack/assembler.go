@@ -67,6 +67,13 @@ type Assembler struct {
 	frame frameState
 	gap   gapState
 	out   []byte // reused output buffer for AppendFrame
+	// randomAccess says decoding (re)started at the last keyframe: it
+	// ended a gap (or the wait for the first keyframe), so frames that
+	// refer to pictures before it cannot be decoded.
+	randomAccess bool
+	// undecodable says a frame was refused by the depacketizer and no
+	// keyframe has been written since.
+	undecodable bool
 }
 
 // New returns an Assembler for cfg (defaults filled in).

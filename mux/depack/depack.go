@@ -71,6 +71,21 @@ type Stats struct {
 	FramesDropped    int
 	KeyframeRequests int
 	Restarts         int // SSRC changes and confirmed sequence restarts
+	// FramesCodecError counts complete frames the depacketizer refused
+	// (malformed, unsupported, or a keyframe without parameter sets), and
+	// of those KeyframesNoParams the keyframes whose parameter sets were
+	// unknown and FramesUnsupported the frames of a packetization or
+	// feature kiroku cannot write.
+	FramesCodecError  int
+	KeyframesNoParams int
+	FramesUnsupported int
+	// FramesUndecodable counts video frames dropped from a refused frame
+	// until the next keyframe written: frames lost to the codec, not to
+	// the network.
+	FramesUndecodable int
+	// FramesLeadingSkipped counts H.265 RASL pictures dropped because
+	// decoding started at the CRA/BLA picture they belong to.
+	FramesLeadingSkipped int
 }
 
 // Config configures an Assembler.

@@ -124,6 +124,14 @@ func (a *Assembler) finishFrame() {
 			return
 		}
 		a.closeGap(f.ts)
+		a.randomAccess = true
+	} else if info.Keyframe {
+		a.randomAccess = false
+	}
+	if info.SkipAtRandomAccess && a.randomAccess {
+		a.stats.FramesDropped++
+		a.stats.FramesLeadingSkipped++
+		return
 	}
 	a.emit(f.ts, f.rtpTS, f.arrival, info, out)
 	a.shrinkBuffers(len(f.data), len(out))
@@ -164,6 +172,14 @@ func (a *Assembler) codecError(err error, ts int64) {
 		a.err = fmt.Errorf("depack: %s frame: %w", a.cfg.Track.Codec, err)
 		return
 	}
+	a.stats.FramesCodecError++
+	a.undecodable = true
+	switch {
+	case errors.Is(err, mux.ErrMissingParameterSets):
+		a.stats.KeyframesNoParams++
+	case errors.Is(err, mux.ErrUnsupported):
+		a.stats.FramesUnsupported++
+	}
 	if !a.video {
 		a.stats.FramesDropped++
 		a.gapOut(Gap{Start: ts, End: ts + a.frameTicks, Cause: mux.GapCodecError, DroppedFrames: 1})
@@ -181,6 +197,9 @@ func (a *Assembler) dropFrame(ts int64, cause mux.GapCause) {
 	}
 	g.dropped++
 	a.stats.FramesDropped++
+	if a.undecodable {
+		a.stats.FramesUndecodable++
+	}
 	a.requestKeyframe()
 }
 
@@ -260,6 +279,7 @@ func (a *Assembler) noteFrame(ts int64) {
 // emit hands a frame to OnFrame.
 func (a *Assembler) emit(ts int64, rtpTS uint32, arrival time.Duration, info mux.FrameInfo, data []byte) {
 	a.lastEmitted, a.emittedAny = ts, true
+	a.undecodable = a.undecodable && !info.Keyframe
 	a.stats.FramesEmitted++
 	a.cfg.OnFrame(Frame{Timestamp: ts, RTPTimestamp: rtpTS, SSRC: a.ssrc, Arrival: arrival,
 		Keyframe: info.Keyframe, Data: data, Config: info.Config})

@@ -2,6 +2,7 @@ package depack
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -17,6 +18,9 @@ const (
 	flagBad       = 1 << 2 // the frame cannot be parsed
 	flagReordered = 1 << 3 // the frame reveals B-frames
 	flagEmpty     = 1 << 4 // the frame decodes to nothing
+	flagRASL      = 1 << 5 // the frame refers to pictures before the last keyframe
+	flagNoParams  = 1 << 6 // a keyframe whose parameter sets are unknown
+	flagUnsupp    = 1 << 7 // the frame uses a feature that cannot be written
 )
 
 // fakeDepacketizer joins payloads as they are and reads the frame's kind
@@ -35,11 +39,15 @@ func (fakeDepacketizer) AppendFrame(dst []byte, payloads [][]byte) ([]byte, mux.
 		return dst, mux.FrameInfo{}, errors.New("fake: bad frame")
 	case flags&flagEmpty != 0:
 		return dst, mux.FrameInfo{}, nil
+	case flags&flagNoParams != 0:
+		return dst, mux.FrameInfo{}, fmt.Errorf("fake: %w", mux.ErrMissingParameterSets)
+	case flags&flagUnsupp != 0:
+		return dst, mux.FrameInfo{}, fmt.Errorf("fake: %w", mux.ErrUnsupported)
 	}
 	for _, p := range payloads {
 		dst = append(dst, p...)
 	}
-	info := mux.FrameInfo{Keyframe: flags&flagKey != 0}
+	info := mux.FrameInfo{Keyframe: flags&flagKey != 0, SkipAtRandomAccess: flags&flagRASL != 0}
 	if info.Keyframe {
 		info.Config = &mux.VideoConfig{Width: 64, Height: 48}
 	}

@@ -16,7 +16,10 @@ import (
 // NAL unit and RTP payload types (ITU-T H.265 Table 7-1, RFC 7798 §4.4).
 const (
 	naluMaxVCL   = 31
+	naluRASLN    = 8  // RASL_N
+	naluRASLR    = 9  // RASL_R
 	naluIRAPMin  = 16 // BLA_W_LP
+	naluCRA      = 21 // the last IRAP type that is not reserved
 	naluIRAPMax  = 23 // RSV_IRAP_VCL23
 	naluVPS      = 32
 	naluSPS      = 33
@@ -56,6 +59,11 @@ func newUnits(dst []byte) nal.Builder {
 func nalType(n []byte) byte { return n[0] >> 1 & 0x3f }
 func layerID(n []byte) byte { return n[0]&1<<5 | n[1]>>3 }
 func isIRAP(t byte) bool    { return t >= naluIRAPMin && t <= naluIRAPMax }
+
+// isRandomAccess reports whether a slice of type t starts a picture at which
+// decoding can begin: BLA, IDR or CRA (types 16-21). Reserved IRAP types
+// 22 and 23 are not, since decoders ignore them.
+func isRandomAccess(t byte) bool { return t >= naluIRAPMin && t <= naluCRA }
 func validHeader(n []byte) error {
 	if n[0]&forbiddenBit != 0 {
 		return errForbidden
@@ -85,6 +93,7 @@ var _ mux.FrameDepacketizer = (*Depacketizer)(nil)
 type frame struct {
 	units    nal.Builder
 	keyframe bool
+	rasl     bool   // a RASL slice segment has been seen
 	slice    bool   // a slice segment has been seen
 	ppsID    uint32 // PPS of the first slice segment
 }
@@ -92,7 +101,9 @@ type frame struct {
 // AppendFrame appends the access unit carried by payloads to dst as 4-byte
 // length-prefixed NAL units without VPS, SPS, PPS and AUD; SEI and every
 // other NAL unit are kept. Parameter sets are remembered; a keyframe (an
-// IRAP picture) gets a Config built from them. A stream whose SPS allows
+// IRAP picture of type 16-21: BLA, IDR or CRA) gets a Config built from
+// them; a RASL picture is marked SkipAtRandomAccess, since it refers to
+// pictures before its CRA/BLA picture. A stream whose SPS allows
 // picture reordering fails with an error wrapping mux.ErrReordering.
 // Config is shared by every keyframe until a parameter set changes, so it
 // must be treated as read-only. Parameter sets in a frame that fails for
@@ -191,7 +202,8 @@ func (d *Depacketizer) inspect(f *frame, n []byte) (bool, error) {
 	case t > naluMaxType:
 		return false, fmt.Errorf("NAL unit type %d: %w", t, errNALType)
 	case t <= naluMaxVCL:
-		f.keyframe = f.keyframe || isIRAP(t)
+		f.keyframe = f.keyframe || isRandomAccess(t)
+		f.rasl = f.rasl || t == naluRASLN || t == naluRASLR
 		if !f.slice {
 			f.slice = true
 			return true, readSliceStart(f, n)
@@ -227,7 +239,7 @@ func (d *Depacketizer) finish(f *frame) (mux.FrameInfo, error) {
 			sps.ID, sps.MaxNumReorderPics, mux.ErrReordering)
 	}
 	if !f.keyframe {
-		return mux.FrameInfo{}, nil
+		return mux.FrameInfo{SkipAtRandomAccess: f.rasl}, nil
 	}
 	cfg, err := d.params.config(f.ppsID)
 	if err != nil {
