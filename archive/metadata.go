@@ -98,6 +98,10 @@ type Stats struct {
 	KeyframeRequests  int       `json:"keyframe_requests"`
 	KeyframeWaits     int       `json:"keyframe_waits"`
 	ResolutionChanges int       `json:"resolution_changes"`
+	// SimulcastLayerChanges counts, for a simulcast publisher, the
+	// times the recording moved to another layer (the highest paused
+	// or came back); each move starts at a keyframe.
+	SimulcastLayerChanges int `json:"simulcast_layer_changes"`
 }
 
 // ArchiveMetadata is archive-<cid>.json and split-archive-<cid>_<n>.json.

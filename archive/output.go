@@ -44,6 +44,7 @@ type output struct {
 	err      error
 	kfSnap   int // keyframe requests sent when cur started
 	lateSnap int // late packets seen when cur started
+	moveSnap int // simulcast layer changes when cur started
 	dropsAt  int // r.drops before this index are in delivered files
 
 	delivered []ArchiveMetadata
@@ -150,7 +151,7 @@ func (o *output) newWriter(video, audio *mux.TrackInfo) (mux.Writer, error) {
 		return nil, err
 	}
 	tf.onKey = o.r.kf.sawKeyframe
-	o.cur, o.kfSnap, o.lateSnap = tf, o.r.kf.sent, o.r.lateCount()
+	o.cur, o.kfSnap, o.lateSnap, o.moveSnap = tf, o.r.kf.sent, o.r.lateCount(), o.r.layerMoves
 	return tf, nil
 }
 
@@ -183,6 +184,7 @@ func (o *output) deliverCur(sum mux.Summary, start, end time.Duration, last bool
 	}
 	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.r.lateCount()-o.lateSnap, o.wallAt(start), o.r.drops[o.dropsAt:n])
 	o.dropsAt = n
+	stats.SimulcastLayerChanges = o.r.layerMoves - o.moveSnap
 	meta, err := o.r.deliver(tf, sum, stats, o.wallAt(start), o.wallAt(end))
 	if err != nil {
 		o.r.plan.logger.Error("archive file not delivered", "connection_id", o.r.conn.ConnectionID, "file", tf.final, "err", err)

@@ -30,6 +30,7 @@ type event struct {
 	arrival   time.Time
 	dropped   int       // events dropped just before this one
 	dropSince time.Time // arrival of the first of them
+	layer     bool      // a simulcast layer change (no packet, no report)
 }
 
 // dropSpan is a stretch of media the recorder dropped because it fell
@@ -65,6 +66,7 @@ type Recorder struct {
 	outputs     []*output
 	drops       []dropSpan
 	late        [2]seqTracker
+	layerMoves  int       // simulcast layer changes so far
 	started     time.Time // archive.started was sent
 	lastDropLog time.Time
 
@@ -134,6 +136,13 @@ func (r *Recorder) WriteRTP(k mux.Kind, p *rtp.Packet, arrival time.Time) {
 // WriteSenderReport hands a sender report to the recorder without waiting.
 func (r *Recorder) WriteSenderReport(k mux.Kind, sr *rtcp.SenderReport, arrival time.Time) {
 	r.offer(event{kind: k, sr: sr, arrival: arrival})
+}
+
+// VideoLayerChanged implements LayerSink: the video's next packets come
+// from another simulcast layer. The change is counted in the stats of the
+// file being written when it reaches the recorder goroutine.
+func (r *Recorder) VideoLayerChanged(arrival time.Time) {
+	r.offer(event{kind: mux.Video, layer: true, arrival: arrival})
 }
 
 // PublisherClosed finishes the recording of this connection now.
@@ -221,6 +230,10 @@ func (r *Recorder) handle(ev event) {
 				"dropped", ev.dropped, "span", ev.arrival.Sub(ev.dropSince), "dropped_total", r.dropped.Load())
 		}
 		r.kf.want()
+	}
+	if ev.layer {
+		r.layerMoves++
+		return
 	}
 	if ev.pkt != nil {
 		r.late[kindIndex(ev.kind)].see(ev.pkt.SequenceNumber)

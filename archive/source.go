@@ -47,6 +47,17 @@ type Sink interface {
 	PublisherClosed()
 }
 
+// LayerSink is a Sink that counts simulcast layer changes: a Recorder
+// implements it. The caller calls VideoLayerChanged, from the goroutine
+// that delivers the packets, before the first video packet of another
+// layer of a simulcast publisher's video (which reaches the sink as one
+// stream, continuous in sequence numbers and timestamps, starting with
+// a keyframe at each change).
+type LayerSink interface {
+	Sink
+	VideoLayerChanged(arrival time.Time)
+}
+
 // Subscription is a Sink attached to a connection's media.
 type Subscription interface {
 	// RequestKeyframe asks the publisher for a video keyframe; the

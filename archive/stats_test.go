@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/kiroku-sfu/kiroku/mux"
 )
 
 // TestStatsFromImpairedCaptures records captures with reordering, loss
@@ -81,5 +83,52 @@ func TestPeriodicKeyframeRequestsOnlyForMP4(t *testing.T) {
 				t.Errorf("%d keyframe requests, want %d to %d", src.keyframes, tc.min, tc.max)
 			}
 		})
+	}
+}
+
+// TestSimulcastLayerChangesCounted plays a capture whose video changes
+// size at keyframes with sequence numbers and timestamps running on, as
+// the SFU delivers a simulcast publisher whose recorded layer changes,
+// and says so before each change: the file's stats count the changes.
+func TestSimulcastLayerChangesCounted(t *testing.T) {
+	e := newEnv(t, nil, 1<<15)
+	fx := loadFixture(t, "vp8_opus_resize", "C1", 12*time.Second)
+	if _, err := e.m.SessionCreated("ch", "S1", nil); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{}
+	e.m.ConnectionJoined("ch", fx.conn, src)
+	in, err := e.m.StartRecording("ch", Options{Format: FormatMP4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, ok := src.subscribed().(LayerSink)
+	if !ok {
+		t.Fatal("the recorder is no LayerSink")
+	}
+	base := e.clock.Now()
+	next := 4 * time.Second // the capture's segments start at 4 s and 8 s
+	for _, p := range fx.packets {
+		switch {
+		case p.sr != nil:
+			sink.WriteSenderReport(p.kind, p.sr, base.Add(p.offset))
+			continue
+		case p.kind == mux.Video && p.offset >= next:
+			sink.VideoLayerChanged(base.Add(p.offset))
+			next += 4 * time.Second
+		}
+		sink.WriteRTP(p.kind, p.rtp, base.Add(p.offset))
+	}
+	e.clock.Advance(fx.packets[len(fx.packets)-1].offset)
+	if _, err := e.m.StopRecording("ch"); err != nil {
+		t.Fatal(err)
+	}
+	e.n.waitFor(t, "recording.report", 30*time.Second)
+	meta := readJSON(t, filepath.Join(e.cfg.ArchiveDir, in.RecordingID, ArchiveMeta("C1")))
+	validateAgainst(t, "archive", meta)
+	st := meta["stats"].(map[string]any)
+	if st["simulcast_layer_changes"] != float64(2) || st["resolution_changes"].(float64) < 2 {
+		t.Fatalf("simulcast_layer_changes %v, resolution_changes %v; want 2 and at least 2",
+			st["simulcast_layer_changes"], st["resolution_changes"])
 	}
 }

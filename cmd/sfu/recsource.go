@@ -56,6 +56,7 @@ type recSink struct {
 	video     mux.Codec
 	videoID   atomic.Pointer[string] // the recorded video track's id
 	videoSSRC uint32
+	videoRID  string // the simulcast layer the recorded video comes from
 	ignored   string // a video track in another codec, not recorded
 }
 
@@ -66,6 +67,7 @@ func (r *recSink) WriteRTP(t sfu.TrackInfo, p *rtp.Packet, arrival time.Time) {
 		if !r.acceptVideo(t) {
 			return
 		}
+		r.noteLayer(t.RID, arrival)
 	}
 	r.sink.WriteRTP(k, p, arrival)
 }
@@ -85,6 +87,18 @@ func (r *recSink) acceptVideo(t sfu.TrackInfo) bool {
 		r.videoSSRC = t.SSRC
 	}
 	return r.videoSSRC == t.SSRC
+}
+
+// noteLayer tells the recorder when a simulcast publisher's video moves
+// to another layer (the SFU names it in TrackInfo.RID).
+func (r *recSink) noteLayer(rid string, arrival time.Time) {
+	if rid == r.videoRID {
+		return
+	}
+	if ls, ok := r.sink.(archive.LayerSink); ok && r.videoRID != "" && rid != "" {
+		ls.VideoLayerChanged(arrival)
+	}
+	r.videoRID = rid
 }
 
 // WriteSenderReport implements sfu.Sink.

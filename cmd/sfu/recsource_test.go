@@ -116,3 +116,32 @@ func codecOf(t *archive.Track) mux.Codec {
 	}
 	return t.Codec
 }
+
+// layerLog is a sinkLog that also counts simulcast layer changes.
+type layerLog struct {
+	sinkLog
+	changes []int // index in seqs of the packet after each change
+}
+
+func (s *layerLog) VideoLayerChanged(time.Time) { s.changes = append(s.changes, len(s.seqs)) }
+
+// TestRecSinkLayerChanges: a change of the simulcast layer the SFU names
+// reaches the recorder just before the new layer's first packet; the
+// first layer is no change, nor is audio.
+func TestRecSinkLayerChanges(t *testing.T) {
+	audio := sfu.TrackInfo{TrackID: "a", Kind: sfu.KindAudio, MimeType: "audio/opus", SSRC: 1}
+	video := sfu.TrackInfo{TrackID: "v", Kind: sfu.KindVideo, MimeType: "video/VP8", SSRC: 2}
+	log := &layerLog{}
+	s := &recSink{sink: log, video: mux.VP8}
+	for i, rid := range []string{"r2", "r2", "", "r1", "r1", "", "r2"} {
+		tr := video
+		if rid == "" {
+			tr = audio
+		}
+		tr.RID = rid
+		s.WriteRTP(tr, &rtp.Packet{Header: rtp.Header{SequenceNumber: uint16(i)}}, time.Time{})
+	}
+	if len(log.changes) != 2 || log.changes[0] != 3 || log.changes[1] != 6 {
+		t.Fatalf("changes before packets %v, want [3 6]", log.changes)
+	}
+}
