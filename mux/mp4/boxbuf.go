@@ -13,10 +13,31 @@ import (
 // here (go-mp4's Writer allocated for each); payloads are either encoded
 // by hand or marshalled with go-mp4. The first error sticks; later calls
 // do nothing, so builders read as a flat list of boxes.
+//
+// A box may contain holes: stretches whose size is known but whose bytes
+// are not held here (a finished moov's table entries). They count in the
+// sizes of the boxes around them; see plan.
 type boxBuf struct {
-	b    []byte
-	open []int // offsets of the open boxes' headers, innermost last
-	err  error
+	b         []byte
+	open      []openBox // innermost last
+	holes     []hole
+	holeBytes int64 // the size of every hole so far
+	err       error
+}
+
+// openBox is a box whose size is not written yet.
+type openBox struct {
+	off   int   // offset of its header in b
+	holes int64 // holeBytes when it was opened
+}
+
+// hole is a table's entries, left out of a boxBuf: size bytes that go where
+// b[at] is, before the bytes from b[at] on.
+type hole struct {
+	at    int
+	size  int64
+	track uint32
+	kind  tableKind
 }
 
 func newBoxBuf() *boxBuf { return &boxBuf{} }
@@ -29,15 +50,28 @@ func (b *boxBuf) Write(p []byte) (int, error) {
 
 // reset empties the buffer for reuse, keeping its capacity.
 func (b *boxBuf) reset() {
-	b.b, b.open, b.err = b.b[:0], b.open[:0], nil
+	b.b, b.open, b.holes, b.holeBytes, b.err = b.b[:0], b.open[:0], b.holes[:0], 0, nil
 }
 
-// bytes returns the boxes built so far, or the first error.
+// bytes returns the boxes built so far, or the first error. Boxes with
+// holes have no bytes of their own; see plan.
 func (b *boxBuf) bytes() ([]byte, error) {
+	if b.err == nil && len(b.holes) > 0 {
+		return nil, errors.New("build boxes: the boxes have holes")
+	}
 	if b.err == nil && len(b.open) > 0 {
 		return nil, errors.New("build boxes: a box is not closed")
 	}
 	return b.b, b.err
+}
+
+// hole leaves size bytes of table kind of track to be written later (none
+// for size 0).
+func (b *boxBuf) hole(track uint32, kind tableKind, size int64) {
+	if b.err == nil && size > 0 {
+		b.holes = append(b.holes, hole{at: len(b.b), size: size, track: track, kind: kind})
+		b.holeBytes += size
+	}
 }
 
 // offset is the current write position, where the next box starts.
@@ -48,7 +82,7 @@ func (b *boxBuf) offset() int { return len(b.b) }
 // always the 8-byte form.
 func (b *boxBuf) start(t gomp4.BoxType) {
 	if b.err == nil {
-		b.open = append(b.open, len(b.b))
+		b.open = append(b.open, openBox{off: len(b.b), holes: b.holeBytes})
 		b.b = append(append(b.b, 0, 0, 0, 0), t[:]...)
 	}
 }
@@ -61,14 +95,14 @@ func (b *boxBuf) end() {
 		b.err = errors.New("build boxes: end without start")
 		return
 	}
-	off := b.open[len(b.open)-1]
+	o := b.open[len(b.open)-1]
 	b.open = b.open[:len(b.open)-1]
-	size := len(b.b) - off
-	if uint64(size) > math.MaxUint32 {
+	size := int64(len(b.b)-o.off) + b.holeBytes - o.holes
+	if size > math.MaxUint32 {
 		b.err = errors.New("build boxes: box of 4 GiB or more")
 		return
 	}
-	binary.BigEndian.PutUint32(b.b[off:], uint32(size))
+	binary.BigEndian.PutUint32(b.b[o.off:], uint32(size))
 }
 
 // box writes v as a complete box; children may follow before end is called

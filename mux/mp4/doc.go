@@ -43,9 +43,16 @@
 // that a DTX pause before it does not stretch it, and a video frame as long
 // as its predecessor (1/30 s for a lone frame).
 //
-// The moov goes into the reserved region when it fits, the rest of the
-// region becoming a free box; otherwise it is appended after the last
-// fragment and the whole region becomes a free box. Finally every moof's
+// No sample table is held in memory, so finishing takes the same memory
+// for a minute as for a day: the walk only counts each table's entries,
+// which fixes the moov's layout, and a second walk writes the entries
+// straight into their places (through a small buffer per table).
+//
+// The moov goes into the reserved region when it fits (assembled in a
+// buffer of at most the region's size and written at once), the rest of
+// the region becoming a free box; otherwise it is appended after the last
+// fragment, its boxes' headers and fields first and its table entries
+// after them, and the whole region becomes a free box. Finally every moof's
 // type is rewritten to free, which leaves a file of several mdat boxes and
 // no fragments. No media byte is copied.
 //

@@ -16,26 +16,43 @@ var ErrNoSamples = errors.New("mp4: no samples")
 
 // finish turns a scanned recording whose fragments end at s.end into a
 // progressive MP4 (see the package documentation for the order of writes
-// and why each step leaves a recoverable file).
-func finish(f io.WriterAt, s *scanned, force64 bool) (mux.FileStats, error) {
+// and why each step leaves a recoverable file). The moov is planned from
+// the scan's counts, and its table entries are written into place by a
+// second walk of the fragments (r reads them), so no table is held in
+// memory: a moov that fits the reserved region is assembled in a buffer of
+// at most that region's size and written at once; a larger one is written
+// straight after the last fragment, its own bytes (header first) before
+// its tables.
+func finish(f io.WriterAt, r io.ReaderAt, s *scanned, force64 bool) (mux.FileStats, error) {
 	tracks := s.finishedTracks()
 	if len(tracks) == 0 {
 		return mux.FileStats{}, ErrNoSamples
 	}
-	moov, err := buildMoov(tracks, force64)
+	plan, err := planMoov(tracks, force64)
 	if err != nil {
 		return mux.FileStats{}, err
 	}
 	size := s.end
 	reserved := s.reservedEnd - s.moovOff
-	if n := int64(len(moov)); n == reserved || n+gomp4.SmallHeaderSize <= reserved {
-		err = writeAt(f, append(moov, freeHeader(reserved-n)...), s.moovOff)
+	inPlace := plan.size == reserved || plan.size+gomp4.SmallHeaderSize <= reserved
+	var dst io.WriterAt = f
+	base := s.end
+	var mem memWriterAt
+	if inPlace {
+		mem = make(memWriterAt, plan.size, reserved)
+		dst, base = mem, 0
+	}
+	if err := plan.writeFixed(dst, base); err != nil {
+		return mux.FileStats{}, fmt.Errorf("finish: %w", err)
+	}
+	if err := s.writeTables(r, plan.sinks(tracks, dst, base, force64)); err != nil {
+		return mux.FileStats{}, fmt.Errorf("finish: %w", err)
+	}
+	if inPlace {
+		err = writeAt(f, append(mem, freeHeader(reserved-plan.size)...), s.moovOff)
 	} else {
-		err = writeAt(f, moov, s.end)
-		size += int64(len(moov))
-		if err == nil {
-			err = writeAt(f, freeHeader(reserved), s.moovOff)
-		}
+		size += plan.size
+		err = writeAt(f, freeHeader(reserved), s.moovOff)
 	}
 	if err != nil {
 		return mux.FileStats{}, fmt.Errorf("finish: write moov: %w", err)
@@ -97,7 +114,7 @@ func stats(tracks []moovTrack, size int64) mux.FileStats {
 			continue
 		}
 		st.VideoFrames += int(t.tables.count)
-		st.Keyframes += len(t.tables.stss)
+		st.Keyframes += int(t.tables.n.stss)
 		st.Width, st.Height = int(t.meta.width), int(t.meta.height)
 		st.ConfigChanges += max(t.meta.entries-1, 0)
 	}

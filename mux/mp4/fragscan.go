@@ -8,31 +8,38 @@ import (
 	gomp4 "github.com/abema/go-mp4"
 )
 
-// fragment reads the moof described by bi and its mdat, checks that every
-// sample lies inside the mdat, and adds the samples to the tables. It
-// returns the end of the mdat.
-func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, bi *gomp4.BoxInfo) (int64, error) {
-	moofOff := int64(bi.Offset)
-	if bi.Size > maxMoofBytes {
-		return 0, fmt.Errorf("fragment at %d: moof of %d bytes", moofOff, bi.Size)
+// fragment reads the moof at moofOff with header h and its mdat, checks
+// that every sample lies inside the mdat, and adds the samples to the
+// tables. peek holds the file's bytes from moofOff on, as far as the walk
+// read them; when they hold the moof and the mdat header, nothing more is
+// read. It returns the end of the mdat.
+func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, moofOff int64, h boxHead, peek []byte) (int64, error) {
+	if h.size > maxMoofBytes {
+		return 0, fmt.Errorf("fragment at %d: moof of %d bytes", moofOff, h.size)
 	}
-	mdat, err := readHeader(sr, moofOff+int64(bi.Size))
+	left := uint64(sr.Size() - moofOff)
+	moof := peek
+	if want := min(h.size+gomp4.LargeHeaderSize, left); uint64(len(moof)) < want {
+		s.moofBuf = slices.Grow(s.moofBuf[:0], int(want))[:want]
+		if _, err := r.ReadAt(s.moofBuf, moofOff); err != nil {
+			return 0, fmt.Errorf("read moof at %d: %w", moofOff, err)
+		}
+		moof = s.moofBuf
+	}
+	mdatOff := moofOff + int64(h.size)
+	mdat, err := parseBoxHead(moof[h.size:], left-h.size)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("fragment at %d: mdat: %w", moofOff, err)
 	}
-	if mdat.Type != gomp4.BoxTypeMdat() {
+	if mdat.typ != gomp4.BoxTypeMdat() {
 		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
 	}
-	s.moofBuf = slices.Grow(s.moofBuf[:0], int(bi.Size))[:bi.Size]
-	if _, err := r.ReadAt(s.moofBuf, moofOff); err != nil {
-		return 0, fmt.Errorf("read moof at %d: %w", moofOff, err)
-	}
-	trafs, err := s.moofParser.parse(s.moofBuf)
+	trafs, err := s.moofParser.parse(moof[:h.size])
 	if err != nil {
 		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
 	}
-	lo := int64(mdat.Offset + mdat.HeaderSize)
-	hi := int64(mdat.Offset + mdat.Size)
+	lo := mdatOff + int64(mdat.hdr)
+	hi := mdatOff + int64(mdat.size)
 	if err := s.checkTrafs(trafs, moofOff, lo, hi); err != nil {
 		return 0, fmt.Errorf("fragment at %d: %w", moofOff, err)
 	}
@@ -78,15 +85,15 @@ func (s *scanned) checkTrafs(trafs []traf, moofOff, lo, hi int64) error {
 // and mdat boxes are sound, so the fragments after it are kept. Its moof
 // will become a free box, its mdat unreferenced; every track must restart
 // at a sync sample so that no frame refers to a lost one.
-func (s *scanned) skipFragment(sr *io.SectionReader, bi *gomp4.BoxInfo) (int64, error) {
-	mdat, err := readHeader(sr, int64(bi.Offset+bi.Size))
+func (s *scanned) skipFragment(sr *io.SectionReader, moofOff int64, h boxHead) (int64, error) {
+	mdat, err := readHeader(sr, moofOff+int64(h.size))
 	if err != nil {
 		return 0, err
 	}
 	if mdat.Type != gomp4.BoxTypeMdat() {
-		return 0, fmt.Errorf("fragment at %d: moof without mdat", bi.Offset)
+		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
 	}
-	s.moofs = append(s.moofs, int64(bi.Offset))
+	s.moofs = append(s.moofs, moofOff)
 	for _, tab := range s.tables {
 		tab.needSync = true
 	}

@@ -42,10 +42,21 @@ func buildInitMoov(tracks []trackMeta) ([]byte, error) {
 	return buildMoov(mt, false)
 }
 
-// buildMoov writes moov; with every track's tables present it is the
-// finished, progressive moov, otherwise the fragmented init moov.
+// buildMoov returns the fragmented init moov of tracks without tables.
 func buildMoov(tracks []moovTrack, force64 bool) ([]byte, error) {
 	b := newBoxBuf()
+	writeMoov(b, tracks, force64)
+	out, err := b.bytes()
+	if err != nil {
+		return nil, fmt.Errorf("build moov: %w", err)
+	}
+	return out, nil
+}
+
+// writeMoov writes moov; with every track's tables present it is the
+// finished, progressive moov (whose table entries are holes), otherwise
+// the fragmented init moov.
+func writeMoov(b *boxBuf, tracks []moovTrack, force64 bool) {
 	b.start(gomp4.BoxTypeMoov())
 	var dur uint64
 	var lastID uint32
@@ -65,11 +76,6 @@ func buildMoov(tracks []moovTrack, force64 bool) ([]byte, error) {
 		b.end()
 	}
 	b.end()
-	out, err := b.bytes()
-	if err != nil {
-		return nil, fmt.Errorf("build moov: %w", err)
-	}
-	return out, nil
 }
 
 // edit is an entry of an edit list, in movie ticks; mediaTime -1 is an

@@ -46,7 +46,7 @@ func Recover(f File) (mux.FileStats, error) {
 			return mux.FileStats{}, fmt.Errorf("mp4: recover: cut partial fragment: %w", err)
 		}
 	}
-	stats, err := finish(f, s, false)
+	stats, err := finish(f, f, s, false)
 	if err != nil {
 		return stats, fmt.Errorf("mp4: recover: %w", err)
 	}

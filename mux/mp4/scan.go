@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	gomp4 "github.com/abema/go-mp4"
 )
@@ -32,6 +33,7 @@ type scanned struct {
 	finished    *moovParser // the moov of a finished file, for its stats
 
 	// Reused for every fragment read back.
+	peekBuf    []byte
 	moofBuf    []byte
 	moofParser moofParser
 }
@@ -128,31 +130,77 @@ func (s *scanned) newTables() {
 	}
 }
 
+// peekSize is how much of the file the walk reads at each box: a
+// fragment's moof and the header of its mdat usually fit, so that a
+// fragment costs one read.
+const peekSize = 8 << 10
+
 // walk visits top-level boxes from off and returns where the complete
 // fragments end. In a finished file it only notes stray moof boxes.
 func (s *scanned) walk(r io.ReaderAt, sr *io.SectionReader, off int64) int64 {
 	for off < sr.Size() {
-		bi, err := readHeader(sr, off)
+		peek, err := s.peek(sr, off)
+		if err != nil {
+			return off
+		}
+		h, err := parseBoxHead(peek, uint64(sr.Size()-off))
 		if err != nil {
 			return off
 		}
 		switch {
-		case bi.Type == gomp4.BoxTypeMoof() && s.fragmented:
-			next, err := s.fragment(r, sr, bi)
+		case h.typ == gomp4.BoxTypeMoof() && s.fragmented:
+			next, err := s.fragment(r, sr, off, h, peek)
 			if err != nil {
-				if next, err = s.skipFragment(sr, bi); err != nil {
+				if next, err = s.skipFragment(sr, off, h); err != nil {
 					return off
 				}
 			}
 			off = next
 			continue
-		case bi.Type == gomp4.BoxTypeMoof():
+		case h.typ == gomp4.BoxTypeMoof():
 			s.moofs = append(s.moofs, off)
-		case !s.fragmented, bi.Type == gomp4.BoxTypeFree(), bi.Type == gomp4.BoxTypeSkip():
+		case !s.fragmented, h.typ == gomp4.BoxTypeFree(), h.typ == gomp4.BoxTypeSkip():
 		default:
 			return off
 		}
-		off += int64(bi.Size)
+		off += int64(h.size)
 	}
 	return off
+}
+
+// peek reads up to peekSize bytes of the file at off.
+func (s *scanned) peek(sr *io.SectionReader, off int64) ([]byte, error) {
+	n := int(min(peekSize, sr.Size()-off))
+	s.peekBuf = slices.Grow(s.peekBuf[:0], n)[:n]
+	if _, err := sr.ReadAt(s.peekBuf, off); err != nil {
+		return nil, fmt.Errorf("read at %d: %w", off, err)
+	}
+	return s.peekBuf, nil
+}
+
+// writeTables walks the fragments a second time, handing every track's
+// table entries to its sink, and checks that this walk found what the
+// first one did.
+func (s *scanned) writeTables(r io.ReaderAt, sinks map[uint32]*tableWriters) error {
+	first := s.tables
+	s.newTables()
+	for i, t := range s.tracks {
+		if tw, ok := sinks[t.id]; ok {
+			s.tables[i].sink = tw
+		}
+	}
+	s.moofs = s.moofs[:0]
+	end := s.walk(r, io.NewSectionReader(r, 0, s.end), s.reservedEnd)
+	for i, tab := range s.tables {
+		tab.close()
+		if end != s.end || !tab.same(first[i]) {
+			return errors.New("the fragments read differently on a second walk")
+		}
+	}
+	for _, tw := range sinks {
+		if err := tw.done(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

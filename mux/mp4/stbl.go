@@ -10,82 +10,78 @@ import (
 
 // The sample tables of a moov (ISO/IEC 14496-12 §8.6–8.7) are encoded here
 // rather than with gomp4.Marshal: its reflection costs several allocations
-// per table entry, which made building the moov a third of the whole cost
-// of recording a 10 s file (BenchmarkWholeFile). Every table is a FullBox
-// of version 0 and flags 0, an entry count and fixed-size entries. Tests
-// read the tables back with go-mp4 and judge the files with ffmpeg.
+// per table entry. Every table is a FullBox of version 0 and flags 0, an
+// entry count and fixed-size entries. In a finished moov the entries are
+// holes (see boxBuf.hole): the moov is planned from the tables' counts and
+// the entries are written into place by a second walk of the fragments
+// (tableWriter), so that no table is ever held in memory. Tests read the
+// tables back with go-mp4 and judge the files with ffmpeg.
+
+// tableKind names a sample table.
+type tableKind uint8
+
+// The sample tables, in the order they appear in stbl.
+const (
+	kindStts tableKind = iota
+	kindStss
+	kindStsc
+	kindStsz
+	kindChunks // stco or co64
+	numTableKinds
+)
+
+var tableNames = [numTableKinds]string{"stts", "stss", "stsc", "stsz", "chunk offsets"}
+
+func (k tableKind) String() string { return tableNames[k] }
+
+// entrySize is the bytes of one entry of table k.
+func entrySize(k tableKind, co64 bool) int64 {
+	switch k {
+	case kindStts:
+		return 8
+	case kindStsc:
+		return 12
+	case kindChunks:
+		if co64 {
+			return 8
+		}
+	}
+	return 4
+}
 
 // writeSampleTables writes stts, stss (video of a finished moov), stsc,
-// stsz and stco or co64; in the init moov (no tables) they are empty.
+// stsz and stco or co64, each with holes for its entries; in the init moov
+// (no tables) they are empty.
 func writeSampleTables(b *boxBuf, t moovTrack, force64 bool) {
-	tab := t.tables
-	if tab == nil {
-		tab = &sampleTables{}
+	var n tableCounts
+	if t.tables != nil {
+		n = t.tables.n
 	}
-	b.fullBox(gomp4.BoxTypeStts(), 0, 0)
-	b.u32(uint32(len(tab.stts)))
-	for _, e := range tab.stts {
-		b.u32(e.SampleCount)
-		b.u32(e.SampleDelta)
+	co64 := useCo64(n, force64)
+	table := func(typ gomp4.BoxType, k tableKind, count uint32) {
+		b.fullBox(typ, 0, 0)
+		if k == kindStsz {
+			b.u32(0) // sample_size 0: a size per sample
+		}
+		b.u32(count)
+		b.hole(t.meta.id, k, int64(count)*entrySize(k, co64))
+		b.end()
 	}
-	b.end()
+	table(gomp4.BoxTypeStts(), kindStts, n.stts)
 	if t.meta.kind == mux.Video && t.tables != nil {
-		b.fullBox(gomp4.BoxTypeStss(), 0, 0)
-		b.u32(uint32(len(tab.stss)))
-		for _, n := range tab.stss {
-			b.u32(n)
-		}
-		b.end()
+		table(gomp4.BoxTypeStss(), kindStss, n.stss)
 	}
-	b.fullBox(gomp4.BoxTypeStsc(), 0, 0)
-	b.u32(uint32(len(tab.stsc)))
-	for _, e := range tab.stsc {
-		b.u32(e.FirstChunk)
-		b.u32(e.SamplesPerChunk)
-		b.u32(e.SampleDescriptionIndex)
+	table(gomp4.BoxTypeStsc(), kindStsc, n.stsc)
+	table(gomp4.BoxTypeStsz(), kindStsz, n.samples)
+	if co64 {
+		table(gomp4.BoxTypeCo64(), kindChunks, n.chunks)
+	} else {
+		table(gomp4.BoxTypeStco(), kindChunks, n.chunks)
 	}
-	b.end()
-	writeStsz(b, tab.sizes)
-	writeChunkOffsets(b, tab.chunks, force64)
 }
 
-// writeStsz writes stsz with a size per sample (sample_size 0).
-func writeStsz(b *boxBuf, sizes []uint32) {
-	b.fullBox(gomp4.BoxTypeStsz(), 0, 0)
-	b.u32(0)
-	b.u32(uint32(len(sizes)))
-	for _, s := range sizes {
-		b.u32(s)
-	}
-	b.end()
-}
-
-// writeChunkOffsets writes stco, or co64 when forced or when an offset
-// does not fit 32 bits.
-func writeChunkOffsets(b *boxBuf, chunks []uint64, force64 bool) {
-	if force64 || needsCo64(chunks) {
-		b.fullBox(gomp4.BoxTypeCo64(), 0, 0)
-		b.u32(uint32(len(chunks)))
-		for _, c := range chunks {
-			b.u64(c)
-		}
-		b.end()
-		return
-	}
-	b.fullBox(gomp4.BoxTypeStco(), 0, 0)
-	b.u32(uint32(len(chunks)))
-	for _, c := range chunks {
-		b.u32(uint32(c))
-	}
-	b.end()
-}
-
-// needsCo64 reports whether a chunk offset does not fit stco's 32 bits.
-func needsCo64(chunks []uint64) bool {
-	for _, c := range chunks {
-		if c > math.MaxUint32 {
-			return true
-		}
-	}
-	return false
+// useCo64 reports whether the chunk offsets need co64: forced, or an
+// offset that does not fit stco's 32 bits.
+func useCo64(n tableCounts, force64 bool) bool {
+	return force64 || n.maxChunk > math.MaxUint32
 }

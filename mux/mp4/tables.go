@@ -3,21 +3,37 @@ package mp4
 import (
 	"math"
 	"time"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
-// sampleTables accumulates one track's progressive sample tables while the
-// finisher walks the file's fragments. A sample's duration is the distance
-// to the next sample's start, so durations follow the rounded absolute
-// times written in the fragments and never drift; the last sample keeps the
-// duration its fragment gave it.
+// tableSink receives one track's sample table entries in file order.
+type tableSink interface {
+	stts(count, delta uint32)
+	stss(sample uint32)
+	stsc(firstChunk, perChunk, sdi uint32)
+	stsz(size uint32)
+	chunk(off uint64)
+}
+
+// tableCounts are how many entries each sample table of a track holds.
+type tableCounts struct {
+	stts, stss, stsc, samples, chunks uint32
+	maxChunk                          uint64 // the largest chunk offset
+}
+
+// sampleTables derives one track's progressive sample tables while the
+// finisher walks the file's fragments. It keeps no table in memory: it
+// counts the entries (the first walk, which sizes the moov) and, when it
+// has a sink, hands each entry over as soon as it is final (the second
+// walk, which writes them where the moov will be). A sample's duration is
+// the distance to the next sample's start, so durations follow the rounded
+// absolute times written in the fragments and never drift; the last sample
+// keeps the duration its fragment gave it.
 type sampleTables struct {
-	stts   []gomp4.SttsEntry
-	stss   []uint32
-	stsc   []gomp4.StscEntry
-	sizes  []uint32
-	chunks []uint64
+	sink tableSink // nil: count only
+	n    tableCounts
+
+	runCount, runDelta uint32 // the stts run not yet handed over
+	lastN, lastSDI     uint32 // the latest stsc entry
 
 	count      uint32 // samples so far
 	firstStart int64  // decode time of the first sample, in track ticks
@@ -25,16 +41,25 @@ type sampleTables struct {
 	lastDur    uint32 // the last sample's own duration from its fragment
 	mediaDur   uint64 // sum of the durations of every sample but the last
 	needSync   bool   // samples were lost: drop samples until a sync sample
+	closed     bool
 }
 
 // addChunk starts a chunk of n samples at file offset off described by
 // sample entry sdi (1-based).
 func (t *sampleTables) addChunk(off uint64, n, sdi uint32) {
-	t.chunks = append(t.chunks, off)
-	if k := len(t.stsc); k > 0 && t.stsc[k-1].SamplesPerChunk == n && t.stsc[k-1].SampleDescriptionIndex == sdi {
+	t.n.chunks++
+	t.n.maxChunk = max(t.n.maxChunk, off)
+	if t.sink != nil {
+		t.sink.chunk(off)
+	}
+	if t.n.stsc > 0 && t.lastN == n && t.lastSDI == sdi {
 		return
 	}
-	t.stsc = append(t.stsc, gomp4.StscEntry{FirstChunk: uint32(len(t.chunks)), SamplesPerChunk: n, SampleDescriptionIndex: sdi})
+	t.n.stsc++
+	t.lastN, t.lastSDI = n, sdi
+	if t.sink != nil {
+		t.sink.stsc(t.n.chunks, n, sdi)
+	}
 }
 
 // addSample appends a sample starting at start ticks that its fragment says
@@ -52,27 +77,58 @@ func (t *sampleTables) addSample(start int64, dur, size uint32, sync bool) {
 		t.appendDelta(uint32(d))
 	}
 	t.count++
+	t.n.samples++
 	t.lastStart, t.lastDur = start, dur
-	t.sizes = append(t.sizes, size)
+	if t.sink != nil {
+		t.sink.stsz(size)
+	}
 	if sync {
-		t.stss = append(t.stss, t.count)
+		t.n.stss++
+		if t.sink != nil {
+			t.sink.stss(t.count)
+		}
 	}
 }
 
 func (t *sampleTables) appendDelta(d uint32) {
 	t.mediaDur += uint64(d)
-	if k := len(t.stts); k > 0 && t.stts[k-1].SampleDelta == d {
-		t.stts[k-1].SampleCount++
+	if t.runCount > 0 && t.runDelta == d {
+		t.runCount++
 		return
 	}
-	t.stts = append(t.stts, gomp4.SttsEntry{SampleCount: 1, SampleDelta: d})
+	t.endRun()
+	t.runCount, t.runDelta = 1, d
 }
 
-// close gives the last sample its duration; call it once, after the walk.
+// endRun hands over the pending stts run.
+func (t *sampleTables) endRun() {
+	if t.runCount == 0 {
+		return
+	}
+	t.n.stts++
+	if t.sink != nil {
+		t.sink.stts(t.runCount, t.runDelta)
+	}
+	t.runCount = 0
+}
+
+// close gives the last sample its duration and hands over the last stts
+// run; after it the counts are final. Later calls do nothing.
 func (t *sampleTables) close() {
+	if t.closed {
+		return
+	}
+	t.closed = true
 	if t.count > 0 {
 		t.appendDelta(t.lastDur)
+		t.endRun()
 	}
+}
+
+// same reports whether u, a second walk of the same fragments, found what
+// t found.
+func (t *sampleTables) same(u *sampleTables) bool {
+	return t.n == u.n && t.firstStart == u.firstStart && t.mediaDur == u.mediaDur
 }
 
 // ticksToDuration converts track ticks to time without overflowing.

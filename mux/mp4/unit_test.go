@@ -166,28 +166,20 @@ func TestCloseEnd(t *testing.T) {
 	}
 }
 
+// TestSampleTables checks the counts and times of a damaged sequence;
+// TestSampleTablesEncoding checks its entries.
 func TestSampleTables(t *testing.T) {
 	var tab sampleTables
-	tab.addChunk(100, 3, 1)
-	tab.addSample(3000, 3000, 10, true)
-	tab.addSample(6000, 3000, 11, false)
-	tab.addSample(9000, 3000, 12, false)
-	tab.addChunk(1<<32+5, 3, 1) // a synthetic offset past 4 GiB
-	tab.addSample(12000, 3000, 13, true)
-	tab.addSample(15500, 3000, 14, false)
-	tab.addSample(14000, 2000, 15, false) // backwards: damaged, keeps its own duration
+	sixSamples(&tab)
 	tab.close()
-	wantStts := []gomp4.SttsEntry{{SampleCount: 3, SampleDelta: 3000}, {SampleCount: 1, SampleDelta: 3500}, {SampleCount: 1, SampleDelta: 3000}, {SampleCount: 1, SampleDelta: 2000}}
-	if !equalSlices(tab.stts, wantStts) {
-		t.Errorf("stts = %+v, want %+v", tab.stts, wantStts)
+	want := tableCounts{stts: 4, stss: 2, stsc: 1, samples: 6, chunks: 2, maxChunk: 1<<32 + 5}
+	if tab.n != want || tab.firstStart != 3000 || tab.mediaDur != 17500 {
+		t.Errorf("counts %+v, first %d, duration %d; want %+v, 3000, 17500", tab.n, tab.firstStart, tab.mediaDur, want)
 	}
-	if !equalSlices(tab.stss, []uint32{1, 4}) || len(tab.stsc) != 1 || tab.firstStart != 3000 || tab.mediaDur != 17500 {
-		t.Errorf("stss %v, stsc %+v, first %d, duration %d", tab.stss, tab.stsc, tab.firstStart, tab.mediaDur)
-	}
-	if !needsCo64(tab.chunks) {
+	if !useCo64(tab.n, false) {
 		t.Errorf("an offset past 4 GiB needs co64")
 	}
-	if needsCo64([]uint64{8, 1<<32 - 1}) {
+	if useCo64(tableCounts{maxChunk: 1<<32 - 1}, false) {
 		t.Errorf("offsets below 4 GiB fit stco")
 	}
 }

@@ -229,7 +229,7 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 	if s.end != w.pos {
 		return mux.FileStats{}, fmt.Errorf("mp4: close: fragments end at %d, file at %d", s.end, w.pos)
 	}
-	stats, err := finish(w.wa, s, w.opts.forceCo64)
+	stats, err := finish(w.wa, w.ra, s, w.opts.forceCo64)
 	if err != nil {
 		return stats, fmt.Errorf("mp4: close: %w", err)
 	}
