@@ -31,8 +31,7 @@
 // Close and Recover share one path. It walks the file's fragments, reading
 // each moof back from disk (Recover first reads the tracks from the init
 // moov; Close knows them already), and builds a progressive moov: per
-// track (video
-// first) tkhd with the largest dimensions seen, mdhd at 90 kHz for video
+// track (video first) tkhd with the largest dimensions seen, mdhd at 90 kHz for video
 // and 48 kHz for Opus, an edit list whose empty edit keeps a late track's
 // start offset, and stsd (copied from the init moov), stts, stss (video),
 // stsc, stsz and stco — or co64 once offsets pass 4 GiB. No ctts: kiroku
@@ -44,9 +43,12 @@
 // as its predecessor (1/30 s for a lone frame).
 //
 // No sample table is held in memory, so finishing takes the same memory
-// for a minute as for a day: the walk only counts each table's entries,
-// which fixes the moov's layout, and a second walk writes the entries
-// straight into their places (through a small buffer per table).
+// for a minute as for a day: the entries of each table are first only
+// counted, which fixes the moov's layout, and a walk of the fragments then
+// writes them straight into their places (through a small buffer per
+// table). Recover counts with a first walk; a Writer counts what it
+// writes as it goes, so Close walks once, and checks that the walk finds
+// what was counted.
 //
 // The moov goes into the reserved region when it fits (assembled in a
 // buffer of at most the region's size and written at once), the rest of

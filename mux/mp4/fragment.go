@@ -30,6 +30,7 @@ const (
 // duration of its last sample, which the next sample's time cannot tell yet.
 type fragmentTrack struct {
 	id      uint32
+	track   int // index in the Writer's tracks
 	p       *pending
 	lastDur uint32
 }
@@ -37,10 +38,11 @@ type fragmentTrack struct {
 // fragmenter turns pending samples into moof+mdat bytes, reusing its
 // buffers so that a steady recording allocates almost nothing.
 type fragmenter struct {
-	box     *boxBuf
-	seq     uint32
-	truns   []int  // offsets of the trun boxes in box, to patch data_offset
-	scratch []byte // a box payload being encoded
+	box      *boxBuf
+	seq      uint32
+	truns    []int    // offsets of the trun boxes in box, to patch data_offset
+	dataOffs []uint64 // each track's data offset from the moof, as patched
+	scratch  []byte   // a box payload being encoded
 }
 
 func newFragmenter() *fragmenter { return &fragmenter{box: newBoxBuf()} }
@@ -88,9 +90,11 @@ func (f *fragmenter) header(tracks []fragmentTrack) ([]byte, error) {
 		mdatSize = payload + gomp4.LargeHeaderSize
 	}
 	dataOff := uint64(len(moof)) + headerSizeFor(mdatSize)
+	f.dataOffs = f.dataOffs[:0]
 	for i, t := range tracks {
 		// data_offset follows the trun header, version/flags and sample_count.
 		binary.BigEndian.PutUint32(moof[f.truns[i]+16:], uint32(dataOff))
+		f.dataOffs = append(f.dataOffs, dataOff)
 		dataOff += uint64(len(t.p.data()))
 	}
 	f.box.header(gomp4.BoxTypeMdat(), mdatSize)

@@ -65,17 +65,6 @@ func scan(r io.ReaderAt, size int64) (*scanned, error) {
 	return s, nil
 }
 
-// scanWritten walks the fragments of a file that a Writer of this process
-// wrote: its tracks and reserved region are known, so the init moov need
-// not be read back and parsed as Recover does. Everything after the
-// reserved region is read and checked as in scan.
-func scanWritten(r io.ReaderAt, size int64, tracks []trackMeta, moovOff, reservedEnd int64) *scanned {
-	s := &scanned{moovOff: moovOff, reservedEnd: reservedEnd, fragmented: true, tracks: tracks}
-	s.newTables()
-	s.end = s.walk(r, io.NewSectionReader(r, 0, size), reservedEnd)
-	return s
-}
-
 // scanMoovAtEnd handles a file whose moov does not follow ftyp: a finished
 // file with its moov appended, possibly with moof boxes left by a finish
 // that was cut short. Only moof offsets are collected.

@@ -62,6 +62,19 @@ func (t *sampleTables) addChunk(off uint64, n, sdi uint32) {
 	}
 }
 
+// addWritten adds a run of samples that a Writer wrote as one chunk at
+// file offset off, exactly as a walk reading its trun back would.
+func (t *sampleTables) addWritten(off uint64, samples []pendingSample, sdi, lastDur uint32) {
+	t.addChunk(off, uint32(len(samples)), sdi)
+	for i, s := range samples {
+		dur := lastDur
+		if i+1 < len(samples) {
+			dur = uint32(samples[i+1].start - s.start)
+		}
+		t.addSample(s.start, dur, s.size, s.sync)
+	}
+}
+
 // addSample appends a sample starting at start ticks that its fragment says
 // lasts dur ticks.
 func (t *sampleTables) addSample(start int64, dur, size uint32, sync bool) {

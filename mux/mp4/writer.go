@@ -25,6 +25,9 @@ type Writer struct {
 	tracks []*track // video first
 	frag   *fragmenter
 	fts    []fragmentTrack
+	// counts has each track's (same order) table counts of the fragments
+	// written, so that Close walks the fragments only once.
+	counts []*sampleTables
 
 	moovOff   int64 // where the reserved region (init moov + free) starts
 	pos       int64 // end of the file: where the next fragment goes
@@ -99,6 +102,7 @@ func (w *Writer) appendTrack(info mux.TrackInfo, timescale uint32) error {
 		return err
 	}
 	w.tracks = append(w.tracks, t)
+	w.counts = append(w.counts, &sampleTables{})
 	return nil
 }
 
@@ -190,9 +194,9 @@ func (w *Writer) emit(final bool, end time.Duration) error {
 		return nil
 	}
 	w.fts = w.fts[:0]
-	for _, t := range w.tracks {
+	for i, t := range w.tracks {
 		if len(t.p.samples) > 0 {
-			w.fts = append(w.fts, fragmentTrack{id: t.meta.id, p: &t.p, lastDur: t.lastDuration(final, end)})
+			w.fts = append(w.fts, fragmentTrack{id: t.meta.id, track: i, p: &t.p, lastDur: t.lastDuration(final, end)})
 		}
 	}
 	data, err := w.frag.build(w.fts, &w.tracks[0].p)
@@ -202,6 +206,9 @@ func (w *Writer) emit(final bool, end time.Duration) error {
 	if err != nil {
 		w.closed = true
 		return fmt.Errorf("mp4: write fragment at offset %d: %w", w.pos, err)
+	}
+	for i, ft := range w.fts {
+		w.counts[ft.track].addWritten(uint64(w.pos)+w.frag.dataOffs[i], ft.p.samples, ft.p.sdi, ft.lastDur)
 	}
 	w.pos += int64(len(data))
 	for _, t := range w.tracks {
@@ -225,10 +232,8 @@ func (w *Writer) Close(end time.Duration) (mux.FileStats, error) {
 		return mux.FileStats{}, err
 	}
 	w.closed = true
-	s := scanWritten(w.ra, w.pos, w.trackMetas(), w.moovOff, w.moovOff+int64(w.opts.ReservedHeaderBytes))
-	if s.end != w.pos {
-		return mux.FileStats{}, fmt.Errorf("mp4: close: fragments end at %d, file at %d", s.end, w.pos)
-	}
+	s := &scanned{moovOff: w.moovOff, reservedEnd: w.moovOff + int64(w.opts.ReservedHeaderBytes),
+		fragmented: true, tracks: w.trackMetas(), tables: w.counts, end: w.pos}
 	stats, err := finish(w.wa, w.ra, s, w.opts.forceCo64)
 	if err != nil {
 		return stats, fmt.Errorf("mp4: close: %w", err)
