@@ -82,6 +82,8 @@ func (s *layerSelector) timestampAfter(previous, layer int, ts uint32, now time.
 	return s.lastTS + max(elapsed, s.clock/30)
 }
 
-// minStep is the least timestamp step at a layer move: 10 ms, which
-// even a millisecond timescale (WebM) keeps apart.
-func (s *layerSelector) minStep() uint32 { return max(s.clock/100, 1) }
+// minStep is the least timestamp step at a layer move placed by sender
+// reports: 1 ms, which even a millisecond timescale (WebM) keeps apart.
+// It is all the receiver's timeline drifts from the reports' at a move
+// whose keyframe shows a moment already sent, so it is kept that small.
+func (s *layerSelector) minStep() uint32 { return max(s.clock/1000, 1) }

@@ -171,18 +171,36 @@ func (s *layerSelector) buffer(i int) *[]byte {
 
 // wantsSwitch reports whether a packet of layer (not the current one)
 // may start a switch: it is the target; or the current layer stopped;
-// or, at the start, the target has not flowed for layerStale.
+// or, at the start, the target has not flowed for layerStale. In the
+// last two cases the layer must be the best stand-in that flows.
 func (s *layerSelector) wantsSwitch(layer int, now time.Time) bool {
 	switch {
 	case layer == s.target:
 		return true
 	case s.current == noLayer:
-		return !s.flowing(s.target, now) && now.Sub(s.began) >= layerStale
+		return !s.flowing(s.target, now) && now.Sub(s.began) >= layerStale && s.standIn(now) == layer
 	default:
-		// Any layer that flows is better than one that stopped, until
-		// the target has a keyframe.
-		return !s.flowing(s.current, now)
+		// A layer that flows is better than one that stopped, until the
+		// target has a keyframe.
+		return !s.flowing(s.current, now) && s.standIn(now) == layer
 	}
+}
+
+// standIn is the layer to receive while the target does not flow: the
+// highest flowing one below it, else the lowest flowing one above it;
+// noLayer when none flows.
+func (s *layerSelector) standIn(now time.Time) int {
+	for l := s.target; l >= 0; l-- {
+		if s.flowing(l, now) {
+			return l
+		}
+	}
+	for l := s.target + 1; l < simulcastLayers; l++ {
+		if s.flowing(l, now) {
+			return l
+		}
+	}
+	return noLayer
 }
 
 // flowing reports whether layer had a packet within layerStale.

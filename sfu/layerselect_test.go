@@ -201,7 +201,7 @@ func TestLayerSelectorSenderReports(t *testing.T) {
 		// wall 0.6 s: layer 0's 1000 + 54000; the last sent is 1000 + 45000
 		{"by the reports", 500000 + 9000, 55000},
 		// wall 0.5 s: before the last frame sent (0.5 s: 46000)
-		{"a moment already sent", 500000, 46000 + 900},
+		{"a moment already sent", 500000, 46000 + 90},
 		// wall 30 s: too far past the 40 ms since the last packet
 		{"reports disagree with arrival", 500000 + 90000*30, 46000 + 3600},
 	} {
@@ -235,5 +235,36 @@ func TestLayerSelectorLongRun(t *testing.T) {
 		if orig, ok := s.original(s.out[0].h.SequenceNumber); !ok || orig != seq {
 			t.Fatalf("packet %d: original %d, %v; want %d", i, orig, ok, seq)
 		}
+	}
+}
+
+// TestLayerSelectorStandIn: while the target stops, the receiver takes
+// the highest layer still flowing below it, else the lowest above it.
+func TestLayerSelectorStandIn(t *testing.T) {
+	at := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name    string
+		target  int
+		flowing []int
+		want    int
+	}{
+		{"r2 stops: r1, not r0", 2, []int{0, 1}, 1},
+		{"r2 and r1 stop: r0", 2, []int{0}, 0},
+		{"r0 stops: r1, not r2", 0, []int{2, 1}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newLayerSelector("video/VP8", 90000, tc.target)
+			s.next(tc.target, vp8Packet(1, 1, true, 1, 1), at)
+			now := at.Add(layerStale + time.Millisecond)
+			for i, l := range tc.flowing { // they flow
+				s.next(l, vp8Packet(uint16(100*(l+1)+i), 6000, false, 4, 4), now.Add(-10*time.Millisecond))
+			}
+			for i, l := range tc.flowing { // every layer's keyframe, the wanted one last
+				s.next(l, vp8Packet(uint16(100*(l+1)+i+10), 9000, true, 5, 5), now)
+			}
+			if s.Current() != tc.want {
+				t.Fatalf("at layer %d, want %d", s.Current(), tc.want)
+			}
+		})
 	}
 }
