@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -25,6 +26,7 @@ type Connection struct {
 	nack *nackResponder // answers the viewer's NACKs from forwarded tracks' histories
 	path *srtpout.Path  // sends the connection's RTP; nil when pion's write path does
 	log  *slog.Logger
+	caps *videoCapabilities // what the client decodes
 
 	audioRecv, videoRecv *webrtc.RTPTransceiver         // upstream, nil for viewers
 	channels             map[string]*messagingChannel   // by label; fixed after Join
@@ -47,6 +49,8 @@ type Connection struct {
 	tracks          map[string]*publishedTrack                 // what this connection publishes
 	forwards        map[*publishedTrack]*webrtc.RTPTransceiver // what it receives
 	free            []*webrtc.RTPTransceiver                   // slots to reuse
+	dead            []*webrtc.RTPTransceiver                   // slots the client rejected: never reused (refusal.go)
+	retried         map[*publishedTrack]bool                   // offered again after a rejected m-line
 	// slotAnswers holds the client's last answer section per mid and
 	// rejected the mids the last offer rejected (see rejection.go).
 	slotAnswers map[string]*sdp.MediaDescription
@@ -103,8 +107,8 @@ func (c *Connection) Offer(ctx context.Context) (wire, audioMid, videoMid string
 func (c *Connection) wireOffer(offer string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	free := make(map[string]bool, len(c.free))
-	for _, tr := range c.free {
+	free := make(map[string]bool, len(c.free)+len(c.dead))
+	for _, tr := range append(slices.Clip(c.free), c.dead...) {
 		if mid := tr.Mid(); mid != "" {
 			free[mid] = true
 		}
@@ -125,9 +129,20 @@ func (c *Connection) wireOffer(offer string) (string, error) {
 // SetAnswer applies the client's answer or re-answer. Changes that
 // happened while the offer was outstanding are re-offered afterwards.
 func (c *Connection) SetAnswer(answer string) error {
+	offer := ""
+	if d := c.pc.PendingLocalDescription(); d != nil {
+		offer = d.SDP
+	}
+	var again []*publishedTrack
 	c.mu.Lock()
 	answer, err := restoreRejected(answer, c.rejected, c.slotAnswers)
+	if err == nil && offer != "" {
+		answer, again, err = c.acceptRefusals(answer, offer)
+	}
 	c.mu.Unlock()
+	if err == nil {
+		answer, err = withEveryVideoCodec(answer)
+	}
 	if err != nil {
 		return fmt.Errorf("set remote answer: %w", err)
 	}
@@ -138,6 +153,9 @@ func (c *Connection) SetAnswer(answer string) error {
 	c.mu.Lock()
 	c.answered, c.outstanding = true, false
 	c.mu.Unlock()
+	for _, t := range again {
+		c.addForward(t)
+	}
 	c.wake()
 	return nil
 }

@@ -15,8 +15,11 @@
 // coalesced until the re-answer arrives.
 //
 // Video is negotiated with NACK, RTX, PLI, FIR and transport-cc; audio is
-// Opus. One webrtc.API per video codec_type keeps each connection to the
-// codec it asked for. Messaging channels ("#label") are server-created
+// Opus. A channel mixes video codecs (codecs.go): a connection sends its
+// own codec_type, and every m-line forwarding a publisher's video offers
+// that publisher's codec. A receiver that cannot decode it (its connect's
+// capability sdp lacks it, or its answer refuses it) does not get that
+// stream, and keeps every other (refusal.go). Messaging channels ("#label") are server-created
 // DataChannels relayed within the channel; with DataChannel signaling the
 // system channels (SystemLabels) are created too and handed to a
 // SystemPeer.

@@ -19,40 +19,6 @@ import (
 	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 )
 
-// videoFeedback is the RTCP feedback every video codec announces: NACK for
-// retransmission, PLI and FIR for keyframes, transport-cc for congestion
-// control.
-var videoFeedback = []webrtc.RTCPFeedback{
-	{Type: webrtc.TypeRTCPFBNACK},
-	{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
-	{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
-	{Type: webrtc.TypeRTCPFBTransportCC},
-}
-
-// videoCodec returns the single RTP codec a connection with codec c uses.
-func videoCodec(c Codec) (webrtc.RTPCodecParameters, error) {
-	p := webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
-		ClockRate: 90000, RTCPFeedback: videoFeedback,
-	}}
-	switch c {
-	case VP8:
-		p.MimeType, p.PayloadType = webrtc.MimeTypeVP8, 96
-	case VP9:
-		p.MimeType, p.PayloadType, p.SDPFmtpLine = webrtc.MimeTypeVP9, 98, "profile-id=0"
-	case AV1:
-		p.MimeType, p.PayloadType, p.SDPFmtpLine = webrtc.MimeTypeAV1, 45, "level-idx=5;profile=0;tier=0"
-	case H264:
-		p.MimeType, p.PayloadType = webrtc.MimeTypeH264, 102
-		p.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
-	case H265:
-		p.MimeType, p.PayloadType = webrtc.MimeTypeH265, 49
-		p.SDPFmtpLine = "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST"
-	default:
-		return p, fmt.Errorf("unknown video codec %q", c)
-	}
-	return p, nil
-}
-
 func opusCodec() webrtc.RTPCodecParameters {
 	return webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{
@@ -64,21 +30,9 @@ func opusCodec() webrtc.RTPCodecParameters {
 	}
 }
 
-// engineKey selects the engine a connection is built with: its video
-// codec and whether it receives media from its client at all.
-type engineKey struct {
-	codec Codec
-	// viewOnly connections (recvonly) only send: they get no NACK
-	// generator, no transport-wide congestion feedback and no receiver
-	// reports, whose per-connection timers would wake the process ten
-	// times a second for every viewer while having nothing to report.
-	// Only the NACK responder is left.
-	viewOnly bool
-}
-
-// engine is what every connection of one engineKey shares: the media
-// engine (pion copies it per PeerConnection), the interceptor factories
-// and the setting engine. Each connection gets its own webrtc.API from it,
+// engine is what every connection of one kind shares: the media engine
+// (pion copies it per PeerConnection) with every video codec, the
+// interceptor factories and the setting engine. Each connection gets its own webrtc.API from it,
 // so that it holds its own NACK responder.
 type engine struct {
 	media     *webrtc.MediaEngine
@@ -121,44 +75,64 @@ func (e *engine) newAPI(log *slog.Logger, settled func(direct bool)) connectionA
 	return c
 }
 
-// newEngines builds one engine per video codec and role kind, sharing one
-// setting engine and, with a direct SRTP path, the mux's sockets.
-func newEngines(cfg *Config, se webrtc.SettingEngine, sockets *srtpout.Sockets) (map[engineKey]*engine, error) {
-	engines := make(map[engineKey]*engine)
+// engines are the two kinds of connection the SFU builds.
+type engines struct {
+	// publishing connections (sendrecv, sendonly) read media too.
+	publishing *engine
+	// viewOnly connections (recvonly) only send: they get no NACK
+	// generator, no transport-wide congestion feedback and no receiver
+	// reports, whose per-connection timers would wake the process ten
+	// times a second for every viewer while having nothing to report.
+	// Only the NACK responder is left.
+	viewOnly *engine
+}
+
+// forRole returns the engine of connections with role r.
+func (e engines) forRole(r Role) *engine {
+	if r == RecvOnly {
+		return e.viewOnly
+	}
+	return e.publishing
+}
+
+// newEngines builds both kinds of engine, sharing one setting engine
+// and, with a direct SRTP path, the mux's sockets.
+func newEngines(cfg *Config, se webrtc.SettingEngine, sockets *srtpout.Sockets) (engines, error) {
 	if !cfg.DirectSRTP {
 		sockets = nil
 	}
-	for _, c := range []Codec{VP8, VP9, AV1, H264, H265} {
-		for _, viewOnly := range []bool{false, true} {
-			e, err := newEngine(c, viewOnly, se, cfg.Now)
-			if err != nil {
-				return nil, fmt.Errorf("build %s engine: %w", c, err)
-			}
-			e.sockets = sockets
-			engines[engineKey{codec: c, viewOnly: viewOnly}] = e
+	var out engines
+	for _, viewOnly := range []bool{false, true} {
+		e, err := newEngine(viewOnly, se, cfg.Now)
+		if err != nil {
+			return out, fmt.Errorf("build engine: %w", err)
+		}
+		e.sockets = sockets
+		if viewOnly {
+			out.viewOnly = e
+		} else {
+			out.publishing = e
 		}
 	}
-	return engines, nil
+	return out, nil
 }
 
-func newEngine(c Codec, viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*engine, error) {
+func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*engine, error) {
 	m := &webrtc.MediaEngine{}
-	vc, err := videoCodec(c)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.RegisterCodec(vc, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("register %s: %w", c, err)
-	}
-	// RTX: retransmissions travel on their own SSRC, both from publishers
-	// (repaired before forwarding) and to viewers (NACK responses).
-	rtx := webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeRTX, ClockRate: 90000,
-			SDPFmtpLine: fmt.Sprintf("apt=%d", vc.PayloadType)},
-		PayloadType: vc.PayloadType + 1,
-	}
-	if err := m.RegisterCodec(rtx, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("register %s rtx: %w", c, err)
+	for _, c := range videoCodecs {
+		vc, err := videoCodec(c)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.RegisterCodec(vc, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register %s: %w", c, err)
+		}
+		// RTX: retransmissions travel on their own SSRC, both from
+		// publishers (repaired before forwarding) and to viewers (NACK
+		// responses).
+		if err := m.RegisterCodec(rtxCodec(vc), webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register %s rtx: %w", c, err)
+		}
 	}
 	if err := m.RegisterCodec(opusCodec(), webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)

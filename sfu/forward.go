@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -58,11 +59,11 @@ func (c *Connection) addForward(t *publishedTrack) {
 		c.addLayered(t)
 		return
 	}
-	if c.closed || t.ended.Load() || c.forwards[t] != nil {
+	if c.closed || t.ended.Load() || c.forwards[t] != nil || !c.decodes(t.info) {
 		return
 	}
 	local := t.halfFor()
-	tr, err := c.bindSlot(local)
+	tr, err := c.bindSlot(local, t.info)
 	if err != nil {
 		// Typically a codec this viewer's engine does not have.
 		c.log.Warn("forward track", "track", t.info.TrackID, "from", t.info.ConnectionID, "err", err)
@@ -90,11 +91,16 @@ func senderSSRC(s *webrtc.RTPSender) uint32 {
 	return 0
 }
 
-// bindSlot puts local on a free transceiver of its kind or on a new one.
-func (c *Connection) bindSlot(local webrtc.TrackLocal) (*webrtc.RTPTransceiver, error) {
+// bindSlot puts local, a track of the publisher's info, on a free
+// transceiver of its kind or on a new one, offering the publisher's codec
+// there.
+func (c *Connection) bindSlot(local webrtc.TrackLocal, info TrackInfo) (*webrtc.RTPTransceiver, error) {
 	for i, tr := range c.free {
 		if tr.Kind() != local.Kind() {
 			continue
+		}
+		if err := c.offerCodec(tr, info); err != nil {
+			return nil, err
 		}
 		sender, err := c.api.NewRTPSender(local, c.pc.SCTP().Transport())
 		if err != nil {
@@ -106,8 +112,50 @@ func (c *Connection) bindSlot(local webrtc.TrackLocal) (*webrtc.RTPTransceiver, 
 		c.free = append(c.free[:i], c.free[i+1:]...)
 		return tr, nil
 	}
-	return c.pc.AddTransceiverFromTrack(local,
+	tr, err := c.pc.AddTransceiverFromTrack(local,
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.offerCodec(tr, info); err != nil {
+		// The transceiver stays, unbound, as a free slot.
+		return nil, errors.Join(err, c.pc.RemoveTrack(tr.Sender()))
+	}
+	return tr, nil
+}
+
+// offerCodec makes a forwarding transceiver offer the codec of the
+// publisher's track info (video only: audio is always Opus).
+func (c *Connection) offerCodec(tr *webrtc.RTPTransceiver, info TrackInfo) error {
+	if info.Kind != KindVideo {
+		return nil
+	}
+	pref, ok := forwardPreference(webrtc.RTPCodecCapability{MimeType: info.MimeType, SDPFmtpLine: info.SDPFmtpLine})
+	if !ok {
+		return fmt.Errorf("codec %s is not forwarded", info.MimeType)
+	}
+	if err := tr.SetCodecPreferences(pref); err != nil {
+		return fmt.Errorf("offer %s: %w", info.MimeType, err)
+	}
+	return nil
+}
+
+// decodes reports whether the client can take a published track; a video
+// track in a codec it cannot decode is refused, logged and counted. c.mu
+// is held.
+func (c *Connection) decodes(info TrackInfo) bool {
+	if info.Kind != KindVideo || c.caps.accepts(info.MimeType, info.SDPFmtpLine) {
+		return true
+	}
+	c.refused(info, "not in the client's capability sdp")
+	return false
+}
+
+// refused logs and counts a stream the client cannot decode.
+func (c *Connection) refused(info TrackInfo, why string) {
+	c.sfu.counters.refused.Add(1)
+	c.log.Info("stream not forwarded: codec refused", "track", info.TrackID, "from", info.ConnectionID,
+		"mime", info.MimeType, "fmtp", info.SDPFmtpLine, "why", why)
 }
 
 // removeForward unbinds a track whose publisher left and renegotiates;

@@ -12,11 +12,11 @@ type layeredForward struct {
 // at the layer the viewer asked for, and renegotiates; c.mu is held.
 func (c *Connection) addLayered(t *publishedTrack) {
 	src := t.source
-	if c.closed || t.ended.Load() || c.layered[src] != nil {
+	if c.closed || t.ended.Load() || c.layered[src] != nil || !c.decodes(t.info) {
 		return
 	}
 	vt := newLayeredTrack(src, c, c.simulcastTarget)
-	tr, err := c.bindSlot(vt)
+	tr, err := c.bindSlot(vt, t.info)
 	if err != nil {
 		c.log.Warn("forward simulcast track", "track", vt.info.TrackID, "from", vt.info.ConnectionID, "err", err)
 		return

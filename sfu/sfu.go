@@ -17,7 +17,7 @@ import (
 type SFU struct {
 	cfg      Config
 	log      *slog.Logger
-	engines  map[engineKey]*engine
+	engines  engines
 	udpMux   io.Closer // the shared media sockets (udp_port); nil with a port range
 	observer Observer
 	counters counters
@@ -92,6 +92,10 @@ type JoinRequest struct {
 	// SimulcastRID is the layer this connection receives of simulcast
 	// publishers ("r0", "r1", "r2"); empty means r0, as Sora's default.
 	SimulcastRID string
+	// CapabilitySDP is the connect's "sdp": an offer the client made only
+	// to show what it can decode. A publisher's video in a codec it lacks
+	// is not forwarded to this connection. Empty: every codec is offered.
+	CapabilitySDP string
 }
 
 // Join admits a connection into its channel (creating the session if the
@@ -126,10 +130,20 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	if req.VideoCodec == "" {
 		req.VideoCodec = s.cfg.DefaultVideoCodec
 	}
-	eng := s.engines[engineKey{codec: req.VideoCodec, viewOnly: req.Role == RecvOnly}]
-	if eng == nil || req.Peer == nil || req.ConnectionID == "" {
-		return nil, fmt.Errorf("sfu join: codec %q, connection id %q or peer missing", req.VideoCodec, req.ConnectionID)
+	if _, err := videoCodec(req.VideoCodec); err != nil {
+		return nil, fmt.Errorf("sfu join: %w", err)
 	}
+	if req.Peer == nil || req.ConnectionID == "" {
+		return nil, fmt.Errorf("sfu join: connection id %q or peer missing", req.ConnectionID)
+	}
+	caps, err := newVideoCapabilities(req.CapabilitySDP)
+	if err != nil {
+		// The capability is a hint: without it every codec is offered
+		// and the client's answers say what it refuses.
+		s.log.Warn("sfu join: capability sdp ignored", "connection_id", req.ConnectionID, "err", err)
+		caps = &videoCapabilities{}
+	}
+	eng := s.engines.forRole(req.Role)
 	log := s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID)
 	capi := eng.newAPI(log, s.counters.srtpSettled)
 	pc, err := capi.api.NewPeerConnection(webrtc.Configuration{})
@@ -151,11 +165,12 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: capi.api, nack: capi.nack, path: capi.path,
-		ctx: ctx, cancel: cancel, log: log,
+		ctx: ctx, cancel: cancel, log: log, caps: caps,
 		kick:   make(chan struct{}, 1),
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver),
 		slotAnswers: make(map[string]*sdp.MediaDescription),
-		layered:     make(map[*simulcastSource]*layeredForward), simulcastTarget: target}
+		layered:     make(map[*simulcastSource]*layeredForward), simulcastTarget: target,
+		retried: make(map[*publishedTrack]bool)}
 	if info.PublishesLayers() {
 		c.simulcast = &simulcastSource{owner: c}
 	}
@@ -199,6 +214,14 @@ func (c *Connection) addUpstream() error {
 	if c.info.Video {
 		if c.videoRecv, err = c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recv); err != nil {
 			return fmt.Errorf("add video receiver: %w", err)
+		}
+		// The client sends its own codec_type only.
+		pref, err := upstreamPreference(c.info.VideoCodec)
+		if err == nil {
+			err = c.videoRecv.SetCodecPreferences(pref)
+		}
+		if err != nil {
+			return fmt.Errorf("video receiver codec: %w", err)
 		}
 	}
 	return nil

@@ -29,6 +29,10 @@ type Stats struct {
 	// off or a port per connection.
 	DirectSRTPConnections uint64
 	PionSRTPConnections   uint64
+	// RefusedStreams counts published video streams not forwarded to a
+	// receiver that cannot decode their codec (its capability sdp lacks
+	// it, or its answer refused it).
+	RefusedStreams uint64
 }
 
 // counters are the atomically updated totals behind Stats.
@@ -39,7 +43,7 @@ type counters struct {
 	forwarded, forwardedBytes                atomic.Uint64
 	plis, merged, sinkDropped                atomic.Uint64
 	directSRTP, pionSRTP                     atomic.Uint64
-	malformed                                atomic.Uint64
+	malformed, refused                       atomic.Uint64
 }
 
 // srtpSettled counts the way one connection's RTP took.
@@ -67,5 +71,6 @@ func (s *SFU) Stats() Stats {
 		KeyframeRequests: c.plis.Load(),
 		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(), MalformedPackets: c.malformed.Load(),
 		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
+		RefusedStreams: c.refused.Load(),
 	}
 }

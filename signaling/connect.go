@@ -28,7 +28,8 @@ func (s *session) connect(raw []byte) *rejection {
 	conn, err := s.srv.sfu.Join(sfu.JoinRequest{
 		ChannelID: m.ChannelID, ConnectionID: id,
 		ClientID: orDefault(res.ClientID, m.ClientID), BundleID: orDefault(res.BundleID, m.BundleID),
-		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec,
+		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: sfu.Codec(orDefault(string(res.VideoCodec), string(req.videoCodec))),
+		CapabilitySDP: m.SDP,
 		Metadata: &participant{authn: m.Metadata, authz: res.Metadata,
 			notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata),
 			extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock}},

@@ -31,12 +31,39 @@ type client struct {
 
 func newClient(t *testing.T, url, channel, role string, publish bool) *client {
 	t.Helper()
-	c := &client{t: t, ws: dial(t, url), pc: newPC(t), msgs: make(chan map[string]any, 64),
+	return newClientWith(t, url, clientOptions{channel: channel, role: role, publish: publish})
+}
+
+// clientOptions describe a test client: what it publishes and decodes.
+type clientOptions struct {
+	channel, role string
+	publish       bool
+	// codec is the video codec_type it publishes; empty means VP8,
+	// without asking.
+	codec string
+	// decodes, if not empty, are the only video codecs its
+	// PeerConnection knows, and its connect carries a capability sdp
+	// listing them, as sora-js-sdk's does.
+	decodes []string
+}
+
+func newClientWith(t *testing.T, url string, o clientOptions) *client {
+	t.Helper()
+	c := &client{t: t, ws: dial(t, url), pc: newPCFor(t, o.decodes), msgs: make(chan map[string]any, 64),
 		closeCh: make(chan *websocket.CloseError, 1)}
 	c.pong.Store(true)
 	c.pc.OnTrack(c.onTrack)
-	msg := map[string]any{"type": "connect", "role": role, "channel_id": channel, "audio": false, "video": true,
-		"metadata": map[string]any{"name": role + "-" + channel}, "sora_client": "test", "sdp": "v=0\r\n"}
+	var video any = true
+	if o.codec != "" {
+		video = map[string]any{"codec_type": o.codec}
+	}
+	capability := "v=0\r\n"
+	if len(o.decodes) > 0 {
+		capability = capabilityOffer(t, o.decodes)
+	}
+	role, channel, publish := o.role, o.channel, o.publish
+	msg := map[string]any{"type": "connect", "role": role, "channel_id": channel, "audio": false, "video": video,
+		"metadata": map[string]any{"name": role + "-" + channel}, "sora_client": "test", "sdp": capability}
 	if err := c.ws.WriteJSON(msg); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +79,7 @@ func newClient(t *testing.T, url, channel, role string, publish bool) *client {
 	}
 	var track *webrtc.TrackLocalStaticRTP
 	if publish {
-		track, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "v", "s")
+		track, _ = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: "video/" + orDefault(o.codec, "VP8"), ClockRate: 90000}, "v", "s")
 	}
 	c.answer("answer", offer["sdp"].(string), track)
 	c.wg.Add(1)
@@ -191,8 +218,15 @@ func (c *client) close() {
 
 func newPC(t *testing.T) *webrtc.PeerConnection {
 	t.Helper()
+	return newPCFor(t, nil)
+}
+
+// newPCFor builds a client PeerConnection that knows the video codecs
+// named (all of pion's defaults when none are) and Opus.
+func newPCFor(t *testing.T, decodes []string) *webrtc.PeerConnection {
+	t.Helper()
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	if err := registerCodecs(m, decodes); err != nil {
 		t.Fatal(err)
 	}
 	ir := &interceptor.Registry{}

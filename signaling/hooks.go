@@ -45,6 +45,9 @@ type AuthResult struct {
 	EventMetadata json.RawMessage
 	// RecordingBlock keeps the connection out of session recordings.
 	RecordingBlock bool
+	// VideoCodec, when set, replaces the codec the client asked to send
+	// (video_codec_type).
+	VideoCodec sfu.Codec
 }
 
 // Authenticator decides whether a connect is admitted, e.g. by calling

@@ -37,6 +37,8 @@ type connectMessage struct {
 	IgnoreDisconnectWS      *bool               `json:"ignore_disconnect_websocket"`
 	SoraClient              string              `json:"sora_client"`
 	Environment             string              `json:"environment"`
+	// SDP is the client's capability offer: what it can decode.
+	SDP string `json:"sdp"`
 }
 
 // mediaOption is the object form of "audio" / "video".

@@ -90,6 +90,13 @@ func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult,
 	if reply.BundleID != nil {
 		res.BundleID = *reply.BundleID
 	}
+	if reply.VideoCodecType != nil {
+		c, err := sfu.ParseCodec(*reply.VideoCodecType)
+		if err != nil {
+			return AuthResult{}, fmt.Errorf("auth webhook reply: %w", err)
+		}
+		res.VideoCodec = c
+	}
 	if reply.ConnectionLifetime != nil && *reply.ConnectionLifetime > 0 {
 		res.Lifetime = time.Duration(*reply.ConnectionLifetime) * time.Second
 	}
