@@ -36,7 +36,8 @@ func ParseRID(rid string) (int, error) {
 // simulcast layers on the upstream video m-line mid: one receive rid per
 // layer and the simulcast attribute listing them. pion offers none; it
 // reads the client's rids from the answer and receives each layer as a
-// track of its own.
+// track of its own. Rid and simulcast lines already there (pion's, in a
+// re-offer) are replaced.
 func addSimulcastRecv(offer, mid string) (string, error) {
 	var d sdp.SessionDescription
 	if err := d.UnmarshalString(offer); err != nil {
@@ -47,6 +48,10 @@ func addSimulcastRecv(offer, mid string) (string, error) {
 		if v, _ := m.Attribute(sdp.AttrKeyMID); v != mid || m.MediaName.Port.Value == 0 {
 			continue
 		}
+		// pion repeats the layers in its re-offers once it has read them
+		// from an answer; one set only: Chromium rejects a section with
+		// two simulcast attributes.
+		m.Attributes = withoutAttributes(m.Attributes, "rid", "simulcast")
 		for _, rid := range simulcastRIDs {
 			m.WithValueAttribute("rid", rid+" recv")
 		}
