@@ -51,7 +51,8 @@ type Assembler struct {
 
 	lastTS      int64 // highest timestamp consumed
 	lastArrival time.Duration
-	frameTicks  int64 // last positive timestamp step between frames
+	frameTicks  int64 // usual positive timestamp step between frames (see noteFrame)
+	lastStep    int64 // the last such step measured
 	consumed    bool  // a packet of any stream has been consumed
 
 	lastFrameTS int64 // timestamp of the last frame started

@@ -268,10 +268,17 @@ func (a *Assembler) audioPacket(s *slot) {
 }
 
 // noteFrame measures the usual timestamp step between frames from a frame
-// starting at ts; the step estimates where gaps start and end.
+// starting at ts: the shortest recent step, or a longer one seen twice in
+// a row (the frame rate dropped). The step estimates where gaps start and
+// end.
 func (a *Assembler) noteFrame(ts int64) {
 	if d := ts - a.lastFrameTS; a.framesSeen && d > 0 && d <= int64(a.cfg.Track.ClockRate)/4 {
-		a.frameTicks = d
+		// A step spanning a frame lost whole is longer than the frame
+		// rate's: after the first, take a longer step only once it repeats.
+		if a.lastStep == 0 || d < a.frameTicks || d == a.lastStep {
+			a.frameTicks = d
+		}
+		a.lastStep = d
 	}
 	a.lastFrameTS, a.framesSeen = ts, true
 }

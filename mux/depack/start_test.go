@@ -101,3 +101,20 @@ func TestVideoFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestStepAfterWholeFrameLost checks that a frame lost whole (a timestamp
+// step of two frames) does not stretch the estimated frame step, which
+// places the end of a gap still open when the stream ends.
+func TestStepAfterWholeFrameLost(t *testing.T) {
+	g := gen{}
+	ins := frames(&g, key, delta, delta)
+	frames(&g, delta) // lost whole: no packet of it arrives
+	last := frames(&g, lost)
+	c, _, err := run(t, videoTrack, append(ins, last...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.gaps) != 1 || c.gaps[0].End != 5*3000 {
+		t.Errorf("gaps %+v, want one ending at %d (the last frame seen plus one frame)", c.gaps, 5*3000)
+	}
+}
