@@ -55,12 +55,27 @@ func runMux(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	res, err := remux.Capture(fs.Arg(0), f, *out, logger)
+	reportFailures(stderr, fs.Arg(0), *out, res.Failures)
 	if err != nil {
 		fmt.Fprintf(stderr, "sfu mux: %s: %v\n", fs.Arg(0), err)
 		return 1
 	}
-	printSummary(stdout, *out, res.Summary, res.Ignored, *jsonOut)
+	printSummary(stdout, *out, res.Summary, res.Ignored, *jsonOut, res.Failures)
+	if len(res.Failures) > 0 {
+		return exitTrackFailed
+	}
 	return 0
+}
+
+// exitTrackFailed is `sfu mux`'s exit status when the file was written but
+// an announced track recorded nothing, or far less than its packets imply.
+const exitTrackFailed = 3
+
+// reportFailures prints one line per failed track.
+func reportFailures(w io.Writer, capture, out string, failures []remux.TrackFailure) {
+	for _, f := range failures {
+		fmt.Fprintf(w, "sfu mux: %s: %v; %s holds the other tracks only\n", capture, f, out)
+	}
 }
 
 // recoverCmd finishes path in place and moves it to out.
@@ -77,7 +92,7 @@ func recoverCmd(path, out string, jsonOut bool, stdout, stderr io.Writer) int {
 	if !jsonOut {
 		fmt.Fprintf(stdout, "recovered %s as %s: ", path, format)
 	}
-	printSummary(stdout, out, mux.Summary{FileStats: stats}, 0, jsonOut)
+	printSummary(stdout, out, mux.Summary{FileStats: stats}, 0, jsonOut, nil)
 	return 0
 }
 
@@ -109,9 +124,9 @@ func moveFile(src, dst string) error {
 }
 
 // printSummary prints the one-line summary (or JSON) of a finished file.
-func printSummary(w io.Writer, path string, s mux.Summary, ignored int, asJSON bool) {
+func printSummary(w io.Writer, path string, s mux.Summary, ignored int, asJSON bool, failures []remux.TrackFailure) {
 	if asJSON {
-		writeSummaryJSON(w, path, s, ignored)
+		writeSummaryJSON(w, path, s, ignored, failures)
 		return
 	}
 	var gaps []string

@@ -22,11 +22,16 @@ type Result struct {
 	// Ignored counts packets of SSRCs the sidecar does not list (RTX,
 	// probing) and unreadable records.
 	Ignored int
+	// Failures lists the announced tracks that recorded nothing or far
+	// less than their packets imply; the file holds the rest.
+	Failures []TrackFailure
 }
 
 // Capture muxes the capture at capturePath (NAME.rtpdump with NAME.json)
 // into a finished file of format f at outPath. A codec the format cannot
-// hold is an error before anything is written.
+// hold is an error before anything is written. A video track that never
+// started (or far less than its packets imply) is not an error: the file
+// keeps the rest, and Result.Failures names the track and the cause.
 func Capture(capturePath string, f Format, outPath string, logger *slog.Logger) (Result, error) {
 	c, err := rtpdump.Open(capturePath)
 	if err != nil {
@@ -59,6 +64,7 @@ func Capture(capturePath string, f Format, outPath string, logger *slog.Logger) 
 	res, feedErr := feed(c, m)
 	sum, closeErr := m.Close()
 	res.Summary = sum
+	res.Failures = trackFailures(c.Sidecar, m)
 	if out != nil {
 		if err := out.Close(); err != nil && closeErr == nil {
 			closeErr = fmt.Errorf("remux: close %s: %w", outPath, err)
