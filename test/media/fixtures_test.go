@@ -26,6 +26,10 @@ type variant struct {
 	// mid-GOP, or packets are lost). Any other variant must lose nothing:
 	// no video gap and every captured frame decoded.
 	gapsAllowed bool
+	// neverStarts: the video can never be decoded (its parameter sets
+	// are nowhere), so `sfu mux` must write the audio and fail naming the
+	// video track and the cause.
+	neverStarts string
 }
 
 // variants lists every variant with what it must yield.
@@ -58,6 +62,9 @@ var variants = []variant{
 	// Three resolutions spliced: a new sample description at each change;
 	// all 360 frames decode at their own size; the file reports the largest.
 	{suffix: "_resize"},
+	// An out-of-band capture whose sidecar lost the sprop parameters: no
+	// frame of the video can be decoded.
+	{suffix: "_nosprop", neverStarts: "no_parameter_sets"},
 }
 
 // variantOf returns the variant of a fixture name and its clean original.
@@ -110,6 +117,11 @@ func checkFixture(t *testing.T, name, format string) {
 		checkRefused(t, name, out)
 		return
 	}
+	v, clean := variantOf(name)
+	if v.neverStarts != "" {
+		checkNeverStarts(t, name, format, out, v.neverStarts)
+		return
+	}
 	sum := sfuMux(t, name, format, out)
 	facts, err := analyzeCapture(name)
 	if err != nil {
@@ -119,7 +131,6 @@ func checkFixture(t *testing.T, name, format string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, clean := variantOf(name)
 	checkStreams(t, out, probe, codec, v, sum)
 	if msg, err := judge.DecodeErrors(out, codec.ffprobe); err != nil || msg != "" {
 		t.Errorf("decoding %s: %v %s", out, err, msg)
@@ -136,6 +147,8 @@ func checkFixture(t *testing.T, name, format string) {
 	checkTimeline(t, facts, sum, probe, tl)
 	if format == "webm" {
 		checkMKV(t, out, facts.Span())
+	} else if codec.ffprobe == "h264" || codec.ffprobe == "hevc" {
+		checkSyncSamples(t, name, out, codec.ffprobe)
 	}
 }
 
