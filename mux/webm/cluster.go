@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/at-wat/ebml-go"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 )
@@ -138,16 +137,7 @@ func (w *Writer) startCluster(ms int64) error {
 		return err
 	}
 	off := w.out.end + int64(len(w.buf))
-	hdr := struct {
-		Cluster struct {
-			Timecode uint64 `ebml:"Timecode"`
-		} `ebml:"Cluster,size=unknown"`
-	}{}
-	hdr.Cluster.Timecode = uint64(ms)
-	sink := appendWriter{&w.buf}
-	if err := ebml.Marshal(&hdr, sink); err != nil {
-		return fmt.Errorf("webm: encode Cluster: %w", err)
-	}
+	w.buf = appendClusterHeader(w.buf, uint64(ms))
 	w.cl = openCluster{active: true, sizeOff: off + 4, info: clusterInfo{off: off, tc: ms}}
 	return nil
 }
@@ -208,12 +198,4 @@ func (w *Writer) flushBuf() error {
 	w.buf = w.buf[:0]
 	w.bufStart = -1
 	return err
-}
-
-// appendWriter is an io.Writer appending to a byte slice.
-type appendWriter struct{ b *[]byte }
-
-func (a appendWriter) Write(p []byte) (int, error) {
-	*a.b = append(*a.b, p...)
-	return len(p), nil
 }

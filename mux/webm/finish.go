@@ -135,10 +135,7 @@ func (f *finisher) plan() ([]patch, int64, error) {
 	end := f.mediaEnd
 	cuesAt := int64(-1)
 	if len(f.cues) > 0 {
-		cues, err := encodeCues(f.cues)
-		if err != nil {
-			return nil, 0, err
-		}
+		cues := encodeCues(f.cues)
 		ps = append(ps, patch{"Cues", cues, end})
 		cuesAt = end
 		end += int64(len(cues))
@@ -185,24 +182,4 @@ func (f *finisher) encodeSeekHead(cuesAt int64) ([]byte, error) {
 		return nil, fmt.Errorf("webm: encode SeekHead: %w", err)
 	}
 	return fitElement(idSeekHead, payload.Bytes(), f.lay.seekHead.size)
-}
-
-// encodeCues builds the Cues element.
-func encodeCues(points []cuePoint) ([]byte, error) {
-	cues := struct {
-		Cues webm.Cues `ebml:"Cues"`
-	}{webm.Cues{CuePoint: make([]webm.CuePoint, len(points))}}
-	for i, p := range points {
-		cues.Cues.CuePoint[i] = webm.CuePoint{
-			CueTime: p.time,
-			CueTrackPositions: []webm.CueTrackPosition{
-				{CueTrack: uint64(p.track), CueClusterPosition: p.pos},
-			},
-		}
-	}
-	var b bytes.Buffer
-	if err := ebml.Marshal(&cues, &b); err != nil {
-		return nil, fmt.Errorf("webm: encode Cues: %w", err)
-	}
-	return b.Bytes(), nil
 }
