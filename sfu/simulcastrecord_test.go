@@ -17,7 +17,7 @@ import (
 	"github.com/kiroku-sfu/kiroku/test/judge"
 )
 
-// muxSink records what a subscription delivers of the video into an MP4
+// muxSink records what a subscription delivers of the video into a
 // file, as the recorder does, and counts the layer changes it is told of.
 type muxSink struct {
 	m    *rtpmux.Muxer
@@ -31,7 +31,7 @@ type muxSink struct {
 	closed   chan struct{}
 }
 
-func newMuxSink(t *testing.T, path string, mc mux.Codec, base time.Time) *muxSink {
+func newMuxSink(t *testing.T, path string, mc mux.Codec, format remux.Format, base time.Time) *muxSink {
 	t.Helper()
 	dep, err := codec.NewDepacketizer(mc, "")
 	if err != nil {
@@ -45,7 +45,7 @@ func newMuxSink(t *testing.T, path string, mc mux.Codec, base time.Time) *muxSin
 			if err != nil {
 				return nil, err
 			}
-			return remux.NewWriter(remux.MP4, f, video, audio, remux.WriterOptions{})
+			return remux.NewWriter(format, f, video, audio, remux.WriterOptions{})
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,14 +76,16 @@ func (s *muxSink) PublisherClosed() { close(s.closed) }
 // r2 pauses from 2 s to 4 s (a browser short of bandwidth) into the
 // recorder's subscription: the recording falls back to r1, the highest
 // layer still flowing, and returns to r2, each change a clean cut; the
-// MP4 decodes with no error, its timestamps strictly increase, and the
+// file (MP4 with VP8 and H.264, WebM with VP8) decodes with no error, its timestamps strictly increase, and the
 // sink was told of both changes.
 func TestSimulcastRecordingFollowsLayers(t *testing.T) {
 	for _, tc := range []struct {
-		codec string
-		mc    mux.Codec
-	}{{"vp8", mux.VP8}, {"h264", mux.H264}} {
-		t.Run(tc.codec, func(t *testing.T) {
+		codec   string
+		mc      mux.Codec
+		format  remux.Format
+		configs int // MP4: sample descriptions added; WebM: size changes
+	}{{"vp8", mux.VP8, remux.MP4, 1}, {"h264", mux.H264, remux.MP4, 1}, {"vp8", mux.VP8, remux.WebM, 2}} {
+		t.Run(tc.codec+"-"+string(tc.format), func(t *testing.T) {
 			s := newTestSFUWith(t, func(c *Config) { c.SinkQueue = 1 << 14 })
 			c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true,
 				VideoCodec: Codec(map[string]string{"vp8": "VP8", "h264": "H264"}[tc.codec]), Simulcast: true, Peer: newFakePeer()})
@@ -93,8 +95,8 @@ func TestSimulcastRecordingFollowsLayers(t *testing.T) {
 			t.Cleanup(func() { _ = c.Close() })
 			const frames = 6 * replayFPS
 			r := newSimulcastReplay(t, c, tc.codec, frames)
-			path := filepath.Join(t.TempDir(), "rec.mp4")
-			sink := newMuxSink(t, path, tc.mc, r.base)
+			path := filepath.Join(t.TempDir(), "rec."+string(tc.format))
+			sink := newMuxSink(t, path, tc.mc, tc.format, r.base)
 			sub, err := s.Subscribe(c.ID(), sink)
 			if err != nil {
 				t.Fatal(err)
@@ -108,10 +110,10 @@ func TestSimulcastRecordingFollowsLayers(t *testing.T) {
 			if err != nil || sink.writeErr != nil {
 				t.Fatalf("mux: %v, %v", err, sink.writeErr)
 			}
-			// r2 → r1 adds a sample description; back to r2 takes the
-			// first one again.
-			if sink.changes != 2 || sum.ConfigChanges != 1 {
-				t.Errorf("%d layer changes told, %d sample descriptions added; want 2 and 1", sink.changes, sum.ConfigChanges)
+			// In MP4, r2 → r1 adds a sample description and back to r2
+			// takes the first one again.
+			if sink.changes != 2 || sum.ConfigChanges != tc.configs {
+				t.Errorf("%d layer changes told, %d configuration changes; want 2 and %d", sink.changes, sum.ConfigChanges, tc.configs)
 			}
 			judgeRecording(t, path, tc.codec, sum)
 		})
