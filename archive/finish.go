@@ -84,5 +84,8 @@ func addStats(a, b Stats) Stats {
 	a.KeyframeRequests += b.KeyframeRequests
 	a.KeyframeWaits += b.KeyframeWaits
 	a.ResolutionChanges += b.ResolutionChanges
+	if b.VideoFailure != "" {
+		a.VideoFailure = b.VideoFailure
+	}
 	return a
 }

@@ -102,6 +102,11 @@ type Stats struct {
 	// times the recording moved to another layer (the highest paused
 	// or came back); each move starts at a keyframe.
 	SimulcastLayerChanges int `json:"simulcast_layer_changes"`
+	// VideoFailure is set when the connection announced video that never
+	// started by the end of this file (or lost more frames to the codec
+	// than it wrote): "no_packets", "no_keyframe", "no_parameter_sets" or
+	// "unsupported_stream". The file then holds the audio alone.
+	VideoFailure string `json:"video_failure,omitempty"`
 }
 
 // ArchiveMetadata is archive-<cid>.json and split-archive-<cid>_<n>.json.

@@ -172,6 +172,23 @@ func (o *output) close() {
 	}
 }
 
+// videoFailure judges the announced video track when a file closes: a
+// file without video frames reports the cause if the track never started
+// (or the codec starved it), and so does the last file of a recording
+// whose video failed. The failure is logged once per file.
+func (o *output) videoFailure(sum mux.Summary, last bool) string {
+	if o.r.conn.Video == nil || (sum.VideoFrames > 0 && !last) {
+		return ""
+	}
+	f := o.m.Stats(mux.Video).VideoFailure()
+	if f == "" {
+		return ""
+	}
+	o.r.plan.logger.Warn("recorded video never started", "connection_id", o.r.conn.ConnectionID,
+		"codec", string(o.r.conn.Video.Codec), "cause", string(f), "detail", f.Describe(), "split", o.split)
+	return string(f)
+}
+
 // deliverCur moves the current file into place with its JSON. Hand-off
 // drops count in the file where the media resumed after them (the last
 // file takes the rest).
@@ -185,6 +202,7 @@ func (o *output) deliverCur(sum mux.Summary, start, end time.Duration, last bool
 	stats := o.r.statsOf(sum, o.r.kf.sent-o.kfSnap, o.r.lateCount()-o.lateSnap, o.wallAt(start), o.r.drops[o.dropsAt:n])
 	o.dropsAt = n
 	stats.SimulcastLayerChanges = o.r.layerMoves - o.moveSnap
+	stats.VideoFailure = o.videoFailure(sum, last)
 	meta, err := o.r.deliver(tf, sum, stats, o.wallAt(start), o.wallAt(end))
 	if err != nil {
 		o.r.plan.logger.Error("archive file not delivered", "connection_id", o.r.conn.ConnectionID, "file", tf.final, "err", err)
