@@ -44,6 +44,12 @@ type ClientConfig struct {
 	// LocalAddress restricts ICE to this local IPv4 address; empty
 	// gathers on every non-loopback interface.
 	LocalAddress string
+	// VideoCodec is the codec_type a publishing client sends its video
+	// in: VP8 (the default), VP9, AV1, H264 or H265.
+	VideoCodec string
+	// Audio makes a publishing client send an Opus track too
+	// (WriteAudioRTP).
+	Audio bool
 	// OnPacket receives forwarded packets; nil discards them.
 	OnPacket PacketHandler
 	// Logger receives the client's logs; nil discards them.
@@ -61,6 +67,7 @@ type Client struct {
 	wsMu  sync.Mutex // serialises writes to ws
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticRTP
+	audio *webrtc.TrackLocalStaticRTP // nil unless Audio
 	id    string
 	// arrived notes when RTP reached the socket; nil unless OnPacket is set.
 	arrived *arrivals
@@ -104,6 +111,13 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.VideoCodec == "" {
+		cfg.VideoCodec = "VP8"
+	}
+	codec, ok := videoCodecs[cfg.VideoCodec]
+	if !ok {
+		return nil, fmt.Errorf("loadgen: unknown video codec %q", cfg.VideoCodec)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -128,7 +142,10 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, pc: pc, arrived: network.in, sentLog: network.out, created: make(chan struct{}), readerEnd: make(chan struct{})}
 	if cfg.Role != RoleRecvonly {
-		c.track, err = webrtc.NewTrackLocalStaticRTP(vp8.RTPCodecCapability, "video", "loadgen")
+		c.track, err = webrtc.NewTrackLocalStaticRTP(codec.RTPCodecCapability, "video", "loadgen")
+		if err == nil && cfg.Audio {
+			c.audio, err = webrtc.NewTrackLocalStaticRTP(opus.RTPCodecCapability, "audio", "loadgen")
+		}
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("loadgen: new track: %w", err), pc.Close())
 		}
@@ -171,6 +188,19 @@ func (c *Client) WriteRTP(p *rtp.Packet) error {
 	return nil
 }
 
+// WriteAudioRTP sends one packet on a publishing client's audio track
+// (ClientConfig.Audio); the payload type and SSRC are rewritten to the
+// negotiated ones.
+func (c *Client) WriteAudioRTP(p *rtp.Packet) error {
+	if c.audio == nil {
+		return errors.New("loadgen: the client sends no audio")
+	}
+	if err := c.audio.WriteRTP(p); err != nil {
+		return fmt.Errorf("loadgen: write audio rtp: %w", err)
+	}
+	return nil
+}
+
 // start runs connect → offer → answer, starts the reader and waits until
 // the connection is up.
 func (c *Client) start(ctx context.Context) error {
@@ -205,7 +235,8 @@ func (c *Client) sendConnect() error {
 		return fmt.Errorf("loadgen: encode metadata: %w", err)
 	}
 	msg := connectMessage{Type: "connect", Role: c.cfg.Role, ChannelID: c.cfg.Channel, Metadata: meta,
-		Video: &videoOption{CodecType: "VP8"}, SoraClient: "kiroku loadgen", Environment: "go"}
+		Audio: c.audio != nil, Video: &videoOption{CodecType: c.cfg.VideoCodec}, SoraClient: "kiroku loadgen",
+		Environment: "go"}
 	return c.write(msg)
 }
 

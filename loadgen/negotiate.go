@@ -13,9 +13,14 @@ func (c *Client) answer(typ, sdp string) error {
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("loadgen: apply %s offer: %w", typ, err)
 	}
-	if typ == "answer" && c.track != nil {
-		if _, err := c.pc.AddTrack(c.track); err != nil {
-			return fmt.Errorf("loadgen: add track: %w", err)
+	if typ == "answer" {
+		for _, tr := range []*webrtc.TrackLocalStaticRTP{c.track, c.audio} {
+			if tr == nil {
+				continue
+			}
+			if _, err := c.pc.AddTrack(tr); err != nil {
+				return fmt.Errorf("loadgen: add track: %w", err)
+			}
 		}
 	}
 	ans, err := c.pc.CreateAnswer(nil)

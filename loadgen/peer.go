@@ -10,25 +10,39 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// vp8 is the one video codec the load generator offers, with the feedback
-// a browser negotiates (NACK, PLI, FIR, transport-wide congestion control)
-// so the SFU does the per-packet work it does for a real client.
-var vp8 = webrtc.RTPCodecParameters{
-	RTPCodecCapability: webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
-		RTCPFeedback: []webrtc.RTCPFeedback{
-			{Type: webrtc.TypeRTCPFBNACK},
-			{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
-			{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
-			{Type: webrtc.TypeRTCPFBTransportCC},
-		},
-	},
-	PayloadType: 96,
+// videoFeedback is the feedback a browser negotiates for video (NACK,
+// PLI, FIR, transport-wide congestion control), so the SFU does the
+// per-packet work it does for a real client.
+var videoFeedback = []webrtc.RTCPFeedback{
+	{Type: webrtc.TypeRTCPFBNACK},
+	{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+	{Type: webrtc.TypeRTCPFBCCM, Parameter: "fir"},
+	{Type: webrtc.TypeRTCPFBTransportCC},
 }
 
-// opus is registered though the load generator sends no audio: a server
-// may carry ICE and DTLS on an audio m-line (a viewer's placeholder), and a
-// client that rejects every m-line cannot connect.
+// videoCodecs are the video codecs a client knows, by Sora's codec_type,
+// with the payload types and parameters Chromium uses for them; it
+// decodes them all and publishes the one it is configured with.
+var videoCodecs = map[string]webrtc.RTPCodecParameters{
+	"VP8": {RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
+		RTCPFeedback: videoFeedback}, PayloadType: 96},
+	"VP9": {RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000,
+		SDPFmtpLine: "profile-id=0", RTCPFeedback: videoFeedback}, PayloadType: 98},
+	"AV1": {RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1, ClockRate: 90000,
+		SDPFmtpLine: "level-idx=5;profile=0;tier=0", RTCPFeedback: videoFeedback}, PayloadType: 45},
+	"H264": {RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		RTCPFeedback: videoFeedback}, PayloadType: 102},
+	"H265": {RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH265, ClockRate: 90000,
+		SDPFmtpLine: "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST", RTCPFeedback: videoFeedback}, PayloadType: 49},
+}
+
+// vp8 is the default video codec.
+var vp8 = videoCodecs["VP8"]
+
+// opus is the audio codec: a publisher may send audio, and a server may
+// carry ICE and DTLS on an audio m-line (a viewer's placeholder), which a
+// client must not reject.
 var opus = webrtc.RTPCodecParameters{
 	RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
 		SDPFmtpLine: "minptime=10;useinbandfec=1"},
@@ -40,8 +54,10 @@ var opus = webrtc.RTPCodecParameters{
 // is where its sockets come from.
 func newAPI(localAddress string, network transport.Net) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(vp8, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("register vp8: %w", err)
+	for _, name := range []string{"VP8", "VP9", "AV1", "H264", "H265"} {
+		if err := m.RegisterCodec(videoCodecs[name], webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register %s: %w", name, err)
+		}
 	}
 	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)
