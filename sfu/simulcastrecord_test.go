@@ -136,6 +136,10 @@ func judgeRecording(t *testing.T, path, videoCodec string, sum mux.Summary) {
 	if n < 165 || n > 166 || sum.VideoFrames != n || sum.FramesDropped != 0 {
 		t.Errorf("%d frames decoded, %d written, %d dropped; want 165 or 166, all written", n, sum.VideoFrames, sum.FramesDropped)
 	}
+	// The cuts leave no hole and no overlap in the sequence numbers.
+	if sum.PacketsLost != 0 || sum.PacketsDuplicate != 0 || len(sum.Gaps) != 0 {
+		t.Errorf("%d packets lost, %d duplicates, gaps %+v; want none", sum.PacketsLost, sum.PacketsDuplicate, sum.Gaps)
+	}
 	times, err := judge.PacketTimes(path, "v")
 	if err != nil {
 		t.Fatal(err)
