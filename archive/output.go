@@ -31,6 +31,7 @@ type output struct {
 	r     *Recorder
 	split bool
 	m     *rtpmux.Muxer
+	vdep  mux.FrameDepacketizer // the muxer's video depacketizer, nil without video
 
 	cur      *tmpFile // file being written
 	index    int      // split index of cur
@@ -68,11 +69,28 @@ func newOutput(r *Recorder, split bool) (*output, error) {
 	if o.m, err = rtpmux.New(cfg); err != nil {
 		return nil, err
 	}
+	o.vdep = cfg.VideoDepacketizer
 	if split {
 		o.boundary = r.plan.splitDuration()
 		o.planSplit()
 	}
 	return o, nil
+}
+
+// seeder is a depacketizer that takes parameter sets from SDP format
+// parameters (mux/codec/h264, mux/codec/h265).
+type seeder interface{ Seed(fmtp string) error }
+
+// seedVideo hands the video track's SDP format parameters to the video
+// depacketizer; entries it cannot use are logged and skipped.
+func (o *output) seedVideo(fmtp string) {
+	s, ok := o.vdep.(seeder)
+	if !ok {
+		return
+	}
+	if err := s.Seed(fmtp); err != nil {
+		o.r.plan.logger.Warn("video fmtp parameter sets skipped", "connection_id", o.r.conn.ConnectionID, "err", err)
+	}
 }
 
 // planSplit arms the muxer for the next boundary and its keyframe request.

@@ -31,6 +31,7 @@ type event struct {
 	dropped   int       // events dropped just before this one
 	dropSince time.Time // arrival of the first of them
 	layer     bool      // a simulcast layer change (no packet, no report)
+	fmtp      string    // the video track's SDP format parameters (no packet, no report)
 }
 
 // dropSpan is a stretch of media the recorder dropped because it fell
@@ -145,6 +146,14 @@ func (r *Recorder) VideoLayerChanged(arrival time.Time) {
 	r.offer(event{kind: mux.Video, layer: true, arrival: arrival})
 }
 
+// VideoFmtp implements FmtpSink: the parameter sets in fmtp seed the
+// video depacketizers when the event reaches the recorder goroutine.
+func (r *Recorder) VideoFmtp(fmtp string, arrival time.Time) {
+	if fmtp != "" {
+		r.offer(event{kind: mux.Video, fmtp: fmtp, arrival: arrival})
+	}
+}
+
 // PublisherClosed finishes the recording of this connection now.
 func (r *Recorder) PublisherClosed() { r.Stop() }
 
@@ -233,6 +242,12 @@ func (r *Recorder) handle(ev event) {
 	}
 	if ev.layer {
 		r.layerMoves++
+		return
+	}
+	if ev.fmtp != "" {
+		for _, o := range r.outputs {
+			o.seedVideo(ev.fmtp)
+		}
 		return
 	}
 	if ev.pkt != nil {

@@ -58,6 +58,18 @@ type LayerSink interface {
 	VideoLayerChanged(arrival time.Time)
 }
 
+// FmtpSink is a Sink that learns the video track's SDP format parameters
+// once the track exists (a connection is announced before its tracks): a
+// Recorder implements it. The caller calls VideoFmtp, from the goroutine
+// that delivers the packets, before the first packet of a video track;
+// H.264/H.265 parameter sets given there (sprop-parameter-sets,
+// sprop-vps/sps/pps) seed the recorder's depacketizer, so a publisher that
+// sends them only in its SDP is recorded whole.
+type FmtpSink interface {
+	Sink
+	VideoFmtp(fmtp string, arrival time.Time)
+}
+
 // Subscription is a Sink attached to a connection's media.
 type Subscription interface {
 	// RequestKeyframe asks the publisher for a video keyframe; the

@@ -46,3 +46,39 @@ func TestSpropAndVideoFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestVideoFmtpSeedsRecording records an sprop-only capture of a
+// connection announced without an fmtp, as a live publisher is before its
+// tracks exist: the fmtp handed over by VideoFmtp before the first video
+// packet seeds the depacketizer, and the video is recorded whole.
+func TestVideoFmtpSeedsRecording(t *testing.T) {
+	e := newEnv(t, nil, 1<<15)
+	fx := loadFixture(t, "h264_sprop_opus", "C1", 12*time.Second)
+	fmtp := fx.conn.Video.Fmtp
+	fx.conn.Video.Fmtp = ""
+	if _, err := e.m.SessionCreated("ch", "S1", nil); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{}
+	e.m.ConnectionJoined("ch", fx.conn, src)
+	in, err := e.m.StartRecording("ch", Options{Format: FormatMP4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, ok := src.subscribed().(FmtpSink)
+	if !ok {
+		t.Fatalf("the recorder (%T) is not an FmtpSink", src.subscribed())
+	}
+	sink.VideoFmtp(fmtp, e.clock.Now())
+	fx.play(sink, e.clock.Now())
+	e.clock.Advance(fx.packets[len(fx.packets)-1].offset)
+	if _, err := e.m.StopRecording("ch"); err != nil {
+		t.Fatal(err)
+	}
+	e.n.waitFor(t, "recording.report", 30*time.Second)
+	meta := readJSON(t, filepath.Join(e.cfg.ArchiveDir, in.RecordingID, ArchiveMeta("C1")))
+	st := meta["stats"].(map[string]any)
+	if st["video_frames"] != float64(300) || st["video_failure"] != nil || meta["video_width"] != float64(640) {
+		t.Errorf("video %v frames at width %v, failure %v; want 300 at 640", st["video_frames"], meta["video_width"], st["video_failure"])
+	}
+}

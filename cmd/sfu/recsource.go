@@ -64,7 +64,7 @@ type recSink struct {
 func (r *recSink) WriteRTP(t sfu.TrackInfo, p *rtp.Packet, arrival time.Time) {
 	k := muxKind(t.Kind)
 	if k == mux.Video {
-		if !r.acceptVideo(t) {
+		if !r.acceptVideo(t, arrival) {
 			return
 		}
 		r.noteLayer(t.RID, arrival)
@@ -73,8 +73,10 @@ func (r *recSink) WriteRTP(t sfu.TrackInfo, p *rtp.Packet, arrival time.Time) {
 }
 
 // acceptVideo remembers the first video track and keeps a track that is
-// re-added under a new SSRC in the same file.
-func (r *recSink) acceptVideo(t sfu.TrackInfo) bool {
+// re-added under a new SSRC in the same file. A new track's SDP format
+// parameters go to the recorder first (H.264/H.265 parameter sets a
+// publisher may send only there).
+func (r *recSink) acceptVideo(t sfu.TrackInfo, arrival time.Time) bool {
 	if t.TrackID == r.ignored {
 		return false
 	}
@@ -85,6 +87,9 @@ func (r *recSink) acceptVideo(t sfu.TrackInfo) bool {
 		}
 		r.videoID.Store(&t.TrackID)
 		r.videoSSRC = t.SSRC
+		if fs, ok := r.sink.(archive.FmtpSink); ok {
+			fs.VideoFmtp(t.SDPFmtpLine, arrival)
+		}
 	}
 	return r.videoSSRC == t.SSRC
 }
