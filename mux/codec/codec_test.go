@@ -21,3 +21,40 @@ func TestNewDepacketizer(t *testing.T) {
 		t.Error("H.264 interleaved mode accepted")
 	}
 }
+
+// TestNewDepacketizerSeedsSprop checks that the fmtp's parameter sets (the
+// h264_sprop_opus and h265_sprop_opus captures' sidecars) make the first
+// keyframe writable with its size, with nothing in-band.
+func TestNewDepacketizerSeedsSprop(t *testing.T) {
+	tests := []struct {
+		codec mux.Codec
+		fmtp  string
+		slice []byte // an IDR/CRA slice header using PPS 0
+	}{
+		{mux.H264, "packetization-mode=1;profile-level-id=42c01e;sprop-parameter-sets=Z0LAHtoCgPbARAAAAwAEAAADAPA8WLqA,aM48gA==",
+			[]byte{0x65, 0x88, 0x84, 0x00}},
+		{mux.H265, "profile-id=1;sprop-vps=QAEMAf//AWAAAAMAkAAAAwAAAwBaugJA;" +
+			"sprop-sps=QgEBAWAAAAMAkAAAAwAAAwBaoAUCAeFlukpMLwFoCAAAAwAIAAADAPBA;sprop-pps=RAHAc8CJ",
+			[]byte{21 << 1, 0x01, 0xa0, 0x00}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.codec), func(t *testing.T) {
+			for _, fmtp := range []string{tt.fmtp, ""} {
+				d, err := NewDepacketizer(tt.codec, fmtp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, info, err := d.AppendFrame(nil, [][]byte{tt.slice})
+				if fmtp == "" {
+					if !errors.Is(err, mux.ErrMissingParameterSets) {
+						t.Errorf("without sprop: %v, want mux.ErrMissingParameterSets", err)
+					}
+					continue
+				}
+				if err != nil || !info.Keyframe || info.Config == nil || info.Config.Width != 640 || info.Config.Height != 480 {
+					t.Errorf("with sprop: %+v, %v; want a 640x480 keyframe", info, err)
+				}
+			}
+		})
+	}
+}
