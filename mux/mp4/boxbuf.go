@@ -4,15 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
 // boxBuf builds nested boxes in memory, so that every piece of the file
 // reaches the disk with a single write. Box headers are written and sized
-// here (go-mp4's Writer allocated for each); payloads are either encoded
-// by hand or marshalled with go-mp4. The first error sticks; later calls
-// do nothing, so builders read as a flat list of boxes.
+// here, payloads encoded by hand. The first error sticks; later calls do
+// nothing, so builders read as a flat list of boxes.
 //
 // A box may contain holes: stretches whose size is known but whose bytes
 // are not held here (a finished moov's table entries). They count in the
@@ -42,7 +39,7 @@ type hole struct {
 
 func newBoxBuf() *boxBuf { return &boxBuf{} }
 
-// Write appends p, so that go-mp4 can marshal payloads into the buffer.
+// Write appends p (tests marshal go-mp4's encodings into a boxBuf).
 func (b *boxBuf) Write(p []byte) (int, error) {
 	b.b = append(b.b, p...)
 	return len(p), nil
@@ -80,10 +77,10 @@ func (b *boxBuf) offset() int { return len(b.b) }
 // start opens a box of type t; end closes the innermost one and fixes its
 // size. Boxes built in memory stay far below 4 GiB, so the header is
 // always the 8-byte form.
-func (b *boxBuf) start(t gomp4.BoxType) {
+func (b *boxBuf) start(t boxType) {
 	if b.err == nil {
 		b.open = append(b.open, openBox{off: len(b.b), holes: b.holeBytes})
-		b.b = append(append(b.b, 0, 0, 0, 0), t[:]...)
+		b.b = binary.BigEndian.AppendUint32(append(b.b, 0, 0, 0, 0), uint32(t))
 	}
 }
 
@@ -105,24 +102,9 @@ func (b *boxBuf) end() {
 	binary.BigEndian.PutUint32(b.b[o.off:], uint32(size))
 }
 
-// box writes v as a complete box; children may follow before end is called
-// when open is true.
-func (b *boxBuf) box(v gomp4.IImmutableBox, open bool) {
-	b.start(v.GetType())
-	if b.err == nil {
-		_, b.err = gomp4.Marshal(b, v, gomp4.Context{})
-	}
-	if !open {
-		b.end()
-	}
-}
-
-// leaf writes v as a complete box with no children.
-func (b *boxBuf) leaf(v gomp4.IImmutableBox) { b.box(v, false) }
-
 // fullBox opens a box of type t whose payload starts with a FullBox
 // version and flags; the caller appends the rest and calls end.
-func (b *boxBuf) fullBox(t gomp4.BoxType, version uint8, flags uint32) {
+func (b *boxBuf) fullBox(t boxType, version uint8, flags uint32) {
 	b.start(t)
 	b.u32(uint32(version)<<24 | flags&0xffffff)
 }
@@ -142,25 +124,25 @@ func (b *boxBuf) u64(v uint64) {
 
 // header writes only a box header announcing size bytes in total; the
 // payload is written separately.
-func (b *boxBuf) header(t gomp4.BoxType, size uint64) {
+func (b *boxBuf) header(t boxType, size uint64) {
 	if b.err != nil {
 		return
 	}
-	if headerSizeFor(size) == gomp4.LargeHeaderSize {
+	if headerSizeFor(size) == largeHeaderSize {
 		b.b = binary.BigEndian.AppendUint32(b.b, 1)
-		b.b = binary.BigEndian.AppendUint64(append(b.b, t[:]...), size)
+		b.b = binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(b.b, uint32(t)), size)
 		return
 	}
-	b.b = append(binary.BigEndian.AppendUint32(b.b, uint32(size)), t[:]...)
+	b.b = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(b.b, uint32(size)), uint32(t))
 }
 
 // headerSizeFor returns the header size a box of size bytes needs: 8, or 16
 // with a 64-bit size field.
 func headerSizeFor(size uint64) uint64 {
 	if size > 1<<32-1 {
-		return gomp4.LargeHeaderSize
+		return largeHeaderSize
 	}
-	return gomp4.SmallHeaderSize
+	return smallHeaderSize
 }
 
 // append writes bytes that already form complete boxes.
@@ -171,7 +153,7 @@ func (b *boxBuf) append(p []byte) {
 }
 
 // raw writes a box whose payload is given byte for byte.
-func (b *boxBuf) raw(t gomp4.BoxType, payload []byte) {
+func (b *boxBuf) raw(t boxType, payload []byte) {
 	b.start(t)
 	b.append(payload)
 	b.end()

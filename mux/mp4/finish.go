@@ -1,11 +1,10 @@
 package mp4
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-
-	gomp4 "github.com/abema/go-mp4"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 )
@@ -34,7 +33,7 @@ func finish(f io.WriterAt, r io.ReaderAt, s *scanned, force64 bool) (mux.FileSta
 	}
 	size := s.end
 	reserved := s.reservedEnd - s.moovOff
-	inPlace := plan.size == reserved || plan.size+gomp4.SmallHeaderSize <= reserved
+	inPlace := plan.size == reserved || plan.size+smallHeaderSize <= reserved
 	var dst io.WriterAt = f
 	base := s.end
 	var mem memWriterAt
@@ -79,9 +78,9 @@ func (s *scanned) finishedTracks() []moovTrack {
 // freeMoofs turns every moof into a free box by rewriting its type, so the
 // fragments' media data becomes plain mdat boxes.
 func freeMoofs(f io.WriterAt, moofs []int64) error {
-	free := gomp4.BoxTypeFree()
+	free := binary.BigEndian.AppendUint32(nil, uint32(typeFree))
 	for _, off := range moofs {
-		if err := writeAt(f, free[:], off+4); err != nil {
+		if err := writeAt(f, free, off+4); err != nil {
 			return fmt.Errorf("finish: free moof at %d: %w", off, err)
 		}
 	}
@@ -94,7 +93,7 @@ func freeHeader(size int64) []byte {
 		return nil
 	}
 	b := newBoxBuf()
-	b.header(gomp4.BoxTypeFree(), uint64(size))
+	b.header(typeFree, uint64(size))
 	return b.b
 }
 

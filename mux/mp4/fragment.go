@@ -3,8 +3,6 @@ package mp4
 import (
 	"encoding/binary"
 	"fmt"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
 // Sample flags (ISO/IEC 14496-12 §8.8.3.1): a sync sample depends on no
@@ -24,6 +22,17 @@ const (
 	trunSampleFlags    = 0x000400
 	trunSampleCTO      = 0x000800
 	trunWritten        = trunDataOffset | trunSampleDuration | trunSampleSize | trunSampleFlags
+)
+
+// tfhd flags (§8.8.7). This package writes tfhdDefaultBaseIsMoof and
+// tfhdSampleDescriptionIndexPresent.
+const (
+	tfhdBaseDataOffsetPresent         = 0x000001
+	tfhdSampleDescriptionIndexPresent = 0x000002
+	tfhdDefaultSampleDurationPresent  = 0x000008
+	tfhdDefaultSampleSizePresent      = 0x000010
+	tfhdDefaultSampleFlagsPresent     = 0x000020
+	tfhdDefaultBaseIsMoof             = 0x020000
 )
 
 // fragmentTrack is one track's contribution to a fragment; lastDur is the
@@ -73,8 +82,8 @@ func (f *fragmenter) header(tracks []fragmentTrack) ([]byte, error) {
 	f.seq++
 	f.box.reset()
 	f.truns = f.truns[:0]
-	f.box.start(gomp4.BoxTypeMoof())
-	f.payload(gomp4.BoxTypeMfhd(), appendMfhd(f.scratch[:0], f.seq))
+	f.box.start(typeMoof)
+	f.payload(typeMfhd, appendMfhd(f.scratch[:0], f.seq))
 	var payload uint64
 	for _, t := range tracks {
 		f.writeTraf(t)
@@ -85,9 +94,9 @@ func (f *fragmenter) header(tracks []fragmentTrack) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build moof: %w", err)
 	}
-	mdatSize := payload + gomp4.SmallHeaderSize
-	if headerSizeFor(mdatSize) == gomp4.LargeHeaderSize {
-		mdatSize = payload + gomp4.LargeHeaderSize
+	mdatSize := payload + smallHeaderSize
+	if headerSizeFor(mdatSize) == largeHeaderSize {
+		mdatSize = payload + largeHeaderSize
 	}
 	dataOff := uint64(len(moof)) + headerSizeFor(mdatSize)
 	f.dataOffs = f.dataOffs[:0]
@@ -97,23 +106,23 @@ func (f *fragmenter) header(tracks []fragmentTrack) ([]byte, error) {
 		f.dataOffs = append(f.dataOffs, dataOff)
 		dataOff += uint64(len(t.p.data()))
 	}
-	f.box.header(gomp4.BoxTypeMdat(), mdatSize)
+	f.box.header(typeMdat, mdatSize)
 	return f.box.bytes()
 }
 
 func (f *fragmenter) writeTraf(t fragmentTrack) {
 	p := t.p
-	f.box.start(gomp4.BoxTypeTraf())
-	f.payload(gomp4.BoxTypeTfhd(), appendTfhd(f.scratch[:0], t.id, p.sdi))
-	f.payload(gomp4.BoxTypeTfdt(), appendTfdt(f.scratch[:0], uint64(p.samples[0].start)))
+	f.box.start(typeTraf)
+	f.payload(typeTfhd, appendTfhd(f.scratch[:0], t.id, p.sdi))
+	f.payload(typeTfdt, appendTfdt(f.scratch[:0], uint64(p.samples[0].start)))
 	f.truns = append(f.truns, f.box.offset())
-	f.payload(gomp4.BoxTypeTrun(), appendTrun(f.scratch[:0], p.samples, t.lastDur))
+	f.payload(typeTrun, appendTrun(f.scratch[:0], p.samples, t.lastDur))
 	f.box.end()
 }
 
 // payload writes a box of type typ around an encoded payload and keeps the
 // payload's buffer for reuse.
-func (f *fragmenter) payload(typ gomp4.BoxType, b []byte) {
+func (f *fragmenter) payload(typ boxType, b []byte) {
 	f.box.start(typ)
 	f.box.append(b)
 	f.box.end()
@@ -140,7 +149,7 @@ func appendMfhd(b []byte, seq uint32) []byte {
 // appendTfhd appends a tfhd payload: data offsets from the moof and the
 // sample description index.
 func appendTfhd(b []byte, trackID, sdi uint32) []byte {
-	b = appendFullBox(b, 0, gomp4.TfhdDefaultBaseIsMoof|gomp4.TfhdSampleDescriptionIndexPresent)
+	b = appendFullBox(b, 0, tfhdDefaultBaseIsMoof|tfhdSampleDescriptionIndexPresent)
 	b = binary.BigEndian.AppendUint32(b, trackID)
 	return binary.BigEndian.AppendUint32(b, sdi)
 }

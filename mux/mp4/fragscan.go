@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
 // fragment reads the moof at moofOff with header h and its mdat, checks
@@ -19,7 +17,7 @@ func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, moofOff int64, h
 	}
 	left := uint64(sr.Size() - moofOff)
 	moof := peek
-	if want := min(h.size+gomp4.LargeHeaderSize, left); uint64(len(moof)) < want {
+	if want := min(h.size+largeHeaderSize, left); uint64(len(moof)) < want {
 		s.moofBuf = slices.Grow(s.moofBuf[:0], int(want))[:want]
 		if _, err := r.ReadAt(s.moofBuf, moofOff); err != nil {
 			return 0, fmt.Errorf("read moof at %d: %w", moofOff, err)
@@ -31,7 +29,7 @@ func (s *scanned) fragment(r io.ReaderAt, sr *io.SectionReader, moofOff int64, h
 	if err != nil {
 		return 0, fmt.Errorf("fragment at %d: mdat: %w", moofOff, err)
 	}
-	if mdat.typ != gomp4.BoxTypeMdat() {
+	if mdat.typ != typeMdat {
 		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
 	}
 	trafs, err := s.moofParser.parse(moof[:h.size])
@@ -90,14 +88,14 @@ func (s *scanned) skipFragment(sr *io.SectionReader, moofOff int64, h boxHead) (
 	if err != nil {
 		return 0, err
 	}
-	if mdat.Type != gomp4.BoxTypeMdat() {
+	if mdat.typ != typeMdat {
 		return 0, fmt.Errorf("fragment at %d: moof without mdat", moofOff)
 	}
 	s.moofs = append(s.moofs, moofOff)
 	for _, tab := range s.tables {
 		tab.needSync = true
 	}
-	return int64(mdat.Offset + mdat.Size), nil
+	return mdat.off + int64(mdat.size), nil
 }
 
 // apply adds a checked traf's samples to its track's tables, dropping

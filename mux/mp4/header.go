@@ -3,8 +3,6 @@ package mp4
 import (
 	"fmt"
 	"io"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
 // writeHeader writes ftyp, the init moov and the header of the free box
@@ -68,7 +66,7 @@ func (w *Writer) reservedHead() ([]byte, error) {
 		return nil, err
 	}
 	reserved := w.opts.ReservedHeaderBytes
-	if len(moov)+gomp4.SmallHeaderSize > reserved {
+	if len(moov)+smallHeaderSize > reserved {
 		return nil, fmt.Errorf("init moov of %d bytes does not fit the %d reserved bytes", len(moov), reserved)
 	}
 	return append(moov, freeHeader(int64(reserved-len(moov)))...), nil

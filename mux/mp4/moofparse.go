@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
 // trafSample is one sample as a fragment describes it.
@@ -55,7 +53,7 @@ type moofParser struct {
 func (p *moofParser) parse(moof []byte) ([]traf, error) {
 	p.trafs, p.samples = p.trafs[:0], p.samples[:0]
 	h, err := parseBoxHead(moof, uint64(len(moof)))
-	if err == nil && h.typ != gomp4.BoxTypeMoof() {
+	if err == nil && h.typ != typeMoof {
 		err = fmt.Errorf("box %s is not a moof", h.typ)
 	}
 	if err == nil {
@@ -73,7 +71,7 @@ func (p *moofParser) parse(moof []byte) ([]traf, error) {
 }
 
 func (p *moofParser) moofChild(h boxHead, payload []byte) error {
-	if h.typ != gomp4.BoxTypeTraf() {
+	if h.typ != typeTraf {
 		return nil
 	}
 	if len(p.trafs) == maxTracks {
@@ -90,11 +88,11 @@ func (p *moofParser) moofChild(h boxHead, payload []byte) error {
 func (p *moofParser) trafChild(h boxHead, payload []byte) error {
 	t := &p.trafs[len(p.trafs)-1]
 	switch h.typ {
-	case gomp4.BoxTypeTfhd():
+	case typeTfhd:
 		return t.readTfhd(payload, &p.tfhds[len(p.trafs)-1])
-	case gomp4.BoxTypeTfdt():
+	case typeTfdt:
 		return t.readTfdt(payload)
-	case gomp4.BoxTypeTrun():
+	case typeTrun:
 		return t.addRun(payload, &p.samples)
 	}
 	return nil
@@ -106,7 +104,7 @@ func (t *traf) readTfhd(b []byte, f *tfhdFields) error {
 		return errors.New("tfhd: too short")
 	}
 	*f = tfhdFields{flags: binary.BigEndian.Uint32(b) & 0xffffff}
-	if f.flags&gomp4.TfhdDefaultBaseIsMoof == 0 || f.flags&gomp4.TfhdBaseDataOffsetPresent != 0 {
+	if f.flags&tfhdDefaultBaseIsMoof == 0 || f.flags&tfhdBaseDataOffsetPresent != 0 {
 		return errors.New("tfhd: data not addressed from the moof")
 	}
 	t.trackID, b = binary.BigEndian.Uint32(b[4:]), b[8:]
@@ -114,10 +112,10 @@ func (t *traf) readTfhd(b []byte, f *tfhdFields) error {
 		flag uint32
 		dst  *uint32
 	}{
-		{gomp4.TfhdSampleDescriptionIndexPresent, &t.sdi},
-		{gomp4.TfhdDefaultSampleDurationPresent, &f.defaultDuration},
-		{gomp4.TfhdDefaultSampleSizePresent, nil},
-		{gomp4.TfhdDefaultSampleFlagsPresent, &f.defaultFlags},
+		{tfhdSampleDescriptionIndexPresent, &t.sdi},
+		{tfhdDefaultSampleDurationPresent, &f.defaultDuration},
+		{tfhdDefaultSampleSizePresent, nil},
+		{tfhdDefaultSampleFlagsPresent, &f.defaultFlags},
 	} {
 		if f.flags&field.flag == 0 {
 			continue
@@ -190,7 +188,7 @@ func (t *traf) defaultSync(i int, tr trunFields) bool {
 	switch {
 	case i == 0 && tr.flags&trunFirstFlags != 0:
 		return isSync(tr.firstFlags)
-	case t.tfhd.flags&gomp4.TfhdDefaultSampleFlagsPresent != 0:
+	case t.tfhd.flags&tfhdDefaultSampleFlagsPresent != 0:
 		return isSync(t.tfhd.defaultFlags)
 	}
 	return true

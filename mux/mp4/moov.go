@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	gomp4 "github.com/abema/go-mp4"
-
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
@@ -57,7 +55,7 @@ func buildMoov(tracks []moovTrack, force64 bool) ([]byte, error) {
 // finished, progressive moov (whose table entries are holes), otherwise
 // the fragmented init moov.
 func writeMoov(b *boxBuf, tracks []moovTrack, force64 bool) {
-	b.start(gomp4.BoxTypeMoov())
+	b.start(typeMoov)
 	var dur uint64
 	var lastID uint32
 	for _, t := range tracks {
@@ -69,7 +67,7 @@ func writeMoov(b *boxBuf, tracks []moovTrack, force64 bool) {
 		writeTrak(b, t, force64)
 	}
 	if len(tracks) > 0 && tracks[0].tables == nil {
-		b.start(gomp4.BoxTypeMvex())
+		b.start(typeMvex)
 		for _, t := range tracks {
 			writeTrex(b, t.meta.id)
 		}
@@ -110,10 +108,10 @@ func (t moovTrack) movieDuration() uint64 {
 }
 
 func writeTrak(b *boxBuf, t moovTrack, force64 bool) {
-	b.start(gomp4.BoxTypeTrak())
+	b.start(typeTrak)
 	writeTkhd(b, t)
 	writeEdts(b, t.edits())
-	b.start(gomp4.BoxTypeMdia())
+	b.start(typeMdia)
 	var mediaDur uint64
 	if t.tables != nil {
 		mediaDur = t.tables.mediaDur
@@ -129,16 +127,16 @@ func writeEdts(b *boxBuf, entries []edit) {
 	if len(entries) == 0 {
 		return
 	}
-	b.start(gomp4.BoxTypeEdts())
+	b.start(typeEdts)
 	writeElst(b, entries)
 	b.end()
 }
 
 func writeMinf(b *boxBuf, t moovTrack, force64 bool) {
-	b.start(gomp4.BoxTypeMinf())
+	b.start(typeMinf)
 	writeMediaHeader(b, t.meta.kind)
 	writeDinf(b)
-	b.start(gomp4.BoxTypeStbl())
+	b.start(typeStbl)
 	b.append(t.meta.stsd)
 	writeSampleTables(b, t, force64)
 	b.end()

@@ -1,8 +1,6 @@
 package mp4
 
 import (
-	gomp4 "github.com/abema/go-mp4"
-
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
@@ -16,7 +14,7 @@ import (
 // writeFtyp writes ftyp: major brand isom, minor version 0x200, and the
 // compatible brands isom, iso2, iso6 and mp41.
 func writeFtyp(b *boxBuf) {
-	b.start(gomp4.BoxTypeFtyp())
+	b.start(typeFtyp)
 	b.append([]byte("isom"))
 	b.u32(0x200)
 	b.append([]byte("isomiso2iso6mp41"))
@@ -54,7 +52,7 @@ func writeMatrix(b *boxBuf) {
 // writeMvhd writes mvhd in movie ticks.
 func writeMvhd(b *boxBuf, dur uint64, nextTrackID uint32) {
 	v1 := !fits32(dur)
-	b.fullBox(gomp4.BoxTypeMvhd(), version(v1), 0)
+	b.fullBox(typeMvhd, version(v1), 0)
 	writeTimes(b, v1, []uint32{movieTimescale}, dur)
 	b.u32(0x00010000)   // rate 1.0
 	b.u32(0x0100 << 16) // volume 1.0, reserved
@@ -71,7 +69,7 @@ func writeMvhd(b *boxBuf, dur uint64, nextTrackID uint32) {
 func writeTkhd(b *boxBuf, t moovTrack) {
 	dur := t.movieDuration()
 	v1 := !fits32(dur)
-	b.fullBox(gomp4.BoxTypeTkhd(), version(v1), 0x000003)
+	b.fullBox(typeTkhd, version(v1), 0x000003)
 	writeTimes(b, v1, []uint32{t.meta.id, 0}, dur)
 	b.u64(0) // reserved
 	b.u32(0) // layer, alternate group
@@ -92,7 +90,7 @@ func writeElst(b *boxBuf, entries []edit) {
 	for _, e := range entries {
 		v1 = v1 || !fits32(e.duration)
 	}
-	b.fullBox(gomp4.BoxTypeElst(), version(v1), 0)
+	b.fullBox(typeElst, version(v1), 0)
 	b.u32(uint32(len(entries)))
 	for _, e := range entries {
 		if v1 {
@@ -110,7 +108,7 @@ func writeElst(b *boxBuf, entries []edit) {
 // writeMdhd writes mdhd with language "und".
 func writeMdhd(b *boxBuf, timescale uint32, dur uint64) {
 	v1 := !fits32(dur)
-	b.fullBox(gomp4.BoxTypeMdhd(), version(v1), 0)
+	b.fullBox(typeMdhd, version(v1), 0)
 	writeTimes(b, v1, []uint32{timescale}, dur)
 	const und = ('u'-0x60)<<10 | ('n'-0x60)<<5 | ('d' - 0x60)
 	b.u32(und << 16) // language, pre_defined
@@ -123,7 +121,7 @@ func writeHdlr(b *boxBuf, k mux.Kind) {
 	if k == mux.Audio {
 		typ, name = "soun", "SoundHandler"
 	}
-	b.fullBox(gomp4.BoxTypeHdlr(), 0, 0)
+	b.fullBox(typeHdlr, 0, 0)
 	b.u32(0) // pre_defined
 	b.append([]byte(typ))
 	b.u32(0) // reserved
@@ -135,22 +133,22 @@ func writeHdlr(b *boxBuf, k mux.Kind) {
 // writeMediaHeader writes vmhd (copy mode) or smhd (centre balance).
 func writeMediaHeader(b *boxBuf, k mux.Kind) {
 	if k == mux.Audio {
-		b.fullBox(gomp4.BoxTypeSmhd(), 0, 0)
+		b.fullBox(typeSmhd, 0, 0)
 		b.u32(0) // balance, reserved
 		b.end()
 		return
 	}
-	b.fullBox(gomp4.BoxTypeVmhd(), 0, 0x000001)
+	b.fullBox(typeVmhd, 0, 0x000001)
 	b.u64(0) // graphics mode, opcolor
 	b.end()
 }
 
 // writeDinf writes dinf with one self-contained data reference.
 func writeDinf(b *boxBuf) {
-	b.start(gomp4.BoxTypeDinf())
-	b.fullBox(gomp4.BoxTypeDref(), 0, 0)
+	b.start(typeDinf)
+	b.fullBox(typeDref, 0, 0)
 	b.u32(1)
-	b.fullBox(gomp4.BoxTypeUrl(), 0, gomp4.UrlSelfContained)
+	b.fullBox(typeUrl, 0, 1) // flags: self-contained
 	b.end()
 	b.end()
 	b.end()
@@ -158,7 +156,7 @@ func writeDinf(b *boxBuf) {
 
 // writeTrex writes trex: sample entry 1 and no other defaults.
 func writeTrex(b *boxBuf, trackID uint32) {
-	b.fullBox(gomp4.BoxTypeTrex(), 0, 0)
+	b.fullBox(typeTrex, 0, 0)
 	b.u32(trackID)
 	b.u32(1)
 	b.u32(0)

@@ -1,13 +1,10 @@
 package mp4
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
-
-	gomp4 "github.com/abema/go-mp4"
 
 	"github.com/kiroku-sfu/kiroku/mux"
 )
@@ -29,127 +26,170 @@ type moovParser struct {
 // sampleCounts are a finished track's sample and sync sample counts.
 type sampleCounts struct{ samples, syncs int }
 
-// parseMoov parses a moov box given whole (header included).
+// parseMoov parses a moov box given whole (header included). It reads the
+// boxes by hand, like the rest of the package, bounds-checking every field.
 func parseMoov(moov []byte) (*moovParser, error) {
 	p := &moovParser{moov: moov}
-	if _, err := gomp4.ReadBoxStructure(bytes.NewReader(moov), p.handle); err != nil {
-		return nil, fmt.Errorf("parse moov: %w", err)
+	h, err := parseBoxHead(moov, uint64(len(moov)))
+	if err == nil && h.typ != typeMoov {
+		err = fmt.Errorf("box %s is not a moov", h.typ)
 	}
-	if err := p.validate(); err != nil {
+	if err == nil {
+		err = eachWholeBox(moov[h.hdr:h.size], p.moovChild)
+	}
+	if err == nil {
+		err = p.validate()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("parse moov: %w", err)
 	}
 	return p, nil
 }
 
-func (p *moovParser) handle(h *gomp4.ReadHandle) (any, error) {
-	if bi := h.BoxInfo; bi.Size < bi.HeaderSize || bi.Offset+bi.Size > uint64(len(p.moov)) {
-		return nil, fmt.Errorf("box %s overruns the moov", bi.Type)
-	}
-	switch h.BoxInfo.Type {
-	case gomp4.BoxTypeMoov(), gomp4.BoxTypeMdia(), gomp4.BoxTypeMinf(), gomp4.BoxTypeStbl():
-		return h.Expand()
-	case gomp4.BoxTypeMvex():
-		p.fragmented = true
-		return nil, nil
-	case gomp4.BoxTypeTrak():
-		if len(p.tracks) == maxTracks {
-			return nil, errors.New("too many tracks")
-		}
-		p.tracks = append(p.tracks, trackMeta{})
-		p.counts = append(p.counts, sampleCounts{})
-		return h.Expand()
-	case gomp4.BoxTypeMvhd():
-		return nil, p.mvhd(h)
-	}
-	if len(p.tracks) == 0 {
-		return nil, nil
-	}
-	t := &p.tracks[len(p.tracks)-1]
-	switch h.BoxInfo.Type {
-	case gomp4.BoxTypeStsd():
-		return p.stsd(h, t)
-	case gomp4.BoxTypeTkhd(), gomp4.BoxTypeMdhd(), gomp4.BoxTypeHdlr():
-		box, _, err := h.ReadPayload()
+// eachWholeBox calls fn with every box that b, a container's payload,
+// holds, header included.
+func eachWholeBox(b []byte, fn func(h boxHead, box []byte) error) error {
+	for len(b) > 0 {
+		h, err := parseBoxHead(b, uint64(len(b)))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		t.set(box)
-	case gomp4.BoxTypeStsz(), gomp4.BoxTypeStss():
-		p.count(h.BoxInfo, &p.counts[len(p.counts)-1])
-	}
-	if len(h.Path) == 7 && h.Path[5] == gomp4.BoxTypeStsd() {
-		return nil, t.visualEntry(h)
-	}
-	return nil, nil
-}
-
-// set copies what the track needs from a tkhd, mdhd or hdlr.
-func (t *trackMeta) set(box gomp4.IBox) {
-	switch b := box.(type) {
-	case *gomp4.Tkhd:
-		t.id = b.TrackID
-	case *gomp4.Mdhd:
-		t.timescale = b.Timescale
-	case *gomp4.Hdlr:
-		switch b.HandlerType {
-		case [4]byte{'v', 'i', 'd', 'e'}:
-			t.kind = mux.Video
-		case [4]byte{'s', 'o', 'u', 'n'}:
-			t.kind = mux.Audio
+		if err := fn(h, b[:h.size]); err != nil {
+			return err
 		}
-	}
-}
-
-// stsd keeps the stsd box byte for byte and visits its entries for their
-// dimensions.
-func (p *moovParser) stsd(h *gomp4.ReadHandle, t *trackMeta) (any, error) {
-	bi := h.BoxInfo
-	t.stsd = p.moov[bi.Offset : bi.Offset+bi.Size]
-	box, _, err := h.ReadPayload()
-	if err != nil {
-		return nil, err
-	}
-	t.entries = int(box.(*gomp4.Stsd).EntryCount)
-	return h.Expand()
-}
-
-// visualEntry widens the track to a visual sample entry's dimensions.
-func (t *trackMeta) visualEntry(h *gomp4.ReadHandle) error {
-	if t.kind != mux.Video {
-		return nil
-	}
-	box, _, err := h.ReadPayload()
-	if err != nil {
-		return err
-	}
-	if e, ok := box.(*gomp4.VisualSampleEntry); ok {
-		t.width, t.height = max(t.width, e.Width), max(t.height, e.Height)
+		b = b[h.size:]
 	}
 	return nil
 }
 
+func (p *moovParser) moovChild(h boxHead, box []byte) error {
+	switch h.typ {
+	case typeMvex:
+		p.fragmented = true
+	case typeMvhd:
+		return p.mvhd(box[h.hdr:])
+	case typeTrak:
+		if len(p.tracks) == maxTracks {
+			return errors.New("too many tracks")
+		}
+		p.tracks = append(p.tracks, trackMeta{})
+		p.counts = append(p.counts, sampleCounts{})
+		return eachWholeBox(box[h.hdr:], p.trackChild)
+	}
+	return nil
+}
+
+// trackChild reads a box of a trak, descending into mdia, minf and stbl.
+func (p *moovParser) trackChild(h boxHead, box []byte) error {
+	t := &p.tracks[len(p.tracks)-1]
+	payload := box[h.hdr:]
+	switch h.typ {
+	case typeMdia, typeMinf, typeStbl:
+		return eachWholeBox(payload, p.trackChild)
+	case typeTkhd:
+		id, err := fieldAfterTimes(payload, 0)
+		t.id = id
+		return err
+	case typeMdhd:
+		ts, err := fieldAfterTimes(payload, 0)
+		t.timescale = ts
+		return err
+	case typeHdlr:
+		return t.handler(payload)
+	case typeStsd:
+		return t.readStsd(box, payload)
+	case typeStsz, typeStss:
+		p.count(h.typ, payload, &p.counts[len(p.counts)-1])
+	}
+	return nil
+}
+
+// fieldAfterTimes reads the 32-bit field at skip bytes after the creation
+// and modification times of an mvhd, tkhd or mdhd payload (their size
+// depends on the FullBox version).
+func fieldAfterTimes(payload []byte, skip int) (uint32, error) {
+	off := 12 + skip // version and flags, two 32-bit times
+	if len(payload) > 0 && payload[0] == 1 {
+		off = 20 + skip
+	}
+	if len(payload) < off+4 {
+		return 0, errors.New("box too short for its fields")
+	}
+	return binary.BigEndian.Uint32(payload[off:]), nil
+}
+
+// handler sets the track's kind from an hdlr payload.
+func (t *trackMeta) handler(payload []byte) error {
+	if len(payload) < 12 {
+		return errors.New("hdlr too short")
+	}
+	switch boxType(binary.BigEndian.Uint32(payload[8:12])) {
+	case 'v'<<24 | 'i'<<16 | 'd'<<8 | 'e':
+		t.kind = mux.Video
+	case 's'<<24 | 'o'<<16 | 'u'<<8 | 'n':
+		t.kind = mux.Audio
+	}
+	return nil
+}
+
+// readStsd keeps the stsd box byte for byte and widens the track to its
+// visual sample entries' dimensions.
+func (t *trackMeta) readStsd(box, payload []byte) error {
+	if len(payload) < 8 {
+		return errors.New("stsd too short")
+	}
+	t.stsd = box
+	t.entries = int(binary.BigEndian.Uint32(payload[4:8]))
+	return eachWholeBox(payload[8:], func(h boxHead, entry []byte) error {
+		if t.kind != mux.Video || !visualEntry(h.typ) {
+			return nil
+		}
+		e := entry[h.hdr:]
+		if len(e) < 28 {
+			return fmt.Errorf("%s sample entry too short", h.typ)
+		}
+		t.width = max(t.width, binary.BigEndian.Uint16(e[24:]))
+		t.height = max(t.height, binary.BigEndian.Uint16(e[26:]))
+		return nil
+	})
+}
+
+// visualEntry reports whether typ is a visual sample entry this package
+// writes.
+func visualEntry(typ boxType) bool {
+	switch typ {
+	case typeAvc1, typeHvc1, typeVp08, typeVp09, typeAv01:
+		return true
+	}
+	return false
+}
+
 // count reads the entry count of a finished track's stsz or stss.
-func (p *moovParser) count(bi gomp4.BoxInfo, c *sampleCounts) {
-	payload := p.moov[bi.Offset+bi.HeaderSize : bi.Offset+bi.Size]
+func (p *moovParser) count(typ boxType, payload []byte, c *sampleCounts) {
 	switch {
-	case bi.Type == gomp4.BoxTypeStsz() && len(payload) >= 12:
+	case typ == typeStsz && len(payload) >= 12:
 		c.samples = int(binary.BigEndian.Uint32(payload[8:]))
-	case bi.Type == gomp4.BoxTypeStss() && len(payload) >= 8:
+	case typ == typeStss && len(payload) >= 8:
 		c.syncs = int(binary.BigEndian.Uint32(payload[4:]))
 	}
 }
 
-func (p *moovParser) mvhd(h *gomp4.ReadHandle) error {
-	box, _, err := h.ReadPayload()
+// mvhd reads the movie's duration.
+func (p *moovParser) mvhd(payload []byte) error {
+	ts, err := fieldAfterTimes(payload, 0)
 	if err != nil {
 		return err
 	}
-	m := box.(*gomp4.Mvhd)
-	d := uint64(m.DurationV0)
-	if m.GetVersion() == 1 {
-		d = m.DurationV1
+	var d uint64
+	switch {
+	case len(payload) > 0 && payload[0] == 1 && len(payload) >= 32:
+		d = binary.BigEndian.Uint64(payload[24:])
+	case len(payload) > 0 && payload[0] != 1 && len(payload) >= 20:
+		d = uint64(binary.BigEndian.Uint32(payload[16:]))
+	default:
+		return errors.New("mvhd too short")
 	}
-	p.duration = ticksToDuration(d, m.Timescale)
+	p.duration = ticksToDuration(d, ts)
 	return nil
 }
 

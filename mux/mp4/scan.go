@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-
-	gomp4 "github.com/abema/go-mp4"
 )
 
 // Bounds on boxes read into memory while scanning; anything larger is
@@ -43,23 +41,23 @@ type scanned struct {
 func scan(r io.ReaderAt, size int64) (*scanned, error) {
 	sr := io.NewSectionReader(r, 0, size)
 	ftyp, err := readHeader(sr, 0)
-	if err != nil || ftyp.Type != gomp4.BoxTypeFtyp() {
+	if err != nil || ftyp.typ != typeFtyp {
 		return nil, fmt.Errorf("scan ftyp: %w", errors.Join(ErrNotRecording, err))
 	}
-	s := &scanned{moovOff: int64(ftyp.Size)}
+	s := &scanned{moovOff: int64(ftyp.size)}
 	moov, err := readHeader(sr, s.moovOff)
-	if err == nil && moov.Type != gomp4.BoxTypeMoov() {
+	if err == nil && moov.typ != typeMoov {
 		return s.scanMoovAtEnd(r, sr)
 	}
-	if err != nil || moov.Size > maxMoovBytes {
+	if err != nil || moov.size > maxMoovBytes {
 		return nil, fmt.Errorf("scan moov: %w", errors.Join(ErrNotRecording, err))
 	}
 	if err := s.readMoov(r, moov); err != nil {
 		return nil, err
 	}
-	s.reservedEnd = s.moovOff + int64(moov.Size)
-	if free, err := readHeader(sr, s.reservedEnd); err == nil && free.Type == gomp4.BoxTypeFree() {
-		s.reservedEnd += int64(free.Size)
+	s.reservedEnd = s.moovOff + int64(moov.size)
+	if free, err := readHeader(sr, s.reservedEnd); err == nil && free.typ == typeFree {
+		s.reservedEnd += int64(free.size)
 	}
 	s.end = s.walk(r, sr, s.reservedEnd)
 	return s, nil
@@ -76,16 +74,16 @@ func (s *scanned) scanMoovAtEnd(r io.ReaderAt, sr *io.SectionReader) (*scanned, 
 			return nil, fmt.Errorf("scan: %w", errors.Join(ErrNotRecording, err))
 		}
 		switch {
-		case bi.Type == gomp4.BoxTypeMoof():
+		case bi.typ == typeMoof:
 			s.moofs = append(s.moofs, off)
-		case bi.Type == gomp4.BoxTypeMoov() && !found && bi.Size <= maxMoovBytes:
+		case bi.typ == typeMoov && !found && bi.size <= maxMoovBytes:
 			s.moovOff = off
 			if err := s.readMoov(r, bi); err != nil {
 				return nil, err
 			}
 			found = true
 		}
-		off += int64(bi.Size)
+		off += int64(bi.size)
 	}
 	if !found || s.fragmented {
 		return nil, fmt.Errorf("scan: no finished moov: %w", ErrNotRecording)
@@ -94,8 +92,8 @@ func (s *scanned) scanMoovAtEnd(r io.ReaderAt, sr *io.SectionReader) (*scanned, 
 	return s, nil
 }
 
-func (s *scanned) readMoov(r io.ReaderAt, bi *gomp4.BoxInfo) error {
-	buf := make([]byte, bi.Size)
+func (s *scanned) readMoov(r io.ReaderAt, bi boxInfo) error {
+	buf := make([]byte, bi.size)
 	if _, err := r.ReadAt(buf, s.moovOff); err != nil {
 		return fmt.Errorf("read moov: %w", err)
 	}
@@ -137,7 +135,7 @@ func (s *scanned) walk(r io.ReaderAt, sr *io.SectionReader, off int64) int64 {
 			return off
 		}
 		switch {
-		case h.typ == gomp4.BoxTypeMoof() && s.fragmented:
+		case h.typ == typeMoof && s.fragmented:
 			next, err := s.fragment(r, sr, off, h, peek)
 			if err != nil {
 				if next, err = s.skipFragment(sr, off, h); err != nil {
@@ -146,9 +144,9 @@ func (s *scanned) walk(r io.ReaderAt, sr *io.SectionReader, off int64) int64 {
 			}
 			off = next
 			continue
-		case h.typ == gomp4.BoxTypeMoof():
+		case h.typ == typeMoof:
 			s.moofs = append(s.moofs, off)
-		case !s.fragmented, h.typ == gomp4.BoxTypeFree(), h.typ == gomp4.BoxTypeSkip():
+		case !s.fragmented, h.typ == typeFree, h.typ == typeSkip:
 		default:
 			return off
 		}

@@ -3,8 +3,6 @@ package mp4
 import (
 	"math"
 
-	gomp4 "github.com/abema/go-mp4"
-
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
@@ -58,7 +56,7 @@ func writeSampleTables(b *boxBuf, t moovTrack, force64 bool) {
 		n = t.tables.n
 	}
 	co64 := useCo64(n, force64)
-	table := func(typ gomp4.BoxType, k tableKind, count uint32) {
+	table := func(typ boxType, k tableKind, count uint32) {
 		b.fullBox(typ, 0, 0)
 		if k == kindStsz {
 			b.u32(0) // sample_size 0: a size per sample
@@ -67,16 +65,16 @@ func writeSampleTables(b *boxBuf, t moovTrack, force64 bool) {
 		b.hole(t.meta.id, k, int64(count)*entrySize(k, co64))
 		b.end()
 	}
-	table(gomp4.BoxTypeStts(), kindStts, n.stts)
+	table(typeStts, kindStts, n.stts)
 	if t.meta.kind == mux.Video && t.tables != nil {
-		table(gomp4.BoxTypeStss(), kindStss, n.stss)
+		table(typeStss, kindStss, n.stss)
 	}
-	table(gomp4.BoxTypeStsc(), kindStsc, n.stsc)
-	table(gomp4.BoxTypeStsz(), kindStsz, n.samples)
+	table(typeStsc, kindStsc, n.stsc)
+	table(typeStsz, kindStsz, n.samples)
 	if co64 {
-		table(gomp4.BoxTypeCo64(), kindChunks, n.chunks)
+		table(typeCo64, kindChunks, n.chunks)
 	} else {
-		table(gomp4.BoxTypeStco(), kindChunks, n.chunks)
+		table(typeStco, kindChunks, n.chunks)
 	}
 }
 

@@ -3,11 +3,13 @@ package mp4
 import (
 	"fmt"
 
-	gomp4 "github.com/abema/go-mp4"
-
 	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/codec/opus"
 )
+
+// The sample description boxes are encoded by hand, like every box of this
+// package (see boxType); TestStsdMatchesGoMP4 compares them with go-mp4's
+// encoding of the same values.
 
 // buildStsd returns the complete stsd box for a track: one Opus entry for
 // audio, one visual entry per distinct video configuration for video (none
@@ -15,10 +17,12 @@ import (
 func buildStsd(info mux.TrackInfo, configs []*mux.VideoConfig) ([]byte, error) {
 	b := newBoxBuf()
 	if info.Kind() == mux.Audio {
-		b.box(&gomp4.Stsd{EntryCount: 1}, true)
+		b.fullBox(typeStsd, 0, 0)
+		b.u32(1)
 		opusEntry(b, info)
 	} else {
-		b.box(&gomp4.Stsd{EntryCount: uint32(len(configs))}, true)
+		b.fullBox(typeStsd, 0, 0)
+		b.u32(uint32(len(configs)))
 		for _, c := range configs {
 			if err := videoEntry(b, info.Codec, c); err != nil {
 				return nil, err
@@ -33,42 +37,52 @@ func buildStsd(info mux.TrackInfo, configs []*mux.VideoConfig) ([]byte, error) {
 	return out, nil
 }
 
+// startSampleEntry opens a sample entry (ISO/IEC 14496-12 §8.5.2): six
+// reserved bytes and data reference index 1.
+func startSampleEntry(b *boxBuf, typ boxType) {
+	b.start(typ)
+	b.append([]byte{0, 0, 0, 0, 0, 0, 0, 1})
+}
+
 func opusEntry(b *boxBuf, info mux.TrackInfo) {
 	channels := info.Channels
 	if channels < 1 {
 		channels = 2
 	}
-	entry := &gomp4.AudioSampleEntry{
-		SampleEntry:  gomp4.SampleEntry{AnyTypeBox: gomp4.AnyTypeBox{Type: gomp4.BoxTypeOpus()}, DataReferenceIndex: 1},
-		ChannelCount: uint16(channels),
-		SampleSize:   16,
-		SampleRate:   opusSampleRate << 16,
-	}
-	b.box(entry, true)
-	b.leaf(&gomp4.DOps{
-		OutputChannelCount: uint8(channels),
-		PreSkip:            opus.DefaultPreSkip, // see there: nothing to trim from RTP
-		InputSampleRate:    opusSampleRate,
-	})
+	// AudioSampleEntry: version 0 and reserved (8 bytes), channel count,
+	// sample size 16, pre-defined and reserved, sample rate 16.16.
+	startSampleEntry(b, typeOpus)
+	b.u64(0)
+	b.u32(uint32(channels)<<16 | 16)
+	b.u32(0)
+	b.u32(opusSampleRate << 16)
+	// dOps (Opus in ISOBMFF §4.3.2): version 0, output channels, pre-skip
+	// (see opus.DefaultPreSkip: nothing to trim from RTP), input sample
+	// rate, output gain 0, channel mapping family 0.
+	b.start(typeDOps)
+	b.append([]byte{0, byte(channels), byte(opus.DefaultPreSkip >> 8), byte(opus.DefaultPreSkip & 0xff)})
+	b.u32(opusSampleRate)
+	b.append([]byte{0, 0, 0})
+	b.end()
 	b.end()
 }
 
 // sampleEntryType maps a video codec to its sample entry box type. H.264 and
 // H.265 use avc1/hvc1: parameter sets live only in the configuration record.
-func sampleEntryType(c mux.Codec) (gomp4.BoxType, error) {
+func sampleEntryType(c mux.Codec) (boxType, error) {
 	switch c {
 	case mux.H264:
-		return gomp4.StrToBoxType("avc1"), nil
+		return typeAvc1, nil
 	case mux.H265:
-		return gomp4.StrToBoxType("hvc1"), nil
+		return typeHvc1, nil
 	case mux.VP8:
-		return gomp4.BoxTypeVp08(), nil
+		return typeVp08, nil
 	case mux.VP9:
-		return gomp4.BoxTypeVp09(), nil
+		return typeVp09, nil
 	case mux.AV1:
-		return gomp4.BoxTypeAv01(), nil
+		return typeAv01, nil
 	}
-	return gomp4.BoxType{}, fmt.Errorf("sample entry for %s: %w", c, mux.ErrUnsupported)
+	return 0, fmt.Errorf("sample entry for %s: %w", c, mux.ErrUnsupported)
 }
 
 func videoEntry(b *boxBuf, codec mux.Codec, c *mux.VideoConfig) error {
@@ -79,26 +93,27 @@ func videoEntry(b *boxBuf, codec mux.Codec, c *mux.VideoConfig) error {
 	if err := checkConfig(codec, c); err != nil {
 		return err
 	}
-	entry := &gomp4.VisualSampleEntry{
-		SampleEntry:     gomp4.SampleEntry{AnyTypeBox: gomp4.AnyTypeBox{Type: typ}, DataReferenceIndex: 1},
-		Width:           uint16(c.Width),
-		Height:          uint16(c.Height),
-		Horizresolution: 72 << 16,
-		Vertresolution:  72 << 16,
-		FrameCount:      1,
-		Depth:           0x0018,
-		PreDefined3:     -1,
-	}
-	b.box(entry, true)
+	// VisualSampleEntry (§12.1.3): pre-defined and reserved (16 bytes),
+	// width, height, 72 dpi both ways, reserved, frame count 1, an empty
+	// compressor name (32 bytes), depth 0x18, pre-defined -1.
+	startSampleEntry(b, typ)
+	b.append(make([]byte, 16))
+	b.u32(uint32(c.Width)<<16 | uint32(c.Height))
+	b.u32(72 << 16)
+	b.u32(72 << 16)
+	b.u32(0)
+	b.append([]byte{0, 1})
+	b.append(make([]byte, 32))
+	b.append([]byte{0, 0x18, 0xff, 0xff})
 	switch codec {
 	case mux.H264:
-		b.raw(gomp4.StrToBoxType("avcC"), c.Record)
+		b.raw(typeAvcC, c.Record)
 	case mux.H265:
-		b.raw(gomp4.StrToBoxType("hvcC"), c.Record)
+		b.raw(typeHvcC, c.Record)
 	case mux.AV1:
-		b.raw(gomp4.BoxTypeAv1C(), c.Record)
+		b.raw(typeAv1C, c.Record)
 	default:
-		b.leaf(vpcC(c))
+		writeVpcC(b, c)
 	}
 	b.end()
 	return nil
@@ -119,10 +134,10 @@ func checkConfig(codec mux.Codec, c *mux.VideoConfig) error {
 	return nil
 }
 
-// vpcC describes a VP8 or VP9 stream (VP Codec ISO Media File Format
-// Binding §2.2); colour fields are "unspecified" because RTP does not carry
-// them.
-func vpcC(c *mux.VideoConfig) *gomp4.VpcC {
+// writeVpcC describes a VP8 or VP9 stream (VP Codec ISO Media File Format
+// Binding §2.2, version 1); colour fields are "unspecified" because RTP
+// does not carry them, and there is no codec initialization data.
+func writeVpcC(b *boxBuf, c *mux.VideoConfig) {
 	const unspecified = 2
 	depth := c.BitDepth
 	if depth == 0 {
@@ -132,16 +147,8 @@ func vpcC(c *mux.VideoConfig) *gomp4.VpcC {
 	if c.FullRange {
 		full = 1
 	}
-	v := &gomp4.VpcC{
-		Profile:                 c.Profile,
-		Level:                   c.Level,
-		BitDepth:                depth,
-		ChromaSubsampling:       c.ChromaSubsampling,
-		VideoFullRangeFlag:      full,
-		ColourPrimaries:         unspecified,
-		TransferCharacteristics: unspecified,
-		MatrixCoefficients:      unspecified,
-	}
-	v.SetVersion(1)
-	return v
+	b.fullBox(typeVpcC, 1, 0)
+	b.append([]byte{c.Profile, c.Level, depth<<4 | (c.ChromaSubsampling&7)<<1 | full,
+		unspecified, unspecified, unspecified, 0, 0})
+	b.end()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-
 	"github.com/kiroku-sfu/kiroku/mux"
 )
 
