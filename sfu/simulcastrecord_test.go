@@ -122,32 +122,13 @@ func TestSimulcastRecordingFollowsLayers(t *testing.T) {
 
 // judgeRecording decodes the file with ffmpeg: no error, the frames of
 // r2 (0–2 s and 4–6 s) and of r1 from its first keyframe after r2 went
-// stale (2.5 s), timestamps strictly increasing.
+// stale (2.5 s), every one written, timestamps strictly increasing.
 func judgeRecording(t *testing.T, path, videoCodec string, sum mux.Summary) {
 	t.Helper()
-	if out, err := judge.DecodeErrors(path, videoCodec); err != nil || out != "" {
-		t.Fatalf("ffmpeg decode: %v\n%s", err, out)
-	}
-	n, err := judge.FrameCount(path, "v", videoCodec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, times := judgeCuts(t, path, videoCodec, sum)
 	// 60 + 45 + 60, and the frame of the cut back to r2 in both layers.
-	if n < 165 || n > 166 || sum.VideoFrames != n || sum.FramesDropped != 0 {
-		t.Errorf("%d frames decoded, %d written, %d dropped; want 165 or 166, all written", n, sum.VideoFrames, sum.FramesDropped)
-	}
-	// The cuts leave no hole and no overlap in the sequence numbers.
-	if sum.PacketsLost != 0 || sum.PacketsDuplicate != 0 || len(sum.Gaps) != 0 {
-		t.Errorf("%d packets lost, %d duplicates, gaps %+v; want none", sum.PacketsLost, sum.PacketsDuplicate, sum.Gaps)
-	}
-	times, err := judge.PacketTimes(path, "v")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i < len(times); i++ {
-		if times[i] <= times[i-1] {
-			t.Fatalf("frame %d at %v, not after %v", i, times[i], times[i-1])
-		}
+	if n < 165 || n > 166 {
+		t.Errorf("%d frames decoded, want 165 or 166", n)
 	}
 	// The layers' sender reports place each cut: the timeline stays the
 	// capture's (a cut whose keyframe shows a moment already written
@@ -156,4 +137,38 @@ func judgeRecording(t *testing.T, path, videoCodec string, sum mux.Summary) {
 	if span := times[len(times)-1] - times[0]; span < want || span > want+3*time.Millisecond {
 		t.Errorf("frames span %v, want %v (+ at most 3 ms)", span, want)
 	}
+}
+
+// judgeCuts decodes a recording with ffmpeg and checks what clean cuts
+// give: no decode error, every frame written, no loss, duplicate or gap
+// in the sequence numbers, timestamps strictly increasing. It returns the
+// frames decoded and their times.
+func judgeCuts(t *testing.T, path, videoCodec string, sum mux.Summary) (int, []time.Duration) {
+	t.Helper()
+	if out, err := judge.DecodeErrors(path, videoCodec); err != nil || out != "" {
+		t.Fatalf("ffmpeg decode: %v\n%s", err, out)
+	}
+	n, err := judge.FrameCount(path, "v", videoCodec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.VideoFrames != n || sum.FramesDropped != 0 {
+		t.Errorf("%d frames decoded, %d written, %d dropped; want all written", n, sum.VideoFrames, sum.FramesDropped)
+	}
+	if sum.PacketsLost != 0 || sum.PacketsDuplicate != 0 || len(sum.Gaps) != 0 {
+		t.Errorf("%d packets lost, %d duplicates, gaps %+v; want none", sum.PacketsLost, sum.PacketsDuplicate, sum.Gaps)
+	}
+	times, err := judge.PacketTimes(path, "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(times) != n {
+		t.Fatalf("%d packet times for %d frames", len(times), n)
+	}
+	for i := 1; i < len(times); i++ {
+		if times[i] <= times[i-1] {
+			t.Fatalf("frame %d at %v, not after %v", i, times[i], times[i-1])
+		}
+	}
+	return n, times
 }
