@@ -29,6 +29,11 @@ const args = [
   "--use-fake-device-for-media-stream",
   "--use-fake-ui-for-media-stream",
   "--autoplay-policy=no-user-gesture-required",
+  // Every page is a background tab but one: keep their timers and
+  // rendering at full rate, as a user's visible windows are.
+  "--disable-background-timer-throttling",
+  "--disable-renderer-backgrounding",
+  "--disable-backgrounding-occluded-windows",
 ];
 
 const profile = mkdtempSync(join(tmpdir(), "kiroku-chromium-"));

@@ -16,7 +16,7 @@ const state = {
 let conn = null;
 const remoteTracks = {}; // stream id -> {kind: MediaStreamTrack}, to read readyState later
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid }) {
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid, capture }) {
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
   if (dataChannels) options.dataChannels = dataChannels;
@@ -39,8 +39,9 @@ async function connect({ signalingUrl, channelId, role, codec, metadata, audio =
   if (role !== "recvonly") {
     // A simulcast publisher captures 1280x720: the browser sends all three
     // layers (320x180, 640x360, 1280x720) only from 960x540 up.
-    const size = simulcast ? { width: 1280, height: 720 } : { width: 320, height: 240 };
-    stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { ...size, frameRate: 15 } : false });
+    // capture ({width, height, frameRate}) overrides the camera's mode.
+    const size = simulcast ? { width: 1280, height: 720, frameRate: 15 } : { width: 320, height: 240, frameRate: 15 };
+    stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { ...size, ...capture } : false });
   }
   try {
     await conn.connect(stream);
@@ -66,6 +67,64 @@ function onTrack(event) {
     v.srcObject = stream;
     document.getElementById("videos").appendChild(v);
   }
+}
+
+// Decode gaps: while watched, a remote stream's video receiver is asked
+// for framesDecoded every 20 ms, and the longest time it did not grow is
+// kept. Decoding goes on in a background tab, unlike rendering.
+let watch = null;
+
+function watchDecode({ streamId }) {
+  stopWatch();
+  const trackId = state.streams[streamId]?.tracks.video;
+  const receiver = conn?.pc?.getReceivers().find((r) => r.track?.id === trackId);
+  if (!receiver) throw new Error(`no video receiver for ${streamId}`);
+  const w = (watch = { last: performance.now(), frames: null, maxGap: 0, decoded: 0, busy: false });
+  w.timer = setInterval(async () => {
+    if (w.busy) return;
+    w.busy = true;
+    const report = await receiver.getStats();
+    w.busy = false;
+    const now = performance.now();
+    report.forEach((r) => {
+      if (r.type !== "inbound-rtp" || r.kind !== "video") return;
+      const n = r.framesDecoded ?? 0;
+      if (w.frames !== null && n > w.frames) {
+        w.maxGap = Math.max(w.maxGap, now - w.last);
+        w.decoded += n - w.frames;
+        w.last = now;
+      }
+      if (w.frames === null || n > w.frames) w.frames = n;
+    });
+  }, 20);
+  return true;
+}
+
+// decodeGaps stops the watch and returns the longest gap (ms, up to
+// now) and the frames decoded while it ran.
+function decodeGaps() {
+  const w = watch;
+  stopWatch();
+  if (!w) return null;
+  return { maxGapMs: Math.max(w.maxGap, performance.now() - w.last), frames: w.decoded };
+}
+
+function stopWatch() {
+  if (watch) clearInterval(watch.timer);
+  watch = null;
+}
+
+// setLayerActive pauses (active false) or resumes the page's simulcast
+// layer rid, as a browser does when its bandwidth falls or recovers.
+async function setLayerActive({ rid, active }) {
+  const sender = conn?.pc?.getSenders().find((s) => s.track?.kind === "video");
+  if (!sender) throw new Error("no video sender");
+  const params = sender.getParameters();
+  const enc = params.encodings.find((e) => e.rid === rid);
+  if (!enc) throw new Error(`no encoding ${rid}`);
+  enc.active = active;
+  await sender.setParameters(params);
+  return true;
 }
 
 // onRemoveTrack notes a track the SDK reports removed from a remote
@@ -184,4 +243,5 @@ function videoEncodings() {
   return sender ? sender.getParameters().encodings.length : 0;
 }
 
-window.kiroku = { connect, inbound, outbound, rpc, sendMessage, disconnect, transport, videoEncodings, state: snapshot };
+window.kiroku = { connect, inbound, outbound, rpc, sendMessage, disconnect, transport, videoEncodings,
+  watchDecode, decodeGaps, setLayerActive, state: snapshot };

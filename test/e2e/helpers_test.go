@@ -30,6 +30,15 @@ type connectArgs struct {
 	IgnoreWS             bool   `json:"ignoreDisconnectWebSocket,omitempty"`
 	Simulcast            bool   `json:"simulcast,omitempty"`
 	SimulcastRID         string `json:"simulcastRid,omitempty"`
+	// Capture, if set, is the camera mode the page publishes.
+	Capture *captureMode `json:"capture,omitempty"`
+}
+
+// captureMode is a page's camera size and frame rate.
+type captureMode struct {
+	Width     int `json:"width"`
+	Height    int `json:"height"`
+	FrameRate int `json:"frameRate"`
 }
 
 type connectResult struct {
