@@ -41,6 +41,10 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 	case "short":
 		_, _ = io.WriteString(w, `{"allowed":true,"connection_lifetime":1}`)
+	case "h264":
+		_, _ = io.WriteString(w, `{"allowed":true,"video_codec_type":"H264"}`)
+	case "bad-codec":
+		_, _ = io.WriteString(w, `{"allowed":true,"video_codec_type":"MPEG2"}`)
 	default:
 		_, _ = io.WriteString(w, `{"allowed":true,"client_id":"from-webhook","metadata":{"role":"admin"}}`)
 	}
@@ -126,6 +130,25 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("auth webhook request for a simulcast connect: %v", call)
 	}
 	_ = sim.Close()
+
+	// video_codec_type in the reply replaces the client's codec: the
+	// offer says so and the upstream m-line offers that codec only; a
+	// codec the SFU does not know is an auth webhook error.
+	vp9 := dial(t, ts.url)
+	_ = vp9.WriteJSON(map[string]any{"type": "connect", "role": "sendonly", "channel_id": "codec",
+		"video": map[string]any{"codec_type": "VP9"}, "metadata": map[string]string{"auth": "h264"}})
+	offer = readType(t, vp9, "offer")
+	if sdp, _ := offer["sdp"].(string); offer["video_codec_type"] != "H264" || !strings.Contains(sdp, "H264/90000") ||
+		strings.Contains(sdp, "VP9/90000") {
+		t.Fatalf("offer after the auth webhook chose H264: video_codec_type %v\n%s", offer["video_codec_type"], sdp)
+	}
+	_ = vp9.Close()
+	bad := dial(t, ts.url)
+	_ = bad.WriteJSON(map[string]any{"type": "connect", "role": "sendonly", "channel_id": "codec",
+		"metadata": map[string]string{"auth": "bad-codec"}})
+	if ce, _ := readUntilClose(t, bad); ce.Code != codeAuthError || ce.Text != "AUTH-WEBHOOK-ERROR" {
+		t.Fatalf("auth reply with an unknown codec: close %d %q", ce.Code, ce.Text)
+	}
 
 	c := newClient(t, ts.url, "w", "recvonly", false)
 	own := c.notify("connection.created", c.id)
