@@ -203,3 +203,64 @@ func TestSimulcastPublisherRecorded(t *testing.T) {
 		t.Errorf("%d frames recorded, want at least %d", n, (2*replayFPS-30)+45+60)
 	}
 }
+
+// TestSimulcastPublisherViewed: a pion viewer of a pion VP8 simulcast
+// publisher, moved r0 → r2 → r0 while the publisher sends in real time,
+// gets one stream whose sequence numbers, timestamps, picture IDs and
+// TL0PICIDX run on across both moves, each move at a keyframe of the new
+// layer's size.
+func TestSimulcastPublisherViewed(t *testing.T) {
+	s := newTestSFU(t, nil)
+	pubID := NewID()
+	c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendOnly, Video: true, Simulcast: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	v, log := startFrameViewer(t, s)
+	const frames = 6 * replayFPS
+	var layers [simulcastLayers]replayLayer
+	for l := range simulcastLayers {
+		layers[l] = packetizeLayer("vp8", encodeLayer(t, "vp8", replaySizes[l], frames), l)
+	}
+	pub := startSimulcastPublisher(t, c)
+	eventually(t, "the publisher connected", 10*time.Second, func() bool {
+		return pub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
+	sent := make(chan error, 1)
+	moves := map[int]string{2 * replayFPS: "r2", 4 * replayFPS: "r0"}
+	go func() {
+		start := time.Now()
+		for i := range frames {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / replayFPS)))
+			if rid, ok := moves[i]; ok {
+				if err := s.RequestSimulcastRID("ch", v.conn.ID(), pubID, rid); err != nil {
+					sent <- err
+					return
+				}
+			}
+			for k := 0; ; k++ {
+				more := false
+				for l := range simulcastLayers {
+					if k < len(layers[l].frames[i]) {
+						more = true
+						if err := pub.send(l, layers[l].frames[i][k]); err != nil {
+							sent <- err
+							return
+						}
+					}
+				}
+				if !more {
+					break
+				}
+			}
+		}
+		sent <- nil
+	}()
+	v.reAnswer(t, 5*time.Second) // the source, once its first layer is read
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	// r0 from a keyframe within the first second on.
+	checkViewedFrames(t, log.settled(t), 5*replayFPS)
+}

@@ -59,21 +59,12 @@ func (l *frameLog) snapshot() []viewedFrame {
 	return append([]viewedFrame(nil), l.frames...)
 }
 
-// TestSimulcastViewerMovesContinuously: a pion viewer of a replayed VP8
-// simulcast publisher is moved r0 → r2 → r0. It receives one stream in
-// which sequence numbers, timestamps, picture IDs and TL0PICIDX run on
-// across both moves (each frame one picture ID after the last, as a
-// decoder expects to go on without a keyframe request), and the moves
-// show as keyframes of the other layer's size.
-func TestSimulcastViewerMovesContinuously(t *testing.T) {
-	s := newTestSFU(t, nil)
-	pubID := NewID()
-	pub, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendOnly, Video: true, Simulcast: true, Peer: newFakePeer()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pub.Close() })
+// startFrameViewer joins a pion viewer at layer r0 whose frames are
+// logged.
+func startFrameViewer(t *testing.T, s *SFU) (*viewer, *frameLog) {
+	t.Helper()
 	v := &viewer{pc: newClientPC(t), peer: newFakePeer()}
+	var err error
 	if v.conn, err = s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: RecvOnly, SimulcastRID: "r0", Peer: v.peer}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +84,38 @@ func TestSimulcastViewerMovesContinuously(t *testing.T) {
 	})
 	connect(t, v.conn, v.pc, nil)
 	t.Cleanup(func() { _ = v.pc.Close(); v.wg.Wait() })
+	return v, log
+}
+
+// settled waits until the log stops growing.
+func (l *frameLog) settled(t *testing.T) []viewedFrame {
+	t.Helper()
+	last := -1
+	eventually(t, "the frames received", 5*time.Second, func() bool {
+		n := len(l.snapshot())
+		done := n > 0 && n == last
+		last = n
+		time.Sleep(100 * time.Millisecond)
+		return done
+	})
+	return l.snapshot()
+}
+
+// TestSimulcastViewerMovesContinuously: a pion viewer of a replayed VP8
+// simulcast publisher is moved r0 → r2 → r0. It receives one stream in
+// which sequence numbers, timestamps, picture IDs and TL0PICIDX run on
+// across both moves (each frame one picture ID after the last, as a
+// decoder expects to go on without a keyframe request), and the moves
+// show as keyframes of the other layer's size.
+func TestSimulcastViewerMovesContinuously(t *testing.T) {
+	s := newTestSFU(t, nil)
+	pubID := NewID()
+	pub, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendOnly, Video: true, Simulcast: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close() })
+	v, log := startFrameViewer(t, s)
 	const frames = 6 * replayFPS
 	r := newSimulcastReplay(t, pub, "vp8", frames)
 	v.reAnswer(t, 5*time.Second)
@@ -115,21 +138,13 @@ func TestSimulcastViewerMovesContinuously(t *testing.T) {
 		t.Fatal(err)
 	}
 	paced(4*replayFPS, frames)
-	last := -1
-	eventually(t, "the frames received", 5*time.Second, func() bool {
-		n := len(log.snapshot())
-		done := n > 0 && n == last
-		last = n
-		time.Sleep(100 * time.Millisecond)
-		return done
-	})
-	checkViewedFrames(t, log.snapshot())
+	checkViewedFrames(t, log.settled(t), 5*replayFPS)
 }
 
 // checkViewedFrames: every frame one picture ID after the last, sequence
 // numbers contiguous, timestamps increasing, TL0PICIDX one up at most;
 // the keyframe widths 160, then 640, then 160.
-func checkViewedFrames(t *testing.T, frames []viewedFrame) {
+func checkViewedFrames(t *testing.T, frames []viewedFrame, least int) {
 	t.Helper()
 	var widths []int
 	for i, f := range frames {
@@ -147,7 +162,7 @@ func checkViewedFrames(t *testing.T, frames []viewedFrame) {
 	if len(widths) != 3 || widths[0] != 160 || widths[1] != 640 || widths[2] != 160 {
 		t.Fatalf("keyframe widths %v, want [160 640 160]", widths)
 	}
-	if len(frames) < 5*replayFPS {
-		t.Fatalf("%d frames received, want about %d", len(frames), 6*replayFPS)
+	if len(frames) < least {
+		t.Fatalf("%d frames received, want at least %d", len(frames), least)
 	}
 }
