@@ -12,12 +12,14 @@ MINIO_BIN     := $(CACHE_DIR)/bin/minio-$(MINIO_VERSION)
 # Debian packages the tests drive: ffmpeg/ffprobe and mkvtoolnix judge our
 # files, chromium runs sora-js-sdk, iproute2/util-linux build the test netns.
 APT_PACKAGES  := ffmpeg mkvtoolnix chromium iproute2 util-linux
+FIXTURE_APT_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+                        gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
 BROWSER_DIR   := test/browser
 TEST_TIMEOUT  ?= 45m
 
 export KIROKU_MINIO_BIN := $(MINIO_BIN)
 
-.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio clean
+.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio deps-fixtures clean
 
 ## run: start the SFU on working defaults (no config file needed)
 run:
@@ -42,11 +44,17 @@ test-go:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./... | tee bench.out
 
-## fixtures: regenerate fixtures/rtpdumps deterministically (needs ffmpeg)
-fixtures: deps-apt
+## fixtures: regenerate fixtures/rtpdumps deterministically (needs ffmpeg and GStreamer)
+fixtures: deps-apt deps-fixtures
 	$(GO) run ./fixtures/gen -out fixtures/rtpdumps
 
 deps: deps-apt deps-node deps-minio
+
+# GStreamer makes the captures whose parameter sets are only in the SDP
+# (x264enc, x265enc, h265parse, rtph264pay/rtph265pay). Only `make fixtures`
+# needs it: the captures are committed, so `make test` does not.
+deps-fixtures:
+	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(FIXTURE_APT_PACKAGES)"
 
 deps-apt:
 	@missing=""; for p in $(APT_PACKAGES); do \

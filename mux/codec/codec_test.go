@@ -24,17 +24,18 @@ func TestNewDepacketizer(t *testing.T) {
 
 // TestNewDepacketizerSeedsSprop checks that the fmtp's parameter sets (the
 // h264_sprop_opus and h265_sprop_opus captures' sidecars) make the first
-// keyframe writable with its size, with nothing in-band.
+// keyframe writable with its size, with nothing in-band (the fmtp GStreamer's
+// payloaders announced for those captures).
 func TestNewDepacketizerSeedsSprop(t *testing.T) {
 	tests := []struct {
 		codec mux.Codec
 		fmtp  string
 		slice []byte // an IDR/CRA slice header using PPS 0
 	}{
-		{mux.H264, "packetization-mode=1;profile-level-id=42c01e;sprop-parameter-sets=Z0LAHtoCgPbARAAAAwAEAAADAPA8WLqA,aM48gA==",
+		{mux.H264, "packetization-mode=1;profile-level-id=42c01e;sprop-parameter-sets=Z0LAHtoCgPbAWoMDA1KAAAADAIAAAB5HixdQ,aM48gA==",
 			[]byte{0x65, 0x88, 0x84, 0x00}},
 		{mux.H265, "profile-id=1;sprop-vps=QAEMAf//AWAAAAMAkAAAAwAAAwBaugJA;" +
-			"sprop-sps=QgEBAWAAAAMAkAAAAwAAAwBaoAUCAeFlukpMLwFoCAAAAwAIAAADAPBA;sprop-pps=RAHAc8CJ",
+			"sprop-sps=QgEBAWAAAAMAkAAAAwAAAwBaoAUCAeFlukpML/8AAQABagwMDAgAAAMACAAAAwDwQA==;sprop-pps=RAHAc8CJ",
 			[]byte{21 << 1, 0x01, 0xa0, 0x00}},
 	}
 	for _, tt := range tests {
