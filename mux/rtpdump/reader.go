@@ -13,19 +13,18 @@ import (
 )
 
 // readBufferSize is the size of the read-ahead buffer between the reader
-// and its source; records are small, so this saves a system call per packet.
-const readBufferSize = 32 << 10
+// and its source. It holds any whole record (at most 64 KiB), so that a
+// packet's bytes are handed out in place, never copied again, and records
+// are small, so it saves a system call per packet.
+const readBufferSize = 128 << 10
 
-// Reader reads packets from an rtpdump stream one at a time. It keeps one
-// buffer that grows to the largest packet seen (at most MaxPacketSize), so
-// steady-state reading does not allocate. A Reader is not safe for
-// concurrent use.
+// Reader reads packets from an rtpdump stream one at a time. Packets are
+// returned in place in its read-ahead buffer, so reading does not allocate
+// or copy. A Reader is not safe for concurrent use.
 type Reader struct {
 	src    *bufio.Reader
 	header Header
 	addr   string
-	rec    [recordHeaderLen]byte
-	buf    []byte
 	err    error // sticky: once reading fails, every later Next fails alike
 }
 
@@ -62,15 +61,19 @@ func (r *Reader) Next() (Packet, error) {
 }
 
 func (r *Reader) next() (Packet, error) {
-	if _, err := io.ReadFull(r.src, r.rec[:]); err != nil {
-		if errors.Is(err, io.EOF) {
+	rec, err := r.src.Peek(recordHeaderLen)
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(rec) == 0 {
 			return Packet{}, io.EOF
+		}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
 		}
 		return Packet{}, fmt.Errorf("rtpdump: read record header: %w", err)
 	}
-	length := int(binary.BigEndian.Uint16(r.rec[0:2]))
-	plen := int(binary.BigEndian.Uint16(r.rec[2:4]))
-	offset := time.Duration(binary.BigEndian.Uint32(r.rec[4:8])) * time.Millisecond
+	length := int(binary.BigEndian.Uint16(rec[0:2]))
+	plen := int(binary.BigEndian.Uint16(rec[2:4]))
+	offset := time.Duration(binary.BigEndian.Uint32(rec[4:8])) * time.Millisecond
 	if length < recordHeaderLen {
 		return Packet{}, fmt.Errorf("rtpdump: record at %v: length %d shorter than its header: %w", offset, length, ErrFormat)
 	}
@@ -78,17 +81,17 @@ func (r *Reader) next() (Packet, error) {
 	if plen != 0 && plen < n {
 		return Packet{}, fmt.Errorf("rtpdump: record at %v: %d bytes stored for a %d-byte packet: %w", offset, n, plen, ErrFormat)
 	}
-	if cap(r.buf) < n {
-		r.buf = make([]byte, n)
-	}
-	data := r.buf[:n]
-	if _, err := io.ReadFull(r.src, data); err != nil {
+	whole, err := r.src.Peek(length)
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return Packet{}, fmt.Errorf("rtpdump: read %d-byte packet at %v: %w", n, offset, err)
 	}
-	return Packet{Offset: offset, Data: data, RTCP: plen == 0}, nil
+	if _, err := r.src.Discard(length); err != nil {
+		return Packet{}, fmt.Errorf("rtpdump: read %d-byte packet at %v: %w", n, offset, err)
+	}
+	return Packet{Offset: offset, Data: whole[recordHeaderLen:length:length], RTCP: plen == 0}, nil
 }
 
 // readPreamble parses "#!rtpplay1.0 ADDRESS/PORT\n" and the binary header.
