@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/kiroku-sfu/kiroku/mux"
@@ -128,19 +127,13 @@ func feed(c *rtpdump.Capture, m *rtpmux.Muxer) (Result, error) {
 	}
 }
 
-// feedRTCP passes sender reports of listed streams to the muxer.
+// feedRTCP passes sender reports of listed streams to the muxer, read in
+// place (rtpdump.SenderReports) rather than with a full RTCP parse, which
+// allocated for every report.
 func feedRTCP(sc rtpdump.Sidecar, m *rtpmux.Muxer, data []byte) {
-	pkts, err := rtcp.Unmarshal(data)
-	if err != nil {
-		return
-	}
-	for _, p := range pkts {
-		sr, ok := p.(*rtcp.SenderReport)
-		if !ok {
-			continue
-		}
+	rtpdump.SenderReports(data, func(sr rtpdump.SenderReport) {
 		if st, ok := sc.Stream(sr.SSRC); ok {
 			m.WriteSenderReport(st.TrackInfo().Kind(), sr.SSRC, sr.NTPTime, sr.RTPTime)
 		}
-	}
+	})
 }
