@@ -50,6 +50,12 @@ type ClientConfig struct {
 	// Audio makes a publishing client send an Opus track too
 	// (WriteAudioRTP).
 	Audio bool
+	// Simulcast is connect's "simulcast": a publishing client then sends
+	// its video in three layers, rids r0, r1 and r2 (WriteLayerRTP).
+	Simulcast bool
+	// SimulcastRID is connect's "simulcast_rid": the layer of simulcast
+	// publishers this client receives; empty leaves it to the server.
+	SimulcastRID string
 	// OnPacket receives forwarded packets; nil discards them.
 	OnPacket PacketHandler
 	// Logger receives the client's logs; nil discards them.
@@ -68,7 +74,10 @@ type Client struct {
 	pc    *webrtc.PeerConnection
 	track *webrtc.TrackLocalStaticRTP
 	audio *webrtc.TrackLocalStaticRTP // nil unless Audio
-	id    string
+	// layers sends the video's simulcast layers (track is the first);
+	// nil unless a publishing client has Simulcast.
+	layers *layerSender
+	id     string
 	// arrived notes when RTP reached the socket; nil unless OnPacket is set.
 	arrived *arrivals
 	// sentLog notes when RTP left the socket; nil for recvonly clients.
@@ -132,7 +141,8 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Role != RoleRecvonly {
 		network.out = &arrivals{}
 	}
-	api, err := newAPI(cfg.LocalAddress, network)
+	layered := cfg.Simulcast && cfg.Role != RoleRecvonly
+	api, err := newAPI(cfg.LocalAddress, network, layered)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
@@ -142,7 +152,14 @@ func newClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, pc: pc, arrived: network.in, sentLog: network.out, created: make(chan struct{}), readerEnd: make(chan struct{})}
 	if cfg.Role != RoleRecvonly {
-		c.track, err = webrtc.NewTrackLocalStaticRTP(codec.RTPCodecCapability, "video", "loadgen")
+		if layered {
+			c.layers, err = newLayerSender(codec.RTPCodecCapability)
+			if err == nil {
+				c.track = c.layers.tracks[0]
+			}
+		} else {
+			c.track, err = webrtc.NewTrackLocalStaticRTP(codec.RTPCodecCapability, "video", "loadgen")
+		}
 		if err == nil && cfg.Audio {
 			c.audio, err = webrtc.NewTrackLocalStaticRTP(opus.RTPCodecCapability, "audio", "loadgen")
 		}
@@ -166,11 +183,9 @@ func (c *Client) SentAt(seq uint16) (time.Time, bool) {
 	}
 	ssrc := c.sentSSRC.Load()
 	if ssrc == 0 {
-		senders := c.pc.GetSenders()
-		if len(senders) == 0 || len(senders[0].GetParameters().Encodings) == 0 {
+		if ssrc = c.encodingSSRC(0); ssrc == 0 {
 			return time.Time{}, false
 		}
-		ssrc = uint32(senders[0].GetParameters().Encodings[0].SSRC)
 		c.sentSSRC.Store(ssrc)
 	}
 	return c.sentLog.lookup(ssrc, seq)
@@ -236,7 +251,7 @@ func (c *Client) sendConnect() error {
 	}
 	msg := connectMessage{Type: "connect", Role: c.cfg.Role, ChannelID: c.cfg.Channel, Metadata: meta,
 		Audio: c.audio != nil, Video: &videoOption{CodecType: c.cfg.VideoCodec}, SoraClient: "kiroku loadgen",
-		Environment: "go"}
+		Environment: "go", Simulcast: c.cfg.Simulcast, SimulcastRID: c.cfg.SimulcastRID}
 	return c.write(msg)
 }
 

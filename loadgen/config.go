@@ -16,12 +16,27 @@ type Config struct {
 	// Channel is the channel_id every client joins.
 	Channel string
 	// Publishers is the number of sendonly clients, each sending one
-	// video track.
+	// video track (sendrecv with Simulcast).
 	Publishers int
 	// Subscribers is the number of recvonly clients; each receives every
 	// publisher's track.
 	Subscribers int
-	// Rate is the packets per second each publisher sends.
+	// VideoCodecs are the codec_types publishers send (VP8, VP9, AV1,
+	// H264, H265), cycled over them: publisher i sends
+	// VideoCodecs[i%len(VideoCodecs)]. Empty: every publisher sends VP8.
+	// Payloads are stamps, not media, in every codec (see [PutStamp]).
+	VideoCodecs []string
+	// Simulcast makes every publisher a sendrecv client publishing its
+	// video in three layers (rids r0, r1, r2 at Rate/8, Rate/3 and Rate
+	// packets per second, as a browser's 180p, 360p and 720p layers), and
+	// every client (subscribers and publishers) ask for r2, so a publisher
+	// also receives every other one. Layers start, and restart on the
+	// server's PLI or FIR, with a VP8 keyframe header
+	// ([PutKeyframeStamp]), since a server moves a receiver onto a layer
+	// only at a keyframe: VP8 only.
+	Simulcast bool
+	// Rate is the packets per second each publisher sends (of its r2
+	// layer with Simulcast).
 	Rate int
 	// PayloadBytes is the RTP payload size; with Rate it sets the bit rate.
 	PayloadBytes int
@@ -41,6 +56,18 @@ func DefaultConfig() Config {
 	return Config{Channel: "loadgen", Publishers: 1, Subscribers: 1, Rate: 100, PayloadBytes: 1000,
 		ConnectTimeout: 20 * time.Second}
 }
+
+// PublisherCodec is the codec_type publisher i sends.
+func (c *Config) PublisherCodec(i int) string {
+	if len(c.VideoCodecs) == 0 {
+		return "VP8"
+	}
+	return c.VideoCodecs[i%len(c.VideoCodecs)]
+}
+
+// receivedLayer is the simulcast layer every client asks for: r2, at the
+// full rate, so that a simulcast load forwards what a plain one does.
+const receivedLayer = simulcastLayers - 1
 
 // maxPayloadBytes keeps a packet inside a 1500-byte MTU with SRTP and
 // header extensions.
@@ -67,6 +94,16 @@ func (c *Config) Validate() error {
 	}
 	if ip := net.ParseIP(c.LocalAddress); c.LocalAddress != "" && (ip == nil || ip.To4() == nil) {
 		errs = append(errs, fmt.Errorf("local address %q is not an IPv4 address", c.LocalAddress))
+	}
+	for _, codec := range c.VideoCodecs {
+		if _, ok := videoCodecs[codec]; !ok {
+			errs = append(errs, fmt.Errorf("video codec %q is not one of VP8, VP9, AV1, H264, H265", codec))
+		} else if c.Simulcast && codec != "VP8" {
+			errs = append(errs, fmt.Errorf("simulcast publishers send VP8 keyframe headers only, not %s", codec))
+		}
+	}
+	if c.Simulcast && c.PayloadBytes < KeyframeStampBytes {
+		errs = append(errs, fmt.Errorf("simulcast payload %d bytes holds no keyframe stamp (%d)", c.PayloadBytes, KeyframeStampBytes))
 	}
 	if c.ConnectTimeout <= 0 {
 		errs = append(errs, errors.New("connect timeout must be positive"))

@@ -21,6 +21,12 @@ func TestConfigValidate(t *testing.T) {
 		{"hostname as local address", func(c *Config) { c.LocalAddress = "localhost" }, "local address"},
 		{"ipv6 local address", func(c *Config) { c.LocalAddress = "::1" }, "local address"},
 		{"no timeout", func(c *Config) { c.ConnectTimeout = 0 }, "timeout"},
+		{"mixed codecs", func(c *Config) { c.VideoCodecs = []string{"VP8", "VP9", "AV1", "H264", "H265"} }, ""},
+		{"unknown codec", func(c *Config) { c.VideoCodecs = []string{"VP8", "H266"} }, "H266"},
+		{"lower-case codec", func(c *Config) { c.VideoCodecs = []string{"vp9"} }, "vp9"},
+		{"simulcast", func(c *Config) { c.Simulcast = true }, ""},
+		{"simulcast h264", func(c *Config) { c.Simulcast, c.VideoCodecs = true, []string{"H264"} }, "VP8"},
+		{"simulcast tiny payload", func(c *Config) { c.Simulcast, c.PayloadBytes = true, StampBytes }, "keyframe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -31,5 +37,23 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestPublisherCodec(t *testing.T) {
+	for _, tc := range []struct {
+		codecs []string
+		want   []string // publishers 0..len(want)-1
+	}{
+		{nil, []string{"VP8", "VP8"}},
+		{[]string{"H264"}, []string{"H264", "H264"}},
+		{[]string{"VP8", "VP9", "AV1"}, []string{"VP8", "VP9", "AV1", "VP8", "VP9"}},
+	} {
+		c := Config{VideoCodecs: tc.codecs}
+		for i, want := range tc.want {
+			if got := c.PublisherCodec(i); got != want {
+				t.Errorf("codecs %v: publisher %d sends %s, want %s", tc.codecs, i, got, want)
+			}
+		}
 	}
 }

@@ -19,13 +19,18 @@ type Load struct {
 	cfg  Config
 	subs []*subscriber
 	pubs []*Client
+	// pubRecv is what each publisher receives (sendrecv with Simulcast);
+	// nil entries otherwise.
+	pubRecv []*subscriber
 	// sending is pubs once every publisher is connected, for the
 	// subscribers' goroutines (packets are no happens-before edge).
 	sending atomic.Pointer[[]*Client]
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // pacers
+	paused  atomic.Bool
 
 	sent       atomic.Uint64
+	offered    atomic.Uint64
 	received   atomic.Uint64
 	spanned    atomic.Uint64
 	duplicates atomic.Uint64
@@ -44,13 +49,19 @@ type Load struct {
 	closeErr  error
 }
 
-// subscriber is a recvonly client and what it has heard from each
+// subscriber is a receiving client and what it has heard from each
 // publisher.
 type subscriber struct {
 	client *Client
-	flows  []flow        // per publisher index
+	flows  []flow        // per publisher index and simulcast layer
 	heard  []atomic.Bool // per publisher index
 	nHeard atomic.Int64
+	expect int // publishers it should hear (not itself)
+}
+
+func newSubscriber(publishers, expect int) *subscriber {
+	return &subscriber{flows: make([]flow, publishers*simulcastLayers), heard: make([]atomic.Bool, publishers),
+		expect: expect}
 }
 
 // Start connects the subscribers, then the publishers (each joining
@@ -62,17 +73,24 @@ func Start(ctx context.Context, cfg Config) (*Load, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Load{cfg: cfg, subs: make([]*subscriber, cfg.Subscribers), pubs: make([]*Client, cfg.Publishers)}
+	l := &Load{cfg: cfg, subs: make([]*subscriber, cfg.Subscribers), pubs: make([]*Client, cfg.Publishers),
+		pubRecv: make([]*subscriber, cfg.Publishers)}
 	err := dialAll(ctx, cfg.Subscribers, func(ctx context.Context, i int) error {
-		s := &subscriber{flows: make([]flow, cfg.Publishers), heard: make([]atomic.Bool, cfg.Publishers)}
-		c, err := Dial(ctx, l.clientConfig(RoleRecvonly, fmt.Sprintf("sub-%d", i), s))
+		s := newSubscriber(cfg.Publishers, cfg.Publishers)
+		c, err := Dial(ctx, l.clientConfig(RoleRecvonly, fmt.Sprintf("sub-%d", i), "", s))
 		s.client, l.subs[i] = c, s
 		return err
 	})
 	if err == nil {
 		err = dialAll(ctx, cfg.Publishers, func(ctx context.Context, i int) error {
+			role, label, codec := RoleSendonly, fmt.Sprintf("pub-%d", i), cfg.PublisherCodec(i)
+			var s *subscriber
+			if cfg.Simulcast {
+				role, s = RoleSendrecv, newSubscriber(cfg.Publishers, cfg.Publishers-1)
+				l.pubRecv[i] = s
+			}
 			var err error
-			l.pubs[i], err = Dial(ctx, l.clientConfig(RoleSendonly, fmt.Sprintf("pub-%d", i), nil))
+			l.pubs[i], err = Dial(ctx, l.clientConfig(role, label, codec, s))
 			return err
 		})
 	}
@@ -88,9 +106,14 @@ func Start(ctx context.Context, cfg Config) (*Load, error) {
 	return l, nil
 }
 
-func (l *Load) clientConfig(role, label string, s *subscriber) ClientConfig {
-	cc := ClientConfig{URL: l.cfg.URL, Channel: l.cfg.Channel, Role: role, Label: label,
+// clientConfig is a client's configuration: codec is what it publishes
+// (empty for a subscriber), s what it receives (nil: nothing).
+func (l *Load) clientConfig(role, label, codec string, s *subscriber) ClientConfig {
+	cc := ClientConfig{URL: l.cfg.URL, Channel: l.cfg.Channel, Role: role, Label: label, VideoCodec: codec,
 		LocalAddress: l.cfg.LocalAddress, Logger: l.cfg.Logger, Now: l.cfg.Now}
+	if l.cfg.Simulcast {
+		cc.Simulcast, cc.SimulcastRID = true, simulcastRIDs[receivedLayer]
+	}
 	if s != nil {
 		cc.OnPacket = func(p *rtp.Packet, read, socket time.Time) { l.onPacket(s, p, read, socket) }
 	}
@@ -121,11 +144,11 @@ func dialAll(ctx context.Context, n int, dial func(context.Context, int) error) 
 // retransmitted copy is only counted.
 func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	st, err := ParseStamp(p.Payload)
-	if err != nil || int(st.Publisher) >= len(s.heard) {
+	if err != nil || int(st.Publisher) >= len(s.heard) || st.Layer >= simulcastLayers {
 		l.unstamped.Add(1)
 		return
 	}
-	isFirst, advanced := s.flows[st.Publisher].first(st.Seq)
+	isFirst, advanced := s.flows[int(st.Publisher)*simulcastLayers+int(st.Layer)].first(st.Seq)
 	l.spanned.Add(advanced)
 	if !isFirst {
 		l.duplicates.Add(1)
@@ -135,7 +158,11 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	// Socket to socket when both ends noted the packet: what the network
 	// and the SFU add, without either client's own stack.
 	sent, ok := time.Time{}, false
-	if pubs := l.sending.Load(); pubs != nil {
+	if pubs := l.sending.Load(); pubs != nil && l.cfg.Simulcast {
+		// The server renumbers a layer after a move; the stamp keeps
+		// the number it was sent with.
+		sent, ok = (*pubs)[st.Publisher].SentAtLayer(int(st.Layer), uint16(st.Seq))
+	} else if pubs != nil {
 		sent, ok = (*pubs)[st.Publisher].SentAt(p.SequenceNumber)
 	}
 	if !ok {
@@ -153,15 +180,17 @@ func (l *Load) onPacket(s *subscriber, p *rtp.Packet, read, socket time.Time) {
 	}
 }
 
-// WaitFlowing waits until every subscriber has received packets from
-// every publisher.
+// WaitFlowing waits until every subscriber (and, with Simulcast, every
+// publisher) has received packets from every publisher.
 func (l *Load) WaitFlowing(ctx context.Context) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
 		missing := 0
-		for _, s := range l.subs {
-			missing += l.cfg.Publishers - int(s.nHeard.Load())
+		for _, s := range append(l.subs[:len(l.subs):len(l.subs)], l.pubRecv...) {
+			if s != nil {
+				missing += s.expect - int(s.nHeard.Load())
+			}
 		}
 		if missing == 0 {
 			return nil
@@ -173,6 +202,13 @@ func (l *Load) WaitFlowing(ctx context.Context) error {
 		}
 	}
 }
+
+// Pause stops the publishers sending (they stay connected) until Resume.
+func (l *Load) Pause() { l.paused.Store(true) }
+
+// Resume makes paused publishers send again, on a schedule starting then
+// (what was not sent while paused is not made up for).
+func (l *Load) Resume() { l.paused.Store(false) }
 
 // Close stops sending and disconnects every client.
 func (l *Load) Close() error {

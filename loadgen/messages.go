@@ -19,6 +19,9 @@ type connectMessage struct {
 	Video       *videoOption    `json:"video"`
 	SoraClient  string          `json:"sora_client"`
 	Environment string          `json:"environment"`
+	// Simulcast and SimulcastRID are left out when unset.
+	Simulcast    bool   `json:"simulcast,omitempty"`
+	SimulcastRID string `json:"simulcast_rid,omitempty"`
 }
 
 // videoOption is the object form of connect's "video".

@@ -13,13 +13,23 @@ func (c *Client) answer(typ, sdp string) error {
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		return fmt.Errorf("loadgen: apply %s offer: %w", typ, err)
 	}
+	var video *webrtc.RTPSender
 	if typ == "answer" {
 		for _, tr := range []*webrtc.TrackLocalStaticRTP{c.track, c.audio} {
 			if tr == nil {
 				continue
 			}
-			if _, err := c.pc.AddTrack(tr); err != nil {
+			s, err := c.pc.AddTrack(tr)
+			if err != nil {
 				return fmt.Errorf("loadgen: add track: %w", err)
+			}
+			if tr == c.track {
+				video = s
+			}
+		}
+		if c.layers != nil {
+			if err := c.layers.attach(video, sdp); err != nil {
+				return fmt.Errorf("loadgen: %w", err)
 			}
 		}
 	}
@@ -30,8 +40,15 @@ func (c *Client) answer(typ, sdp string) error {
 	if err := c.pc.SetLocalDescription(ans); err != nil {
 		return fmt.Errorf("loadgen: set %s: %w", typ, err)
 	}
-	c.log.Debug("negotiated", "type", typ, "offer", sdp, "answer", ans.SDP)
-	if err := c.write(sdpMessage{Type: typ, SDP: ans.SDP}); err != nil {
+	if video != nil && c.layers != nil {
+		c.layers.setMid(c.pc, video)
+	}
+	answer := ans.SDP
+	if c.layers != nil {
+		answer = withoutRecvLayers(answer)
+	}
+	c.log.Debug("negotiated", "type", typ, "offer", sdp, "answer", answer)
+	if err := c.write(sdpMessage{Type: typ, SDP: answer}); err != nil {
 		return err
 	}
 	if typ == "answer" {

@@ -51,8 +51,9 @@ var opus = webrtc.RTPCodecParameters{
 
 // newAPI builds a client's pion API. When localAddress is set, ICE
 // gathers host candidates on that address only; network, when not nil,
-// is where its sockets come from.
-func newAPI(localAddress string, network transport.Net) (*webrtc.API, error) {
+// is where its sockets come from; layered adds the mid and rid header
+// extensions a simulcast publisher tags its layers with.
+func newAPI(localAddress string, network transport.Net, layered bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	for _, name := range []string{"VP8", "VP9", "AV1", "H264", "H265"} {
 		if err := m.RegisterCodec(videoCodecs[name], webrtc.RTPCodecTypeVideo); err != nil {
@@ -61,6 +62,11 @@ func newAPI(localAddress string, network transport.Net) (*webrtc.API, error) {
 	}
 	if err := m.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("register opus: %w", err)
+	}
+	if layered {
+		if err := webrtc.ConfigureSimulcastExtensionHeaders(m); err != nil {
+			return nil, fmt.Errorf("configure simulcast header extensions: %w", err)
+		}
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.ConfigureNack(m, ir); err != nil {

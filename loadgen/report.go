@@ -11,6 +11,10 @@ type Snapshot struct {
 	At time.Time
 	// Sent counts packets the publishers sent.
 	Sent uint64
+	// Offered counts the packets receivers should get of those sent:
+	// each packet times the clients that receive it (with Simulcast,
+	// only r2's packets, to the subscribers and the other publishers).
+	Offered uint64
 	// Received counts stamped packets the subscribers received, each
 	// packet once per subscriber.
 	Received uint64
@@ -39,7 +43,7 @@ func (l *Load) Snapshot() Snapshot {
 	l.delayPair.Lock()
 	delays, app := l.delays.Snapshot(), l.appDelays.Snapshot()
 	l.delayPair.Unlock()
-	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Received: l.received.Load(),
+	return Snapshot{At: l.cfg.Now(), Sent: l.sent.Load(), Offered: l.offered.Load(), Received: l.received.Load(),
 		Spanned: l.spanned.Load(), Duplicates: l.duplicates.Load(), Unstamped: l.unstamped.Load(), SendErrors: l.sendErrors.Load(),
 		Delays: delays, AppDelays: app}
 }
@@ -47,9 +51,9 @@ func (l *Load) Snapshot() Snapshot {
 // Window is what happened between two snapshots.
 type Window struct {
 	Duration time.Duration
-	// Sent and Received as in [Snapshot]; Expected is the window's
-	// Spanned: packets received plus packets lost.
-	Sent, Received, Expected uint64
+	// Sent, Offered and Received as in [Snapshot]; Expected is the
+	// window's Spanned: packets received plus packets lost.
+	Sent, Offered, Received, Expected uint64
 	// Duplicates and Unstamped as in [Snapshot].
 	Duplicates, Unstamped uint64
 	// Delivery is Received / Expected (1 when nothing was expected).
@@ -65,7 +69,8 @@ type Window struct {
 // judged by sequence numbers, so packets in flight at either edge do not
 // skew it.
 func (to Snapshot) Window(from Snapshot) Window {
-	w := Window{Duration: to.At.Sub(from.At), Sent: to.Sent - from.Sent, Received: to.Received - from.Received,
+	w := Window{Duration: to.At.Sub(from.At), Sent: to.Sent - from.Sent, Offered: to.Offered - from.Offered,
+		Received:   to.Received - from.Received,
 		Duplicates: to.Duplicates - from.Duplicates, Unstamped: to.Unstamped - from.Unstamped}
 	w.Expected = to.Spanned - from.Spanned
 	w.Delivery = 1

@@ -111,6 +111,12 @@ func (c *Client) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 // (NACK responder, reports) see it.
 func (c *Client) startRTCPDrain() {
 	for _, s := range c.pc.GetSenders() {
+		if c.layers != nil && s.Track() == c.track {
+			for layer := range simulcastLayers {
+				c.wg.Go(func() { c.layers.readRTCP(s, layer) })
+			}
+			continue
+		}
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()

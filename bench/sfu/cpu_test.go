@@ -102,3 +102,33 @@ func FuzzParseStatCPU(f *testing.F) {
 		}
 	})
 }
+
+// TestProcessRunTime checks that the run time read from schedstat grows
+// by about the CPU this process spends between two reads.
+func TestProcessRunTime(t *testing.T) {
+	before, err := processRunTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu0, err := selfCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for x, end := 0, time.Now().Add(100*time.Millisecond); time.Now().Before(end); x++ {
+		_ = x * x
+	}
+	cpu1, err := selfCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := processRunTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran, spent := after-before, cpu1-cpu0; ran < spent/2 || ran > 2*spent+20*time.Millisecond {
+		t.Fatalf("schedstat says %v ran, getrusage %v", ran, spent)
+	}
+	if _, err := processRunTime(1 << 30); err == nil {
+		t.Fatal("no error for a process that does not exist")
+	}
+}

@@ -20,6 +20,9 @@ type stepResult struct {
 	SFUCPU      time.Duration // the SFU process's CPU time in the window
 	SelfCPU     time.Duration // this process's (the load generator's)
 	SFUWait     time.Duration // the SFU's threads' time runnable but not running
+	// SFURun is the SFU's threads' run time in the window (schedstat, in
+	// ns rather than SFUCPU's 10 ms ticks); set by the mixed loads only.
+	SFURun time.Duration
 }
 
 // PerPacket is the SFU's CPU time per packet a subscriber received.
@@ -30,15 +33,23 @@ func (r stepResult) PerPacket() time.Duration {
 	return r.SFUCPU / time.Duration(r.Window.Received)
 }
 
-// Throughput is the packets subscribers received over the packets the
-// publishers sent times the subscribers: below 1 when packets are lost or
-// when flows stall or queue (which sequence-number loss does not show).
-func (r stepResult) Throughput() float64 {
-	offered := r.Window.Sent * uint64(r.Subscribers)
-	if offered == 0 {
+// RunPerPacket is SFURun per packet a subscriber received.
+func (r stepResult) RunPerPacket() time.Duration {
+	if r.Window.Received == 0 {
 		return 0
 	}
-	return float64(r.Window.Received) / float64(offered)
+	return r.SFURun / time.Duration(r.Window.Received)
+}
+
+// Throughput is the packets receivers got over the packets offered to
+// them (the packets the publishers sent times the subscribers, for a
+// plain load): below 1 when packets are lost or when flows stall or
+// queue (which sequence-number loss does not show).
+func (r stepResult) Throughput() float64 {
+	if r.Window.Offered == 0 {
+		return 0
+	}
+	return float64(r.Window.Received) / float64(r.Window.Offered)
 }
 
 // MachineShare is the fraction of all CPUs the SFU and the load generator
