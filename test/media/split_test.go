@@ -10,6 +10,7 @@ import (
 
 	"github.com/kiroku-sfu/kiroku/mux/remux"
 	"github.com/kiroku-sfu/kiroku/mux/rtpdump"
+	"github.com/kiroku-sfu/kiroku/test/judge"
 )
 
 // splitBoundaries are where TestSplitConcat asks for new files; each cut
@@ -21,9 +22,10 @@ var splitBoundaries = []time.Duration{3 * time.Second, 7 * time.Second}
 // they decode to as many video frames as the same capture in one file.
 func TestSplitConcat(t *testing.T) {
 	needTools(t, "ffmpeg")
-	for _, name := range []string{"vp8_opus", "vp9_opus", "av1_opus", "h264_cb_opus", "h264_high_opus", "h265_opus"} {
+	for _, name := range []string{"vp8_opus", "vp9_opus", "av1_opus", "h264_cb_opus", "h264_high_opus", "h265_opus",
+		"h265_cra_opus", "h264_sprop_opus", "h265_sprop_opus"} {
 		for _, format := range []remux.Format{remux.MP4, remux.WebM} {
-			if name == "h265_opus" && format == remux.WebM {
+			if strings.HasPrefix(name, "h265_") && format == remux.WebM {
 				continue // refused: TestFixtures checks the refusal
 			}
 			t.Run(name+"/"+string(format), func(t *testing.T) {
@@ -52,7 +54,29 @@ func TestSplitConcat(t *testing.T) {
 				if len(got) != len(want) {
 					t.Errorf("the %d parts decode to %d video frames, the single file to %d", len(parts), len(got), len(want))
 				}
+				checkPartsAlone(t, name, parts, format, vp9)
 			})
+		}
+	}
+}
+
+// checkPartsAlone decodes every part on its own: each starts at a keyframe
+// (an H.265 CRA picture for the open-GOP captures) that needs nothing from
+// the part before it. MP4 parts must also mark every random access
+// picture, and only those, as sync samples, CRA pictures included.
+func checkPartsAlone(t *testing.T, name string, parts []string, format remux.Format, vp9 bool) {
+	t.Helper()
+	codec := map[bool]string{true: "vp9", false: ""}[vp9]
+	for i, p := range parts {
+		if msg, err := judge.DecodeErrors(p, codec); err != nil || msg != "" {
+			t.Errorf("part %d decodes with errors: %v %s", i, err, msg)
+		}
+		probe, err := judge.ProbeFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs, ok := probe.Stream("video"); ok && format == remux.MP4 && (vs.CodecName == "h264" || vs.CodecName == "hevc") {
+			checkSyncSamples(t, fmt.Sprintf("%s part %d", name, i), p, vs.CodecName)
 		}
 	}
 }

@@ -97,7 +97,7 @@ func checkSyncSamples(t *testing.T, name, path, codec string) {
 			cra++
 		}
 	}
-	if strings.Contains(name, "_cra_") || strings.HasPrefix(name, "h265_sprop_") {
+	if strings.Contains(name, "_cra_") || strings.Contains(name, "h265_sprop_") {
 		if cra == 0 {
 			t.Errorf("no CRA picture among the sync samples of %s", name)
 		}
