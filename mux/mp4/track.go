@@ -27,7 +27,8 @@ type track struct {
 	started   bool
 	lastPTS   time.Duration
 	lastStart int64  // ticks of the newest sample
-	prevDur   uint32 // ticks between the two newest samples
+	prevDur   uint32 // usual ticks between samples (see noteStep)
+	lastStep  uint32 // ticks between the two newest samples
 	ownDur    uint32 // the newest sample's own duration when it tells (Opus TOC), else 0
 }
 
@@ -84,7 +85,7 @@ func (t *track) check(f mux.Frame) error {
 func (t *track) add(f mux.Frame, sdi uint32) {
 	start := durationToTicks(f.PTS, t.meta.timescale)
 	if t.started {
-		t.prevDur = uint32(start - t.lastStart)
+		t.noteStep(uint32(start - t.lastStart))
 	}
 	t.started, t.lastPTS, t.lastStart, t.sdi = true, f.PTS, start, sdi
 	t.ownDur = 0
@@ -95,6 +96,17 @@ func (t *track) add(f mux.Frame, sdi uint32) {
 	}
 	t.p.sdi = sdi
 	t.p.add(pendingSample{start: start, size: uint32(len(f.Data)), sync: f.Keyframe || t.meta.kind == mux.Audio}, f.Data)
+}
+
+// noteStep keeps prevDur the usual step between samples: a longer step
+// (a gap in the media, such as video lost until the next keyframe)
+// replaces it only when it repeats, so the frame written after a gap does
+// not take the gap's length as its own when it turns out to be the last.
+func (t *track) noteStep(d uint32) {
+	if t.prevDur == 0 || d < t.prevDur || d == t.lastStep {
+		t.prevDur = d
+	}
+	t.lastStep = d
 }
 
 // lastDuration is the duration written for the track's newest sample: until
