@@ -135,9 +135,13 @@ func (c *Connection) SetAnswer(answer string) error {
 	}
 	var again []*publishedTrack
 	c.mu.Lock()
+	recycled := make(map[string]bool, len(c.slotAnswers))
+	for mid := range c.slotAnswers {
+		recycled[mid] = true
+	}
 	answer, err := restoreRejected(answer, c.rejected, c.slotAnswers)
 	if err == nil && offer != "" {
-		answer, again, err = c.acceptRefusals(answer, offer)
+		answer, again, err = c.acceptRefusals(answer, offer, recycled)
 	}
 	c.mu.Unlock()
 	if err == nil {

@@ -253,6 +253,26 @@ func TestMixedCodecChannel(t *testing.T) {
 	if n := s.Stats().RefusedStreams; n != 0 {
 		t.Fatalf("refused streams = %d, want 0", n)
 	}
+
+	// The VP8 publisher leaves; an H.264 one takes its slots at the
+	// viewer, which must now offer H.264 there. (pion answers a recycled
+	// m-line with its old codec, so the SFU may move it to a new one; a
+	// browser recycles it.)
+	viewer, vp8 := clients[0], clients[1]
+	vp8.close()
+	eventually(t, "the departed publisher's slots rejected", 10*time.Second, func() bool {
+		viewer.healthy()
+		return rejectedVideoSlots(t, viewer.pc) == 1
+	})
+	late := joinRoom(t, s, H264, all, capabilitySDP(t, all))
+	eventually(t, "the viewer receives the late H.264 publisher", 15*time.Second, func() bool {
+		viewer.healthy()
+		v, mime := viewer.received(late.id, "video")
+		return v >= 10 && strings.EqualFold(mime, webrtc.MimeTypeH264)
+	})
+	if n := s.Stats().RefusedStreams; n != 0 {
+		t.Fatalf("refused streams = %d, want 0", n)
+	}
 }
 
 // TestRefusedCodec checks a receiver that cannot decode H.265, which it

@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -18,9 +19,10 @@ import (
 // section is replaced by an inactive one that lists the offered codec and
 // the track is unbound. If the answer lacks the codec, the codec is
 // remembered as refused: later publishers in it are not offered to the
-// client. If it lists the codec and still rejects the m-line (a client
-// that cannot recycle an m-line it rejected before), the track is offered
-// once more on a new m-line. Either way the slot is never used again (a
+// client. If it lists the codec and still rejects the m-line, or lists
+// codecs the offer did not have there (clients that cannot recycle an
+// m-line they rejected before, or answer it with its old codec), the
+// track is offered once more on a new m-line. Either way the slot is never used again (a
 // dead slot: every offer rejects it, as rejection.go rejects freed ones),
 // and everything else flows.
 
@@ -34,19 +36,22 @@ type slotRefusal struct {
 }
 
 // refusedSlots finds the forwarding slots whose codec the client's answer
-// does not take. c.mu is held.
-func (c *Connection) refusedSlots(answer *sdp.SessionDescription) []slotRefusal {
-	sections := map[string]*sdp.MediaDescription{}
-	for _, m := range answer.MediaDescriptions {
-		sections[mediaMid(m)] = m
-	}
+// to offer does not take. Only slots that offer carried their present
+// track in are judged: one bound since (a slot reused while the offer was
+// out) waits for the next answer. c.mu is held.
+func (c *Connection) refusedSlots(answer, offer *sdp.SessionDescription, recycled map[string]bool) []slotRefusal {
+	sections, offered := sectionsByMid(answer), sectionsByMid(offer)
 	var out []slotRefusal
 	check := func(tr *webrtc.RTPTransceiver, t *publishedTrack, info TrackInfo) {
-		m := sections[tr.Mid()]
-		if m == nil || answerTakes(m, info.MimeType, info.SDPFmtpLine) {
+		m, o := sections[tr.Mid()], offered[tr.Mid()]
+		if m == nil || o == nil || !offersTrack(o, info) || answerTakes(m, info.MimeType, info.SDPFmtpLine) {
 			return
 		}
-		r := slotRefusal{tr: tr, info: info, codec: !listsCodec(m, info.MimeType, info.SDPFmtpLine)}
+		// A live answer to a recycled m-line naming codecs the offer did
+		// not have there is stale (pion clients answer it with its old
+		// codec): the m-line is refused, not the codec.
+		stale := recycled[tr.Mid()] && m.MediaName.Port.Value != 0 && listsForeign(m, o)
+		r := slotRefusal{tr: tr, info: info, codec: !listsCodec(m, info.MimeType, info.SDPFmtpLine) && !stale}
 		if !r.codec && !c.retried[t] {
 			c.retried[t] = true
 			r.track = t
@@ -64,20 +69,20 @@ func (c *Connection) refusedSlots(answer *sdp.SessionDescription) []slotRefusal 
 
 // acceptRefusals rewrites the answer so that pion accepts it, unbinds
 // every refused slot's track and kills the slot; offer is pion's offer
-// being answered. It returns the answer for pion and the tracks to offer
-// again once pion has it. c.mu is held.
-func (c *Connection) acceptRefusals(answer, offer string) (string, []*publishedTrack, error) {
-	var desc sdp.SessionDescription
+// being answered, recycled the mids the client had answered before it.
+// It returns the answer for pion and the tracks to offer again once pion
+// has it. c.mu is held.
+func (c *Connection) acceptRefusals(answer, offer string, recycled map[string]bool) (string, []*publishedTrack, error) {
+	var desc, local sdp.SessionDescription
 	if err := desc.UnmarshalString(answer); err != nil {
 		return "", nil, fmt.Errorf("parse answer: %w", err)
 	}
-	refusals := c.refusedSlots(&desc)
-	if len(refusals) == 0 {
-		return answer, nil, nil
-	}
-	var local sdp.SessionDescription
 	if err := local.UnmarshalString(offer); err != nil {
 		return "", nil, fmt.Errorf("parse offer: %w", err)
+	}
+	refusals := c.refusedSlots(&desc, &local, recycled)
+	if len(refusals) == 0 {
+		return answer, nil, nil
 	}
 	var again []*publishedTrack
 	group := bundleMids(&desc)
@@ -117,6 +122,39 @@ func (c *Connection) acceptRefusals(answer, offer string) (string, []*publishedT
 		return "", nil, fmt.Errorf("write answer: %w", err)
 	}
 	return string(out), again, nil
+}
+
+// sectionsByMid indexes a description's media sections by mid.
+func sectionsByMid(d *sdp.SessionDescription) map[string]*sdp.MediaDescription {
+	out := make(map[string]*sdp.MediaDescription, len(d.MediaDescriptions))
+	for _, m := range d.MediaDescriptions {
+		out[mediaMid(m)] = m
+	}
+	return out
+}
+
+// offersTrack reports whether an offer's section sends the publisher's
+// track of info: its msid names the publisher's connection and it lists
+// the track's codec.
+func offersTrack(o *sdp.MediaDescription, info TrackInfo) bool {
+	msid, _ := o.Attribute("msid")
+	stream, _, _ := strings.Cut(msid, " ")
+	return o.MediaName.Port.Value != 0 && stream == info.ConnectionID && listsCodec(o, info.MimeType, info.SDPFmtpLine)
+}
+
+// listsForeign reports whether an answer's section lists a media codec
+// (not RTX) that the offer's section did not.
+func listsForeign(answered, offered *sdp.MediaDescription) bool {
+	have := sectionCodecs(offered)
+	for _, f := range sectionCodecs(answered) {
+		if strings.HasSuffix(strings.ToLower(f.mime), "/rtx") {
+			continue
+		}
+		if !slices.ContainsFunc(have, func(o codecFormat) bool { return o.matches(f.mime, f.fmtp) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // listsCodec reports whether a media section lists a codec that decodes
