@@ -170,6 +170,8 @@ func (a *Assembler) dropPartialFrame() {
 func (a *Assembler) codecError(err error, ts int64) {
 	if errors.Is(err, mux.ErrReordering) {
 		a.err = fmt.Errorf("depack: %s frame: %w", a.cfg.Track.Codec, err)
+		a.stats.FramesCodecError++
+		a.stats.FramesUnsupported++
 		return
 	}
 	a.stats.FramesCodecError++

@@ -15,7 +15,8 @@ const (
 	// parameter sets were neither in-band nor in the SDP's sprop.
 	FailureNoParameterSets Failure = "no_parameter_sets"
 	// FailureUnsupported: the depacketizer refused the stream's frames
-	// (malformed, or a packetization or feature kiroku cannot write).
+	// (malformed, or a packetization or feature kiroku cannot write, such
+	// as B-frames, which stop the track).
 	FailureUnsupported Failure = "unsupported_stream"
 )
 
