@@ -211,7 +211,12 @@ func (s *simulcastSource) checkDescriptor(payload []byte) {
 	if s.pic == picNone {
 		return
 	}
-	if _, err := parseDescriptor(s.pic, payload); err != nil && s.badDescriptors.Add(1) == 1 {
+	_, err := parseDescriptor(s.pic, payload)
+	if err == nil {
+		return
+	}
+	s.owner.sfu.counters.badDescriptors.Add(1)
+	if s.badDescriptors.Add(1) == 1 {
 		s.owner.log.Warn("simulcast video: unreadable payload descriptor, forwarded without renumbering",
 			"track", s.info.TrackID, "err", err)
 	}

@@ -33,6 +33,10 @@ type Stats struct {
 	// receiver that cannot decode their codec (its capability sdp lacks
 	// it, or its answer refused it).
 	RefusedStreams uint64
+	// UnreadableDescriptors counts simulcast video packets whose payload
+	// descriptor (VP8, VP9) could not be read, so that they were forwarded
+	// without renumbering their picture ids.
+	UnreadableDescriptors uint64
 }
 
 // counters are the atomically updated totals behind Stats.
@@ -43,7 +47,7 @@ type counters struct {
 	forwarded, forwardedBytes                atomic.Uint64
 	plis, merged, sinkDropped                atomic.Uint64
 	directSRTP, pionSRTP                     atomic.Uint64
-	malformed, refused                       atomic.Uint64
+	malformed, refused, badDescriptors       atomic.Uint64
 }
 
 // srtpSettled counts the way one connection's RTP took.
@@ -71,6 +75,6 @@ func (s *SFU) Stats() Stats {
 		KeyframeRequests: c.plis.Load(),
 		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(), MalformedPackets: c.malformed.Load(),
 		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
-		RefusedStreams: c.refused.Load(),
+		RefusedStreams: c.refused.Load(), UnreadableDescriptors: c.badDescriptors.Load(),
 	}
 }

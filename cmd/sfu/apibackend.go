@@ -188,7 +188,11 @@ func (b *apiBackend) StatsReport() map[string]any {
 		"total_pion_srtp_connections":   st.PionSRTPConnections,
 		// kiroku's own: client packets that could not be read, skipped.
 		"total_malformed_packets": st.MalformedPackets,
-		"timestamp":               webhooks.Timestamp(time.Now()),
+		// kiroku's own: video streams a receiver could not decode, not
+		// forwarded to it; simulcast packets forwarded without renumbering.
+		"total_refused_streams":        st.RefusedStreams,
+		"total_unreadable_descriptors": st.UnreadableDescriptors,
+		"timestamp":                    webhooks.Timestamp(time.Now()),
 	}
 	var turn relay.Stats
 	if b.turn != nil {
