@@ -27,7 +27,6 @@ type Load struct {
 	sending atomic.Pointer[[]*Client]
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // pacers
-	paused  atomic.Bool
 
 	sent       atomic.Uint64
 	offered    atomic.Uint64
@@ -202,13 +201,6 @@ func (l *Load) WaitFlowing(ctx context.Context) error {
 		}
 	}
 }
-
-// Pause stops the publishers sending (they stay connected) until Resume.
-func (l *Load) Pause() { l.paused.Store(true) }
-
-// Resume makes paused publishers send again, on a schedule starting then
-// (what was not sent while paused is not made up for).
-func (l *Load) Resume() { l.paused.Store(false) }
 
 // Close stops sending and disconnects every client.
 func (l *Load) Close() error {

@@ -30,14 +30,12 @@ type paced struct {
 	payload []byte
 	tsStep  uint32
 	seq     uint64    // next to send
-	base    uint64    // seq when start was set
-	start   time.Time // when the schedule (re)started
+	start   time.Time // when sending started
 	sent    bool      // a packet went out: the first one is a keyframe
 }
 
 // streams is what publisher index sends: one stream, or the simulcast
-// layers highest first (after a pause the layer receivers want arrives
-// first, so no server moves them to a lower one for an instant).
+// layers highest first (the layer receivers want arrives first).
 func (l *Load) streams(index int) []*paced {
 	newStream := func(layer, rate int, fanout uint64) *paced {
 		payload := make([]byte, l.cfg.PayloadBytes)
@@ -59,37 +57,31 @@ func (l *Load) streams(index int) []*paced {
 	return out
 }
 
-// pace sends stamped packets at the configured rate until ctx ends,
-// nothing while the load is paused.
+// pace sends stamped packets at the configured rate until ctx ends.
 func (l *Load) pace(ctx context.Context, index uint32, c *Client) {
 	streams := l.streams(int(index))
+	start := l.cfg.Now()
+	for _, s := range streams {
+		s.start = start
+	}
 	t := time.NewTicker(paceTick)
 	defer t.Stop()
-	restart := true
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if l.paused.Load() {
-			restart = true
-			continue
-		}
 		now := l.cfg.Now()
 		for _, s := range streams {
-			if restart {
-				s.start, s.base = now, s.seq
-			}
 			l.send(index, c, s, now)
 		}
-		restart = false
 	}
 }
 
 // send sends the packets of s due by now.
 func (l *Load) send(index uint32, c *Client, s *paced, now time.Time) {
-	due := s.base + uint64(now.Sub(s.start).Seconds()*float64(s.rate))
+	due := uint64(now.Sub(s.start).Seconds() * float64(s.rate))
 	if due > s.seq+maxBurst {
 		s.seq = due - maxBurst // skip what a stall made us miss
 	}

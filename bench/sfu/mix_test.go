@@ -1,6 +1,7 @@
 package sfubench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,20 +54,22 @@ type mixRound []stepResult // by mixLoads index
 
 // BenchmarkForwardingMix compares the SFU's CPU per forwarded packet
 // with mixed codecs and with simulcast sendrecv publishers against the
-// single-codec load, in one run. The three loads stay connected at once
-// (in channels of their own); in each round every load sends for a
-// window while the others are paused, in an order that rotates from
-// round to round, so that the machine's drift hits all of them alike.
-// Each op is one round (at least mixMinRounds per call); the ratios are
-// medians over the rounds of each round's own ratio.
+// single-codec load, in one run. In each round every load connects (in a
+// channel of its own), sends for a warm-up and a measured window and
+// disconnects, one after the other, in an order that rotates from round
+// to round, so that the machine's drift hits all of them alike. Only
+// the measured load is connected during its window: an idle connected
+// load costs the SFU about 1 % of a CPU (RTCP, pings), which would be
+// added to every load alike and pull the ratios towards 1. Each op is
+// one round (at least mixMinRounds per call); the ratios are medians
+// over the rounds of each round's own ratio.
 func BenchmarkForwardingMix(b *testing.B) {
 	p := startTestSFU(b, os.Getenv(sfuConfEnv))
 	results := map[int][]mixRound{}
 	for _, subs := range mixSubscribers {
-		loads := connectMixLoads(b, p, subs)
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
 			for range max(b.N, mixMinRounds) {
-				r, err := runMixRound(loads, p.Pid(), subs, len(results[subs]))
+				r, err := runMixRound(p, subs, len(results[subs]))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -79,72 +82,77 @@ func BenchmarkForwardingMix(b *testing.B) {
 				}
 			}
 		})
-		for i, l := range loads {
-			profileMixLoad(b, p, l, fmt.Sprintf("mix-%s-subscribers=%d", mixLoads[i].name, subs))
-			if err := l.Close(); err != nil {
-				b.Logf("close %s load: %v", mixLoads[i].name, err)
+		for i := range mixLoads {
+			if err := profileMixLoad(b, p, subs, i); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}
 	printMixTable(os.Stdout, results)
 }
 
-// connectMixLoads connects every load at subs subscribers and pauses it.
-func connectMixLoads(b *testing.B, p *sfuProcess, subs int) []*loadgen.Load {
-	var loads []*loadgen.Load
-	for _, m := range mixLoads {
-		cfg := loadConfig(p, fmt.Sprintf("mix-%s-%d", m.name, subs), mixPublishers, subs, mixRate)
-		cfg.PayloadBytes = benchPayload
-		m.set(&cfg)
-		l, err := tryLoad(cfg)
-		if err != nil {
-			for _, l := range loads {
-				_ = l.Close()
-			}
-			b.Fatalf("%s load at %d subscribers: %v", m.name, subs, err)
-		}
-		l.Pause()
-		loads = append(loads, l)
-	}
-	return loads
+// mixConfig is load i's configuration at subs subscribers, in a channel
+// named after the round.
+func mixConfig(p *sfuProcess, subs, i int, round string) loadgen.Config {
+	m := mixLoads[i]
+	cfg := loadConfig(p, fmt.Sprintf("mix-%s-%d-%s", m.name, subs, round), mixPublishers, subs, mixRate)
+	cfg.PayloadBytes = benchPayload
+	// Simulcast publishers connect as three layers and receive every
+	// other publisher: slow on a loaded machine.
+	cfg.ConnectTimeout = 2 * time.Minute
+	m.set(&cfg)
+	return cfg
 }
 
 // runMixRound measures one window of each load, starting with load
-// round % len(loads).
-func runMixRound(loads []*loadgen.Load, pid, subs, round int) (mixRound, error) {
-	out := make(mixRound, len(loads))
-	for k := range loads {
-		i := (round + k) % len(loads)
-		loads[i].Resume()
-		time.Sleep(mixWarmup)
-		run0, err := processRunTime(pid)
+// round % len(mixLoads).
+func runMixRound(p *sfuProcess, subs, round int) (mixRound, error) {
+	out := make(mixRound, len(mixLoads))
+	for k := range mixLoads {
+		i := (round + k) % len(mixLoads)
+		r, err := measureMixLoad(p, mixConfig(p, subs, i, fmt.Sprint(round)), subs)
 		if err != nil {
-			return nil, err
-		}
-		r, err := measureWindow(loads[i], pid, subs, mixWindow)
-		if err == nil {
-			var run1 time.Duration
-			run1, err = processRunTime(pid)
-			r.SFURun = run1 - run0
-		}
-		loads[i].Pause()
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s load at %d subscribers: %w", mixLoads[i].name, subs, err)
 		}
 		out[i] = r
 	}
 	return out, nil
 }
 
-// profileMixLoad profiles the SFU under load l when perfDirEnv is set.
-func profileMixLoad(b *testing.B, p *sfuProcess, l *loadgen.Load, name string) {
-	if os.Getenv(perfDirEnv) == "" {
-		return
+// measureMixLoad connects a load, lets it warm up, measures a window and
+// disconnects it.
+func measureMixLoad(p *sfuProcess, cfg loadgen.Config, subs int) (r stepResult, err error) {
+	l, err := tryLoad(cfg)
+	if err != nil {
+		return r, err
 	}
-	l.Resume()
+	defer func() { err = errors.Join(err, l.Close()) }()
 	time.Sleep(mixWarmup)
-	profileSFU(b, p.Pid(), name, mixWindow)
-	l.Pause()
+	run0, err := processRunTime(p.Pid())
+	if err != nil {
+		return r, err
+	}
+	if r, err = measureWindow(l, p.Pid(), subs, mixWindow); err != nil {
+		return r, err
+	}
+	run1, err := processRunTime(p.Pid())
+	r.SFURun = run1 - run0
+	return r, err
+}
+
+// profileMixLoad profiles the SFU under load i when perfDirEnv is set,
+// outside the measured windows.
+func profileMixLoad(b *testing.B, p *sfuProcess, subs, i int) error {
+	if os.Getenv(perfDirEnv) == "" {
+		return nil
+	}
+	l, err := tryLoad(mixConfig(p, subs, i, "profile"))
+	if err != nil {
+		return err
+	}
+	time.Sleep(mixWarmup)
+	profileSFU(b, p.Pid(), fmt.Sprintf("mix-%s-subscribers=%d", mixLoads[i].name, subs), mixWindow)
+	return l.Close()
 }
 
 // medianPerPacket is the median over rounds of load i's CPU per packet.
@@ -185,25 +193,33 @@ func median[T number](v []T) T {
 }
 
 // printMixTable writes each load's medians and spread at each
-// subscriber count, and the verdict against goalMixRatio.
+// subscriber count, and the verdict against goalMixRatio: fwd pkt/s,
+// delivered (against what was offered), dup (retransmitted copies per
+// packet received), CPU per packet and sfu wait are medians over the
+// rounds; <99% counts the windows that delivered less than minDelivery.
 func printMixTable(w io.Writer, results map[int][]mixRound) {
 	fmt.Fprintf(w, "\nmixed loads: %d publishers × %d pkt/s of %d bytes (simulcast: r2 at that rate, r1 and r0 at a third and an eighth),"+
-		" interleaved rounds of a %v window per load; µs of SFU CPU (schedstat) per packet received\n",
+		" interleaved rounds of a %v window per load, each load alone in the SFU; µs of SFU CPU (schedstat) per packet received\n",
 		mixPublishers, mixRate, benchPayload, mixWindow)
-	fmt.Fprintf(w, "%-6s %-10s %6s %9s %9s %10s %17s %10s %12s %8s\n", "subs", "load", "rounds", "fwd pkt/s", "delivered",
-		"sfu µs/pkt", "min–max", "×single", "×single min–max", "sfu wait")
+	fmt.Fprintf(w, "%-6s %-10s %6s %9s %9s %5s %6s %10s %17s %8s %15s %8s\n", "subs", "load", "rounds", "fwd pkt/s", "delivered",
+		"<99%", "dup", "sfu µs/pkt", "min–max", "×single", "×single min–max", "sfu wait")
 	var worst float64
 	for _, subs := range mixSubscribers {
 		rounds := results[subs]
 		for i, m := range mixLoads {
 			var per []time.Duration
-			var ratios, rates, delivered, waits []float64
+			var ratios, rates, delivered, dups, waits []float64
+			short := 0 // windows that delivered less than minDelivery
 			for _, r := range rounds {
 				per = append(per, r[i].RunPerPacket())
 				ratios = append(ratios, ratio(r[i].RunPerPacket(), r[0].RunPerPacket()))
 				rates = append(rates, r[i].Window.ReceivedRate())
 				delivered = append(delivered, 100*r[i].Throughput())
+				dups = append(dups, 100*float64(r[i].Window.Duplicates)/float64(max(r[i].Window.Received, 1)))
 				waits = append(waits, 100*share(r[i].SFUWait, r[i].Window.Duration))
+				if r[i].Throughput() < minDelivery {
+					short++
+				}
 			}
 			if len(per) == 0 {
 				continue
@@ -212,8 +228,8 @@ func printMixTable(w io.Writer, results map[int][]mixRound) {
 			if i > 0 {
 				worst = max(worst, mr)
 			}
-			fmt.Fprintf(w, "%-6d %-10s %6d %9.0f %8.2f%% %10.2f %8.2f–%-8.2f %10.3f %5.3f–%-6.3f %7.0f%%\n", subs, m.name, len(rounds),
-				median(rates), median(delivered), us(median(per)), us(slices.Min(per)), us(slices.Max(per)),
+			fmt.Fprintf(w, "%-6d %-10s %6d %9.0f %8.2f%% %5d %5.1f%% %10.2f %8.2f–%-8.2f %8.3f %6.3f–%-8.3f %7.0f%%\n", subs, m.name, len(rounds),
+				median(rates), median(delivered), short, median(dups), us(median(per)), us(slices.Min(per)), us(slices.Max(per)),
 				mr, slices.Min(ratios), slices.Max(ratios), median(waits))
 		}
 	}

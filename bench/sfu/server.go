@@ -29,15 +29,18 @@ type sfuProcess struct {
 
 // sfuConfig is the configuration the SFU runs with: signaling on
 // loopback, media announced on the namespace address only, otherwise the
-// defaults (one shared UDP port, 1 ms timer slack), and only errors logged (mass departures log a warning per re-offer);
-// extra is appended (more sora.conf lines).
+// defaults (one shared UDP port, 1 ms timer slack), and only errors logged (mass departures log a warning per re-offer)
+// unless extra sets log_level; extra is appended (more sora.conf lines).
 func sfuConfig(port int, extra string) string {
+	level := "log_level = error\n"
+	if strings.Contains(extra, "log_level") {
+		level = ""
+	}
 	return fmt.Sprintf(`signaling_listen_port = %d
 signaling_loopback_address_only = true
 ipv4_address = %s
 default_video_codec_type = VP8
-log_level = error
-`, port, sfuAddress) + extra
+`, port, sfuAddress) + level + extra
 }
 
 // startSFU runs the binary with sfuConfig(port, extra) in dir and waits
