@@ -1,7 +1,6 @@
 package sfubench
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +68,7 @@ func BenchmarkForwardingMix(b *testing.B) {
 	for _, subs := range mixSubscribers {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
 			for range max(b.N, mixMinRounds) {
-				r, err := runMixRound(p, subs, len(results[subs]))
+				r, err := runMixRound(b, p, subs, len(results[subs]))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -106,11 +105,11 @@ func mixConfig(p *sfuProcess, subs, i int, round string) loadgen.Config {
 
 // runMixRound measures one window of each load, starting with load
 // round % len(mixLoads).
-func runMixRound(p *sfuProcess, subs, round int) (mixRound, error) {
+func runMixRound(b *testing.B, p *sfuProcess, subs, round int) (mixRound, error) {
 	out := make(mixRound, len(mixLoads))
 	for k := range mixLoads {
 		i := (round + k) % len(mixLoads)
-		r, err := measureMixLoad(p, mixConfig(p, subs, i, fmt.Sprint(round)), subs)
+		r, err := measureMixLoad(b, p, mixConfig(p, subs, i, fmt.Sprint(round)), subs)
 		if err != nil {
 			return nil, fmt.Errorf("%s load at %d subscribers: %w", mixLoads[i].name, subs, err)
 		}
@@ -120,19 +119,26 @@ func runMixRound(p *sfuProcess, subs, round int) (mixRound, error) {
 }
 
 // measureMixLoad connects a load, lets it warm up, measures a window and
-// disconnects it.
-func measureMixLoad(p *sfuProcess, cfg loadgen.Config, subs int) (r stepResult, err error) {
+// disconnects it. A client the server closes with an error code while
+// the load disconnects is logged, as the load steps do: the window is
+// measured by then.
+func measureMixLoad(b *testing.B, p *sfuProcess, cfg loadgen.Config, subs int) (stepResult, error) {
 	l, err := tryLoad(cfg)
 	if err != nil {
-		return r, err
+		return stepResult{}, err
 	}
-	defer func() { err = errors.Join(err, l.Close()) }()
+	defer func() {
+		if err := l.Close(); err != nil {
+			b.Logf("%s: close: %v", cfg.Channel, err)
+		}
+	}()
 	time.Sleep(mixWarmup)
 	run0, err := processRunTime(p.Pid())
 	if err != nil {
-		return r, err
+		return stepResult{}, err
 	}
-	if r, err = measureWindow(l, p.Pid(), subs, mixWindow); err != nil {
+	r, err := measureWindow(l, p.Pid(), subs, mixWindow)
+	if err != nil {
 		return r, err
 	}
 	run1, err := processRunTime(p.Pid())
