@@ -42,6 +42,14 @@ func (c *Client) readLoop() {
 func (c *Client) handle(m serverMessage) error {
 	switch m.Type {
 	case "re-offer":
+		c.mu.Lock()
+		closing := c.closed
+		c.mu.Unlock()
+		if closing {
+			// Disconnect was said: the server is tearing the connection
+			// down, and a re-answer now would reach a closed one.
+			return nil
+		}
 		return c.answer("re-answer", m.SDP)
 	case "ping":
 		return c.write(typeOnly{Type: "pong"})
