@@ -13,8 +13,14 @@ import (
 )
 
 // maxMoveStall is the longest a viewer may go without a new frame while
-// the SFU moves it to another simulcast layer.
-const maxMoveStall = 500 * time.Millisecond
+// the SFU moves it to another simulcast layer. On a loaded machine the
+// video stalls without any move too: a longer gap is a failure only when
+// it is also maxMoveSlack longer than the longest gap of the same span
+// without a move, just before.
+const (
+	maxMoveStall = 500 * time.Millisecond
+	maxMoveSlack = 150 * time.Millisecond
+)
 
 // TestSimulcastRoom is a conference of simulcast publishers that also
 // receive: four sendrecv pages with simulcast: true join one after
@@ -58,20 +64,21 @@ func testSimulcastRoom(t *testing.T, codec string) {
 	}
 	expectFlow(t, rx, tx, codec)
 	expectWidth(t, rx, tx, 240)
-	// For the log: how the video decodes without a move, on this
-	// machine now.
-	if g, err := decodeWindow(rx, tx, 3*time.Second); err == nil {
-		t.Logf("no move: longest gap between decoded frames %.0f ms over %d frames", g.MaxGapMs, g.Frames)
-	}
 	for i, move := range []struct {
 		rid   string
 		width int
 	}{{"r2", 960}, {"r0", 240}, {"r2", 960}, {"r0", 240}} {
+		// The same span without a move, just before: what the machine
+		// itself does to the video now (two cores, four Chromium
+		// encoders).
+		still, err := decodeWindow(rx, tx, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var ok bool
 		if err := rx.p.call("watchDecode", map[string]string{"streamId": tx.id}, &ok); err != nil || !ok {
 			t.Fatalf("watch %s: %v", tx.name, err)
 		}
-		time.Sleep(time.Second)
 		if err := shared.sfu.RequestSimulcastRID(ch, rx.id, tx.id, move.rid); err != nil {
 			t.Fatal(err)
 		}
@@ -81,9 +88,13 @@ func testSimulcastRoom(t *testing.T, codec string) {
 		if err := rx.p.call("decodeGaps", nil, &g); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("move %d to %s: longest gap between decoded frames %.0f ms over %d frames", i, move.rid, g.MaxGapMs, g.Frames)
-		if time.Duration(g.MaxGapMs*float64(time.Millisecond)) > maxMoveStall {
-			t.Errorf("move %d to %s: %s's video stalled %.0f ms, want at most %v", i, move.rid, rx.name, g.MaxGapMs, maxMoveStall)
+		t.Logf("move %d to %s: longest gap between decoded frames %.0f ms over %d frames (%.0f ms without a move)",
+			i, move.rid, g.MaxGapMs, g.Frames, still.MaxGapMs)
+		gap := time.Duration(g.MaxGapMs * float64(time.Millisecond))
+		ownGap := time.Duration(still.MaxGapMs * float64(time.Millisecond))
+		if gap > maxMoveStall && gap > ownGap+maxMoveSlack {
+			t.Errorf("move %d to %s: %s's video stalled %v, want at most %v (or %v past the %v seen without a move)",
+				i, move.rid, rx.name, gap, maxMoveStall, maxMoveSlack, ownGap)
 		}
 	}
 }
