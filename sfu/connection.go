@@ -127,7 +127,8 @@ func (c *Connection) wireOffer(offer string) (string, error) {
 }
 
 // SetAnswer applies the client's answer or re-answer. Changes that
-// happened while the offer was outstanding are re-offered afterwards.
+// happened while the offer was outstanding are re-offered afterwards. An
+// answer that arrives after the connection closed fails with ErrClosed.
 func (c *Connection) SetAnswer(answer string) error {
 	offer := ""
 	if d := c.pc.PendingLocalDescription(); d != nil {
@@ -151,6 +152,9 @@ func (c *Connection) SetAnswer(answer string) error {
 		return fmt.Errorf("set remote answer: %w", err)
 	}
 	err = c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
+	if err != nil && (c.ctx.Err() != nil || errors.Is(err, webrtc.ErrConnectionClosed)) {
+		return fmt.Errorf("set remote answer: %w", ErrClosed) // it came after the connection ended
+	}
 	if err != nil {
 		return fmt.Errorf("set remote answer: %w", err)
 	}

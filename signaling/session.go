@@ -155,7 +155,12 @@ func (s *session) onReAnswer(raw []byte) *rejection {
 	if !s.answered.Load() || !s.conn.AwaitingAnswer() {
 		return reject(codeUnexpected, "UNEXPECTED-RE-ANSWER")
 	}
-	if err := s.conn.SetAnswer(m.SDP); err != nil {
+	if err := s.conn.SetAnswer(m.SDP); errors.Is(err, sfu.ErrClosed) {
+		// The connection ended while the client answered (it is leaving,
+		// or the server closed it): its close has a reason already.
+		s.log.Debug("re-answer after the connection ended", "err", err)
+		return nil
+	} else if err != nil {
 		s.log.Warn("apply re-answer", "err", err)
 		return reject(codeInternal, "INTERNAL-ERROR")
 	}
