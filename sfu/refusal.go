@@ -111,17 +111,8 @@ func (c *Connection) acceptRefusals(answer, offer string, recycled map[string]bo
 		}
 		c.unbindRefused(r.tr)
 	}
-	order := map[string]int{}
-	for i, m := range desc.MediaDescriptions {
-		order[mediaMid(m)] = i
-	}
-	slices.SortStableFunc(group, func(a, b string) int { return order[a] - order[b] })
-	setBundleMids(&desc, group)
-	out, err := desc.Marshal()
-	if err != nil {
-		return "", nil, fmt.Errorf("write answer: %w", err)
-	}
-	return string(out), again, nil
+	out, err := rebundled(&desc, group)
+	return out, again, err
 }
 
 // sectionsByMid indexes a description's media sections by mid.

@@ -106,12 +106,18 @@ func restoreRejected(answer string, rejected map[string]bool, answered map[strin
 	if !restored {
 		return answer, nil
 	}
+	return rebundled(&desc, group)
+}
+
+// rebundled writes an answer whose BUNDLE group is group, ordered as the
+// media sections are.
+func rebundled(desc *sdp.SessionDescription, group []string) (string, error) {
 	order := map[string]int{}
 	for i, m := range desc.MediaDescriptions {
 		order[mediaMid(m)] = i
 	}
 	slices.SortStableFunc(group, func(a, b string) int { return order[a] - order[b] })
-	setBundleMids(&desc, group)
+	setBundleMids(desc, group)
 	out, err := desc.Marshal()
 	if err != nil {
 		return "", fmt.Errorf("write answer: %w", err)
