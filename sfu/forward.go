@@ -119,7 +119,11 @@ func (c *Connection) bindSlot(local webrtc.TrackLocal, info TrackInfo) (*webrtc.
 	}
 	if err := c.offerCodec(tr, info); err != nil {
 		// The transceiver stays, unbound, as a free slot.
-		return nil, errors.Join(err, c.pc.RemoveTrack(tr.Sender()))
+		if rmErr := c.pc.RemoveTrack(tr.Sender()); rmErr != nil {
+			return nil, errors.Join(err, rmErr)
+		}
+		c.free = append(c.free, tr)
+		return nil, err
 	}
 	return tr, nil
 }
