@@ -1,8 +1,6 @@
 package archive
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,7 +66,7 @@ func NewManager(cfg Config, deps Deps) (*Manager, error) {
 		deps.QueueSize = DefaultQueueSize
 	}
 	if deps.NewID == nil {
-		deps.NewID = newRecordingID
+		deps.NewID = NewRecordingID
 	}
 	for _, d := range []string{cfg.ArchiveDir, cfg.TmpDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -76,13 +74,6 @@ func NewManager(cfg Config, deps Deps) (*Manager, error) {
 		}
 	}
 	return &Manager{cfg: cfg, deps: deps, sessions: map[string]*session{}}, nil
-}
-
-// newRecordingID returns 26 random base32 characters, like Sora's ids.
-func newRecordingID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])[:26]
 }
 
 // SessionCreated registers a channel's new session. A non-nil opts (the
