@@ -4,7 +4,12 @@
 // Errors are JSON objects {"error_type": "...", "error_reason": "..."}
 // with status 400 (bad JSON, missing or invalid fields, unknown target),
 // 404 (unknown channel, session, connection or client), 409 (state
-// conflict, e.g. a session already recording), 405 (not POST) or 500.
+// conflict, e.g. a session already recording), 403 (a browser page from an
+// origin not in Config.CORSAllowOrigins), 405 (not POST), 413 (a body over
+// MaxBodyBytes) or 500.
+//
+// Calls that end connections, sessions or recordings or change the mode
+// are logged with the caller's address.
 package api
 
 import (
@@ -18,7 +23,8 @@ import (
 	"strings"
 )
 
-// MaxBodyBytes bounds a request body.
+// MaxBodyBytes bounds a request body: a larger one is refused with 413
+// and a JSON error before it is read.
 const MaxBodyBytes = 1 << 20
 
 // handler implements one target: it decodes body and returns the reply.
@@ -29,18 +35,30 @@ type Server struct {
 	backend  Backend
 	recorder Recorder
 	logger   *slog.Logger
+	origins  originSet
 	targets  map[string]handler
 }
 
-// NewServer returns the API handler for backend; recorder may be nil.
+// NewServer returns the API handler for backend with the zero Config: no
+// browser origin may call it. recorder may be nil.
 func NewServer(backend Backend, recorder Recorder, logger *slog.Logger) (*Server, error) {
+	return New(Config{}, backend, recorder, logger)
+}
+
+// New validates cfg and returns the API handler for backend; recorder may
+// be nil (recording calls then fail with 400), logger nil discards.
+func New(cfg Config, backend Backend, recorder Recorder, logger *slog.Logger) (*Server, error) {
 	if backend == nil {
 		return nil, errors.New("api: nil backend")
 	}
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	origins, err := newOriginSet(cfg.CORSAllowOrigins)
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{backend: backend, recorder: recorder, logger: logger}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{backend: backend, recorder: recorder, logger: logger, origins: origins}
 	s.targets = s.routes()
 	return s, nil
 }
@@ -67,9 +85,21 @@ func badRequest(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, typ: "invalid_request", reason: fmt.Sprintf(format, args...)}
 }
 
-// ServeHTTP answers CORS preflights and dispatches POSTs by x-sora-target.
+// ServeHTTP refuses requests from origins not allowed, answers CORS
+// preflights and dispatches POSTs by x-sora-target.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setCORS(w.Header(), r)
+	w.Header().Add("Vary", "Origin")
+	origin := r.Header.Get("Origin")
+	if !s.origins.allows(origin) {
+		s.logger.Info("api request from an origin not allowed", "origin", origin,
+			"remote_addr", r.RemoteAddr, "method", r.Method)
+		writeError(w, &apiError{status: http.StatusForbidden, typ: "origin_not_allowed",
+			reason: fmt.Sprintf("origin %q is not in api_cors_allow_origins", origin)})
+		return
+	}
+	if origin != "" {
+		setCORS(w.Header(), origin)
+	}
 	if r.Method == http.MethodOptions {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -84,38 +114,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("unknown x-sora-target %q", target))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
-		writeError(w, badRequest("reading body: %v", err))
-		return
+	body, status := s.serveTarget(w, r, target, h)
+	if destructive(target) {
+		audit(s.logger, r, target, body, status)
 	}
-	if len(body) > MaxBodyBytes {
-		writeError(w, &apiError{status: http.StatusRequestEntityTooLarge, typ: "too_large", reason: fmt.Sprintf("body over %d bytes", MaxBodyBytes)})
-		return
+}
+
+// serveTarget reads the body, runs h and writes its reply; it returns the
+// body and the status written.
+func (s *Server) serveTarget(w http.ResponseWriter, r *http.Request, target string, h handler) ([]byte, int) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, writeError(w, err)
 	}
 	reply, err := h(r.Context(), body)
 	if err != nil {
-		s.logger.Info("api request failed", "target", target, "err", err)
-		writeError(w, err)
-		return
+		s.logger.Info("api request failed", "target", target, "remote_addr", r.RemoteAddr, "err", err)
+		return body, writeError(w, err)
 	}
 	writeJSON(w, http.StatusOK, reply)
+	return body, http.StatusOK
 }
 
-// setCORS sets the headers Sora sends so browser dev tools can call the API.
-func setCORS(h http.Header, r *http.Request) {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		origin = "*"
+// readBody reads at most MaxBodyBytes; a body announced or found to be
+// larger is a 413.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	tooLarge := &apiError{status: http.StatusRequestEntityTooLarge, typ: "too_large",
+		reason: fmt.Sprintf("body over %d bytes", MaxBodyBytes)}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge
 	}
-	h.Set("Access-Control-Allow-Origin", origin)
-	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Origin, X-Requested-With, Content-Type, Accept, x-sora-target")
-	h.Set("Access-Control-Max-Age", "1000")
-	h.Add("Vary", "Origin")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, tooLarge
+	case err != nil:
+		return nil, badRequest("reading body: %v", err)
+	}
+	return body, nil
 }
 
-func writeError(w http.ResponseWriter, err error) {
+// writeError writes err as Sora's JSON error and returns the status.
+func writeError(w http.ResponseWriter, err error) int {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae):
@@ -129,6 +170,7 @@ func writeError(w http.ResponseWriter, err error) {
 		ae = &apiError{status: http.StatusInternalServerError, typ: "internal_error", reason: err.Error()}
 	}
 	writeJSON(w, ae.status, map[string]string{"error_type": ae.typ, "error_reason": ae.reason})
+	return ae.status
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -215,7 +215,12 @@ func TestEveryMethod(t *testing.T) {
 }
 
 func TestCORSAndMethods(t *testing.T) {
-	srv, _ := newTestServer(t)
+	s, err := New(Config{CORSAllowOrigins: []string{"http://127.0.0.1:8080"}}, &fakeBackend{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
 	req, _ := http.NewRequest(http.MethodOptions, srv.URL, nil)
 	req.Header.Set("Origin", "http://127.0.0.1:8080")
 	resp, err := http.DefaultClient.Do(req)
