@@ -10,7 +10,9 @@
 //
 // Keys absent from the file leave their fields untouched. A key no target
 // knows, a key given twice and a value that does not parse are errors that
-// name the file, the line and the key.
+// name the file, the line and the key; an unknown key's error suggests the
+// closest known key. LoadSora reads a sora.conf: keys of Sora's that kiroku
+// does not implement (SoraKeys) are ignored and listed in one Warning.
 package config
 
 import (
@@ -54,7 +56,9 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Load reads the file at path and assigns its keys to the tagged fields of
-// targets (pointers to structs).
+// targets (pointers to structs). Every key must belong to a target; for a
+// sora.conf, where Sora's keys kiroku does not implement are warnings, use
+// LoadSora.
 func Load(path string, targets ...any) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -67,39 +71,96 @@ func Load(path string, targets ...any) error {
 // Decode reads a configuration from r, naming it name in errors, and assigns
 // its keys to the tagged fields of targets (pointers to structs).
 func Decode(name string, r io.Reader, targets ...any) error {
+	_, err := decode(name, r, false, targets)
+	return err
+}
+
+// DecodeSora is LoadSora reading from r, naming it name.
+func DecodeSora(name string, r io.Reader, targets ...any) (*Warning, error) {
+	return decode(name, r, true, targets)
+}
+
+// decoder holds one file's state while its lines are read.
+type decoder struct {
+	name   string
+	sora   bool // Sora's keys kiroku does not implement are warnings
+	fields map[string]reflect.Value
+	seen   map[string]int
+	warn   *Warning
+}
+
+func decode(name string, r io.Reader, sora bool, targets []any) (*Warning, error) {
 	fields, err := indexFields(targets)
 	if err != nil {
-		return &Error{File: name, Err: err}
+		return nil, &Error{File: name, Err: err}
 	}
-	seen := make(map[string]int)
+	d := &decoder{name: name, sora: sora, fields: fields, seen: make(map[string]int)}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), MaxLineBytes)
 	line := 0
 	for sc.Scan() {
 		line++
-		key, value, ok, err := splitLine(sc.Text())
-		if err != nil {
-			return &Error{File: name, Line: line, Err: err}
-		}
-		if !ok {
-			continue
-		}
-		if first, dup := seen[key]; dup {
-			return &Error{File: name, Line: line, Key: key, Err: fmt.Errorf("already set at line %d", first)}
-		}
-		seen[key] = line
-		field, known := fields[key]
-		if !known {
-			return &Error{File: name, Line: line, Key: key, Err: errors.New("unknown key")}
-		}
-		if err := setField(field, value); err != nil {
-			return &Error{File: name, Line: line, Key: key, Err: err}
+		if err := d.line(line, sc.Text()); err != nil {
+			return nil, err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return &Error{File: name, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+		return nil, &Error{File: name, Line: line + 1, Err: fmt.Errorf("reading: %w", err)}
+	}
+	return d.warn, nil
+}
+
+// line applies one line of the file.
+func (d *decoder) line(line int, text string) error {
+	key, value, ok, err := splitLine(text)
+	if err != nil {
+		return &Error{File: d.name, Line: line, Err: err}
+	}
+	if !ok {
+		return nil
+	}
+	if first, dup := d.seen[key]; dup {
+		return &Error{File: d.name, Line: line, Key: key, Err: fmt.Errorf("already set at line %d", first)}
+	}
+	d.seen[key] = line
+	field, known := d.fields[key]
+	if !known {
+		return d.unknown(line, key)
+	}
+	if err := setField(field, value); err != nil {
+		return &Error{File: d.name, Line: line, Key: key, Err: err}
 	}
 	return nil
+}
+
+// unknown handles a key no target claims: a Sora key kiroku does not
+// implement is a warning in a sora.conf; anything else is an error that
+// suggests the closest known key.
+func (d *decoder) unknown(line int, key string) error {
+	if reason, ok := soraReason(key); ok {
+		if !d.sora {
+			return &Error{File: d.name, Line: line, Key: key,
+				Err: fmt.Errorf("a key of Sora's that kiroku does not implement (%s)", reason)}
+		}
+		if d.warn == nil {
+			d.warn = &Warning{File: d.name}
+		}
+		d.warn.Keys = append(d.warn.Keys, Ignored{Key: key, Line: line, Reason: reason})
+		return nil
+	}
+	known := make([]string, 0, len(d.fields))
+	for k := range d.fields {
+		known = append(known, k)
+	}
+	if d.sora {
+		for _, k := range SoraKeys() {
+			known = append(known, k.Name)
+		}
+	}
+	if s := closest(key, known); s != "" {
+		return &Error{File: d.name, Line: line, Key: key, Err: fmt.Errorf("unknown key; did you mean %s?", s)}
+	}
+	return &Error{File: d.name, Line: line, Key: key, Err: errors.New("unknown key")}
 }
 
 // splitLine parses one line. ok is false for blank and comment lines.

@@ -66,7 +66,7 @@ func setField(v reflect.Value, value string) error {
 		}
 		v.SetFloat(f)
 	case reflect.Slice:
-		var list []string
+		list := []string{} // an empty value is an empty list, not "unset"
 		for _, item := range strings.Split(value, ",") {
 			if item = strings.TrimSpace(item); item != "" {
 				list = append(list, item)
