@@ -32,6 +32,10 @@ var allowedImports = map[string][]string{
 	"cmd":       {"*"},
 	"test":      {"*"}, // end-to-end tests wire whole programs, like cmd
 	"":          {},    // the module root holds only this test
+
+	// node assembles one kiroku node (design.md: "a node-assembly package of
+	// its own, so cmd/ stays flag parsing and signals"); only cmd imports it.
+	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux"},
 }
 
 func groupOf(pkg string) string {
