@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 // spropFixture is a capture whose H.264 parameter sets are only in the
 // fmtp's sprop-parameter-sets; spropSeconds of it are sent.
 const (
-	spropFixture = "../../fixtures/rtpdumps/h264_sprop_opus"
+	spropFixture = "../fixtures/rtpdumps/h264_sprop_opus"
 	spropSeconds = 4 * time.Second
 )
 

@@ -1,0 +1,107 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/signaling"
+)
+
+// listener is one HTTP server on its own port.
+type listener struct {
+	srv    *http.Server
+	addr   net.Addr
+	served chan error // Serve's result
+}
+
+func listen(port uint16, loopbackOnly bool, h http.Handler) (*listener, error) {
+	ln, err := net.Listen("tcp", listenAddr(port, loopbackOnly))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	l := &listener{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, addr: ln.Addr(),
+		served: make(chan error, 1)}
+	go func() { l.served <- l.srv.Serve(ln) }()
+	return l, nil
+}
+
+// stop closes the listener and waits for Serve to return.
+func (l *listener) stop(ctx context.Context) error {
+	err := l.srv.Shutdown(ctx)
+	if serr := <-l.served; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// Serve builds the components, serves signaling and the API until ctx
+// ends or a listener fails, then shuts down within the configured time.
+// It prints the listeners' addresses to stdout.
+func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writer) error {
+	c, err := build(st, logger)
+	if err != nil {
+		return err
+	}
+	if err := c.recoverArchives(logger); err != nil {
+		return errors.Join(err, c.shutdown(context.Background()))
+	}
+	sigL, err := listen(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly, c.sig.Handler())
+	if err != nil {
+		return errors.Join(err, c.shutdown(context.Background()))
+	}
+	apiL, err := listen(st.serve.APIPort, st.serve.APILoopbackOnly, c.api)
+	if err != nil {
+		return errors.Join(err, sigL.stop(context.Background()), c.shutdown(context.Background()))
+	}
+	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(sigL.addr), signaling.Path)
+	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/\n", displayAddr(apiL.addr))
+	if c.turn != nil {
+		fmt.Fprintf(stdout, "kiroku: TURN on %s (clients told to relay only)\n", strings.Join(c.turn.URLs(), " "))
+	}
+	if p := st.sfu.UDPPort; p != 0 {
+		fmt.Fprintf(stdout, "kiroku: media on UDP port %d\n", p)
+	} else {
+		fmt.Fprintf(stdout, "kiroku: media on UDP ports %d-%d\n", st.sfu.UDPPortMin, st.sfu.UDPPortMax)
+	}
+	logger.Info("serving", "signaling", sigL.addr.String(), "api", apiL.addr.String())
+	select {
+	case <-ctx.Done():
+	case <-sigL.served:
+		err = errors.New("signaling listener stopped")
+	case <-apiL.served:
+		err = errors.New("api listener stopped")
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), st.serve.ShutdownTimeout)
+	defer cancel()
+	if err != nil {
+		return errors.Join(err, c.shutdown(sctx))
+	}
+	return errors.Join(sigL.stop(sctx), apiL.stop(sctx), c.shutdown(sctx))
+}
+
+func listenAddr(port uint16, loopbackOnly bool) string {
+	host := ""
+	if loopbackOnly {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+// displayAddr names a wildcard listener by 127.0.0.1 so the printed URL
+// works as is.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
