@@ -21,6 +21,7 @@ var allowedImports = map[string][]string{
 	"sfu":       {},
 	"config":    {},
 	"relay":     {}, // the built-in TURN server; signaling knows it by an interface
+	"devtools":  {}, // the dev tools web page; node mounts it on the signaling port
 	"archive":   {"mux", "webhooks"},
 	"signaling": {"sfu", "webhooks"},
 	"api":       {"sfu", "signaling", "webhooks"},
@@ -35,7 +36,7 @@ var allowedImports = map[string][]string{
 
 	// node assembles one kiroku node (design.md: "a node-assembly package of
 	// its own, so cmd/ stays flag parsing and signals"); only cmd imports it.
-	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux"},
+	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux", "devtools"},
 }
 
 func groupOf(pkg string) string {
