@@ -53,7 +53,7 @@ func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writ
 	if err := c.recoverArchives(logger); err != nil {
 		return errors.Join(err, c.shutdown(context.Background()))
 	}
-	sigL, err := listen(st.serve.SignalingPort, st.serve.SignalingLoopbackOnly, c.sig.Handler())
+	sigL, err := listenSignaling(st, c.sig.Handler(), logger)
 	if err != nil {
 		return errors.Join(err, c.shutdown(context.Background()))
 	}
@@ -62,6 +62,7 @@ func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writ
 		return errors.Join(err, sigL.stop(context.Background()), c.shutdown(context.Background()))
 	}
 	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(sigL.addr), signaling.Path)
+	printDevTools(stdout, st, sigL.addr)
 	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/\n", displayAddr(apiL.addr))
 	if c.turn != nil {
 		fmt.Fprintf(stdout, "kiroku: TURN on %s (clients told to relay only)\n", strings.Join(c.turn.URLs(), " "))

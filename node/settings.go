@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiroku-sfu/kiroku/archive"
 	"github.com/kiroku-sfu/kiroku/config"
+	"github.com/kiroku-sfu/kiroku/devtools"
 	"github.com/kiroku-sfu/kiroku/relay"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
@@ -45,6 +46,7 @@ type Settings struct {
 	hookOpts  signaling.WebhookOptions
 	archive   archive.Config
 	turn      turnConfig
+	tools     devtools.Config
 }
 
 func defaultSettings() Settings {
@@ -56,6 +58,7 @@ func defaultSettings() Settings {
 		webhooks:  webhooks.DefaultConfig(),
 		archive:   archive.DefaultConfig(),
 		turn:      turnConfig{Port: 3478, Realm: "kiroku"},
+		tools:     devtools.DefaultConfig(),
 	}
 }
 
@@ -64,7 +67,7 @@ func defaultSettings() Settings {
 func LoadSettings(path string) (Settings, error) {
 	st := defaultSettings()
 	if path != "" {
-		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn); err != nil {
+		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn, &st.tools); err != nil {
 			return st, err
 		}
 	}
@@ -83,7 +86,7 @@ func LoadSettings(path string) (Settings, error) {
 		rc := st.turn.relayConfig(st.sfu.ICEAddress, nil)
 		turnErr = rc.Validate()
 	}
-	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr)
+	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr, st.tools.Validate())
 }
 
 // relayConfig is the TURN server's configuration on the media address.
