@@ -5,20 +5,20 @@ import "fmt"
 // Config holds the dev tools' key of sora.conf.
 type Config struct {
 	// DevTools is `dev_tools`: "true" serves the pages, "false" does not,
-	// and "" (the key absent) leaves the choice to Decide.
+	// and "auto" (the default) leaves the choice to Decide.
 	DevTools string `conf:"dev_tools"`
 }
 
 // DefaultConfig returns the configuration used when no file sets the key.
-func DefaultConfig() Config { return Config{} }
+func DefaultConfig() Config { return Config{DevTools: "auto"} }
 
-// Validate accepts true, false or nothing.
+// Validate accepts true, false and auto.
 func (c Config) Validate() error {
 	switch c.DevTools {
-	case "", "true", "false":
+	case "auto", "true", "false":
 		return nil
 	}
-	return fmt.Errorf("dev_tools: want true or false, got %q", c.DevTools)
+	return fmt.Errorf("dev_tools: want true, false or auto, got %q", c.DevTools)
 }
 
 // Exposure says whether and to whom the dev tools are served.
@@ -38,11 +38,11 @@ const (
 //
 //   - dev_tools = true: on, for every client that reaches the signaling port;
 //   - dev_tools = false: off;
-//   - key absent: on while signaling listens on 127.0.0.1 only
-//     (signaling_loopback_address_only = true), and on for loopback clients
-//     only when the process runs on the built-in defaults (no -config file,
-//     as `make run` starts it, where signaling listens on every interface);
-//     off otherwise.
+//   - dev_tools = auto (the default): on while signaling listens on
+//     127.0.0.1 only (signaling_loopback_address_only = true); on for
+//     loopback clients only while every other setting is at its default
+//     (builtInDefaults: `make run`, no configuration file, where signaling
+//     listens on every interface); off otherwise.
 func (c Config) Decide(signalingLoopbackOnly, builtInDefaults bool) Exposure {
 	switch {
 	case c.DevTools == "true":

@@ -6,7 +6,7 @@ func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
 		value string
 		ok    bool
-	}{{"", true}, {"true", true}, {"false", true}, {"yes", false}, {"TRUE", false}, {"1", false}} {
+	}{{"auto", true}, {"true", true}, {"false", true}, {"", false}, {"yes", false}, {"TRUE", false}, {"1", false}} {
 		err := Config{DevTools: tc.value}.Validate()
 		if (err == nil) != tc.ok {
 			t.Errorf("Validate(%q) = %v, want ok %v", tc.value, err, tc.ok)
@@ -21,10 +21,10 @@ func TestConfigDecide(t *testing.T) {
 		loopbackOnly, defaults bool
 		want                   Exposure
 	}{
-		{"make run: built-in defaults, signaling on every interface", "", false, true, LoopbackClients},
-		{"config file, signaling on 127.0.0.1 only", "", true, false, Everyone},
-		{"built-in defaults and loopback signaling", "", true, true, Everyone},
-		{"config file, signaling on every interface", "", false, false, Off},
+		{"make run: built-in defaults, signaling on every interface", "auto", false, true, LoopbackClients},
+		{"config file, signaling on 127.0.0.1 only", "auto", true, false, Everyone},
+		{"built-in defaults and loopback signaling", "auto", true, true, Everyone},
+		{"config file, signaling on every interface", "auto", false, false, Off},
 		{"dev_tools = true on a public listener", "true", false, false, Everyone},
 		{"dev_tools = false even on loopback", "false", true, false, Off},
 		{"dev_tools = false with built-in defaults", "false", false, true, Off},
@@ -32,5 +32,11 @@ func TestConfigDecide(t *testing.T) {
 		if got := (Config{DevTools: tc.value}).Decide(tc.loopbackOnly, tc.defaults); got != tc.want {
 			t.Errorf("%s: Decide = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
