@@ -290,6 +290,7 @@ func (c *Client) deliver(kind Kind, item queued) {
 // post sends one request and returns a 200 reply's body.
 func (c *Client) post(ctx context.Context, kind Kind, typ string, body []byte, headers http.Header) ([]byte, error) {
 	start := c.now()
+	defer func() { c.stats.observe(kind, c.now().Sub(start)) }()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(kind), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: %s %s: %w", kind, typ, err)

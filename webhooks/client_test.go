@@ -162,6 +162,13 @@ func TestSendKeepsOrderAndRetries(t *testing.T) {
 	if s := c.Stats().Snapshot(Event); s.Successful != 3 || s.Failed != 0 {
 		t.Errorf("stats = %+v", s)
 	}
+	// Every attempt is timed, retries included.
+	if h := c.Stats().DurationsOf(Event); h.Count != 5 || h.Buckets[len(h.Buckets)-1] != 5 || h.Sum <= 0 {
+		t.Errorf("durations = %+v, want 5 requests", h)
+	}
+	if h := c.Stats().DurationsOf(Auth); h.Count != 0 || len(h.Buckets) != len(h.Bounds) {
+		t.Errorf("auth durations = %+v, want none", h)
+	}
 	id, _ := r.calls[0].Payload["id"].(string)
 	if len(id) != 26 || r.calls[0].Payload["label"] != "WebRTC SFU Sora" {
 		t.Errorf("common fields = %v", r.calls[0].Payload)

@@ -23,14 +23,66 @@ type Counts struct {
 	Dropped    int64 `json:"dropped"`
 }
 
-// Stats counts webhook outcomes per kind; safe for concurrent use.
+// Stats counts webhook outcomes and request durations per kind; safe for
+// concurrent use.
 type Stats struct {
-	mu     sync.Mutex
-	counts map[Kind]*Counts
+	mu        sync.Mutex
+	counts    map[Kind]*Counts
+	durations map[Kind]*Durations
+}
+
+// Durations is a cumulative histogram of one kind's HTTP request times
+// (every attempt, retries included), in Prometheus' shape: Buckets[i]
+// counts requests that took at most Bounds[i] seconds.
+type Durations struct {
+	Bounds  []float64
+	Buckets []uint64
+	Count   uint64
+	Sum     float64 // seconds
+}
+
+// durationBounds are the histogram's upper bounds in seconds; the
+// default webhook time-out is 5 s.
+func durationBounds() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 }
 
 func newStats() *Stats {
-	return &Stats{counts: map[Kind]*Counts{Auth: {}, Session: {}, Event: {}}}
+	s := &Stats{counts: map[Kind]*Counts{Auth: {}, Session: {}, Event: {}}, durations: map[Kind]*Durations{}}
+	for k := range s.counts {
+		b := durationBounds()
+		s.durations[k] = &Durations{Bounds: b, Buckets: make([]uint64, len(b))}
+	}
+	return s
+}
+
+// observe counts one HTTP request of kind that took d.
+func (s *Stats) observe(kind Kind, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.durations[kind]
+	if h == nil {
+		return
+	}
+	sec := d.Seconds()
+	for i, b := range h.Bounds {
+		if sec <= b {
+			h.Buckets[i]++
+		}
+	}
+	h.Count++
+	h.Sum += sec
+}
+
+// DurationsOf returns a copy of kind's request-time histogram.
+func (s *Stats) DurationsOf(kind Kind) Durations {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.durations[kind]
+	if h == nil {
+		return Durations{}
+	}
+	return Durations{Bounds: h.Bounds, Buckets: append([]uint64(nil), h.Buckets...), Count: h.Count, Sum: h.Sum}
 }
 
 func (s *Stats) add(kind Kind, o outcome) {
