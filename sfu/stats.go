@@ -37,6 +37,9 @@ type Stats struct {
 	// descriptor (VP8, VP9) could not be read, so that they were forwarded
 	// without renumbering their picture ids.
 	UnreadableDescriptors uint64
+	// NACKRetransmissions counts packets sent again in answer to a
+	// viewer's NACK.
+	NACKRetransmissions uint64
 }
 
 // counters are the atomically updated totals behind Stats.
@@ -48,6 +51,7 @@ type counters struct {
 	plis, merged, sinkDropped                atomic.Uint64
 	directSRTP, pionSRTP                     atomic.Uint64
 	malformed, refused, badDescriptors       atomic.Uint64
+	retransmitted                            atomic.Uint64
 }
 
 // srtpSettled counts the way one connection's RTP took.
@@ -76,5 +80,18 @@ func (s *SFU) Stats() Stats {
 		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(), MalformedPackets: c.malformed.Load(),
 		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
 		RefusedStreams: c.refused.Load(), UnreadableDescriptors: c.badDescriptors.Load(),
+		NACKRetransmissions: c.retransmitted.Load(),
 	}
+}
+
+// ConnectionsByRole counts the connections open now by role; every role
+// is present.
+func (s *SFU) ConnectionsByRole() map[Role]int {
+	out := map[Role]int{SendRecv: 0, SendOnly: 0, RecvOnly: 0}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		out[c.info.Role]++ // info is fixed at creation
+	}
+	return out
 }
