@@ -50,6 +50,7 @@ func (r *Recorder) fail(reason string, stats Stats) {
 	now := p.clock.Now()
 	id := r.metaBase().Identity
 	name := ArchiveMedia(r.conn.ConnectionID, p.opts.Format)
+	p.counters.notDelivered()
 	r.result = connResult{failed: &FailedArchive{ClientID: id.ClientID, BundleID: id.BundleID,
 		ConnectionID: id.ConnectionID, Reason: reason, Label: id.Label, NodeName: id.NodeName}}
 	r.notify("archive.failed", failedEvent{Identity: id, Media: r.media,

@@ -8,11 +8,13 @@ import (
 // finish closes the outputs, delivers the last files and the split end
 // JSON, and works out the connection's entry in the report.
 func (r *Recorder) finish() {
+	began := r.plan.clock.Now()
+	var total Stats
+	defer func() { r.plan.counters.finished(r.plan.clock.Now().Sub(began), total.VideoFailure) }()
 	if d, h := r.sub.Dropped(), r.dropped.Load(); d > 0 || h > 0 {
 		r.plan.logger.Warn("media dropped while recording", "connection_id", r.conn.ConnectionID,
 			"dropped_by_sfu", d, "dropped_by_recorder", h)
 	}
-	var total Stats
 	ra := ReportArchive{ClientID: r.conn.ClientID, BundleID: r.conn.BundleID, ConnectionID: r.conn.ConnectionID,
 		Label: r.plan.cfg.Label, NodeName: r.plan.cfg.NodeName}
 	var first, last *ArchiveMetadata

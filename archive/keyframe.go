@@ -25,6 +25,10 @@ type keyframes struct {
 	// waiting for the sender's own next keyframe, minutes away in Chrome.
 	deferred bool
 	sent     int
+	// forSplit marks the pending request as one for a split boundary;
+	// counted (optional) learns each request passed on and which it was.
+	forSplit bool
+	counted  func(split bool)
 }
 
 // want passes a request on, or defers it when one went out less than
@@ -42,6 +46,10 @@ func (k *keyframes) send1() {
 	k.deferred = false
 	k.last = k.now
 	k.sent++
+	if k.counted != nil {
+		k.counted(k.forSplit)
+	}
+	k.forSplit = false
 	if k.send != nil {
 		k.send()
 	}
@@ -68,5 +76,6 @@ func (k *keyframes) tick(now time.Time) {
 func (k *keyframes) sawKeyframe() {
 	k.gotFirst = true
 	k.deferred = false // a keyframe after the request answers it
+	k.forSplit = false
 	k.lastKey = k.now
 }

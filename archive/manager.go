@@ -29,6 +29,8 @@ type Manager struct {
 	cfg  Config
 	deps Deps
 
+	counters *counters
+
 	mu       sync.Mutex
 	sessions map[string]*session // by channel_id
 	closed   bool
@@ -73,7 +75,7 @@ func NewManager(cfg Config, deps Deps) (*Manager, error) {
 			return nil, fmt.Errorf("archive: create %s: %w", d, err)
 		}
 	}
-	return &Manager{cfg: cfg, deps: deps, sessions: map[string]*session{}}, nil
+	return &Manager{cfg: cfg, deps: deps, counters: newCounters(), sessions: map[string]*session{}}, nil
 }
 
 // SessionCreated registers a channel's new session. A non-nil opts (the
@@ -200,7 +202,7 @@ func (m *Manager) startLocked(channelID string, o Options) (Info, error) {
 	}
 	p := &plan{cfg: m.cfg, id: m.deps.NewID(), channelID: channelID, sessionID: s.id, start: m.deps.Clock.Now(),
 		opts: opts, out: out, clock: m.deps.Clock, notifier: m.deps.Notifier,
-		queue: m.deps.QueueSize}
+		queue: m.deps.QueueSize, counters: m.counters}
 	p.logger = m.deps.Logger.With("recording_id", p.id)
 	rec := &recording{plan: p, byConn: map[string]*Recorder{}}
 	if err := rec.writeSidecar(); err != nil {

@@ -33,20 +33,21 @@ type output struct {
 	m     *rtpmux.Muxer
 	vdep  mux.FrameDepacketizer // the muxer's video depacketizer, nil without video
 
-	cur      *tmpFile // file being written
-	index    int      // split index of cur
-	wall0    time.Time
-	anchored bool
-	partEnd  time.Duration // recording time where cur starts
-	resched  bool          // a part closed: plan the next boundary
-	boundary time.Duration
-	atBound  bool          // a keyframe request at the boundary itself went out
-	askedAt  time.Duration // recording time of the last such request
-	err      error
-	kfSnap   int // keyframe requests sent when cur started
-	lateSnap int // late packets seen when cur started
-	moveSnap int // simulcast layer changes when cur started
-	dropsAt  int // r.drops before this index are in delivered files
+	cur       *tmpFile // file being written
+	index     int      // split index of cur
+	wall0     time.Time
+	anchored  bool
+	partEnd   time.Duration // recording time where cur starts
+	resched   bool          // a part closed: plan the next boundary
+	boundary  time.Duration
+	atBound   bool          // a keyframe request at the boundary itself went out
+	leadArmed bool          // the muxer's next keyframe request is the split's lead request
+	askedAt   time.Duration // recording time of the last such request
+	err       error
+	kfSnap    int // keyframe requests sent when cur started
+	lateSnap  int // late packets seen when cur started
+	moveSnap  int // simulcast layer changes when cur started
+	dropsAt   int // r.drops before this index are in delivered files
 
 	delivered []ArchiveMetadata
 }
@@ -54,7 +55,7 @@ type output struct {
 func newOutput(r *Recorder, split bool) (*output, error) {
 	o := &output{r: r, split: split}
 	cfg := rtpmux.Config{Video: r.conn.Video.info(), Audio: r.conn.Audio.info(), Logger: r.plan.logger,
-		NewWriter: o.newWriter, RequestKeyframe: r.kf.want, OnPartClosed: o.partClosed}
+		NewWriter: o.newWriter, RequestKeyframe: o.muxerWantsKeyframe, OnPartClosed: o.partClosed}
 	var err error
 	if r.conn.Video != nil {
 		if cfg.VideoDepacketizer, err = codec.NewDepacketizer(r.conn.Video.Codec, r.conn.Video.Fmtp); err != nil {
@@ -95,7 +96,7 @@ func (o *output) seedVideo(fmtp string) {
 
 // planSplit arms the muxer for the next boundary and its keyframe request.
 func (o *output) planSplit() {
-	o.atBound = false
+	o.atBound, o.leadArmed = false, true
 	lead := min(maxSplitLead, o.r.plan.splitDuration()/4)
 	o.m.SplitAt(o.boundary)
 	o.m.NeedKeyframeAt(o.boundary - lead)
@@ -140,6 +141,18 @@ func (o *output) askAtBoundary() {
 		return
 	}
 	o.atBound, o.askedAt = true, pos
+	o.r.kf.forSplit = true
+	o.r.kf.want()
+}
+
+// muxerWantsKeyframe passes the muxer's request on (muxer callback). The
+// first one after a split is planned is counted as the split's: the muxer
+// asks ahead of the boundary (a gap in that lead time is counted so too).
+func (o *output) muxerWantsKeyframe() {
+	if o.leadArmed {
+		o.leadArmed = false
+		o.r.kf.forSplit = true
+	}
 	o.r.kf.want()
 }
 
@@ -224,8 +237,12 @@ func (o *output) deliverCur(sum mux.Summary, start, end time.Duration, last bool
 	meta, err := o.r.deliver(tf, sum, stats, o.wallAt(start), o.wallAt(end))
 	if err != nil {
 		o.r.plan.logger.Error("archive file not delivered", "connection_id", o.r.conn.ConnectionID, "file", tf.final, "err", err)
+		if !errors.Is(err, errNoMedia) { // an empty file alone is no failure; no file at all is (finish)
+			o.r.plan.counters.notDelivered()
+		}
 		return
 	}
+	o.r.plan.counters.delivered(meta.Stats)
 	o.delivered = append(o.delivered, meta)
 	typ := "archive.available"
 	if o.split {

@@ -20,6 +20,7 @@ type plan struct {
 	logger   *slog.Logger
 	notifier Notifier
 	queue    int // per-recorder hand-off size
+	counters *counters
 }
 
 func (p *plan) names() Names { return Names{ArchiveDir: p.cfg.ArchiveDir, RecordingID: p.id} }

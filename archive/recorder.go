@@ -86,7 +86,7 @@ type connResult struct {
 func startRecorder(p *plan, c Connection, src Source) *Recorder {
 	r := &Recorder{plan: p, conn: c, media: mediaOf(c), in: make(chan event, p.queue),
 		quit: make(chan struct{}), done: make(chan struct{})}
-	r.kf.send = r.requestKeyframe
+	r.kf.send, r.kf.counted = r.requestKeyframe, p.counters.keyframeAsked
 	if p.opts.Format == FormatMP4 {
 		r.kf.periodic = p.cfg.MP4PLIInterval
 	}
@@ -182,6 +182,7 @@ func (r *Recorder) offer(ev event) {
 		}
 		r.pendingDrops++
 		r.dropped.Add(1)
+		r.plan.counters.queueDropped.Add(1)
 	}
 }
 
