@@ -129,7 +129,8 @@ func publishFrom(t *testing.T, b *browser, base, name, channel, codec, resolutio
 // SFU binary with its default dev_tools (on: signaling is loopback-only):
 // two publishers with different codecs, a viewer that sees both, a
 // recording started and stopped from the Recordings page through the HTTP
-// API (cross-origin), and the new file listed and played in the browser.
+// API (cross-origin), the new file listed and played in the browser, and a
+// publisher's Stop taking its stream off the viewer's page.
 func TestDevToolsPage(t *testing.T) {
 	s := startRecServer(t, &hookLog{}, "")
 	base := strings.TrimSuffix(strings.Replace(s.ws, "ws://", "http://", 1), "/signaling")
@@ -137,7 +138,7 @@ func TestDevToolsPage(t *testing.T) {
 	const channel = "devtools-room"
 
 	_, pubA := publishFrom(t, b, base, "publisher A", channel, "VP8", "640x480", true)
-	_, pubB := publishFrom(t, b, base, "publisher B", channel, "VP9", "320x240", false)
+	tabB, pubB := publishFrom(t, b, base, "publisher B", channel, "VP9", "320x240", false)
 
 	viewer := openUser(t, b, "viewer", base+"/view.html")
 	viewer.act("fill", "#channel", channel)
@@ -184,6 +185,16 @@ func TestDevToolsPage(t *testing.T) {
 		}
 		if n := rec.number(`document.querySelector('#player').currentTime`); n <= 2 {
 			return fmt.Sprintf("currentTime %v", n)
+		}
+		return ""
+	})
+
+	// Publisher B presses Stop: its stream leaves the viewer's page.
+	tabB.act("click", "#stop", nil)
+	tabB.waitText("#status", regexp.MustCompile(`^Stopped\.$`), 10*time.Second)
+	waitFor(t, "publisher B gone from the viewer", 20*time.Second, func() string {
+		if n := viewer.count(fmt.Sprintf(`#remotes video[data-connection-id="%s"]`, pubB)); n != 0 {
+			return fmt.Sprintf("%d videos of B", n)
 		}
 		return ""
 	})
