@@ -195,6 +195,7 @@ type hookCall struct {
 	typ, filename string
 	localExisted  bool // the announced file was still on disk when announced
 	at            time.Time
+	strays        []string // a report's stray_files
 }
 
 // hookLog records webhook calls in arrival order.
@@ -207,7 +208,8 @@ type hookLog struct {
 
 func (h *hookLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		Filename string `json:"filename"`
+		Filename   string   `json:"filename"`
+		StrayFiles []string `json:"stray_files"`
 	}
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	_, err := os.Stat(filepath.Join(h.archive, body.Filename))
@@ -218,7 +220,7 @@ func (h *hookLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.calls = append(h.calls, hookCall{typ: r.Header.Get("sora-archive-uploader-webhook-type"),
-		filename: body.Filename, localExisted: err == nil, at: time.Now()})
+		filename: body.Filename, localExisted: err == nil, at: time.Now(), strays: body.StrayFiles})
 }
 
 func (h *hookLog) snapshot() []hookCall {

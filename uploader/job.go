@@ -39,6 +39,7 @@ type outcome struct {
 	bytes    int64
 	verified time.Time // zero when nothing was uploaded in this attempt
 	files    []string  // the job's files, once announced
+	strays   []string  // a report's stray media files, "<recording_id>/<name>"
 }
 
 // process runs one attempt of job: upload and verify every file unless the
@@ -55,6 +56,11 @@ func (u *Uploader) process(ctx context.Context, job scan.Job) outcome {
 	meta, media, err := u.readMeta(job)
 	if err != nil {
 		return out.failed(classify(err))
+	}
+	if job.Kind == scan.Report {
+		if out.strays, err = u.strays(job, meta); err != nil {
+			return out.failed(classLocal, err)
+		}
 	}
 	c := u.current()
 	if rec.Stage == "" {
@@ -75,7 +81,9 @@ func (u *Uploader) process(ctx context.Context, job scan.Job) outcome {
 			return out.failed(classLocal, err)
 		}
 	}
-	if err := c.hook.Send(ctx, event(c.store, job, meta, media)); err != nil {
+	ev := event(c.store, job, meta, media)
+	ev.StrayFiles = out.strays
+	if err := c.hook.Send(ctx, ev); err != nil {
 		return out.failed(classWebhook, err)
 	}
 	rec.Stage = stageNotified

@@ -257,11 +257,12 @@ func (l *loop) scanDir(rid string) {
 // unless in keep mode, the announced ones whose local files still need the
 // after-upload action (a crash came between the two).
 func (l *loop) plan(rid string, names []string) []scan.Job {
+	refs := func(report string) scan.Refs { return l.u.reportRefs(rid, report) }
 	if l.u.cfg.AfterUpload == ActionKeep {
 		done := l.keptFiles(rid)
-		return scan.Plan(rid, names, func(n string) bool { return done[n] })
+		return scan.Plan(rid, names, func(n string) bool { return done[n] }, refs)
 	}
-	jobs := scan.Plan(rid, names, func(string) bool { return false })
+	jobs := scan.Plan(rid, names, func(string) bool { return false }, refs)
 	announced := l.u.journal.notified(rid)
 	for _, name := range names {
 		if _, ok := announced[name]; ok {

@@ -15,6 +15,7 @@ type metrics struct {
 	failures    *prometheus.CounterVec // by failure class
 	bytes       prometheus.Counter
 	latency     prometheus.Histogram
+	strays      prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -49,8 +50,12 @@ func newMetrics() *metrics {
 			Help:    "From a job's JSON appearing (or the uploader starting) to its objects being verified.",
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800},
 		}),
+		strays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kiroku_uploader_stray_files_total",
+			Help: "Media files left in place when their recording's report was uploaded: no JSON came for them and the report does not reference them.",
+		}),
 	}
-	m.registry.MustRegister(m.pending, m.quarantined, m.inFlight, m.uploaded, m.failures, m.bytes, m.latency,
+	m.registry.MustRegister(m.pending, m.quarantined, m.inFlight, m.uploaded, m.failures, m.bytes, m.latency, m.strays,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -23,6 +23,7 @@ func (l *loop) handle(r outcome) {
 		l.markKept(r)
 		m.uploaded.WithLabelValues(r.job.Kind.String()).Inc()
 		l.u.log.Info("uploaded", "key", key, "kind", r.job.Kind.String(), "bytes", r.bytes, "attempts", e.attempts)
+		l.reportStrays(r)
 		l.scanDir(r.job.RecordingID) // a split end or the report may be ready now
 	case classAborted:
 		e.attempts--
@@ -78,4 +79,15 @@ func (l *loop) markKept(r outcome) {
 	for _, f := range r.files {
 		done[f] = true
 	}
+}
+
+// reportStrays logs and counts the stray media files of an uploaded report:
+// they stay where they are, for an operator to look at.
+func (l *loop) reportStrays(r outcome) {
+	if len(r.strays) == 0 {
+		return
+	}
+	l.u.metrics.strays.Add(float64(len(r.strays)))
+	l.u.log.Warn("stray media files left in place: no JSON came for them and the report does not reference them",
+		"recording_id", r.job.RecordingID, "files", r.strays)
 }

@@ -36,6 +36,10 @@ type Event struct {
 	FileName, FileURL string
 	// Metadata is the JSON of an Archive or Split event.
 	MetadataFileName, MetadataFileURL string
+	// StrayFiles names, for a Report, the media files of the recording
+	// directory left behind ("<recording_id>/<name>"): no JSON came for
+	// them and the report does not reference them.
+	StrayFiles []string
 }
 
 // Sender posts events. It is safe for concurrent use.

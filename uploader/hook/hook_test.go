@@ -89,17 +89,23 @@ func TestSendPayloads(t *testing.T) {
 		fields   []string
 		exclude  bool
 		metadata bool
+		strays   []string
 	}{
 		{scan.Archive, "archive.uploaded", []string{"channel_id", "client_id", "connection_id", "file_url", "filename", "id",
-			"metadata_file_url", "metadata_filename", "recording_id", "session_id", "timestamp", "type"}, false, false},
+			"metadata_file_url", "metadata_filename", "recording_id", "session_id", "timestamp", "type"}, false, false, nil},
 		{scan.Split, "split-archive.uploaded", []string{"channel_id", "client_id", "connection_id", "file_url", "filename", "id",
-			"metadata_file_url", "metadata_filename", "recording_id", "session_id", "timestamp", "type"}, false, false},
+			"metadata_file_url", "metadata_filename", "recording_id", "session_id", "timestamp", "type"}, false, false, nil},
 		{scan.SplitEnd, "split-archive-end.uploaded", []string{"channel_id", "client_id", "connection_id", "file_url",
-			"filename", "id", "recording_id", "session_id", "timestamp", "type"}, false, false},
+			"filename", "id", "recording_id", "session_id", "timestamp", "type"}, false, false, nil},
 		{scan.Report, "recording-report.uploaded", []string{"channel_id", "file_url", "filename", "id",
-			"recording_id", "recording_metadata", "timestamp", "type"}, false, true},
+			"recording_id", "recording_metadata", "timestamp", "type"}, false, true, nil},
 		{scan.Report, "recording-report.uploaded", []string{"channel_id", "file_url", "filename", "id",
-			"recording_id", "timestamp", "type"}, true, false},
+			"recording_id", "timestamp", "type"}, true, false, nil},
+		{scan.Report, "recording-report.uploaded", []string{"channel_id", "file_url", "filename", "id",
+			"recording_id", "recording_metadata", "stray_files", "timestamp", "type"}, false, true, []string{"R/x.webm"}},
+		{scan.Archive, "archive.uploaded", []string{"channel_id", "client_id", "connection_id", "file_url", "filename", "id",
+			"metadata_file_url", "metadata_filename", "recording_id", "session_id", "timestamp", "type"}, false, false,
+			[]string{"R/x.webm"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
@@ -108,7 +114,7 @@ func TestSendPayloads(t *testing.T) {
 			defer srv.Close()
 			s := sender(t, srv.URL, func(c *Config) { c.ExcludeRecordingMetadata = tt.exclude })
 			ev := Event{Kind: tt.kind, Meta: meta, FileName: "R/f", FileURL: "s3://b/R/f",
-				MetadataFileName: "R/f.json", MetadataFileURL: "s3://b/R/f.json"}
+				MetadataFileName: "R/f.json", MetadataFileURL: "s3://b/R/f.json", StrayFiles: tt.strays}
 			if err := s.Send(context.Background(), ev); err != nil {
 				t.Fatal(err)
 			}
@@ -128,6 +134,9 @@ func TestSendPayloads(t *testing.T) {
 			}
 			if id, _ := c.body["id"].(string); len(id) != 26 || strings.Trim(id, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != "" {
 				t.Errorf("id %q is not 26 base32 characters", id)
+			}
+			if tt.kind == scan.Report && tt.strays != nil && !reflect.DeepEqual(c.body["stray_files"], []any{"R/x.webm"}) {
+				t.Errorf("stray_files %v", c.body["stray_files"])
 			}
 			if tt.metadata && !reflect.DeepEqual(c.body["recording_metadata"], map[string]any{"k": "v"}) {
 				t.Errorf("recording_metadata %v", c.body["recording_metadata"])

@@ -24,6 +24,9 @@ func (s *Sender) payload(ev Event, typ string) map[string]any {
 		if meta := m.WebhookRecordingMetadata(); len(meta) > 0 && !s.cfg.ExcludeRecordingMetadata {
 			p["recording_metadata"] = json.RawMessage(meta)
 		}
+		if len(ev.StrayFiles) > 0 {
+			p["stray_files"] = ev.StrayFiles
+		}
 		return p
 	}
 	p["session_id"] = m.SessionID

@@ -28,6 +28,18 @@ type Meta struct {
 	// RecordingMetadata and Metadata are kept raw for the report webhook.
 	RecordingMetadata json.RawMessage `json:"recording_metadata"`
 	Metadata          json.RawMessage `json:"metadata"`
+	// Archives and FailedArchives are a report's lists: what it references.
+	Archives       []ReportArchive `json:"archives"`
+	FailedArchives []ReportArchive `json:"failed_archives"`
+}
+
+// ReportArchive is what the uploader reads of one entry of a report's
+// archives or failed_archives.
+type ReportArchive struct {
+	ConnectionID     string `json:"connection_id"`
+	Filename         string `json:"filename"`
+	MetadataFilename string `json:"metadata_filename"`
+	SplitLastIndex   string `json:"split_last_index"`
 }
 
 // ReadMeta reads and parses one metadata file from r, reading at most

@@ -117,28 +117,20 @@ func Ignored(name string) bool {
 }
 
 // Plan returns the jobs of recording directory rid that may start now,
-// given the names in it and done, which reports whether a name was already
-// uploaded (kept files in "keep" mode). Order: archives and splits by name,
-// then split ends, then the report.
+// given the names in it, done, which reports whether a name was already
+// uploaded (kept files in "keep" mode), and refs, which returns what a
+// report file references (nil: nothing). Order: archives and splits by
+// name, then split ends, then the report.
 //
 // Rules: an archive or split JSON needs a same-stem media file; a split end
 // waits until no split file of its connection is left to upload; a report
-// waits until every other file of the directory has been uploaded.
-func Plan(rid string, names []string, done func(name string) bool) []Job {
-	present := make(map[string]bool, len(names))
-	for _, n := range names {
-		if !Ignored(n) {
-			present[n] = true
-		}
-	}
-	sorted := make([]string, 0, len(present))
-	for n := range present {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-
+// waits until every other file of the directory has been uploaded, except
+// strays: media files with no JSON beside them that the report does not
+// reference. Those would never be uploaded, so they never hold it back.
+func Plan(rid string, names []string, done func(name string) bool, refs func(report string) Refs) []Job {
+	d := newDirNames(names)
 	var media, ends, reports []Job
-	for _, n := range sorted {
+	for _, n := range d.sorted {
 		kind, cid, ok := Classify(n)
 		if !ok || done(n) {
 			continue
@@ -146,23 +138,46 @@ func Plan(rid string, names []string, done func(name string) bool) []Job {
 		job := Job{Kind: kind, RecordingID: rid, JSONName: n, ConnectionID: cid}
 		switch kind {
 		case Archive, Split:
-			job.Media = sameStemMedia(n, present)
+			job.Media = sameStemMedia(n, d.present)
 			if len(job.Media) > 0 {
 				media = append(media, job)
 			}
 		case SplitEnd:
-			if !pendingSplits(cid, sorted, done) {
+			if !pendingSplits(cid, d.sorted, done) {
 				ends = append(ends, job)
 			}
 		case Report:
-			reports = append(reports, job)
+			var r Refs
+			if refs != nil {
+				r = refs(n)
+			}
+			if reportReady(d, done, r) {
+				reports = append(reports, job)
+			}
 		}
 	}
-	jobs := append(media, ends...)
-	if len(reports) > 0 && onlyReportsLeft(sorted, done) {
-		jobs = append(jobs, reports...)
+	return append(append(media, ends...), reports...)
+}
+
+// dirNames is a recording directory's listing.
+type dirNames struct {
+	present map[string]bool // names that are the uploader's business
+	sorted  []string        // the same, in order
+	temps   []string        // ignored names: hidden or still being written
+}
+
+func newDirNames(names []string) dirNames {
+	d := dirNames{present: make(map[string]bool, len(names))}
+	for _, n := range names {
+		if Ignored(n) {
+			d.temps = append(d.temps, n)
+		} else if !d.present[n] {
+			d.present[n] = true
+			d.sorted = append(d.sorted, n)
+		}
 	}
-	return jobs
+	sort.Strings(d.sorted)
+	return d
 }
 
 func sameStemMedia(jsonName string, present map[string]bool) []string {
@@ -186,17 +201,4 @@ func pendingSplits(cid string, names []string, done func(string) bool) bool {
 		}
 	}
 	return false
-}
-
-// onlyReportsLeft reports whether every non-report file is uploaded.
-func onlyReportsLeft(names []string, done func(string) bool) bool {
-	for _, n := range names {
-		if kind, _, ok := Classify(n); ok && kind == Report {
-			continue
-		}
-		if !done(n) {
-			return false
-		}
-	}
-	return true
 }

@@ -56,7 +56,14 @@ func TestPlan(t *testing.T) {
 		{"single", []string{"archive-A.json", "archive-A.webm"}, nil, []string{"archive-A.json"}},
 		{"report waits for archive",
 			[]string{"archive-A.json", "archive-A.mp4", "report-R.json"}, nil, []string{"archive-A.json"}},
-		{"report waits for orphan media", []string{"archive-A.mp4", "report-R.json"}, nil, []string{}},
+		{"report goes on without a stray media file", []string{"archive-A.mp4", "report-R.json"}, nil,
+			[]string{"report-R.json"}},
+		{"report waits for a media file with its JSON, not for a stray",
+			[]string{"archive-A.json", "archive-A.mp4", "archive-X.webm", "report-R.json"}, nil,
+			[]string{"archive-A.json"}},
+		{"report after its archives, strays left",
+			[]string{"archive-A.json", "archive-A.mp4", "archive-X.webm", "split-archive-Y_0003.mp4", "report-R.json"},
+			[]string{"archive-A.json", "archive-A.mp4"}, []string{"report-R.json"}},
 		{"report alone", []string{"report-R.json"}, nil, []string{"report-R.json"}},
 		{"report after kept files",
 			[]string{"archive-A.json", "archive-A.mp4", "report-R.json"},
@@ -81,7 +88,7 @@ func TestPlan(t *testing.T) {
 				}
 				done = func(n string) bool { return set[n] }
 			}
-			got := keys(Plan("R", tt.files, done))
+			got := keys(Plan("R", tt.files, done, nil))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Plan = %v, want %v", got, tt.want)
 			}
@@ -90,7 +97,7 @@ func TestPlan(t *testing.T) {
 }
 
 func TestPlanMediaAndKey(t *testing.T) {
-	jobs := Plan("R", []string{"archive-A.json", "archive-A.mp4", "archive-A.webm"}, func(string) bool { return false })
+	jobs := Plan("R", []string{"archive-A.json", "archive-A.mp4", "archive-A.webm"}, func(string) bool { return false }, nil)
 	if len(jobs) != 1 {
 		t.Fatalf("jobs = %v", jobs)
 	}
@@ -189,7 +196,17 @@ func FuzzPlan(f *testing.F) {
 	f.Add("split-archive-A_0001.json\x00split-archive-end-A.json\x00split-archive-A_0001.webm")
 	f.Fuzz(func(t *testing.T, list string) {
 		names := strings.Split(list, "\x00")
-		for _, j := range Plan("R", names, func(string) bool { return false }) {
+		m, err := ParseMeta([]byte(report))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := func(string) Refs { return m.Refs() }
+		for _, s := range Strays(names, m.Refs()) {
+			if _, _, isJob := Classify(s); isJob || !isMedia(s) {
+				t.Fatalf("stray %q is not a media file", s)
+			}
+		}
+		for _, j := range Plan("R", names, func(string) bool { return false }, refs) {
 			kind, _, ok := Classify(j.JSONName)
 			if !ok || kind != j.Kind {
 				t.Fatalf("planned %q as %v", j.JSONName, j.Kind)
