@@ -30,6 +30,9 @@ type components struct {
 // between the SFU and signaling and their webhooks; they learn the SFU
 // and the manager here, before anything is served.
 func build(st Settings, logger *slog.Logger) (*components, error) {
+	if w := st.ignored; w != nil {
+		logger.Warn("sora.conf keys kiroku does not implement are ignored", "keys", w.Names(), "detail", w.String())
+	}
 	hooks, err := webhooks.New(st.webhooks, logger.With("component", "webhooks"), nil)
 	if err != nil {
 		return nil, err
@@ -63,7 +66,7 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 	}
 	rh.core, rh.rec = c.core, c.rec
 	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks, turn: c.turn}
-	if c.api, err = api.NewServer(backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
+	if c.api, err = api.New(st.api, backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
 		return nil, errors.Join(err, c.shutdown(context.Background()))
 	}
 	return c, nil

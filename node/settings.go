@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/api"
 	"github.com/kiroku-sfu/kiroku/archive"
 	"github.com/kiroku-sfu/kiroku/config"
 	"github.com/kiroku-sfu/kiroku/devtools"
@@ -47,6 +48,10 @@ type Settings struct {
 	archive   archive.Config
 	turn      turnConfig
 	tools     devtools.Config
+	api       api.Config
+	// ignored lists the Sora keys the file set that kiroku does not
+	// implement (nil when none); build logs it once.
+	ignored *config.Warning
 }
 
 func defaultSettings() Settings {
@@ -67,10 +72,13 @@ func defaultSettings() Settings {
 func LoadSettings(path string) (Settings, error) {
 	st := defaultSettings()
 	if path != "" {
-		if err := config.Load(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn, &st.tools); err != nil {
+		w, err := config.LoadSora(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn, &st.tools, &st.api)
+		if err != nil {
 			return st, err
 		}
+		st.ignored = w
 	}
+	st.api = st.api.WithDefaultOrigins(st.serve.SignalingPort)
 	if st.serve.SignalingPort == 0 || st.serve.APIPort == 0 || st.serve.ShutdownTimeout <= 0 {
 		return st, errors.New("signaling_listen_port, api_listen_port and shutdown_timeout must be positive")
 	}
@@ -86,7 +94,7 @@ func LoadSettings(path string) (Settings, error) {
 		rc := st.turn.relayConfig(st.sfu.ICEAddress, nil)
 		turnErr = rc.Validate()
 	}
-	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr, st.tools.Validate())
+	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr, st.tools.Validate(), st.api.Validate())
 }
 
 // relayConfig is the TURN server's configuration on the media address.
