@@ -14,6 +14,7 @@ import (
 type codecFormat struct {
 	mime string
 	fmtp string
+	pt   uint8 // its payload type in the description it came from
 }
 
 // matches reports whether f decodes a stream of mime with fmtp.
@@ -102,11 +103,12 @@ func sectionCodecs(m *sdp.MediaDescription) []codecFormat {
 	}
 	var out []codecFormat
 	for _, pt := range m.MediaName.Formats {
-		if _, err := strconv.ParseUint(pt, 10, 7); err != nil {
+		n, err := strconv.ParseUint(pt, 10, 7)
+		if err != nil {
 			continue
 		}
 		if name, ok := names[pt]; ok {
-			out = append(out, codecFormat{mime: m.MediaName.Media + "/" + name, fmtp: params[pt]})
+			out = append(out, codecFormat{mime: m.MediaName.Media + "/" + name, fmtp: params[pt], pt: uint8(n)})
 		}
 	}
 	return out

@@ -51,7 +51,7 @@ func (s *SFU) admit(c *Connection) ([]*publishedTrack, bool, error) {
 
 // forwards reports whether media published by from goes to to.
 func forwards(from, to *Connection) bool {
-	return from != to && to.info.Role.Receives() && from.info.BundleID != to.info.BundleID
+	return from != to && to.info.Role.Receives() && from.info.BundleID != to.info.BundleID && to.follow == nil
 }
 
 // trackPublished returns the viewers a new track of c must reach.

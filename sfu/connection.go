@@ -64,6 +64,9 @@ type Connection struct {
 	// its tracks, so its viewers get its reports and never the SFU's own.
 	sentReports atomic.Bool
 	closeOnce   sync.Once
+
+	clientOffer  string    // the client's offer, answered once (clientoffer.go)
+	follow       *follower // set for a following connection (follow.go)
 }
 
 // Info returns the connection's description.
@@ -218,7 +221,7 @@ func (c *Connection) negotiate() {
 		case <-c.kick:
 		}
 		c.mu.Lock()
-		ready := c.answered && !c.outstanding && c.dirty && !c.closed
+		ready := c.answered && !c.outstanding && c.dirty && !c.closed && c.clientOffer == ""
 		if ready {
 			c.outstanding, c.dirty = true, false
 		}

@@ -40,6 +40,7 @@ type engine struct {
 	settings  webrtc.SettingEngine
 	sockets   *srtpout.Sockets // the UDP mux's sockets; nil: no direct SRTP path
 	now       func() time.Time
+	viewOnly  bool
 }
 
 // connectionAPI is what one connection's PeerConnection is built with.
@@ -118,29 +119,22 @@ func newEngines(cfg *Config, se webrtc.SettingEngine, sockets *srtpout.Sockets) 
 }
 
 func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*engine, error) {
-	m := &webrtc.MediaEngine{}
+	var videos []webrtc.RTPCodecParameters
 	for _, c := range videoCodecs {
 		vc, err := videoCodec(c)
 		if err != nil {
 			return nil, err
 		}
-		if err := m.RegisterCodec(vc, webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, fmt.Errorf("register %s: %w", c, err)
-		}
 		// RTX: retransmissions travel on their own SSRC, both from
 		// publishers (repaired before forwarding) and to viewers (NACK
 		// responses).
-		if err := m.RegisterCodec(rtxCodec(vc), webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, fmt.Errorf("register %s rtx: %w", c, err)
-		}
+		videos = append(videos, vc, rtxCodec(vc))
 	}
-	if err := m.RegisterCodec(opusCodec(), webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("register opus: %w", err)
+	m, err := newMediaEngine(videos, viewOnly)
+	if err != nil {
+		return nil, err
 	}
-	// NACK (answered from the forwarded history) and PLI for video.
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	e := &engine{media: m, settings: se, now: now}
+	e := &engine{media: m, settings: se, now: now, viewOnly: viewOnly}
 	// No sender-report interceptor: forwarded streams get the publisher's
 	// own reports (senderReports), which keep its audio and video in sync
 	// for the viewer, and nothing per packet.
@@ -162,6 +156,29 @@ func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*e
 	if err != nil {
 		return nil, fmt.Errorf("configure twcc: %w", err)
 	}
+	e.factories = []interceptor.Factory{generator, rr, twccFeedback}
+	return e, nil
+}
+
+// newMediaEngine registers videos (each codec followed by its RTX) and
+// Opus, with the feedback and header extensions a connection of the kind
+// uses.
+func newMediaEngine(videos []webrtc.RTPCodecParameters, viewOnly bool) (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	for _, vc := range videos {
+		if err := m.RegisterCodec(vc, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register %s %d: %w", vc.MimeType, vc.PayloadType, err)
+		}
+	}
+	if err := m.RegisterCodec(opusCodec(), webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register opus: %w", err)
+	}
+	// NACK (answered from the forwarded history) and PLI for video.
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	if viewOnly {
+		return m, nil
+	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, kind)
 		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
@@ -175,8 +192,19 @@ func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*e
 			return nil, fmt.Errorf("register %s: %w", uri, err)
 		}
 	}
-	e.factories = []interceptor.Factory{generator, rr, twccFeedback}
-	return e, nil
+	return m, nil
+}
+
+// withVideo returns the engine with videos as its only video codecs: a
+// publisher that offers is answered in exactly the format it offered.
+func (e *engine) withVideo(videos []webrtc.RTPCodecParameters) (*engine, error) {
+	m, err := newMediaEngine(videos, e.viewOnly)
+	if err != nil {
+		return nil, err
+	}
+	out := *e
+	out.media = m
+	return &out, nil
 }
 
 // udpBufferBytes is the kernel buffer asked for, each way, on the shared

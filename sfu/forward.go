@@ -46,6 +46,9 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 			v.addForward(t)
 		}
 	}
+	for _, f := range c.sfu.followers(c.info.ChannelID) {
+		f.refollow()
+	}
 	t.requestKeyframe()
 }
 
@@ -249,6 +252,10 @@ func (c *Connection) close() error {
 			v.removeForward(t)
 		}
 	}
+	for _, f := range c.sfu.followers(c.info.ChannelID) {
+		f.refollow()
+	}
+	c.stopFollowing()
 	err := c.pc.Close()
 	c.cancel()
 	c.wg.Wait()

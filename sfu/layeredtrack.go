@@ -17,6 +17,9 @@ type layeredTrack struct {
 	src    *simulcastSource
 	viewer *Connection
 	info   TrackInfo // the source's
+	// quiet: the viewer gets no sender reports of this track (a follow
+	// track renumbers what it sends; see followtrack.go).
+	quiet bool
 
 	mu      sync.Mutex
 	sel     *layerSelector
@@ -145,7 +148,7 @@ func (vt *layeredTrack) requestKeyframe() {
 func (vt *layeredTrack) senderReport(layer int, sr *rtcp.SenderReport) {
 	vt.mu.Lock()
 	b := vt.binding
-	if b == nil || vt.sel.Current() != layer {
+	if b == nil || vt.quiet || vt.sel.Current() != layer {
 		vt.mu.Unlock()
 		return
 	}

@@ -96,6 +96,16 @@ type JoinRequest struct {
 	// to show what it can decode. A publisher's video in a codec it lacks
 	// is not forwarded to this connection. Empty: every codec is offered.
 	CapabilitySDP string
+	// ClientOffer is the client's offer when the client offers (WHIP,
+	// WHEP): Connection.Answer answers it, instead of Offer and
+	// SetAnswer. Such a connection is never renegotiated. A publisher's
+	// video is answered in the offer's own format of VideoCodec.
+	ClientOffer string
+	// Follow makes a recvonly ClientOffers connection play one publisher
+	// of the channel on one audio and one video track (WHEP, follow.go):
+	// FollowConnectionID while it is there, else the most recent one.
+	Follow             bool
+	FollowConnectionID string
 }
 
 // Join admits a connection into its channel (creating the session if the
@@ -133,6 +143,9 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 	if _, err := videoCodec(req.VideoCodec); err != nil {
 		return nil, fmt.Errorf("sfu join: %w", err)
 	}
+	if req.Follow && (req.Role != RecvOnly || req.ClientOffer == "") {
+		return nil, fmt.Errorf("sfu join: %w: a following connection is recvonly and offers itself", ErrInvalid)
+	}
 	if req.Peer == nil || req.ConnectionID == "" {
 		return nil, fmt.Errorf("sfu join: connection id %q or peer missing", req.ConnectionID)
 	}
@@ -143,7 +156,10 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		s.log.Warn("sfu join: capability sdp ignored", "connection_id", req.ConnectionID, "err", err)
 		caps = &videoCapabilities{}
 	}
-	eng := s.engines.forRole(req.Role)
+	eng, err := s.engineFor(req)
+	if err != nil {
+		return nil, fmt.Errorf("sfu join: %w", err)
+	}
 	log := s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID)
 	capi := eng.newAPI(log, s.counters.srtpSettled)
 	pc, err := capi.api.NewPeerConnection(webrtc.Configuration{})
@@ -170,11 +186,15 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver),
 		slotAnswers: make(map[string]*sdp.MediaDescription),
 		layered:     make(map[*simulcastSource]*layeredForward), simulcastTarget: target,
-		retried: make(map[*publishedTrack]bool)}
-	if info.PublishesLayers() {
+		retried: make(map[*publishedTrack]bool), clientOffer: req.ClientOffer}
+	if info.PublishesLayers() && req.ClientOffer == "" {
 		c.simulcast = &simulcastSource{owner: c}
 	}
-	err = c.addUpstream()
+	if req.Follow {
+		err = c.addFollowTracks(req.FollowConnectionID)
+	} else {
+		err = c.addUpstream()
+	}
 	if err == nil && req.DataChannelSignaling {
 		err = c.addSystemChannels()
 	}
@@ -193,6 +213,9 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 // addUpstream adds the receive-only transceivers the client's tracks
 // attach to; their mids go into the offer's "mid".
 func (c *Connection) addUpstream() error {
+	if c.clientOffer != "" && !c.info.Role.Sends() {
+		return nil // the client's offer makes the m-lines
+	}
 	if !c.info.Role.Sends() || (!c.info.Audio && !c.info.Video) {
 		// An offer needs one m-line to carry ICE and DTLS. It stays unused
 		// for good (the client has nothing to send on it): as the BUNDLE
@@ -215,6 +238,9 @@ func (c *Connection) addUpstream() error {
 		if c.videoRecv, err = c.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, recv); err != nil {
 			return fmt.Errorf("add video receiver: %w", err)
 		}
+		if c.clientOffer != "" {
+			return nil // its engine has the offered format only (engineFor)
+		}
 		// The client sends its own codec_type only.
 		pref, err := upstreamPreference(c.info.VideoCodec)
 		if err == nil {
@@ -225,6 +251,21 @@ func (c *Connection) addUpstream() error {
 		}
 	}
 	return nil
+}
+
+// engineFor returns the engine a new connection is built with: its
+// role's, or for a publisher that offers, one whose only video format is
+// the offer's own of the connection's codec.
+func (s *SFU) engineFor(req JoinRequest) (*engine, error) {
+	eng := s.engines.forRole(req.Role)
+	if req.ClientOffer == "" || !req.Role.Sends() || !req.Video {
+		return eng, nil
+	}
+	pref, err := offeredPreference(req.ClientOffer, req.VideoCodec)
+	if err != nil {
+		return nil, err
+	}
+	return eng.withVideo(pref)
 }
 
 func (c *Connection) onStateChange(st webrtc.PeerConnectionState) {
