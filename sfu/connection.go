@@ -65,8 +65,8 @@ type Connection struct {
 	sentReports atomic.Bool
 	closeOnce   sync.Once
 
-	clientOffer  string    // the client's offer, answered once (clientoffer.go)
-	follow       *follower // set for a following connection (follow.go)
+	clientOffer string    // the client's offer, answered once (clientoffer.go)
+	follow      *follower // set for a following connection (follow.go)
 }
 
 // Info returns the connection's description.
