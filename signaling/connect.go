@@ -91,17 +91,14 @@ func joinRejection(err error) *rejection {
 // a built-in TURN server, that server with the connection's credentials
 // and relay-only transport.
 func (s *session) peerConfig(connectionID string) (peerConfig, error) {
-	servers := s.srv.iceServers()
-	turn := s.srv.cfg.TURN
-	if turn == nil {
-		return peerConfig{ICEServers: servers, ICETransportPolicy: "all"}, nil
-	}
-	user, pass, err := turn.Credentials(connectionID)
+	servers, user, err := s.srv.iceServersFor(connectionID)
 	if err != nil {
 		return peerConfig{}, err
 	}
+	if user == "" {
+		return peerConfig{ICEServers: servers, ICETransportPolicy: "all"}, nil
+	}
 	s.turnUser = user
-	servers = append(append([]ICEServer(nil), servers...), ICEServer{URLs: turn.URLs(), Username: user, Credential: pass})
 	return peerConfig{ICEServers: servers, ICETransportPolicy: "relay"}, nil
 }
 

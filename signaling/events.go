@@ -8,12 +8,20 @@ import (
 // gets its own connection.created with the others' metadata, the others
 // get the joiner's, and the event sink hears of it.
 func (srv *Server) established(s *session) {
-	self := s.conn.Info()
+	srv.created(s.conn.Info(), func(own notifyMessage) { s.deliver("notify", own) })
+}
+
+// created announces a connection: own, when not nil, gets the joiner's
+// own notify (with the others' metadata), the others get the joiner's,
+// and the event sink hears of it.
+func (srv *Server) created(self sfu.ConnectionInfo, own func(notifyMessage)) {
 	members := srv.sfu.ChannelConnections(self.ChannelID)
 	now := srv.now()
-	own := newNotify("connection.created", self, members, now)
-	own.Data = participantList(self, members)
-	s.deliver("notify", own)
+	if own != nil {
+		n := newNotify("connection.created", self, members, now)
+		n.Data = participantList(self, members)
+		own(n)
+	}
 	srv.notifyOthers(newNotify("connection.created", self, members, now), self, members)
 	srv.counters.established.Add(1)
 	srv.events.HandleEvent(Event{Type: "connection.created", Time: now, Connection: self})
@@ -22,14 +30,19 @@ func (srv *Server) established(s *session) {
 // departed tells the channel and the event sink that s left, if it was
 // ever established.
 func (srv *Server) departed(s *session, reason string) {
-	self := s.conn.Info()
-	members := srv.sfu.ChannelConnections(self.ChannelID)
-	now := srv.now()
 	if !s.answered.Load() {
 		return // never established: nobody heard of it
 	}
-	srv.notifyOthers(newNotify("connection.destroyed", self, members, now), self, members)
 	apiReason, _ := s.apiReason.Load().(string)
+	srv.destroyed(s.conn.Info(), reason, apiReason)
+}
+
+// destroyed tells the channel and the event sink that an established
+// connection left.
+func (srv *Server) destroyed(self sfu.ConnectionInfo, reason, apiReason string) {
+	members := srv.sfu.ChannelConnections(self.ChannelID)
+	now := srv.now()
+	srv.notifyOthers(newNotify("connection.destroyed", self, members, now), self, members)
 	srv.events.HandleEvent(Event{Type: "connection.destroyed", Time: now, Connection: self, Reason: reason,
 		APIReason: apiReason})
 }
@@ -40,6 +53,9 @@ func (srv *Server) departed(s *session, reason string) {
 func (srv *Server) NoteDisconnectReason(channelID, connectionID, reason string) {
 	if s := srv.lookup(connectionID); s != nil && s.conn.Info().ChannelID == channelID {
 		s.apiReason.Store(reason)
+	}
+	if r := srv.resourceOf(connectionID); r != nil && r.conn.Info().ChannelID == channelID {
+		r.apiReason.Store(reason)
 	}
 }
 

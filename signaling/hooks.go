@@ -23,8 +23,12 @@ type AuthRequest struct {
 	Metadata    json.RawMessage // connect "metadata", nil when absent
 	SoraClient  string
 	Environment string
-	// Connect is the raw connect message, for fields not parsed here.
+	// Connect is the raw connect message, for fields not parsed here;
+	// nil for WHIP and WHEP.
 	Connect json.RawMessage
+	// WHIP: the client publishes over WHIP; its bearer token, if any, is
+	// Metadata's "access_token". WHEP likewise for a WHEP player.
+	WHIP, WHEP bool
 }
 
 // AuthResult is an Authenticator's decision. Empty fields keep what the

@@ -35,6 +35,7 @@ type Server struct {
 	closing  bool
 	all      map[*session]struct{} // every open WebSocket
 	sessions map[string]*session   // joined connections by connection_id
+	res      resources             // WHIP and WHEP connections
 }
 
 // New validates cfg and returns a server for the SFU.
@@ -52,7 +53,8 @@ func New(cfg Config, s *sfu.SFU) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	srv := &Server{cfg: cfg, sfu: s, log: cfg.Logger, auth: cfg.Authenticator, events: cfg.Events,
-		all: make(map[*session]struct{}), sessions: make(map[string]*session)}
+		all: make(map[*session]struct{}), sessions: make(map[string]*session),
+		res: resources{byID: make(map[string]*resource), byConn: make(map[string]*resource)}}
 	if srv.auth == nil {
 		srv.auth = AllowAll{}
 	}
@@ -75,10 +77,12 @@ func (srv *Server) iceServers() []ICEServer {
 	return srv.cfg.ICEServers
 }
 
-// Handler returns an http.Handler serving Path.
+// Handler returns an http.Handler serving Path and the WHIP and WHEP
+// endpoints (whip.go).
 func (srv *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(Path, srv)
+	srv.handleWHIP(mux)
 	return mux
 }
 
@@ -126,7 +130,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		s.closeWith(websocket.CloseNormalClosure, "SHUTDOWN")
 	}
 	done := make(chan struct{})
-	go func() { srv.wg.Wait(); close(done) }()
+	go func() { srv.endResources("SHUTDOWN"); srv.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 		srv.cancel()

@@ -233,6 +233,9 @@ func (s *session) Disconnect(reason string) { s.closeWith(websocket.CloseNormalC
 var _ sfu.Peer = (*session)(nil)
 
 // authContext bounds one Authenticate call by AuthTimeout and shutdown.
-func (s *session) authContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.srv.ctx, s.srv.cfg.AuthTimeout)
+func (s *session) authContext() (context.Context, context.CancelFunc) { return s.srv.authTimeout() }
+
+// authTimeout bounds one Authenticate call by AuthTimeout and shutdown.
+func (srv *Server) authTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(srv.ctx, srv.cfg.AuthTimeout)
 }

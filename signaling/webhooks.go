@@ -65,6 +65,8 @@ type authPayload struct {
 	Metadata     json.RawMessage `json:"metadata,omitempty"`
 	SoraClient   string          `json:"sora_client,omitempty"`
 	Environment  string          `json:"environment,omitempty"`
+	WHIP         bool            `json:"whip,omitempty"`
+	WHEP         bool            `json:"whep,omitempty"`
 }
 
 // Authenticate calls the auth webhook; any failure denies.
@@ -75,7 +77,8 @@ func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult,
 	p := authPayload{Common: w.client.Common(""), Role: r.Role, ChannelID: r.ChannelID, ClientID: r.ClientID,
 		BundleID: r.BundleID, ConnectionID: r.ConnectionID, Multistream: true, Simulcast: r.Simulcast,
 		Audio: r.Audio, Video: r.Video,
-		VideoCodec: r.VideoCodec, Metadata: r.Metadata, SoraClient: r.SoraClient, Environment: r.Environment}
+		VideoCodec: r.VideoCodec, Metadata: r.Metadata, SoraClient: r.SoraClient, Environment: r.Environment,
+		WHIP: r.WHIP, WHEP: r.WHEP}
 	var reply webhooks.AuthReply
 	err := w.client.Call(ctx, webhooks.Auth, "auth", p, webhooks.Headers(webhooks.Auth, "", "", r.ConnectionID), &reply)
 	if err != nil {
