@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/mux"
 	"github.com/kiroku-sfu/kiroku/mux/depack"
 )
 
@@ -20,7 +21,7 @@ type Counters struct {
 	// VideoFailures counts recorded connections whose video failed, by
 	// stats.video_failure; every cause is present, 0 when none failed.
 	VideoFailures  map[string]uint64
-	Gaps           map[GapKey]uint64 // gaps written into delivered files
+	Gaps           map[GapKey]uint64 // gaps written into delivered files; every kind and cause present
 	QueueDropped   uint64            // packets dropped at a recorder's full hand-off
 	KeyframeRecord uint64            // keyframe requests passed to the SFU, not for a split
 	KeyframeSplit  uint64            // keyframe requests passed to the SFU ahead of or at a split
@@ -58,6 +59,11 @@ func newCounters() *counters {
 	for _, f := range []depack.Failure{depack.FailureNoPackets, depack.FailureNoKeyframe,
 		depack.FailureNoParameterSets, depack.FailureUnsupported} {
 		c.videoFailures[string(f)] = 0
+	}
+	for _, k := range []mux.Kind{mux.Audio, mux.Video} {
+		for _, g := range []mux.GapCause{mux.GapLoss, mux.GapSSRCChange, mux.GapBackpressure, mux.GapWaitKeyframe, mux.GapCodecError} {
+			c.gaps[GapKey{Kind: k.String(), Cause: string(g)}] = 0
+		}
 	}
 	return c
 }
