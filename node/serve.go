@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/metrics"
 	"github.com/kiroku-sfu/kiroku/signaling"
 )
 
@@ -57,13 +58,17 @@ func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writ
 	if err != nil {
 		return errors.Join(err, c.shutdown(context.Background()))
 	}
-	apiL, err := listen(st.serve.APIPort, st.serve.APILoopbackOnly, c.api)
+	apiH, err := c.apiHandler()
+	if err != nil {
+		return errors.Join(err, sigL.stop(context.Background()), c.shutdown(context.Background()))
+	}
+	apiL, err := listen(st.serve.APIPort, st.serve.APILoopbackOnly, apiH)
 	if err != nil {
 		return errors.Join(err, sigL.stop(context.Background()), c.shutdown(context.Background()))
 	}
 	fmt.Fprintf(stdout, "kiroku: signaling on ws://%s%s\n", displayAddr(sigL.addr), signaling.Path)
 	printDevTools(stdout, st, sigL.addr)
-	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/\n", displayAddr(apiL.addr))
+	fmt.Fprintf(stdout, "kiroku: HTTP API on http://%s/ (metrics at %s)\n", displayAddr(apiL.addr), metrics.Path)
 	if c.turn != nil {
 		fmt.Fprintf(stdout, "kiroku: TURN on %s (clients told to relay only)\n", strings.Join(c.turn.URLs(), " "))
 	}
