@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/pion/transport/v5/stdnet"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,12 @@ type ClientConfig struct {
 	Logger *slog.Logger
 	// Now is the clock for arrival times; nil means time.Now.
 	Now func() time.Time
+	// WHIP publishes by WHIP instead of the WebSocket signaling: URL is
+	// then the WHIP endpoint (http://HOST:PORT/whip/{channel_id}) and
+	// Channel, Label, Simulcast and SimulcastRID are not used.
+	WHIP bool
+	// Token is a WHIP client's bearer token; empty sends none.
+	Token string
 }
 
 // Client is one Sora connection: a WebSocket and a PeerConnection. A
@@ -78,6 +85,8 @@ type Client struct {
 	// nil unless a publishing client has Simulcast.
 	layers *layerSender
 	id     string
+	// resource is a WHIP client's resource URL, to DELETE at Close.
+	resource *url.URL
 	// arrived notes when RTP reached the socket; nil unless OnPacket is set.
 	arrived *arrivals
 	// sentLog notes when RTP left the socket; nil for recvonly clients.
@@ -219,6 +228,9 @@ func (c *Client) WriteAudioRTP(p *rtp.Packet) error {
 // start runs connect → offer → answer, starts the reader and waits until
 // the connection is up.
 func (c *Client) start(ctx context.Context) error {
+	if c.cfg.WHIP {
+		return c.startWHIP(ctx)
+	}
 	ws, _, err := websocket.DefaultDialer.DialContext(ctx, c.cfg.URL, nil)
 	if err != nil {
 		return fmt.Errorf("loadgen: dial %s: %w", c.cfg.URL, err)

@@ -154,6 +154,9 @@ func (c *Client) close() error {
 		_ = c.write(typeOnly{Type: "disconnect", Reason: "NO-ERROR"})
 		_ = c.ws.SetReadDeadline(time.Now().Add(disconnectWait))
 	}
+	if err := c.deleteResource(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.pc.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("loadgen: close peer connection: %w", err))
 	}

@@ -74,7 +74,7 @@ func cors(w http.ResponseWriter) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Allow-Methods", "POST, PATCH, DELETE, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
-	h.Set("Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Patch, Accept-Post")
+	h.Set("Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Patch, Accept-Post, Sora-Connection-Id")
 	h.Set("Access-Control-Max-Age", "600")
 }
 
@@ -102,6 +102,8 @@ func (srv *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, protoco
 	h.Set("Location", res.location())
 	h.Set("ETag", res.etag())
 	h.Set("Accept-Patch", sdpFragType)
+	// kiroku's own: the connection_id webhooks and the API name it by.
+	h.Set("Sora-Connection-Id", res.conn.ID())
 	for _, l := range linkHeaders(res.iceServers) {
 		h.Add("Link", l)
 	}

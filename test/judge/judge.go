@@ -26,6 +26,7 @@ type Stream struct {
 	Index      int    `json:"index"`
 	CodecName  string `json:"codec_name"`
 	CodecType  string `json:"codec_type"`
+	Profile    string `json:"profile"`
 	Width      int    `json:"width"`
 	Height     int    `json:"height"`
 	Channels   int    `json:"channels"`
