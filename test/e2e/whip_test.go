@@ -97,7 +97,7 @@ func TestWHIPRecording(t *testing.T) {
 	hooks.waitHook(t, "connection.destroyed", 10*time.Second, func(w webhook) bool { return w.Body["connection_id"] == h265.ConnectionID() })
 
 	for _, tc := range []struct {
-		client        *loadgen.Client
+		client         *loadgen.Client
 		codec, profile string
 	}{{h264, "H264", "High"}, {h265, "H265", "Main"}} {
 		id := tc.client.ConnectionID()
