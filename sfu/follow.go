@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -19,6 +20,8 @@ type follower struct {
 	want  string // the publisher asked for; empty: the most recent
 	audio *followTrack
 	video *followTrack
+	// playing is the publisher followed now; nil before the first.
+	playing atomic.Pointer[Connection]
 }
 
 // addFollowTracks adds the following connection's two send-only
@@ -52,7 +55,8 @@ func (c *Connection) startFollowing() {
 }
 
 // followed picks the publisher a following connection plays: the one it
-// asked for when present, else the member that published last.
+// asked for when present, else the one it plays while present, else the
+// member that published last.
 func (s *SFU) followed(c *Connection) *Connection {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -60,7 +64,8 @@ func (s *SFU) followed(c *Connection) *Connection {
 	if ch == nil {
 		return nil
 	}
-	var pick *Connection
+	var pick, keep *Connection
+	current := c.follow.playing.Load()
 	for _, p := range ch.conns {
 		if p == c || p.follow != nil || !p.info.Role.Sends() || (!p.info.Audio && !p.info.Video) {
 			continue
@@ -68,10 +73,16 @@ func (s *SFU) followed(c *Connection) *Connection {
 		if p.info.ConnectionID == c.follow.want {
 			return p
 		}
+		if p == current {
+			keep = p
+		}
 		if pick == nil || p.info.CreatedAt.After(pick.info.CreatedAt) ||
 			(p.info.CreatedAt.Equal(pick.info.CreatedAt) && p.info.ConnectionID > pick.info.ConnectionID) {
 			pick = p
 		}
+	}
+	if keep != nil {
+		return keep
 	}
 	return pick
 }
@@ -103,6 +114,7 @@ func (c *Connection) refollow() {
 		return
 	}
 	p := c.sfu.followed(c)
+	c.follow.playing.Store(p)
 	var tracks []*publishedTrack
 	if p != nil {
 		tracks = p.publishedTracks()

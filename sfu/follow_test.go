@@ -184,3 +184,18 @@ func TestAnswerOnlyOnce(t *testing.T) {
 		t.Fatal("a sendonly following connection joined")
 	}
 }
+
+// TestFollowKeepsItsPublisher keeps playing the publisher it plays when a
+// newer one arrives.
+func TestFollowKeepsItsPublisher(t *testing.T) {
+	s := newTestSFU(t, nil)
+	first, _ := joinPublisher(t, s)
+	p := startPlayer(t, s, "")
+	eventually(t, "video", 10*time.Second, func() bool { n, _ := p.received(); return n >= 10 })
+	newer, _ := joinPublisher(t, s)
+	eventually(t, "the newer publisher's track", 10*time.Second, func() bool { return len(newer.publishedTracks()) == 1 })
+	time.Sleep(100 * time.Millisecond)
+	if f := p.conn.follow.playing.Load(); f != first {
+		t.Fatalf("playing %v after a newer publisher arrived, want the first", f.ID())
+	}
+}

@@ -22,11 +22,22 @@ type followTrack struct {
 	kind   webrtc.RTPCodecType
 	id     string
 
-	mu     sync.Mutex
-	outer  webrtc.TrackLocalContext // pion's binding; nil while unbound
-	source *followSource            // nil while following nothing
-	gen    uint64                   // counts sources; a write of an older one is dropped
-	rw     rewrite
+	mu    sync.Mutex
+	outer webrtc.TrackLocalContext // pion's binding; nil while unbound
+	// codecs are every codec negotiated for the track, as Bind saw them
+	// (pion narrows the binding's list to the one Bind returns).
+	codecs []webrtc.RTPCodecParameters
+	// sending is the codec pion's sender was set up with: its NACK
+	// answers (RTX) only fit packets of that codec.
+	sending string
+	source  *followSource // nil while following nothing
+	gen     uint64        // counts sources; a write of an older one is dropped
+	rw      rewrite
+	// pic renumbers VP8/VP9 picture IDs across sources (a receiver drops
+	// pictures whose IDs go back); picBuf holds a rewritten payload while
+	// it is written.
+	pic    picRewriter
+	picBuf []byte
 }
 
 // followSource is a publisher's track as a following connection gets it.
@@ -77,7 +88,7 @@ func (ft *followTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParame
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
 	ft.mu.Lock()
-	ft.outer = ctx
+	ft.outer, ft.codecs = ctx, append([]webrtc.RTPCodecParameters(nil), codecs...)
 	src := ft.source
 	ft.mu.Unlock()
 	chosen := codecs[0]
@@ -90,6 +101,9 @@ func (ft *followTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParame
 		}
 		ft.bindSource(src)
 	}
+	ft.mu.Lock()
+	ft.sending = chosen.MimeType
+	ft.mu.Unlock()
 	return chosen, nil
 }
 
@@ -140,7 +154,7 @@ func (ft *followTrack) bindSource(src *followSource) {
 		ft.mu.Unlock()
 		return
 	}
-	src.ctx = &innerContext{outer: ft.outer, writer: &followWriter{ft: ft, gen: ft.gen}, id: NewID()}
+	src.ctx = &innerContext{outer: ft.outer, codecs: ft.codecs, writer: &followWriter{ft: ft, gen: ft.gen}, id: NewID()}
 	ctx := src.ctx
 	ft.mu.Unlock()
 	if _, err := src.local.Bind(ctx); err != nil {
@@ -173,27 +187,32 @@ func (ft *followTrack) requestKeyframe() {
 }
 
 // write rewrites a packet of source generation gen into the track's
-// numbering and sends it.
+// numbering and sends it. Writes are serialised: a source's last packet
+// and the next source's first never interleave.
 func (ft *followTrack) write(gen uint64, h *rtp.Header, payload []byte) (int, error) {
 	ft.mu.Lock()
+	defer ft.mu.Unlock()
 	src, outer := ft.source, ft.outer
 	if gen != ft.gen || src == nil || outer == nil {
-		ft.mu.Unlock()
 		return 0, nil
 	}
 	now := ft.viewer.sfu.now()
 	if !ft.rw.started {
 		if ft.kind == webrtc.RTPCodecTypeVideo && !keyframeStart(src.info.MimeType, payload) {
-			ft.mu.Unlock()
 			return 0, nil // the keyframe was asked for when the source was bound
 		}
 		ft.rw.start(h, src.info.ClockRate, now)
+		if c := picCodecOf(src.info.MimeType); c != ft.pic.codec {
+			ft.pic = picRewriter{codec: c}
+		}
+		ft.pic.start(payload)
 	}
 	out := *h
 	out.SequenceNumber += ft.rw.seqOffset
 	out.Timestamp += ft.rw.tsOffset
+	newest := !ft.rw.sent || int16(out.SequenceNumber-ft.rw.lastSeq) > 0
+	payload = ft.pic.rewrite(payload, &ft.picBuf, newest)
 	ft.rw.advance(out.SequenceNumber, out.Timestamp, now)
-	ft.mu.Unlock()
 	return outer.WriteStream().WriteRTP(&out, payload)
 }
 
@@ -228,9 +247,10 @@ func (rw *rewrite) advance(seq uint16, ts uint32, now time.Time) {
 // current source, in the track's numbering.
 func (ft *followTrack) lookup(seq uint16) (sentPacket, bool) {
 	ft.mu.Lock()
-	src, rw := ft.source, ft.rw
+	src, rw, sending := ft.source, ft.rw, ft.sending
 	ft.mu.Unlock()
-	if src == nil || src.history == nil || !rw.started || int16(seq-rw.firstSeq) < 0 {
+	if src == nil || src.history == nil || !rw.started || int16(seq-rw.firstSeq) < 0 ||
+		!strings.EqualFold(src.info.MimeType, sending) {
 		return sentPacket{}, false
 	}
 	p, ok := src.history.lookup(seq - rw.seqOffset)
@@ -238,6 +258,9 @@ func (ft *followTrack) lookup(seq uint16) (sentPacket, bool) {
 		return sentPacket{}, false
 	}
 	p.seq, p.ts = seq, p.ts+rw.tsOffset
+	ft.mu.Lock()
+	p.payload = ft.pic.rewrite(p.payload, nil, false)
+	ft.mu.Unlock()
 	return p, true
 }
 
@@ -265,14 +288,13 @@ func (w *followWriter) Write(b []byte) (int, error) {
 // followTrack, with the followTrack as the stream written to.
 type innerContext struct {
 	outer  webrtc.TrackLocalContext
+	codecs []webrtc.RTPCodecParameters // every codec negotiated
 	writer *followWriter
 	id     string
 }
 
 // CodecParameters implements webrtc.TrackLocalContext.
-func (c *innerContext) CodecParameters() []webrtc.RTPCodecParameters {
-	return c.outer.CodecParameters()
-}
+func (c *innerContext) CodecParameters() []webrtc.RTPCodecParameters { return c.codecs }
 
 // HeaderExtensions implements webrtc.TrackLocalContext.
 func (c *innerContext) HeaderExtensions() []webrtc.RTPHeaderExtensionParameter {
