@@ -35,6 +35,10 @@ type Config struct {
 	// ([PutKeyframeStamp]), since a server moves a receiver onto a layer
 	// only at a keyframe: VP8 only.
 	Simulcast bool
+	// WHIP makes every publisher publish by WHIP (RFC 9725) at the
+	// server's /whip/{Channel}, next to URL's /signaling; subscribers
+	// still use the WebSocket signaling. Not with Simulcast.
+	WHIP bool
 	// Rate is the packets per second each publisher sends (of its r2
 	// layer with Simulcast).
 	Rate int
@@ -101,6 +105,9 @@ func (c *Config) Validate() error {
 		} else if c.Simulcast && codec != "VP8" {
 			errs = append(errs, fmt.Errorf("simulcast publishers send VP8 keyframe headers only, not %s", codec))
 		}
+	}
+	if c.Simulcast && c.WHIP {
+		errs = append(errs, errors.New("WHIP publishers send one stream: not with simulcast"))
 	}
 	if c.Simulcast && c.PayloadBytes < KeyframeStampBytes {
 		errs = append(errs, fmt.Errorf("simulcast payload %d bytes holds no keyframe stamp (%d)", c.PayloadBytes, KeyframeStampBytes))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,7 +118,18 @@ func (l *Load) clientConfig(role, label, codec string, s *subscriber) ClientConf
 	if s != nil {
 		cc.OnPacket = func(p *rtp.Packet, read, socket time.Time) { l.onPacket(s, p, read, socket) }
 	}
+	if l.cfg.WHIP && role == RoleSendonly {
+		cc.WHIP, cc.URL = true, WHIPEndpoint(l.cfg.URL, l.cfg.Channel)
+	}
 	return cc
+}
+
+// WHIPEndpoint is the WHIP URL of channel on the server whose signaling
+// WebSocket is signalingURL (ws://HOST:PORT/signaling, wss likewise).
+func WHIPEndpoint(signalingURL, channel string) string {
+	base := strings.TrimSuffix(signalingURL, "/signaling")
+	base = strings.Replace(strings.Replace(base, "wss://", "https://", 1), "ws://", "http://", 1)
+	return base + "/whip/" + url.PathEscape(channel)
 }
 
 // dialAll runs dial for 0..n-1, a few at a time, each bounded by the

@@ -67,6 +67,7 @@ func TestLoadgenMixedThroughSFU(t *testing.T) {
 	}{
 		{"mixed codecs", 5, func(c *loadgen.Config) { c.VideoCodecs = mixedCodecs }},
 		{"simulcast sendrecv", 3, func(c *loadgen.Config) { c.Simulcast = true }},
+		{"whip publishers", 3, func(c *loadgen.Config) { c.WHIP = true }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const rate, subs = 50, 2

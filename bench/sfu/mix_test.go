@@ -46,6 +46,7 @@ var mixLoads = []mixLoad{
 	{"single", func(*loadgen.Config) {}}, // every publisher VP8, sendonly
 	{"mixed", func(c *loadgen.Config) { c.VideoCodecs = mixedCodecs }},
 	{"simulcast", func(c *loadgen.Config) { c.Simulcast = true }}, // sendrecv, three VP8 layers
+	{"whip", func(c *loadgen.Config) { c.WHIP = true }},           // VP8 publishers over WHIP
 }
 
 // mixRound is one window of each load, measured one after the other.
