@@ -19,6 +19,9 @@ func (s *session) connect(raw []byte) *rejection {
 		return rej
 	}
 	s.ignoreWS = req.ignoreWS // read by DataChannel callbacks once joined
+	if rej := s.srv.modeRejection(req.msg.ChannelID); rej != nil {
+		return rej
+	}
 	id := sfu.NewID()
 	res, rej := s.authenticate(req, id, raw)
 	if rej != nil {
@@ -73,6 +76,22 @@ func (s *session) authenticate(req *connectRequest, id string, raw []byte) (Auth
 		return res, reject(codeAuthError, "AUTH-WEBHOOK-ERROR")
 	}
 	return res, nil
+}
+
+// modeRejection refuses a connect the admission mode blocks before the
+// authenticator is asked, so a blocked node puts no load on the auth
+// webhook. Join checks again, as the mode or the session may change
+// while the authenticator answers.
+func (srv *Server) modeRejection(channelID string) *rejection {
+	switch srv.sfu.Mode() {
+	case sfu.ModeBlockNewConnection:
+		return reject(codeBlockedConn, "BLOCKED-NEW-CONNECTION")
+	case sfu.ModeBlockNewSession:
+		if _, err := srv.sfu.Session(channelID); err != nil {
+			return reject(codeBlockedSession, "BLOCKED-NEW-SESSION")
+		}
+	}
+	return nil
 }
 
 func joinRejection(err error) *rejection {
