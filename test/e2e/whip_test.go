@@ -57,7 +57,7 @@ func startWHIPReplay(t *testing.T, endpoint, codec, name string) (*loadgen.Clien
 // its resource is gone, DELETE ends the other.
 func TestWHIPRecording(t *testing.T) {
 	const channel = "whip-rec"
-	hooks := &hookLog{sessionReply: map[string]string{channel: `{"recording":true,"format":"mp4"}`}}
+	hooks := &hookLog{sessionReply: map[string]string{channel: `{"recording":true}`}}
 	srv := startRecServer(t, hooks, "default_recording_format = mp4\n")
 	endpoint := whipEndpoint(srv.ws, "whip", channel)
 	h264, stopH264 := startWHIPReplay(t, endpoint, "H264", "h264_high_opus.rtpdump")
