@@ -80,6 +80,21 @@ func (s *SFU) Session(channelID string) (SessionInfo, error) {
 	return SessionInfo{}, fmt.Errorf("session of channel %q: %w", channelID, ErrNotFound)
 }
 
+// SetSessionMetadata stores metadata (opaque JSON) with the channel's
+// live session if its session_id is sessionID; it is then part of every
+// SessionInfo of the session, including the one given to
+// Observer.SessionDestroyed.
+func (s *SFU) SetSessionMetadata(channelID, sessionID string, metadata json.RawMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channels[channelID]
+	if ch == nil || ch.session.SessionID != sessionID {
+		return fmt.Errorf("session %q of channel %q: %w", sessionID, channelID, ErrNotFound)
+	}
+	ch.session.Metadata = append(json.RawMessage(nil), metadata...)
+	return nil
+}
+
 // DisconnectConnection ends one connection with reason (Sora uses
 // "DISCONNECTED-API").
 func (s *SFU) DisconnectConnection(channelID, connectionID, reason string) error {

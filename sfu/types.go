@@ -132,6 +132,9 @@ type SessionInfo struct {
 	TotalConnections int
 	// MaxConnections is the most connections present at once.
 	MaxConnections int
+	// Metadata is opaque to the SFU: the session_metadata of Sora's
+	// session webhook, set with SetSessionMetadata.
+	Metadata json.RawMessage
 }
 
 // ConnectionInfo describes a connection for APIs and notifications.

@@ -37,6 +37,9 @@ type Config struct {
 	Authenticator Authenticator
 	// Events receives connection events; nil drops them.
 	Events EventSink
+	// SessionGate, when set, holds a new session's connections before
+	// their offer until the session is ready (session.created's reply).
+	SessionGate SessionGate
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -49,6 +49,7 @@ func (s *session) connect(raw []byte) *rejection {
 	if !s.srv.add(s) {
 		return reject(1000, "SHUTDOWN")
 	}
+	s.srv.awaitSession(conn.Info())
 	return s.sendOffer(req, res)
 }
 

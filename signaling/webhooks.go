@@ -155,6 +155,8 @@ type sessionPayload struct {
 	DestroyedTimestamp string `json:"destroyed_timestamp,omitempty"`
 	MaxConnections     int    `json:"max_connections,omitempty"`
 	TotalConnections   int    `json:"total_connections,omitempty"`
+	// SessionMetadata is session.created's reply's, in session.destroyed.
+	SessionMetadata json.RawMessage `json:"session_metadata,omitempty"`
 }
 
 func (w *Webhooks) sessionPayload(typ string, s sfu.SessionInfo) sessionPayload {
@@ -163,6 +165,7 @@ func (w *Webhooks) sessionPayload(typ string, s sfu.SessionInfo) sessionPayload 
 	if !s.DestroyedAt.IsZero() {
 		p.DestroyedTime, p.DestroyedTimestamp = s.DestroyedAt.Unix(), webhooks.Timestamp(s.DestroyedAt)
 		p.MaxConnections, p.TotalConnections = s.MaxConnections, s.TotalConnections
+		p.SessionMetadata = s.Metadata
 	}
 	return p
 }
