@@ -87,7 +87,7 @@ func (b *apiBackend) Sessions() []api.Session {
 
 func (b *apiBackend) apiSession(s sfu.SessionInfo) api.Session {
 	return api.Session{Label: b.info.Label, NodeName: b.info.NodeName, Version: b.info.Version,
-		ChannelID: s.ChannelID, SessionID: s.SessionID, CreatedTime: s.CreatedAt.Unix(),
+		ChannelID: s.ChannelID, SessionID: s.SessionID, SessionMetadata: s.Metadata, CreatedTime: s.CreatedAt.Unix(),
 		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true,
 		MaxConnections: s.MaxConnections, TotalConnections: s.TotalConnections,
 		Connections: b.Connections(s.ChannelID), Recording: b.rec.recording(s.ChannelID)}

@@ -43,6 +43,10 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 	st.sfu.Logger, st.sfu.Observer = logger.With("component", "sfu"), rh
 	st.signaling.Logger = logger.With("component", "signaling")
 	st.signaling.Authenticator, st.signaling.Events = adapter, rh
+	// The first connections of a session wait for session.created's
+	// reply at most one webhook time-out.
+	rh.gates, rh.wait = signaling.NewSessionGates(st.webhooks.Timeout), st.webhooks.Timeout
+	st.signaling.SessionGate = rh.gates
 	c := &components{hooks: hooks, recHooks: rh}
 	if st.turn.Enabled {
 		if c.turn, err = relay.New(st.turn.relayConfig(st.sfu.ICEAddress, logger.With("component", "turn"))); err != nil {
@@ -64,7 +68,7 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), c.closeTURN(),
 			hooks.Close(context.Background()))
 	}
-	rh.core, rh.rec = c.core, c.rec
+	rh.core, rh.rec, rh.settle = c.core, c.rec, c.notifier.settleSession
 	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks, turn: c.turn}
 	if c.api, err = api.New(st.api, backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
 		return nil, errors.Join(err, c.shutdown(context.Background()))

@@ -75,6 +75,8 @@ type orderedNotifier struct {
 	closed bool
 	queue  chan hookItem
 	done   chan struct{}
+	// waiting counts the webhooks queued and not yet handed to the client.
+	waiting atomic.Int64
 }
 
 type hookItem struct {
@@ -105,10 +107,12 @@ func (n *orderedNotifier) enqueue(it hookItem) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if !n.closed {
+		n.waiting.Add(1)
 		select {
 		case n.queue <- it:
 			return
 		default:
+			n.waiting.Add(-1)
 		}
 	}
 	n.ledger.handed(it.kind)
@@ -125,7 +129,19 @@ func (n *orderedNotifier) run() {
 		n.ledger.waitSettled(other, n.wait)
 		n.ledger.handed(it.kind)
 		it.send()
+		n.waiting.Add(-1)
 	}
+}
+
+// settleSession returns once every webhook queued so far is handed to the
+// client and every session webhook handed has an outcome, or after max:
+// recording.started is out before the first connection's offer.
+func (n *orderedNotifier) settleSession(max time.Duration) {
+	deadline := time.Now().Add(max)
+	for n.waiting.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	n.ledger.waitSettled(webhooks.Session, time.Until(deadline))
 }
 
 // Close hands over what is queued and stops the goroutine; later

@@ -2,8 +2,11 @@ package node
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/kiroku-sfu/kiroku/archive"
 	"github.com/kiroku-sfu/kiroku/mux"
@@ -22,6 +25,7 @@ var (
 type sessionLookup interface {
 	subscriber
 	Session(channelID string) (sfu.SessionInfo, error)
+	SetSessionMetadata(channelID, sessionID string, metadata json.RawMessage) error
 }
 
 // recordingHooks stands between the SFU, signaling and their webhooks:
@@ -38,6 +42,13 @@ type recordingHooks struct {
 	rec            *archive.Manager
 	core           sessionLookup
 	logger         *slog.Logger
+	// gates holds a new session's connections before their offer until
+	// the reply to session.created is applied, at most wait (the webhook
+	// time-out); settle waits, at most the time given, until the session
+	// webhooks queued so far (recording.started) are out. Both optional.
+	gates  *signaling.SessionGates
+	wait   time.Duration
+	settle func(max time.Duration)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -53,43 +64,73 @@ func newRecordingHooks(hooks *signaling.Webhooks, ledger *hookLedger, opts signa
 		logger: logger, ctx: ctx, cancel: cancel}
 }
 
-// SessionCreated registers the session with the archive manager, then
-// sends session.created in the background and starts recording when its
-// reply asks for it.
+// SessionCreated registers the session with the archive manager, holds
+// its connections before their offer, then sends session.created in the
+// background and applies its reply (session_metadata, recording) before
+// letting them go on: a session the reply asks to record is recorded from
+// its first packet, and recording.started comes before the first offer.
 func (h *recordingHooks) SessionCreated(s sfu.SessionInfo) {
 	if _, err := h.rec.SessionCreated(s.ChannelID, s.SessionID, nil); err != nil {
 		h.logger.Warn("register session for recording", "channel_id", s.ChannelID, "err", err)
 	}
+	release := func() {}
+	if h.gates != nil {
+		release = h.gates.Hold(s.SessionID)
+	}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
+		defer release()
 		h.askRecording(s)
 	}()
 }
 
-// askRecording calls session.created (retrying while the session lives)
-// and applies the recording fields of its reply to the session, if it
-// still lives.
+// askRecording calls session.created (retrying while the session lives,
+// within the wait) and applies its reply to the session, if it still
+// lives. A reply that does not come within the wait is not applied: the
+// session goes on unrecorded.
 func (h *recordingHooks) askRecording(s sfu.SessionInfo) {
 	h.ledger.handedCall(webhooks.Session)
 	alive := func() bool {
 		cur, err := h.core.Session(s.ChannelID)
 		return err == nil && cur.SessionID == s.SessionID
 	}
-	reply, err := h.hooks.CallSessionCreated(h.ctx, s, alive)
+	ctx, cancel := h.ctx, context.CancelFunc(func() {})
+	if h.wait > 0 {
+		ctx, cancel = context.WithTimeout(h.ctx, h.wait)
+	}
+	defer cancel()
+	reply, err := h.hooks.CallSessionCreated(ctx, s, alive)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		h.logger.Warn("session.created got no reply in time: the session goes on without its settings and unrecorded",
+			"channel_id", s.ChannelID, "session_id", s.SessionID, "wait", h.wait, "err", err)
+		return
+	}
 	if err != nil {
 		h.logger.Warn("session.created", "channel_id", s.ChannelID, "session_id", s.SessionID, "err", err)
 		return
 	}
-	opts := archive.OptionsFromReply(reply)
-	if opts == nil {
-		return
+	h.applyReply(ctx, s, reply, alive)
+}
+
+// applyReply stores the reply's session_metadata and starts the recording
+// it asks for, then waits (within ctx) until recording.started is out.
+func (h *recordingHooks) applyReply(ctx context.Context, s sfu.SessionInfo, reply webhooks.SessionCreatedReply, alive func() bool) {
+	if len(reply.SessionMetadata) > 0 {
+		if err := h.core.SetSessionMetadata(s.ChannelID, s.SessionID, reply.SessionMetadata); err != nil {
+			h.logger.Debug("session_metadata of an ended session", "channel_id", s.ChannelID, "err", err)
+		}
 	}
-	if !alive() {
-		return // the session ended while the webhook was answering
+	opts := archive.OptionsFromReply(reply)
+	if opts == nil || !alive() {
+		return // nothing to record, or the session ended while the webhook was answering
 	}
 	if _, err := h.rec.StartRecording(s.ChannelID, *opts); err != nil {
 		h.logger.Warn("start recording from session.created", "channel_id", s.ChannelID, "err", err)
+		return
+	}
+	if deadline, ok := ctx.Deadline(); ok && h.settle != nil {
+		h.settle(time.Until(deadline))
 	}
 }
 

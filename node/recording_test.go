@@ -106,6 +106,16 @@ func (f *fakeCore) Session(string) (sfu.SessionInfo, error) {
 	return *f.live, nil
 }
 
+func (f *fakeCore) SetSessionMetadata(_, sessionID string, md json.RawMessage) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.live == nil || f.live.SessionID != sessionID {
+		return sfu.ErrNotFound
+	}
+	f.live.Metadata = md
+	return nil
+}
+
 func (f *fakeCore) Subscribe(string, sfu.Sink) (*sfu.Subscription, error) {
 	return nil, fmt.Errorf("subscribe: %w", sfu.ErrNotFound)
 }
