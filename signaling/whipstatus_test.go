@@ -189,3 +189,31 @@ func iceOf(desc string) sfu.ICECredentials {
 	f := parseSDPFrag(desc)
 	return f.ice
 }
+
+// TestWHIPLinkICEServers checks the Link headers of a WHIP answer: the
+// configured servers, and the TURN server with credentials of the
+// connection's own, revoked when the resource is deleted.
+func TestWHIPLinkICEServers(t *testing.T) {
+	turn := &fakeTURN{}
+	static := []ICEServer{{URLs: []string{"stun:192.0.2.1:3478"}}}
+	ts := startServer(t, func(c *Config) { c.TURN, c.ICEServers = turn, static })
+	pub := newWHIPPublisher(t)
+	resp := pub.post(ts.http.URL+"/whip/ch", "")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	id := resp.Header.Get("Sora-Connection-Id")
+	links := resp.Header.Values("Link")
+	want := []string{`<stun:192.0.2.1:3478>; rel="ice-server"`,
+		`<turn:198.51.100.1:3478?transport=udp>; rel="ice-server"; username="` + id + `"; credential="secret-` + id +
+			`"; credential-type="password"`}
+	if len(links) != len(want) || links[0] != want[0] || links[1] != want[1] {
+		t.Fatalf("Link headers %q, want %q", links, want)
+	}
+	if r, _ := do(t, http.MethodDelete, ts.http.URL+pub.location, "", "", nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", r.StatusCode)
+	}
+	if got := turn.revokedUsers(); len(got) != 1 || got[0] != id {
+		t.Fatalf("revoked %v, want %s", got, id)
+	}
+}
