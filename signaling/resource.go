@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,9 +29,18 @@ type resource struct {
 	answered  atomic.Bool  // the offer was answered: the channel heard of it
 	patches   atomic.Uint64
 
-	endOnce   sync.Once
-	ended     chan struct{} // closed once it ended
-	lifeTimer *time.Timer
+	joined  chan struct{} // closed once conn is set
+	endOnce sync.Once
+
+	mu        sync.Mutex
+	lifeTimer *time.Timer // the auth webhook's connection_lifetime
+}
+
+// setLifetime ends the resource after d.
+func (r *resource) setLifetime(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lifeTimer = time.AfterFunc(d, func() { r.srv.endResource(r, "LIFETIME-EXPIRED") })
 }
 
 // newResourceID returns an unguessable resource id: whoever knows a
@@ -47,12 +57,7 @@ func (r *resource) location() string { return "/" + r.protocol + "-resource/" + 
 // etag is the resource's current entity tag: it changes with every ICE
 // restart.
 func (r *resource) etag() string {
-	return `"` + r.id[:8] + "-" + itoa(r.patches.Load()) + `"`
-}
-
-func itoa(n uint64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+	return `"` + r.id[:8] + "-" + strconv.FormatUint(r.patches.Load(), 10) + `"`
 }
 
 // ReOffer implements sfu.Peer. A client-offer connection is never
@@ -73,10 +78,15 @@ var _ sfu.Peer = (*resource)(nil)
 // counts. It waits for the connection's goroutines.
 func (r *resource) end(reason string) {
 	r.endOnce.Do(func() {
+		if r.conn == nil {
+			return // it never joined
+		}
 		r.srv.forgetResource(r)
+		r.mu.Lock()
 		if r.lifeTimer != nil {
 			r.lifeTimer.Stop()
 		}
+		r.mu.Unlock()
 		if r.turnUser != "" {
 			r.srv.cfg.TURN.Revoke(r.turnUser)
 		}
@@ -88,7 +98,6 @@ func (r *resource) end(reason string) {
 			r.srv.destroyed(r.conn.Info(), reason, apiReason)
 		}
 		r.srv.log.Info(r.protocol+" resource ended", "connection_id", r.conn.ID(), "reason", reason)
-		close(r.ended)
 	})
 }
 
@@ -138,11 +147,14 @@ func (srv *Server) resourceOf(connectionID string) *resource {
 	return srv.res.byConn[connectionID]
 }
 
-// endResource ends r in the background (callers may hold SFU locks).
+// endResource ends r in the background (callers may hold SFU locks),
+// once its connection is known: the SFU may ask a connection to leave
+// before Join has returned it.
 func (srv *Server) endResource(r *resource, reason string) {
 	srv.res.wg.Add(1)
 	go func() {
 		defer srv.res.wg.Done()
+		<-r.joined
 		r.end(reason)
 	}()
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/kiroku-sfu/kiroku/sfu"
 )
@@ -168,17 +167,29 @@ func (srv *Server) publishOrPlay(r *http.Request, protocol string) (*resource, s
 	if herr != nil {
 		return nil, "", herr
 	}
-	res := &resource{srv: srv, id: newResourceID(), protocol: protocol, ended: make(chan struct{})}
+	res := &resource{srv: srv, id: newResourceID(), protocol: protocol,
+		joined: make(chan struct{})}
 	join.Peer = res
 	auth, herr := srv.authenticateOffer(req, &join)
 	if herr != nil {
 		return nil, "", herr
 	}
+	servers, user, err := srv.iceServersFor(join.ConnectionID)
+	if err != nil {
+		srv.log.Warn("turn credentials", "err", err)
+		return nil, "", failure(http.StatusInternalServerError, "INTERNAL-ERROR")
+	}
+	res.iceServers, res.turnUser = servers, user
 	conn, err := srv.sfu.Join(join)
 	if err != nil {
+		close(res.joined) // nothing to end
+		if user != "" {
+			srv.cfg.TURN.Revoke(user)
+		}
 		return nil, "", joinFailure(err)
 	}
 	res.conn = conn
+	close(res.joined)
 	if !srv.addResource(res) {
 		_ = conn.Close()
 		return nil, "", failure(http.StatusServiceUnavailable, "SHUTDOWN")
@@ -226,12 +237,6 @@ func joinFailure(err error) *httpError {
 // answerOffer answers the joined connection's offer within the connect
 // timeout and starts its lifetime.
 func (srv *Server) answerOffer(res *resource, auth AuthResult) (string, *httpError) {
-	servers, user, err := srv.iceServersFor(res.conn.ID())
-	if err != nil {
-		srv.log.Warn("turn credentials", "err", err)
-		return "", failure(http.StatusInternalServerError, "INTERNAL-ERROR")
-	}
-	res.iceServers, res.turnUser = servers, user
 	ctx, cancel := context.WithTimeout(srv.ctx, srv.cfg.ConnectTimeout)
 	defer cancel()
 	answer, err := res.conn.Answer(ctx)
@@ -243,7 +248,7 @@ func (srv *Server) answerOffer(res *resource, auth AuthResult) (string, *httpErr
 		return "", failure(http.StatusInternalServerError, "INTERNAL-ERROR")
 	}
 	if auth.Lifetime > 0 {
-		res.lifeTimer = time.AfterFunc(auth.Lifetime, func() { srv.endResource(res, "LIFETIME-EXPIRED") })
+		res.setLifetime(auth.Lifetime)
 	}
 	return answer, nil
 }
