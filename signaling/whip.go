@@ -194,6 +194,7 @@ func (srv *Server) publishOrPlay(r *http.Request, protocol string) (*resource, s
 		_ = conn.Close()
 		return nil, "", failure(http.StatusServiceUnavailable, "SHUTDOWN")
 	}
+	srv.awaitSession(conn.Info()) // a recording from session.created starts before the media
 	answer, herr := srv.answerOffer(res, auth)
 	if herr != nil {
 		res.end("INTERNAL-ERROR")
