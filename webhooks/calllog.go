@@ -13,8 +13,9 @@ import (
 // callLog appends one JSON line per webhook call to <kind>_webhook.jsonl,
 // and failed calls also to <kind>_webhook_error.jsonl, as Sora does.
 type callLog struct {
+	dir   string
 	mu    sync.Mutex
-	files map[string]*os.File // nil map: logging disabled
+	files map[string]*os.File // nil map: logging disabled, or closed
 }
 
 // callRecord is one line of a webhook log.
@@ -35,23 +36,68 @@ func openCallLog(dir string) (*callLog, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("webhooks: log dir: %w", err)
 	}
-	l := &callLog{files: make(map[string]*os.File)}
-	for _, kind := range []Kind{Auth, Session, Event} {
-		for _, name := range []string{string(kind) + "_webhook.jsonl", string(kind) + "_webhook_error.jsonl"} {
-			f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-			if err != nil {
-				return nil, errors.Join(fmt.Errorf("webhooks: open log: %w", err), l.close())
-			}
-			l.files[name] = f
-		}
+	l := &callLog{dir: dir}
+	files, err := openLogFiles(dir)
+	if err != nil {
+		return nil, err
 	}
+	l.files = files
 	return l, nil
+}
+
+// logNames are the six log files in log_dir.
+func logNames() []string {
+	var names []string
+	for _, kind := range []Kind{Auth, Session, Event} {
+		names = append(names, string(kind)+"_webhook.jsonl", string(kind)+"_webhook_error.jsonl")
+	}
+	return names
+}
+
+// openLogFiles opens (creating) every log file in dir for appending.
+func openLogFiles(dir string) (map[string]*os.File, error) {
+	files := make(map[string]*os.File)
+	for _, name := range logNames() {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("webhooks: open log: %w", err), closeAll(files))
+		}
+		files[name] = f
+	}
+	return files, nil
+}
+
+func closeAll(files map[string]*os.File) error {
+	var errs []error
+	for _, f := range files {
+		errs = append(errs, f.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// reopen opens every log file at its path anew (after logrotate renamed
+// them) and closes the previous ones; a line is written whole into the
+// old or the new file. If a file cannot be opened, logging goes on into
+// the previous files. It does nothing when logging is off or closed.
+func (l *callLog) reopen() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.files == nil {
+		return nil
+	}
+	files, err := openLogFiles(l.dir)
+	if err != nil {
+		return err
+	}
+	old := l.files
+	l.files = files
+	return closeAll(old)
 }
 
 // write records one call; logging failures are ignored after the first
 // attempt because a full disk must not stop webhooks.
 func (l *callLog) write(kind Kind, typ string, start time.Time, req []byte, status int, took time.Duration, callErr error) {
-	if l.files == nil {
+	if l.dir == "" {
 		return
 	}
 	rec := callRecord{
@@ -71,6 +117,9 @@ func (l *callLog) write(kind Kind, typ string, start time.Time, req []byte, stat
 	line = append(line, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.files == nil { // closed
+		return
+	}
 	_, _ = l.files[string(kind)+"_webhook.jsonl"].Write(line)
 	if callErr != nil {
 		_, _ = l.files[string(kind)+"_webhook_error.jsonl"].Write(line)
@@ -80,12 +129,7 @@ func (l *callLog) write(kind Kind, typ string, start time.Time, req []byte, stat
 func (l *callLog) close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var errs []error
-	for _, f := range l.files {
-		if f != nil {
-			errs = append(errs, f.Close())
-		}
-	}
+	err := closeAll(l.files)
 	l.files = nil
-	return errors.Join(errs...)
+	return err
 }

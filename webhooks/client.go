@@ -120,6 +120,11 @@ func newTransport(caFile string) (*http.Transport, error) {
 	return t, nil
 }
 
+// ReopenLogs reopens the webhook log files at their paths (after
+// logrotate renamed them); no line is lost. Without log_dir, or after
+// Close, it does nothing.
+func (c *Client) ReopenLogs() error { return c.log.reopen() }
+
 // Stats returns the client's counters.
 func (c *Client) Stats() *Stats { return c.stats }
 
