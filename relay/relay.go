@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -26,11 +27,34 @@ type Config struct {
 	// server listens on it, relays from it, and lets clients reach only
 	// it. It must be an IPv4 address of this host.
 	Address string
-	// Port is the UDP (and, with TCP, TCP) port clients reach the server
-	// on.
+	// Port is the UDP port clients reach the server on (turn_port).
 	Port uint16
-	// TCP also accepts TURN over TCP on Port, for networks that block UDP.
+	// TCP also accepts TURN over TCP, for networks that block UDP
+	// (turn_tcp).
 	TCP bool
+	// TCPListenPort is where TURN-TCP is accepted (turn_tcp_listen_port);
+	// 0 means Port.
+	TCPListenPort uint16
+	// TCPPort is the port put in the turn:…?transport=tcp URL
+	// (turn_tcp_port), e.g. 443 when nginx forwards it; 0 means
+	// TCPListenPort.
+	TCPPort uint16
+	// TLS adds a turns: URL (turn_tls). TLS is terminated in front of
+	// kiroku (nginx, as in Sora's 443 layout), which forwards the
+	// plain TURN-TCP stream to TCPListenPort.
+	TLS bool
+	// TLSHost is the TURN-TLS URL's host (turn_tls_fqdn); empty means
+	// Host. A certificate is issued for a name, so one is needed.
+	TLSHost string
+	// TLSPort is the TURN-TLS URL's port (turn_tls_port).
+	TLSPort uint16
+	// ProxyProtocol reads a PROXY protocol header (v1 or v2, as nginx's
+	// proxy_protocol sends) on TURN-TCP connections from ProxySources:
+	// the client's address is the header's.
+	ProxyProtocol bool
+	// ProxySources are the addresses or CIDR prefixes of the proxies
+	// whose headers are believed; a header from anyone else is ignored.
+	ProxySources []string
 	// Host is the name or address put in the TURN URLs (sora.conf
 	// turn_fqdn); empty means Address.
 	Host string
@@ -52,7 +76,59 @@ func (c *Config) Validate() error {
 	if c.Realm == "" {
 		return errors.New("turn_realm must not be empty")
 	}
+	if c.TLS && c.tlsHost() == "" {
+		return errors.New("turn_tls needs turn_tls_fqdn or turn_fqdn: a certificate names a host")
+	}
+	if c.TLS && c.TLSPort == 0 {
+		return errors.New("turn_tls_port must not be 0")
+	}
+	if c.TLS && !c.TCP {
+		return errors.New("turn_tls needs turn_tcp: the TLS proxy forwards TURN-TCP to turn_tcp_listen_port")
+	}
+	if c.ProxyProtocol && !c.TCP {
+		return errors.New("turn_tcp_proxy_protocol needs turn_tcp")
+	}
+	if _, err := c.proxyNets(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// tcpListenPort is where TURN-TCP is accepted.
+func (c *Config) tcpListenPort() uint16 { return cmp.Or(c.TCPListenPort, c.Port) }
+
+// tcpURLPort is the port of the TURN-TCP URL.
+func (c *Config) tcpURLPort() uint16 { return cmp.Or(c.TCPPort, c.tcpListenPort()) }
+
+// tlsHost is the host of the TURN-TLS URL.
+func (c *Config) tlsHost() string { return cmp.Or(c.TLSHost, c.Host) }
+
+// proxyNets parses ProxySources; with ProxyProtocol at least one is
+// needed.
+func (c *Config) proxyNets() ([]*net.IPNet, error) {
+	if !c.ProxyProtocol {
+		return nil, nil
+	}
+	if len(c.ProxySources) == 0 {
+		return nil, errors.New("turn_tcp_proxy_protocol needs turn_tcp_proxy_protocol_sources (the proxy's addresses)")
+	}
+	var out []*net.IPNet
+	for _, src := range c.ProxySources {
+		if _, n, err := net.ParseCIDR(src); err == nil {
+			out = append(out, n)
+			continue
+		}
+		ip := net.ParseIP(src)
+		if ip == nil {
+			return nil, fmt.Errorf("turn_tcp_proxy_protocol_sources: %q is not an address or CIDR prefix", src)
+		}
+		bits := 128
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 32
+		}
+		out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+	}
+	return out, nil
 }
 
 // Server is a running TURN server.
@@ -68,6 +144,7 @@ type Server struct {
 
 	udpAllocations atomic.Uint64
 	tcpAllocations atomic.Uint64
+	proxy          *proxyListener // nil without ProxyProtocol
 
 	closeOnce sync.Once
 	closeErr  error
@@ -78,11 +155,19 @@ type Stats struct {
 	// UDPAllocations and TCPAllocations count the relays clients
 	// allocated over TURN-UDP and TURN-TCP.
 	UDPAllocations, TCPAllocations uint64
+	// IgnoredProxyHeaders counts PROXY headers from sources not trusted;
+	// MalformedProxyHeaders the trusted connections closed for a broken
+	// one.
+	IgnoredProxyHeaders, MalformedProxyHeaders uint64
 }
 
 // Stats returns the server's totals.
 func (s *Server) Stats() Stats {
-	return Stats{UDPAllocations: s.udpAllocations.Load(), TCPAllocations: s.tcpAllocations.Load()}
+	st := Stats{UDPAllocations: s.udpAllocations.Load(), TCPAllocations: s.tcpAllocations.Load()}
+	if s.proxy != nil {
+		st.IgnoredProxyHeaders, st.MalformedProxyHeaders = s.proxy.ignored.Load(), s.proxy.malformed.Load()
+	}
+	return st
 }
 
 // New starts the server on cfg.Address:cfg.Port.
@@ -112,9 +197,12 @@ func New(cfg Config) (*Server, error) {
 		AuthHandler:  s.authenticate,
 		QuotaHandler: s.underQuota,
 		EventHandler: turn.EventHandler{
-			OnAllocationCreated: func(_, _ net.Addr, protocol, user, _ string, _ net.Addr, _ int) {
+			OnAllocationCreated: func(client, _ net.Addr, _, user, _ string, _ net.Addr, _ int) {
 				s.countAllocation(user, 1)
-				if protocol == "TCP" {
+				// The protocol argument is the relayed transport (UDP for
+				// WebRTC); how the client reached the server is its
+				// address's type.
+				if _, overTCP := client.(*net.TCPAddr); overTCP {
 					s.tcpAllocations.Add(1)
 				} else {
 					s.udpAllocations.Add(1)
@@ -127,9 +215,9 @@ func New(cfg Config) (*Server, error) {
 			PermissionHandler: s.permit}},
 	}
 	if cfg.TCP {
-		tcp, err := net.Listen("tcp4", listen)
+		tcp, err := s.listenTCP()
 		if err != nil {
-			return nil, errors.Join(fmt.Errorf("relay: listen tcp %s: %w", listen, err), udp.Close())
+			return nil, errors.Join(err, udp.Close())
 		}
 		sc.ListenerConfigs = []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: gen(), PermissionHandler: s.permit}}
 	}
@@ -145,16 +233,32 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// URLs are the TURN URLs clients are given.
-func (s *Server) URLs() []string {
-	host := s.cfg.Host
-	if host == "" {
-		host = s.cfg.Address
+// listenTCP opens the TURN-TCP listener, reading PROXY headers when
+// configured.
+func (s *Server) listenTCP() (net.Listener, error) {
+	listen := net.JoinHostPort(s.cfg.Address, strconv.Itoa(int(s.cfg.tcpListenPort())))
+	tcp, err := net.Listen("tcp4", listen)
+	if err != nil {
+		return nil, fmt.Errorf("relay: listen tcp %s: %w", listen, err)
 	}
-	hp := net.JoinHostPort(host, strconv.Itoa(int(s.cfg.Port)))
-	urls := []string{"turn:" + hp + "?transport=udp"}
+	if !s.cfg.ProxyProtocol {
+		return tcp, nil
+	}
+	nets, _ := s.cfg.proxyNets() // validated
+	s.proxy = newProxyListener(tcp, nets, s.log)
+	return s.proxy, nil
+}
+
+// URLs are the TURN URLs clients are given: UDP, then TCP and TLS when
+// enabled, each with its own host and port.
+func (s *Server) URLs() []string {
+	host := cmp.Or(s.cfg.Host, s.cfg.Address)
+	urls := []string{"turn:" + net.JoinHostPort(host, strconv.Itoa(int(s.cfg.Port))) + "?transport=udp"}
 	if s.cfg.TCP {
-		urls = append(urls, "turn:"+hp+"?transport=tcp")
+		urls = append(urls, "turn:"+net.JoinHostPort(host, strconv.Itoa(int(s.cfg.tcpURLPort())))+"?transport=tcp")
+	}
+	if s.cfg.TLS {
+		urls = append(urls, "turns:"+net.JoinHostPort(s.cfg.tlsHost(), strconv.Itoa(int(s.cfg.TLSPort)))+"?transport=tcp")
 	}
 	return urls
 }

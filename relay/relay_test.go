@@ -118,6 +118,17 @@ func TestConfigValidate(t *testing.T) {
 		{"ipv6", Config{Address: "::1", Port: 3478, Realm: "r"}, false},
 		{"no port", Config{Address: "127.0.0.1", Realm: "r"}, false},
 		{"no realm", Config{Address: "127.0.0.1", Port: 3478}, false},
+		{"seed 000's 443 layout", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", TCP: true, TCPListenPort: 3478,
+			TCPPort: 443, TLS: true, TLSHost: "sora-turn.example.com", TLSPort: 443, ProxyProtocol: true,
+			ProxySources: []string{"127.0.0.1", "198.18.0.0/24"}}, true},
+		{"tls without a host", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", TCP: true, TLS: true, TLSPort: 443}, false},
+		{"tls without a port", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", TCP: true, TLS: true, Host: "t.example"}, false},
+		{"tls without tcp", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", TLS: true, Host: "t.example", TLSPort: 443}, false},
+		{"proxy protocol without tcp", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", ProxyProtocol: true,
+			ProxySources: []string{"127.0.0.1"}}, false},
+		{"proxy protocol without sources", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", TCP: true, ProxyProtocol: true}, false},
+		{"bad proxy source", Config{Address: "127.0.0.1", Port: 3478, Realm: "r", TCP: true, ProxyProtocol: true,
+			ProxySources: []string{"nginx"}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.cfg.Validate(); (err == nil) != tc.ok {
