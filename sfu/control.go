@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // Mode returns the admission mode.
@@ -93,6 +95,26 @@ func (s *SFU) SetSessionMetadata(channelID, sessionID string, metadata json.RawM
 	}
 	ch.session.Metadata = append(json.RawMessage(nil), metadata...)
 	return nil
+}
+
+// Traffic is a connection's transport totals, for Sora's event webhooks.
+type Traffic struct {
+	ReceivedBytes, SentBytes uint64
+}
+
+// Traffic returns the bytes the connection's transport has received and
+// sent (RTP, RTCP, DataChannels), as the PeerConnection counts them. It
+// gathers the PeerConnection's stats: call it now and then, not per
+// packet.
+func (c *Connection) Traffic() Traffic {
+	var t Traffic
+	for _, st := range c.pc.GetStats() {
+		if ts, ok := st.(webrtc.TransportStats); ok {
+			t.ReceivedBytes += ts.BytesReceived
+			t.SentBytes += ts.BytesSent
+		}
+	}
+	return t
 }
 
 // DisconnectConnection ends one connection with reason (Sora uses

@@ -42,6 +42,10 @@ type Config struct {
 	SessionGate SessionGate
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UpdateFirst and UpdateEvery schedule the connection.updated event
+	// of an established connection: UpdateFirst after it was created,
+	// then every UpdateEvery (Sora: 15 s, then every minute).
+	UpdateFirst, UpdateEvery time.Duration
 }
 
 // TURNServer issues TURN credentials per connection; relay.Server is one.
@@ -71,6 +75,8 @@ func DefaultConfig() Config {
 		PongTimeout:     30 * time.Second,
 		AuthTimeout:     10 * time.Second,
 		Version:         "kiroku",
+		UpdateFirst:     15 * time.Second,
+		UpdateEvery:     time.Minute,
 	}
 }
 
@@ -80,7 +86,8 @@ func (c *Config) Validate() error {
 	if c.MaxMessageBytes < 1024 {
 		errs = append(errs, fmt.Errorf("signaling_max_message_bytes %d is below 1024", c.MaxMessageBytes))
 	}
-	if c.ConnectTimeout <= 0 || c.AnswerTimeout <= 0 || c.PingInterval <= 0 || c.AuthTimeout <= 0 {
+	if c.ConnectTimeout <= 0 || c.AnswerTimeout <= 0 || c.PingInterval <= 0 || c.AuthTimeout <= 0 ||
+		c.UpdateFirst <= 0 || c.UpdateEvery <= 0 {
 		errs = append(errs, errors.New("signaling timeouts and intervals must be positive"))
 	}
 	if c.PongTimeout <= c.PingInterval {

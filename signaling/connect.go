@@ -18,7 +18,6 @@ func (s *session) connect(raw []byte) *rejection {
 	if rej != nil {
 		return rej
 	}
-	s.ignoreWS = req.ignoreWS // read by DataChannel callbacks once joined
 	if rej := s.srv.modeRejection(req.msg.ChannelID); rej != nil {
 		return rej
 	}
@@ -27,6 +26,10 @@ func (s *session) connect(raw []byte) *rejection {
 	if rej != nil {
 		return rej
 	}
+	if rej := req.apply(res); rej != nil {
+		return rej
+	}
+	s.ignoreWS = req.ignoreWS // read by DataChannel callbacks once joined
 	m := req.msg
 	conn, err := s.srv.sfu.Join(sfu.JoinRequest{
 		ChannelID: m.ChannelID, ConnectionID: id,
@@ -35,7 +38,7 @@ func (s *session) connect(raw []byte) *rejection {
 		CapabilitySDP: m.SDP,
 		Metadata: &participant{authn: m.Metadata, authz: res.Metadata,
 			notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata),
-			extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock}},
+			extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock, Media: req.media}},
 		Peer:                 s,
 		DataChannels:         req.channels,
 		DataChannelSignaling: req.dcSignal,
@@ -57,10 +60,16 @@ func (s *session) authenticate(req *connectRequest, id string, raw []byte) (Auth
 	m := req.msg
 	ctx, cancel := s.authContext()
 	defer cancel()
+	channels, _ := json.Marshal(m.DataChannels)
+	if m.DataChannels == nil {
+		channels = nil
+	}
 	res, err := s.srv.auth.Authenticate(ctx, AuthRequest{
 		ChannelID: m.ChannelID, ConnectionID: id, ClientID: m.ClientID, BundleID: m.BundleID,
 		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec, Simulcast: m.Simulcast,
 		Metadata: m.Metadata, SoraClient: m.SoraClient, Environment: m.Environment, Connect: raw,
+		Media: req.media, SimulcastRID: req.rid, DataChannelSignaling: req.dcSignal,
+		IgnoreDisconnectWebSocket: req.ignoreWS, DataChannels: channels, Libwebrtc: m.Libwebrtc,
 	})
 	if err != nil {
 		s.log.Warn("authentication failed", "err", err)
@@ -92,6 +101,34 @@ func (srv *Server) modeRejection(channelID string) *rejection {
 			return reject(codeBlockedSession, "BLOCKED-NEW-SESSION")
 		}
 	}
+	return nil
+}
+
+// apply makes the authenticator's overrides the connection's settings.
+func (req *connectRequest) apply(res AuthResult) *rejection {
+	if res.Audio != nil {
+		req.audio = *res.Audio
+	}
+	if res.Video != nil {
+		req.video = *res.Video
+	}
+	req.media = req.media.override(res.Media)
+	if res.Simulcast != nil {
+		req.msg.Simulcast = *res.Simulcast
+	}
+	if res.SimulcastRID != "" {
+		if !validRID(res.SimulcastRID) {
+			return reject(codeAuthError, "AUTH-WEBHOOK-ERROR")
+		}
+		req.rid = res.SimulcastRID
+	}
+	if res.DataChannelSignaling != nil {
+		req.dcSignal = *res.DataChannelSignaling
+	}
+	if res.IgnoreDisconnectWebSocket != nil {
+		req.ignoreWS = *res.IgnoreDisconnectWebSocket
+	}
+	req.ignoreWS = req.ignoreWS && req.dcSignal
 	return nil
 }
 
@@ -163,7 +200,10 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		offer.RPCMethods = rpcMethods()
 	}
 	if req.audio {
-		offer.AudioCodecType = "OPUS"
+		offer.AudioCodecType, offer.AudioBitRate = "OPUS", req.media.AudioBitRate
+	}
+	if req.video {
+		offer.VideoBitRate = req.media.VideoBitRate
 	}
 	s.send(offer)
 	if res.Lifetime > 0 {

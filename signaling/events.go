@@ -24,14 +24,31 @@ func (srv *Server) created(self sfu.ConnectionInfo, own func(notifyMessage)) {
 	}
 	srv.notifyOthers(newNotify("connection.created", self, members, now), self, members)
 	srv.counters.established.Add(1)
-	srv.events.HandleEvent(Event{Type: "connection.created", Time: now, Connection: self})
+	srv.track(self)
+	srv.events.HandleEvent(Event{Type: "connection.created", Time: now, Connection: self,
+		Channel: countChannel(members)})
+}
+
+// updated tells the event sink an established connection is still there
+// (connection.updated).
+func (srv *Server) updated(self sfu.ConnectionInfo, traffic sfu.Traffic) {
+	srv.events.HandleEvent(Event{Type: "connection.updated", Time: srv.now(), Connection: self,
+		Channel: countChannel(srv.sfu.ChannelConnections(self.ChannelID)), Traffic: traffic})
+}
+
+// failed tells the event sink a connection joined the SFU but was never
+// established (connection.failed); message is why.
+func (srv *Server) failed(self sfu.ConnectionInfo, message string) {
+	srv.events.HandleEvent(Event{Type: "connection.failed", Time: srv.now(), Connection: self, Reason: message,
+		Channel: countChannel(srv.sfu.ChannelConnections(self.ChannelID))})
 }
 
 // departed tells the channel and the event sink that s left, if it was
 // ever established.
 func (srv *Server) departed(s *session, reason string) {
 	if !s.answered.Load() {
-		return // never established: nobody heard of it
+		srv.failed(s.conn.Info(), reason) // never established: only the event sink hears of it
+		return
 	}
 	apiReason, _ := s.apiReason.Load().(string)
 	srv.destroyed(s.conn.Info(), reason, apiReason)
@@ -42,9 +59,10 @@ func (srv *Server) departed(s *session, reason string) {
 func (srv *Server) destroyed(self sfu.ConnectionInfo, reason, apiReason string) {
 	members := srv.sfu.ChannelConnections(self.ChannelID)
 	now := srv.now()
+	traffic := srv.untrack(self, now)
 	srv.notifyOthers(newNotify("connection.destroyed", self, members, now), self, members)
 	srv.events.HandleEvent(Event{Type: "connection.destroyed", Time: now, Connection: self, Reason: reason,
-		APIReason: apiReason})
+		APIReason: apiReason, Channel: countChannel(members), Traffic: traffic})
 }
 
 // NoteDisconnectReason keeps the reason a disconnect API call gave for a

@@ -23,6 +23,19 @@ type AuthRequest struct {
 	Metadata    json.RawMessage // connect "metadata", nil when absent
 	SoraClient  string
 	Environment string
+	// Media is what the connect asked for beyond on/off and the codec.
+	Media MediaSettings
+	// SimulcastRID is the simulcast layer the client asked to receive.
+	SimulcastRID string
+	// DataChannelSignaling and IgnoreDisconnectWebSocket are the
+	// connect's; DataChannels its messaging channels, as sent.
+	DataChannelSignaling, IgnoreDisconnectWebSocket bool
+	DataChannels                                    json.RawMessage
+	// Libwebrtc is the connect's "libwebrtc" (native SDKs).
+	Libwebrtc string
+	// Channel counts the channel's connections before this one joins;
+	// the server fills it in.
+	Channel ChannelCounts
 	// Connect is the raw connect message, for fields not parsed here;
 	// nil for WHIP and WHEP.
 	Connect json.RawMessage
@@ -52,6 +65,40 @@ type AuthResult struct {
 	// VideoCodec, when set, replaces the codec the client asked to send
 	// (video_codec_type).
 	VideoCodec sfu.Codec
+	// Audio and Video, when not nil, switch the client's audio or video
+	// on or off (audio, video).
+	Audio, Video *bool
+	// Media replaces the settings it gives (audio_bit_rate,
+	// audio_opus_params, video_bit_rate, video_*_params).
+	Media MediaSettings
+	// Simulcast, when not nil, replaces the client's simulcast;
+	// SimulcastRID, when set, the layer it receives.
+	Simulcast    *bool
+	SimulcastRID string
+	// DataChannelSignaling and IgnoreDisconnectWebSocket, when not nil,
+	// replace the client's.
+	DataChannelSignaling, IgnoreDisconnectWebSocket *bool
+}
+
+// ChannelCounts counts a channel's connections by role.
+type ChannelCounts struct {
+	All, SendRecv, SendOnly, RecvOnly int
+}
+
+// countChannel counts members by role.
+func countChannel(members []sfu.ConnectionInfo) ChannelCounts {
+	c := ChannelCounts{All: len(members)}
+	for _, m := range members {
+		switch m.Role {
+		case sfu.SendRecv:
+			c.SendRecv++
+		case sfu.SendOnly:
+			c.SendOnly++
+		case sfu.RecvOnly:
+			c.RecvOnly++
+		}
+	}
+	return c
 }
 
 // Authenticator decides whether a connect is admitted, e.g. by calling
@@ -70,13 +117,20 @@ func (AllowAll) Authenticate(context.Context, AuthRequest) (AuthResult, error) {
 
 // Event is a connection lifecycle event, e.g. for the event webhook.
 type Event struct {
-	Type       string // "connection.created" or "connection.destroyed"
+	// Type is connection.created, connection.updated,
+	// connection.destroyed or connection.failed.
+	Type       string
 	Time       time.Time
 	Connection sfu.ConnectionInfo
-	// Reason is why a connection was destroyed (a close reason).
+	// Reason is why a connection was destroyed or failed (a close
+	// reason).
 	Reason string
 	// APIReason is the reason given to the disconnect API, if any.
 	APIReason string
+	// Channel counts the channel's connections at the event.
+	Channel ChannelCounts
+	// Traffic is the connection's transport totals so far.
+	Traffic sfu.Traffic
 }
 
 // EventSink receives connection events. HandleEvent must not block.
@@ -88,3 +142,16 @@ type nopEvents struct{}
 
 // HandleEvent drops the event.
 func (nopEvents) HandleEvent(Event) {}
+
+// countedAuth fills AuthRequest.Channel from the SFU before asking the
+// authenticator, for every kind of connect (WebSocket, WHIP, WHEP).
+type countedAuth struct {
+	inner Authenticator
+	sfu   *sfu.SFU
+}
+
+// Authenticate counts the channel and asks the authenticator.
+func (a countedAuth) Authenticate(ctx context.Context, r AuthRequest) (AuthResult, error) {
+	r.Channel = countChannel(a.sfu.ChannelConnections(r.ChannelID))
+	return a.inner.Authenticate(ctx, r)
+}

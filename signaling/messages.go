@@ -37,13 +37,9 @@ type connectMessage struct {
 	IgnoreDisconnectWS      *bool               `json:"ignore_disconnect_websocket"`
 	SoraClient              string              `json:"sora_client"`
 	Environment             string              `json:"environment"`
+	Libwebrtc               string              `json:"libwebrtc"`
 	// SDP is the client's capability offer: what it can decode.
 	SDP string `json:"sdp"`
-}
-
-// mediaOption is the object form of "audio" / "video".
-type mediaOption struct {
-	CodecType string `json:"codec_type"`
 }
 
 // connectRequest is a validated connect.
@@ -57,6 +53,7 @@ type connectRequest struct {
 	dcSignal   bool   // data_channel_signaling
 	ignoreWS   bool   // ignore_disconnect_websocket
 	rid        string // the simulcast layer to receive; "" for the default
+	media      MediaSettings
 }
 
 // rejection is a close code and reason for a refused or broken connection.
@@ -151,47 +148,6 @@ func receiveRID(m *connectMessage) string {
 	return m.SimulcastRID
 }
 
-// parseMediaOptions reads audio, video and data_channels into req.
-func parseMediaOptions(req *connectRequest) *rejection {
-	m := &req.msg
-	audio, audioCodec, ok := parseMedia(m.Audio)
-	if !ok || (audioCodec != "" && !strings.EqualFold(audioCodec, "OPUS")) {
-		return reject(codeInvalidParam, "INVALID-AUDIO")
-	}
-	video, videoCodec, ok := parseMedia(m.Video)
-	if !ok {
-		return reject(codeInvalidParam, "INVALID-VIDEO")
-	}
-	req.audio, req.video = audio, video
-	if videoCodec != "" {
-		c, err := sfu.ParseCodec(videoCodec)
-		if err != nil {
-			return reject(codeInvalidParam, "INVALID-VIDEO-CODEC-TYPE")
-		}
-		req.videoCodec = c
-	}
-	var rej *rejection
-	req.channels, rej = parseDataChannels(m.DataChannels)
-	return rej
-}
-
-// parseMedia reads "audio"/"video": absent or true means on, false off,
-// an object means on with options.
-func parseMedia(raw json.RawMessage) (on bool, codec string, ok bool) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return true, "", true
-	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err == nil {
-		return b, "", true
-	}
-	var opt mediaOption
-	if err := json.Unmarshal(raw, &opt); err != nil {
-		return false, "", false
-	}
-	return true, opt.CodecType, true
-}
-
 // validID checks an id's length, encoding and characters.
 func validID(s string, emptyOK bool) bool {
 	if s == "" {
@@ -228,6 +184,8 @@ type offerMessage struct {
 	Video          bool               `json:"video"`
 	VideoCodecType string             `json:"video_codec_type,omitempty"`
 	AudioCodecType string             `json:"audio_codec_type,omitempty"`
+	VideoBitRate   int                `json:"video_bit_rate,omitempty"`
+	AudioBitRate   int                `json:"audio_bit_rate,omitempty"`
 }
 
 // encoding is one simulcast layer the client is asked to send, handed by

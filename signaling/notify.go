@@ -23,6 +23,9 @@ type Extras struct {
 	EventMetadata json.RawMessage
 	// RecordingBlock is the auth webhook's recording_block.
 	RecordingBlock bool
+	// Media are the connection's media settings (bit rates, codec
+	// parameters) from its connect and the auth webhook.
+	Media MediaSettings
 }
 
 // ExtrasOf returns the Extras of a connection this server admitted; the

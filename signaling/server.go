@@ -30,6 +30,9 @@ type Server struct {
 	ctx    context.Context // canceled by Shutdown; bounds auth and offers
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // one per WebSocket handler
+	bg     sync.WaitGroup // runUpdates
+
+	tracker *tracker // established and departed connections
 
 	mu       sync.Mutex
 	closing  bool
@@ -53,11 +56,12 @@ func New(cfg Config, s *sfu.SFU) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	srv := &Server{cfg: cfg, sfu: s, log: cfg.Logger, auth: cfg.Authenticator, events: cfg.Events,
-		all: make(map[*session]struct{}), sessions: make(map[string]*session),
+		all: make(map[*session]struct{}), sessions: make(map[string]*session), tracker: newTracker(),
 		res: resources{byID: make(map[string]*resource), byConn: make(map[string]*resource)}}
 	if srv.auth == nil {
 		srv.auth = AllowAll{}
 	}
+	srv.auth = countedAuth{inner: srv.auth, sfu: s}
 	if srv.events == nil {
 		srv.events = nopEvents{}
 	}
@@ -65,6 +69,8 @@ func New(cfg Config, s *sfu.SFU) (*Server, error) {
 	// authenticator's job.
 	srv.upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
+	srv.bg.Add(1)
+	go srv.runUpdates()
 	return srv, nil
 }
 
@@ -134,6 +140,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		srv.cancel()
+		srv.bg.Wait()
 		return nil
 	case <-ctx.Done():
 		srv.cancel() // aborts pending authentications and offers
@@ -141,6 +148,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 			_ = s.ws.UnderlyingConn().Close()
 		}
 		<-done
+		srv.bg.Wait()
 		return fmt.Errorf("signaling shutdown: %w", ctx.Err())
 	}
 }

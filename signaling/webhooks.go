@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/webhooks"
@@ -46,100 +45,6 @@ var (
 // NewWebhooks returns the adapter for client.
 func NewWebhooks(client WebhookClient, opts WebhookOptions) *Webhooks {
 	return &Webhooks{client: client, opts: opts}
-}
-
-// authPayload is the auth webhook request.
-type authPayload struct {
-	webhooks.Common
-	Role         sfu.Role        `json:"role"`
-	ChannelID    string          `json:"channel_id"`
-	ClientID     string          `json:"client_id,omitempty"`
-	BundleID     string          `json:"bundle_id,omitempty"`
-	ConnectionID string          `json:"connection_id"`
-	Multistream  bool            `json:"multistream"`
-	Simulcast    bool            `json:"simulcast"`
-	Spotlight    bool            `json:"spotlight"`
-	Audio        bool            `json:"audio"`
-	Video        bool            `json:"video"`
-	VideoCodec   sfu.Codec       `json:"video_codec_type,omitempty"`
-	Metadata     json.RawMessage `json:"metadata,omitempty"`
-	SoraClient   string          `json:"sora_client,omitempty"`
-	Environment  string          `json:"environment,omitempty"`
-	WHIP         bool            `json:"whip,omitempty"`
-	WHEP         bool            `json:"whep,omitempty"`
-}
-
-// Authenticate calls the auth webhook; any failure denies.
-func (w *Webhooks) Authenticate(ctx context.Context, r AuthRequest) (AuthResult, error) {
-	if !w.client.Configured(webhooks.Auth) {
-		return AuthResult{Allowed: true}, nil
-	}
-	p := authPayload{Common: w.client.Common(""), Role: r.Role, ChannelID: r.ChannelID, ClientID: r.ClientID,
-		BundleID: r.BundleID, ConnectionID: r.ConnectionID, Multistream: true, Simulcast: r.Simulcast,
-		Audio: r.Audio, Video: r.Video,
-		VideoCodec: r.VideoCodec, Metadata: r.Metadata, SoraClient: r.SoraClient, Environment: r.Environment,
-		WHIP: r.WHIP, WHEP: r.WHEP}
-	var reply webhooks.AuthReply
-	err := w.client.Call(ctx, webhooks.Auth, "auth", p, webhooks.Headers(webhooks.Auth, "", "", r.ConnectionID), &reply)
-	if err != nil {
-		return AuthResult{}, fmt.Errorf("auth webhook: %w", err)
-	}
-	res := AuthResult{Allowed: reply.Allowed, Reason: reply.Reason, Metadata: reply.Metadata,
-		SignalingNotifyMetadata: reply.SignalingNotifyMetadata, EventMetadata: reply.EventMetadata,
-		RecordingBlock: reply.RecordingBlock != nil && *reply.RecordingBlock}
-	if reply.ClientID != nil {
-		res.ClientID = *reply.ClientID
-	}
-	if reply.BundleID != nil {
-		res.BundleID = *reply.BundleID
-	}
-	if reply.VideoCodecType != nil {
-		c, err := sfu.ParseCodec(*reply.VideoCodecType)
-		if err != nil {
-			return AuthResult{}, fmt.Errorf("auth webhook reply: %w", err)
-		}
-		res.VideoCodec = c
-	}
-	if reply.ConnectionLifetime != nil && *reply.ConnectionLifetime > 0 {
-		res.Lifetime = time.Duration(*reply.ConnectionLifetime) * time.Second
-	}
-	return res, nil
-}
-
-// eventPayload is an event webhook request.
-type eventPayload struct {
-	webhooks.Common
-	Role          sfu.Role        `json:"role"`
-	ChannelID     string          `json:"channel_id"`
-	SessionID     string          `json:"session_id"`
-	ClientID      string          `json:"client_id"`
-	BundleID      string          `json:"bundle_id"`
-	ConnectionID  string          `json:"connection_id"`
-	Multistream   bool            `json:"multistream"`
-	Simulcast     bool            `json:"simulcast"`
-	Spotlight     bool            `json:"spotlight"`
-	EventMetadata json.RawMessage `json:"event_metadata,omitempty"`
-	Data          map[string]any  `json:"data"`
-}
-
-// HandleEvent queues an event webhook.
-func (w *Webhooks) HandleEvent(e Event) {
-	c := e.Connection
-	data := map[string]any{"audio": c.Audio, "video": c.Video,
-		"created_time": c.CreatedAt.Unix(), "created_timestamp": webhooks.Timestamp(c.CreatedAt)}
-	if e.Type == "connection.destroyed" {
-		data["destroyed_time"] = e.Time.Unix()
-		data["destroyed_timestamp"] = webhooks.Timestamp(e.Time)
-		data["reason"] = e.Reason
-		if e.APIReason != "" {
-			data["disconnect_api_reason"] = e.APIReason
-		}
-		data["minutes"] = int(e.Time.Sub(c.CreatedAt) / time.Minute)
-	}
-	p := eventPayload{Common: w.client.Common(e.Type), Role: c.Role, ChannelID: c.ChannelID, SessionID: c.SessionID,
-		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true, Simulcast: c.Simulcast,
-		EventMetadata: ExtrasOf(c).EventMetadata, Data: data}
-	w.client.Send(webhooks.Event, e.Type, p, webhooks.Headers(webhooks.Event, e.Type, c.SessionID, c.ConnectionID))
 }
 
 // sessionPayload is a session webhook request.

@@ -60,6 +60,14 @@ type AuthReply struct {
 	Video                   json.RawMessage `json:"video,omitempty"`
 	VideoCodecType          *string         `json:"video_codec_type,omitempty"`
 	VideoBitRate            *int            `json:"video_bit_rate,omitempty"`
+	AudioOpusParams         json.RawMessage `json:"audio_opus_params,omitempty"`
+	VideoVP9Params          json.RawMessage `json:"video_vp9_params,omitempty"`
+	VideoAV1Params          json.RawMessage `json:"video_av1_params,omitempty"`
+	VideoH264Params         json.RawMessage `json:"video_h264_params,omitempty"`
+	Simulcast               *bool           `json:"simulcast,omitempty"`
+	SimulcastRID            *string         `json:"simulcast_rid,omitempty"`
+	DataChannelSignaling    *bool           `json:"data_channel_signaling,omitempty"`
+	IgnoreDisconnectWS      *bool           `json:"ignore_disconnect_websocket,omitempty"`
 }
 
 // SessionCreatedReply is the session webhook's reply to session.created.
