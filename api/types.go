@@ -31,7 +31,9 @@ var (
 )
 
 // Connection is one connection as ListConnections, ListChannelConnections
-// and the session object report it.
+// and the session object report it. A session object also lists the
+// connections that left it, with their connection_destroyed_timestamp;
+// it is null for live ones.
 type Connection struct {
 	Role                         string          `json:"role"`
 	ChannelID                    string          `json:"channel_id"`
@@ -47,6 +49,10 @@ type Connection struct {
 	Video                        bool            `json:"video"`
 	VideoCodecType               string          `json:"video_codec_type,omitempty"`
 	VideoBitRate                 int             `json:"video_bit_rate,omitempty"`
+	VideoVP9Params               json.RawMessage `json:"video_vp9_params,omitempty"`
+	VideoAV1Params               json.RawMessage `json:"video_av1_params,omitempty"`
+	VideoH264Params              json.RawMessage `json:"video_h264_params,omitempty"`
+	AudioBitRate                 int             `json:"audio_bit_rate,omitempty"`
 	RecordingBlock               bool            `json:"recording_block"`
 	Metadata                     json.RawMessage `json:"metadata,omitempty"`
 	ConnectionCreatedTimestamp   string          `json:"connection_created_timestamp"`
