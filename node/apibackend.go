@@ -66,14 +66,31 @@ func apiConnection(ci sfu.ConnectionInfo) api.Connection {
 	c := api.Connection{Role: string(ci.Role), ChannelID: ci.ChannelID, SessionID: ci.SessionID,
 		ClientID: ci.ClientID, BundleID: ci.BundleID, ConnectionID: ci.ConnectionID, Multistream: true,
 		Simulcast: ci.Simulcast, Audio: ci.Audio, Video: ci.Video, ConnectionCreatedTimestamp: webhooks.Timestamp(ci.CreatedAt)}
+	ex := signaling.ExtrasOf(ci)
 	if ci.Audio {
-		c.AudioCodecType = "OPUS"
+		c.AudioCodecType, c.AudioBitRate = "OPUS", ex.Media.AudioBitRate
 	}
 	if ci.Video {
-		c.VideoCodecType = string(ci.VideoCodec)
+		c.VideoCodecType, c.VideoBitRate = string(ci.VideoCodec), ex.Media.VideoBitRate
+		c.VideoVP9Params, c.VideoAV1Params, c.VideoH264Params = ex.Media.VideoVP9Params, ex.Media.VideoAV1Params, ex.Media.VideoH264Params
 	}
-	c.RecordingBlock = signaling.ExtrasOf(ci).RecordingBlock
+	c.RecordingBlock = ex.RecordingBlock
 	return c
+}
+
+// sessionConnections lists a session's connections: those that left it,
+// with their connection_destroyed_timestamp, then the live ones.
+func (b *apiBackend) sessionConnections(s sfu.SessionInfo) []api.Connection {
+	live := b.Connections(s.ChannelID)
+	gone := b.sig.DepartedConnections(s.SessionID)
+	out := make([]api.Connection, 0, len(gone)+len(live))
+	for _, d := range gone {
+		c := apiConnection(d.Info)
+		ts := webhooks.Timestamp(d.DestroyedAt)
+		c.ConnectionDestroyedTimestamp = &ts
+		out = append(out, c)
+	}
+	return append(out, live...)
 }
 
 // Sessions lists the live sessions with their connections.
@@ -90,7 +107,7 @@ func (b *apiBackend) apiSession(s sfu.SessionInfo) api.Session {
 		ChannelID: s.ChannelID, SessionID: s.SessionID, SessionMetadata: s.Metadata, CreatedTime: s.CreatedAt.Unix(),
 		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true,
 		MaxConnections: s.MaxConnections, TotalConnections: s.TotalConnections,
-		Connections: b.Connections(s.ChannelID), Recording: b.rec.recording(s.ChannelID)}
+		Connections: b.sessionConnections(s), Recording: b.rec.recording(s.ChannelID)}
 }
 
 // Session returns a channel's live session, checking sessionID if given.

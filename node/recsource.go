@@ -150,7 +150,8 @@ func muxKind(k sfu.Kind) mux.Kind {
 func recordedConnection(ci sfu.ConnectionInfo) archive.Connection {
 	ex := signaling.ExtrasOf(ci)
 	c := archive.Connection{ClientID: ci.ClientID, BundleID: ci.BundleID, ConnectionID: ci.ConnectionID,
-		Role: string(ci.Role), EventMetadata: ex.EventMetadata, RecordingBlock: ex.RecordingBlock}
+		Role: string(ci.Role), EventMetadata: ex.EventMetadata, RecordingBlock: ex.RecordingBlock,
+		VideoBitRate: ex.Media.VideoBitRate}
 	if ci.Video {
 		c.Video = &archive.Track{Codec: mux.Codec(ci.VideoCodec), ClockRate: 90000}
 	}
