@@ -4,8 +4,9 @@
 //	uploader -config uploader.conf          watch and upload until SIGTERM
 //	uploader -config uploader.conf -once    upload what is ready, then exit
 //
-// SIGHUP reloads the storage and webhook settings and retries quarantined
-// files at once. SIGTERM and SIGINT stop: uploads in flight get
+// SIGHUP reloads the storage and webhook settings, retries quarantined
+// files at once and reopens the log file (log_dir/log_name), for
+// logrotate's create mode. SIGTERM and SIGINT stop: uploads in flight get
 // shutdown_timeout to finish, then they are aborted.
 package main
 
@@ -22,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/logfile"
 	"github.com/kiroku-sfu/kiroku/uploader"
 )
 
@@ -39,15 +41,17 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := uploader.LoadConfig(*path)
+	cfg, lc, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}
-	level := slog.LevelInfo
-	if cfg.Debug {
-		level = slog.LevelDebug
+	log, logFile, err := openLog(lc, cfg.Debug, os.Stdout)
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	if logFile != nil {
+		defer logFile.Close()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -64,15 +68,16 @@ func run(args []string) error {
 		return err
 	}
 	defer stopMetrics()
-	stopHUP := reloadOnHUP(ctx, *path, up, log)
+	stopHUP := reloadOnHUP(ctx, *path, up, logFile, log)
 	defer stopHUP()
 	log.Info("uploader started", "archive_dir", cfg.ArchiveDir, "bucket", cfg.Store.Bucket, "workers", cfg.Workers)
 	return up.Run(ctx)
 }
 
-// reloadOnHUP reloads the configuration on each SIGHUP until the returned
-// stop is called; stop waits for the goroutine.
-func reloadOnHUP(ctx context.Context, path string, up *uploader.Uploader, log *slog.Logger) (stop func()) {
+// reloadOnHUP reopens the log file (when there is one) and reloads the
+// configuration on each SIGHUP until the returned stop is called; stop
+// waits for the goroutine. The log keys themselves are not reloaded.
+func reloadOnHUP(ctx context.Context, path string, up *uploader.Uploader, logFile *logfile.File, log *slog.Logger) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -84,7 +89,12 @@ func reloadOnHUP(ctx context.Context, path string, up *uploader.Uploader, log *s
 			case <-done:
 				return
 			case <-hup:
-				cfg, err := uploader.LoadConfig(path)
+				if logFile != nil {
+					if err := logFile.Reopen(); err != nil {
+						log.Error("log file not reopened; writing on into the previous one", "err", err)
+					}
+				}
+				cfg, _, err := loadConfig(path)
 				if err == nil {
 					err = up.Reload(ctx, cfg)
 				}
