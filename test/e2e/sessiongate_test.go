@@ -14,10 +14,12 @@ import (
 )
 
 // slowCreated answers session.created for a channel only after its
-// delay, then passes every webhook on to a hookLog.
+// delay and adds authExtra's fields to every auth reply; otherwise it
+// passes every webhook on to a hookLog.
 type slowCreated struct {
-	hooks *hookLog
-	delay map[string]time.Duration // by channel_id
+	hooks     *hookLog
+	delay     map[string]time.Duration // by channel_id
+	authExtra map[string]any
 }
 
 func (s slowCreated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -32,15 +34,26 @@ func (s slowCreated) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	s.hooks.ServeHTTP(w, r)
+	if r.URL.Path != "/auth" || len(s.authExtra) == 0 {
+		s.hooks.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	s.hooks.ServeHTTP(rec, r)
+	var reply map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &reply)
+	for k, v := range s.authExtra {
+		reply[k] = v
+	}
+	_ = json.NewEncoder(w).Encode(reply)
 }
 
-// startSlowServer is startRecServer with session.created answered late
-// and a webhook time-out of 3 s.
-func startSlowServer(t *testing.T, hooks *hookLog, delay map[string]time.Duration) *recServer {
+// startSlowServer is startRecServer with session.created answered late,
+// auth replies extended and a webhook time-out of 3 s.
+func startSlowServer(t *testing.T, hooks *hookLog, delay map[string]time.Duration, authExtra map[string]any) *recServer {
 	t.Helper()
 	dir := t.TempDir()
-	s := &recServer{t: t, hooks: hooks, receiver: httptest.NewServer(slowCreated{hooks: hooks, delay: delay}),
+	s := &recServer{t: t, hooks: hooks, receiver: httptest.NewServer(slowCreated{hooks: hooks, delay: delay, authExtra: authExtra}),
 		archive: filepath.Join(dir, "archive"), tmp: filepath.Join(dir, "archive_tmp")}
 	t.Cleanup(s.receiver.Close)
 	s.conf = writeConfig(t, fmt.Sprintf(`signaling_loopback_address_only = true
@@ -71,7 +84,7 @@ func TestSessionCreatedBeforeOffer(t *testing.T) {
 	const delay = 1500 * time.Millisecond
 	reply := `{"session_metadata":{"room":"gate"},"recording":true}`
 	hooks := &hookLog{sessionReply: map[string]string{recorded: reply, late: reply}}
-	srv := startSlowServer(t, hooks, map[string]time.Duration{recorded: delay, late: 10 * time.Second})
+	srv := startSlowServer(t, hooks, map[string]time.Duration{recorded: delay, late: 10 * time.Second}, nil)
 
 	dialed := time.Now()
 	pub := startReplay(t, srv.ws, recorded, "VP8", "vp8_opus.rtpdump")
