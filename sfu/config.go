@@ -11,11 +11,20 @@ import (
 // Config holds the SFU's settings. Start from [DefaultConfig].
 type Config struct {
 	// ICEAddress is the IPv4 address announced in ICE candidates
-	// (sora.conf ipv4_address). When set, only this address is used for
-	// media: the SFU gathers host candidates on it alone.
+	// (sora.conf ipv4_address). An address of this host is the only IPv4
+	// address media uses; another one (1:1 NAT) is announced in place of
+	// every local IPv4 address. It never restricts IPv6.
 	ICEAddress string `conf:"ipv4_address"`
-	// IPv6 allows IPv6 host candidates (sora.conf ipv6).
+	// IPv6 gathers IPv6 host candidates too (sora.conf ipv6, true by
+	// default as in Sora). Link-local addresses are never announced, and
+	// an address still tentative (duplicate address detection) is picked
+	// up once it can be bound.
 	IPv6 bool `conf:"ipv6"`
+	// IPv6Address is the IPv6 address announced in ICE candidates
+	// (sora.conf ipv6_address), as ICEAddress is for IPv4: an address of
+	// this host is the only IPv6 address media uses, another one is
+	// announced in place of every local IPv6 address. It needs IPv6.
+	IPv6Address string `conf:"ipv6_address"`
 	// UDPPort is the one UDP port every connection's media shares
 	// (one socket per local address). 0 gives each connection its own
 	// port from UDPPortMin-UDPPortMax instead, which costs more CPU per
@@ -50,11 +59,12 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults: every local address, media on UDP
-// port 50000 (50001-50999 per connection when udp_port is 0), VP9 (Sora's
+// DefaultConfig returns the defaults: every local address of both
+// families (IPv6 on, as in Sora), media on UDP port 50000 (50001-50999 per connection when udp_port is 0), VP9 (Sora's
 // default), one PLI per second at most.
 func DefaultConfig() Config {
 	return Config{
+		IPv6:              true,
 		UDPPort:           50000,
 		UDPPortMin:        50001,
 		UDPPortMax:        50999,
@@ -71,6 +81,14 @@ func (c *Config) Validate() error {
 	if c.ICEAddress != "" {
 		if ip := net.ParseIP(c.ICEAddress); ip == nil || ip.To4() == nil {
 			errs = append(errs, fmt.Errorf("ipv4_address %q is not an IPv4 address", c.ICEAddress))
+		}
+	}
+	if c.IPv6Address != "" {
+		if ip := net.ParseIP(c.IPv6Address); ip == nil || ip.To4() != nil || ip.IsUnspecified() ||
+			ip.IsMulticast() || ip.IsLinkLocalUnicast() {
+			errs = append(errs, fmt.Errorf("ipv6_address %q is not an IPv6 unicast address that can be announced (not link-local)", c.IPv6Address))
+		} else if !c.IPv6 {
+			errs = append(errs, errors.New("ipv6_address is set but ipv6 is false"))
 		}
 	}
 	if c.UDPPort == 0 && (c.UDPPortMin == 0 || c.UDPPortMax < c.UDPPortMin) {

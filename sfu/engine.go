@@ -1,11 +1,11 @@
 package sfu
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -16,6 +16,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/kiroku-sfu/kiroku/sfu/hostmux"
 	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 )
 
@@ -38,7 +39,7 @@ type engine struct {
 	media     *webrtc.MediaEngine
 	factories []interceptor.Factory // after the NACK responder, in order
 	settings  webrtc.SettingEngine
-	sockets   *srtpout.Sockets // the UDP mux's sockets; nil: no direct SRTP path
+	sockets   srtpout.Sockets // the UDP mux's sockets; nil: no direct SRTP path
 	now       func() time.Time
 	viewOnly  bool
 }
@@ -98,7 +99,7 @@ func (e engines) forRole(r Role) *engine {
 
 // newEngines builds both kinds of engine, sharing one setting engine
 // and, with a direct SRTP path, the mux's sockets.
-func newEngines(cfg *Config, se webrtc.SettingEngine, sockets *srtpout.Sockets) (engines, error) {
+func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets) (engines, error) {
 	if !cfg.DirectSRTP {
 		sockets = nil
 	}
@@ -213,34 +214,28 @@ func (e *engine) withVideo(videos []webrtc.RTPCodecParameters) (*engine, error) 
 // net.core.rmem_max / wmem_max.
 const udpBufferBytes = 4 << 20
 
-// newSettingEngine restricts ICE to the configured addresses and ports.
-// With a UDP port configured, every connection shares one socket per local
-// address on that port (the returned closer owns them, the returned
-// Sockets knows them); otherwise each connection gets its own port from
-// the range and the closer and Sockets are nil.
-func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, *srtpout.Sockets, error) {
+// newSettingEngine restricts ICE to the configured families, addresses
+// and ports (announce.go). With a UDP port configured, every connection
+// shares one socket per local address on that port: the returned mux owns
+// them (the closer) and finds them for the direct SRTP path; addresses
+// that cannot be bound yet are picked up later. Otherwise each connection
+// gets its own port from the range and the closer and Sockets are nil.
+func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, srtpout.Sockets, error) {
 	var se webrtc.SettingEngine
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
-	iceTypes := []ice.NetworkType{ice.NetworkTypeUDP4}
 	if cfg.IPv6 {
 		types = append(types, webrtc.NetworkTypeUDP6)
-		iceTypes = append(iceTypes, ice.NetworkTypeUDP6)
 	}
 	se.SetNetworkTypes(types)
 	se.SetIncludeLoopbackCandidate(cfg.ICELoopback)
-	keep := func(net.IP) bool { return true }
-	if cfg.ICEAddress != "" {
-		want := net.ParseIP(cfg.ICEAddress)
-		if isLocalAddress(want) {
-			// Gather on that address only: the candidates name it and
-			// media never leaves through another interface.
-			keep = func(ip net.IP) bool { return ip.Equal(want) }
-			se.SetIPFilter(keep)
-		} else {
-			// An address behind 1:1 NAT: gather locally, announce it instead.
-			se.SetNAT1To1IPs([]string{cfg.ICEAddress}, webrtc.ICECandidateTypeHost)
-		}
+	plan := newAnnouncement(cfg)
+	se.SetIPFilter(func(ip net.IP) bool {
+		a, ok := netip.AddrFromSlice(ip)
+		return ok && plan.keep(a.Unmap())
+	})
+	if len(plan.external) > 0 {
+		se.SetNAT1To1IPs(plan.external, webrtc.ICECandidateTypeHost)
 	}
 	if cfg.UDPPort == 0 {
 		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
@@ -248,41 +243,14 @@ func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, *srtpout.So
 		}
 		return se, nil, nil, nil
 	}
-	sockets, err := srtpout.NewSockets()
-	if err != nil {
-		return se, nil, nil, err
-	}
-	opts := []ice.UDPMuxFromPortOption{
-		ice.UDPMuxFromPortWithNet(sockets),
-		ice.UDPMuxFromPortWithIPFilter(keep),
-		ice.UDPMuxFromPortWithNetworks(iceTypes...),
-		ice.UDPMuxFromPortWithReadBufferSize(udpBufferBytes),
-		ice.UDPMuxFromPortWithWriteBufferSize(udpBufferBytes),
-	}
-	if cfg.ICELoopback || (cfg.ICEAddress != "" && net.ParseIP(cfg.ICEAddress).IsLoopback()) {
-		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
-	}
-	mux, err := ice.NewMultiUDPMuxFromPort(int(cfg.UDPPort), opts...)
+	mux, err := hostmux.New(hostmux.Config{
+		Port: cfg.UDPPort, IPv4: true, IPv6: cfg.IPv6, Keep: plan.keep,
+		Loopback: cfg.ICELoopback || plan.loopback, BufferBytes: udpBufferBytes,
+		Logger: cfg.Logger,
+	})
 	if err != nil {
 		return se, nil, nil, fmt.Errorf("udp_port %d: %w", cfg.UDPPort, err)
 	}
-	if len(mux.GetListenAddresses()) == 0 {
-		return se, nil, nil, errors.Join(fmt.Errorf("udp_port %d: no local address to listen on", cfg.UDPPort), mux.Close())
-	}
 	se.SetICEUDPMux(mux)
-	return se, mux, sockets, nil
-}
-
-// isLocalAddress reports whether ip is assigned to a local interface.
-func isLocalAddress(ip net.IP) bool {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
-	}
-	return false
+	return se, mux, mux, nil
 }

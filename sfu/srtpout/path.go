@@ -40,7 +40,7 @@ const (
 // connection keeps pion's write path for good.
 type Path struct {
 	interceptor.NoOp
-	sockets *Sockets
+	sockets Sockets
 	keys    KeyCapture
 	log     *slog.Logger
 
@@ -61,7 +61,7 @@ type route struct {
 
 // NewPath returns a pending Path sending on sockets. settled, if not nil,
 // is called once with the way packets take when DTLS connects.
-func NewPath(sockets *Sockets, log *slog.Logger, settled func(direct bool)) *Path {
+func NewPath(sockets Sockets, log *slog.Logger, settled func(direct bool)) *Path {
 	return &Path{sockets: sockets, log: log, settled: settled}
 }
 
@@ -142,7 +142,7 @@ func (p *Path) routeFor(pair *webrtc.ICECandidatePair) (*route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("remote candidate address: %w", err)
 	}
-	conn := p.sockets.lookup(local)
+	conn := p.sockets.Socket(local)
 	if conn == nil {
 		return nil, fmt.Errorf("no mux socket for local address %s", local)
 	}

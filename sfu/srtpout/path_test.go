@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/kiroku-sfu/kiroku/sfu/hostmux"
 )
 
 // loopbackSettings keeps a pion peer's ICE on 127.0.0.1 over UDP4.
@@ -24,8 +27,8 @@ func loopbackSettings() webrtc.SettingEngine {
 	return se
 }
 
-// sendingPeer is the SFU's side: a PeerConnection on a UDP mux built on
-// Sockets, sending through a Path.
+// sendingPeer is the SFU's side: a PeerConnection on the SFU's shared
+// media port (hostmux), sending through a Path.
 type sendingPeer struct {
 	pc      *webrtc.PeerConnection
 	path    *Path
@@ -34,28 +37,26 @@ type sendingPeer struct {
 	audio   *webrtc.TrackLocalStaticRTP
 }
 
-// newSendingPeer builds it; with foreign, its Path looks for sockets in
-// a Sockets the mux was not built on, as if the selected pair's local
-// address had no socket.
+// noSockets knows no socket, as if the selected pair's local address had
+// none.
+type noSockets struct{}
+
+func (noSockets) Socket(netip.Addr) *net.UDPConn { return nil }
+
+// newSendingPeer builds it; with foreign, its Path finds no socket for
+// the selected pair's local address.
 func newSendingPeer(t *testing.T, foreign bool) *sendingPeer {
 	t.Helper()
-	sockets, err := NewSockets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pathSockets := sockets
-	if foreign {
-		if pathSockets, err = NewSockets(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mux, err := ice.NewMultiUDPMuxFromPort(0, ice.UDPMuxFromPortWithNet(sockets), ice.UDPMuxFromPortWithLoopback(),
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-		ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() }))
+	mux, err := hostmux.New(hostmux.Config{IPv4: true, Loopback: true,
+		Keep: func(a netip.Addr) bool { return a.IsLoopback() }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = mux.Close() })
+	var pathSockets Sockets = mux
+	if foreign {
+		pathSockets = noSockets{}
+	}
 	se := loopbackSettings()
 	se.SetICEUDPMux(mux)
 	p := &sendingPeer{settled: make(chan bool, 2)}
