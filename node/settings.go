@@ -28,13 +28,21 @@ type serveConfig struct {
 	TimerSlack            time.Duration `conf:"timer_slack"`
 }
 
-// turnConfig holds the built-in TURN server's keys (Sora's names).
+// turnConfig holds the built-in TURN server's keys (Sora's names, and
+// kiroku's own for the PROXY protocol).
 type turnConfig struct {
-	Enabled bool   `conf:"turn"`
-	Port    uint16 `conf:"turn_port"`
-	TCP     bool   `conf:"turn_tcp"`
-	FQDN    string `conf:"turn_fqdn"`
-	Realm   string `conf:"turn_realm"`
+	Enabled       bool     `conf:"turn"`
+	Port          uint16   `conf:"turn_port"`
+	TCP           bool     `conf:"turn_tcp"`
+	TCPListenPort uint16   `conf:"turn_tcp_listen_port"`
+	TCPPort       uint16   `conf:"turn_tcp_port"`
+	TLS           bool     `conf:"turn_tls"`
+	TLSFQDN       string   `conf:"turn_tls_fqdn"`
+	TLSPort       uint16   `conf:"turn_tls_port"`
+	FQDN          string   `conf:"turn_fqdn"`
+	Realm         string   `conf:"turn_realm"`
+	ProxyProtocol bool     `conf:"turn_tcp_proxy_protocol"`
+	ProxySources  []string `conf:"turn_tcp_proxy_protocol_sources"`
 }
 
 // Settings is every component's configuration, defaults first. Load it
@@ -62,7 +70,7 @@ func defaultSettings() Settings {
 		signaling: signaling.DefaultConfig(),
 		webhooks:  webhooks.DefaultConfig(),
 		archive:   archive.DefaultConfig(),
-		turn:      turnConfig{Port: 3478, Realm: "kiroku"},
+		turn:      turnConfig{Port: 3478, TLSPort: 5349, Realm: "kiroku"},
 		tools:     devtools.DefaultConfig(),
 	}
 }
@@ -99,7 +107,9 @@ func LoadSettings(path string) (Settings, error) {
 
 // relayConfig is the TURN server's configuration on the media address.
 func (t turnConfig) relayConfig(address string, logger *slog.Logger) relay.Config {
-	return relay.Config{Address: address, Port: t.Port, TCP: t.TCP, Host: t.FQDN, Realm: t.Realm, Logger: logger}
+	return relay.Config{Address: address, Port: t.Port, TCP: t.TCP, TCPListenPort: t.TCPListenPort, TCPPort: t.TCPPort,
+		TLS: t.TLS, TLSHost: t.TLSFQDN, TLSPort: t.TLSPort, ProxyProtocol: t.ProxyProtocol, ProxySources: t.ProxySources,
+		Host: t.FQDN, Realm: t.Realm, Logger: logger}
 }
 
 // ApplyTimerSlack sets the process's timer slack from timer_slack; on
