@@ -7,41 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kiroku-sfu/kiroku/metrics"
 	"github.com/kiroku-sfu/kiroku/signaling"
 )
-
-// listener is one HTTP server on its own port.
-type listener struct {
-	srv    *http.Server
-	addr   net.Addr
-	served chan error // Serve's result
-}
-
-func listen(port uint16, loopbackOnly bool, h http.Handler) (*listener, error) {
-	ln, err := net.Listen("tcp", listenAddr(port, loopbackOnly))
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	l := &listener{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, addr: ln.Addr(),
-		served: make(chan error, 1)}
-	go func() { l.served <- l.srv.Serve(ln) }()
-	return l, nil
-}
-
-// stop closes the listener and waits for Serve to return.
-func (l *listener) stop(ctx context.Context) error {
-	err := l.srv.Shutdown(ctx)
-	if serr := <-l.served; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
-}
 
 // Serve builds the components, serves signaling and the API until ctx
 // ends or a listener fails, then shuts down within the configured time.
@@ -92,14 +63,6 @@ func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writ
 		return errors.Join(err, c.shutdown(sctx))
 	}
 	return errors.Join(sigL.stop(sctx), apiL.stop(sctx), c.shutdown(sctx))
-}
-
-func listenAddr(port uint16, loopbackOnly bool) string {
-	host := ""
-	if loopbackOnly {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, strconv.Itoa(int(port)))
 }
 
 // displayAddr names a wildcard listener by 127.0.0.1 so the printed URL
