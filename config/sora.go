@@ -18,7 +18,6 @@ type SoraKey struct {
 // documentation but does not implement. Keys kiroku implements are
 // claimed by a component's Config and never appear here.
 func SoraKeys() []SoraKey {
-	const noTURNTLS = "the built-in TURN server offers no TURN-TLS URL; put a TLS proxy in front and announce it yourself"
 	return []SoraKey{
 		{"audio_streaming_tls_verify_cacert_file", "kiroku has no audio streaming"},
 		{"data_channel_signaling_close_message", "kiroku always sends the close message over the signaling DataChannel"},
@@ -26,11 +25,6 @@ func SoraKeys() []SoraKey {
 		{"signaling_bundle_id", "kiroku always accepts bundle_id in connect"},
 		{"signaling_notify", "signaling notify is always on"},
 		{"stats_exporter_tls_verify_cacert_file", "kiroku has no stats exporter"},
-		{"turn_tcp_listen_port", "TURN over TCP listens on turn_port, as UDP does"},
-		{"turn_tcp_port", "the TURN-TCP URL names turn_port"},
-		{"turn_tls", noTURNTLS},
-		{"turn_tls_fqdn", noTURNTLS},
-		{"turn_tls_port", noTURNTLS},
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 
 func TestLoadSoraWarnsOnceForSoraKeys(t *testing.T) {
 	const file = `signaling_listen_port = 5000
-turn_tls = true
+legacy_recording = true
 # a comment
-turn_tls_port = 443
+stats_exporter_tls_verify_cacert_file = /etc/ssl/ca.pem
 archive_dir = /srv/archive
 signaling_notify = false
 `
@@ -31,14 +31,14 @@ signaling_notify = false
 	if s.Port != 5000 || a.Dir != "/srv/archive" {
 		t.Errorf("kiroku's keys not applied: %+v %+v", s, a)
 	}
-	if w == nil || strings.Join(w.Names(), " ") != "turn_tls turn_tls_port signaling_notify" {
+	if w == nil || strings.Join(w.Names(), " ") != "legacy_recording stats_exporter_tls_verify_cacert_file signaling_notify" {
 		t.Fatalf("warning = %+v", w)
 	}
 	if w.Keys[1].Line != 4 || w.Keys[1].Reason == "" {
 		t.Errorf("ignored key = %+v", w.Keys[1])
 	}
 	msg := w.String()
-	for _, want := range []string{path, "turn_tls (line 2: ", "signaling_notify (line 6: ", "not implement"} {
+	for _, want := range []string{path, "legacy_recording (line 2: ", "signaling_notify (line 6: ", "not implement"} {
 		if !strings.Contains(msg, want) || strings.Contains(msg, "\n") {
 			t.Errorf("warning %q lacks %q or spans lines", msg, want)
 		}
@@ -55,11 +55,11 @@ func TestUnknownKeysStayErrors(t *testing.T) {
 	}{
 		{"typo of a kiroku key", "archive_dri = x\n", "archive_dri: unknown key; did you mean archive_dir?", true},
 		{"typo, strict", "signaling_listen_prot = 1\n", "unknown key; did you mean signaling_listen_port?", false},
-		{"typo of a Sora key", "turn_tls_prot = 443\n", "did you mean turn_tls_port?", true},
-		{"Sora key not suggested in strict mode", "turn_tls_prot = 443\n", "turn_tls_prot: unknown key", false},
+		{"typo of a Sora key", "legacy_recordin = true\n", "did you mean legacy_recording?", true},
+		{"Sora key not suggested in strict mode", "legacy_recordin = true\n", "legacy_recordin: unknown key", false},
 		{"nothing close", "colour_scheme = dark\n", "colour_scheme: unknown key", true},
-		{"Sora key in a strict file", "turn_tls = true\n", "turn_tls: a key of Sora's that kiroku does not implement (", false},
-		{"bad value of a known key", "upload_workers = x\nturn_tls = true\n", "want an integer", true},
+		{"Sora key in a strict file", "legacy_recording = true\n", "legacy_recording: a key of Sora's that kiroku does not implement (", false},
+		{"bad value of a known key", "upload_workers = x\nlegacy_recording = true\n", "want an integer", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var s serverConf

@@ -104,7 +104,7 @@ ipv4_address = 127.0.0.1
 udp_port = %d
 archive_dir = %s
 archive_tmp_dir = %s
-turn_tls = true
+legacy_recording = true
 signaling_notify = true
 `, sig, apiPort, freePort(t, "udp"), filepath.Join(dir, "archive"), filepath.Join(dir, "tmp"))
 	st, err := load(t, conf)
@@ -145,8 +145,8 @@ signaling_notify = true
 		}
 	}
 	warnings := ignoredWarnings(t, logs.String())
-	if len(warnings) != 1 || !reflect.DeepEqual(warnings[0], []any{"turn_tls", "signaling_notify"}) {
-		t.Errorf("ignored-key warnings %v, want one naming turn_tls and signaling_notify", warnings)
+	if len(warnings) != 1 || !reflect.DeepEqual(warnings[0], []any{"legacy_recording", "signaling_notify"}) {
+		t.Errorf("ignored-key warnings %v, want one naming legacy_recording and signaling_notify", warnings)
 	}
 }
 
