@@ -87,16 +87,16 @@ func parseProxyV1(line string) (proxyHeader, error) {
 	if len(f) != 6 || f[0] != "PROXY" || (f[1] != "TCP4" && f[1] != "TCP6") {
 		return proxyHeader{}, fmt.Errorf("PROXY v1 header %q: want PROXY TCP4|TCP6 src dst sport dport", line)
 	}
+	// Only the source matters. The destination is not checked: nginx
+	// names its own end there, which after a hop over a unix socket (the
+	// TURN-TLS route of seed 000) is no IP address.
 	ip := net.ParseIP(f[2])
-	if ip == nil || (ip.To4() != nil) != (f[1] == "TCP4") || net.ParseIP(f[3]) == nil {
-		return proxyHeader{}, fmt.Errorf("PROXY v1 header %q: bad address", line)
+	if ip == nil || (ip.To4() != nil) != (f[1] == "TCP4") {
+		return proxyHeader{}, fmt.Errorf("PROXY v1 header %q: bad source address", line)
 	}
 	port, err := strconv.ParseUint(f[4], 10, 16)
 	if err != nil || (len(f[4]) > 1 && f[4][0] == '0') {
 		return proxyHeader{}, fmt.Errorf("PROXY v1 header %q: bad source port", line)
-	}
-	if _, err := strconv.ParseUint(f[5], 10, 16); err != nil {
-		return proxyHeader{}, fmt.Errorf("PROXY v1 header %q: bad destination port", line)
 	}
 	return proxyHeader{source: &net.TCPAddr{IP: ip, Port: int(port)}}, nil
 }

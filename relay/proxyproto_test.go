@@ -54,6 +54,7 @@ func TestReadProxyHeader(t *testing.T) {
 		{"v1 unknown (nginx's unix socket hop)", []byte("PROXY UNKNOWN\r\n"), "", false, false},
 		{"v1 unknown with addresses", []byte("PROXY UNKNOWN ffff:f...f ffff:f...f 65535 65535\r\n"), "", false, false},
 		{"v1 family mismatch", []byte("PROXY TCP4 2001:db8::7 198.18.0.1 1 443\r\n"), "", true, false},
+		{"v1 after nginx's unix socket hop", []byte("PROXY TCP4 198.19.0.2 unix: 51234 0\r\n"), "198.19.0.2:51234", false, false},
 		{"v1 bad port", []byte("PROXY TCP4 203.0.113.7 198.18.0.1 65536 443\r\n"), "", true, false},
 		{"v1 leading zero port", []byte("PROXY TCP4 203.0.113.7 198.18.0.1 0443 443\r\n"), "", true, false},
 		{"v1 no CRLF", []byte("PROXY TCP4 203.0.113.7 198.18.0.1 1 443\n"), "", true, false},
