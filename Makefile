@@ -11,8 +11,10 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN     := $(CACHE_DIR)/bin/minio-$(MINIO_VERSION)
 # Debian packages the tests drive: ffmpeg/ffprobe and mkvtoolnix judge our
 # files, chromium runs sora-js-sdk, iproute2/util-linux build the test netns,
-# prometheus brings promtool, which checks the SFU's /metrics text.
-APT_PACKAGES  := ffmpeg mkvtoolnix chromium iproute2 util-linux prometheus
+# prometheus brings promtool, which checks the SFU's /metrics text; nginx
+# (with its stream module), nftables and certutil (libnss3-tools) run the
+# 443-only edge of deploy/nginx with UDP blocked and a test CA trusted.
+APT_PACKAGES  := ffmpeg mkvtoolnix chromium iproute2 util-linux prometheus nginx libnginx-mod-stream nftables libnss3-tools
 FIXTURE_APT_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
                         gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
 BROWSER_DIR   := test/browser

@@ -34,6 +34,8 @@ const args = [
   "--disable-background-timer-throttling",
   "--disable-renderer-backgrounding",
   "--disable-backgrounding-occluded-windows",
+  // Extra flags from the test, e.g. host resolver rules for a test's names.
+  ...JSON.parse(process.env.KIROKU_CHROMIUM_ARGS || "[]"),
 ];
 
 const profile = mkdtempSync(join(tmpdir(), "kiroku-chromium-"));

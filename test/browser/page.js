@@ -16,7 +16,29 @@ const state = {
 let conn = null;
 const remoteTracks = {}; // stream id -> {kind: MediaStreamTrack}, to read readyState later
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid, capture }) {
+// keepICEServers makes every later RTCPeerConnection of the page keep
+// only the ICE server URLs that match pattern (a regular expression): a
+// test can force a client onto one of the TURN URLs the server offers.
+function keepICEServers(pattern) {
+  const Native = window.RTCPeerConnection;
+  const re = new RegExp(pattern);
+  window.RTCPeerConnection = function (config, ...rest) {
+    if (config?.iceServers) {
+      const servers = [];
+      for (const s of config.iceServers) {
+        const urls = [].concat(s.urls).filter((u) => re.test(u));
+        if (urls.length > 0) servers.push({ ...s, urls });
+      }
+      config = { ...config, iceServers: servers };
+    }
+    return new Native(config, ...rest);
+  };
+  window.RTCPeerConnection.prototype = Native.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Native);
+}
+
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid, capture, iceServerFilter }) {
+  if (iceServerFilter) keepICEServers(iceServerFilter);
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
   if (dataChannels) options.dataChannels = dataChannels;

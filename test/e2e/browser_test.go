@@ -30,7 +30,12 @@ type driverReply struct {
 
 // startBrowser launches the driver; page console output goes to stderr.
 func startBrowser(dir string) (*browser, error) {
-	cmd := exec.Command("node", "driver.mjs")
+	return startBrowserCmd(exec.Command("node", "driver.mjs"), dir)
+}
+
+// startBrowserCmd launches the driver with cmd (node driver.mjs, perhaps
+// run in another network namespace) in dir.
+func startBrowserCmd(cmd *exec.Cmd, dir string) (*browser, error) {
 	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

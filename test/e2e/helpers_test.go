@@ -32,6 +32,9 @@ type connectArgs struct {
 	SimulcastRID         string `json:"simulcastRid,omitempty"`
 	// Capture, if set, is the camera mode the page publishes.
 	Capture *captureMode `json:"capture,omitempty"`
+	// ICEServerFilter, if set, keeps only the offered ICE server URLs
+	// matching this regular expression (forcing TURN-TCP or TURN-TLS).
+	ICEServerFilter string `json:"iceServerFilter,omitempty"`
 }
 
 // captureMode is a page's camera size and frame rate.
