@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,8 +85,9 @@ func TestSessionCreatedGate(t *testing.T) {
 			notifier := newOrderedNotifier(archive.WebhookNotifier{Client: client}, ledger, 5*time.Second)
 			m := newManager(t, notifier)
 			core := &fakeCore{live: &sfu.SessionInfo{ChannelID: "ch", SessionID: "S1", CreatedAt: time.Now()}}
+			var logs lockedBuffer
 			h := newRecordingHooks(signaling.NewWebhooks(client, signaling.WebhookOptions{}), ledger,
-				signaling.WebhookOptions{}, slog.New(slog.DiscardHandler))
+				signaling.WebhookOptions{}, slog.New(slog.NewTextHandler(&logs, nil)))
 			h.core, h.rec, h.settle = core, m, notifier.settleSession
 			h.gates, h.wait = signaling.NewSessionGates(wait), wait
 
@@ -107,7 +109,15 @@ func TestSessionCreatedGate(t *testing.T) {
 			} else if recording || cur.Metadata != nil {
 				t.Errorf("a late reply was applied: recording %t, metadata %s", recording, cur.Metadata)
 			}
+			if !tc.applied {
+				waitUntil(t, "the warning", func() bool {
+					return strings.Contains(logs.String(), "session.created got no reply in time")
+				})
+			}
 			h.Close()
+			if tc.applied && strings.Contains(logs.String(), "level=WARN") {
+				t.Errorf("warning logged for a reply in time: %s", logs.String())
+			}
 			if _, ok := m.Recording("ch"); ok != tc.applied {
 				t.Errorf("recording after the call ended: %t, want %t", ok, tc.applied)
 			}
@@ -117,4 +127,22 @@ func TestSessionCreatedGate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedBuffer is a log destination safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
