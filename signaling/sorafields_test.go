@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/webhooks"
 )
 
@@ -181,4 +183,20 @@ func TestConnectionUpdatedAndDeparted(t *testing.T) {
 	if gone := ts.srv.DepartedConnections(sessionID); len(gone) != 0 {
 		t.Errorf("departed connections kept after the session ended: %+v", gone)
 	}
+}
+
+// TestDepartedBounded checks that a long-lived session keeps only the
+// most recent departed connections.
+func TestDepartedBounded(t *testing.T) {
+	ts := startServer(t, nil)
+	c := newClient(t, ts.url, "cap", "recvonly", false)
+	sid := ts.sfu.Connections()[0].SessionID
+	for i := range maxDeparted + 5 {
+		ts.srv.untrack(sfu.ConnectionInfo{ChannelID: "cap", SessionID: sid, ConnectionID: fmt.Sprint(i)}, time.Now())
+	}
+	gone := ts.srv.DepartedConnections(sid)
+	if len(gone) != maxDeparted || gone[0].Info.ConnectionID != "5" {
+		t.Fatalf("%d departed kept, first %q; want %d from \"5\"", len(gone), gone[0].Info.ConnectionID, maxDeparted)
+	}
+	c.close()
 }

@@ -7,6 +7,11 @@ import (
 	"github.com/kiroku-sfu/kiroku/sfu"
 )
 
+// maxDeparted bounds the departed connections kept per session: a
+// channel that lives for weeks with clients coming and going keeps the
+// most recent ones.
+const maxDeparted = 1000
+
 // DepartedConnection is an established connection that left a session
 // which still lives, for the HTTP API's session objects.
 type DepartedConnection struct {
@@ -52,8 +57,11 @@ func (srv *Server) untrack(info sfu.ConnectionInfo, at time.Time) sfu.Traffic {
 	srv.tracker.mu.Lock()
 	t := srv.tracker.live[info.ConnectionID]
 	delete(srv.tracker.live, info.ConnectionID)
-	srv.tracker.departed[info.SessionID] = append(srv.tracker.departed[info.SessionID],
-		DepartedConnection{Info: info, DestroyedAt: at})
+	gone := append(srv.tracker.departed[info.SessionID], DepartedConnection{Info: info, DestroyedAt: at})
+	if len(gone) > maxDeparted {
+		gone = append([]DepartedConnection(nil), gone[len(gone)-maxDeparted:]...)
+	}
+	srv.tracker.departed[info.SessionID] = gone
 	srv.tracker.mu.Unlock()
 	srv.pruneDeparted()
 	if t == nil {
@@ -74,8 +82,8 @@ func (srv *Server) pruneDeparted() {
 }
 
 // DepartedConnections lists the established connections that left the
-// live session sessionID, in the order they left; none once the session
-// has ended.
+// live session sessionID, in the order they left (the last maxDeparted);
+// none once the session has ended.
 func (srv *Server) DepartedConnections(sessionID string) []DepartedConnection {
 	srv.pruneDeparted()
 	srv.tracker.mu.Lock()
