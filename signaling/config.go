@@ -9,6 +9,12 @@ import (
 
 // Config holds the signaling settings. Start from [DefaultConfig].
 type Config struct {
+	// ForwardedHeaders believes X-Real-IP and X-Forwarded-For from
+	// ForwardedSources: the client's address is theirs (clientaddr.go).
+	ForwardedHeaders bool `conf:"signaling_forwarded_headers"`
+	// ForwardedSources are the reverse proxies' addresses or CIDR
+	// prefixes.
+	ForwardedSources []string `conf:"signaling_forwarded_sources"`
 	// MaxMessageBytes bounds one incoming WebSocket message.
 	MaxMessageBytes int64 `conf:"signaling_max_message_bytes"`
 	// ConnectTimeout bounds the time from WebSocket open to "connect".
@@ -83,6 +89,11 @@ func DefaultConfig() Config {
 // Validate reports invalid settings.
 func (c *Config) Validate() error {
 	var errs []error
+	if _, err := forwardedSources(c.ForwardedSources); err != nil {
+		errs = append(errs, err)
+	} else if c.ForwardedHeaders && len(c.ForwardedSources) == 0 {
+		errs = append(errs, errors.New("signaling_forwarded_headers needs signaling_forwarded_sources (the proxy's addresses)"))
+	}
 	if c.MaxMessageBytes < 1024 {
 		errs = append(errs, fmt.Errorf("signaling_max_message_bytes %d is below 1024", c.MaxMessageBytes))
 	}

@@ -38,7 +38,7 @@ func (s *session) connect(raw []byte) *rejection {
 		CapabilitySDP: m.SDP,
 		Metadata: &participant{authn: m.Metadata, authz: res.Metadata,
 			notify: orRaw(res.SignalingNotifyMetadata, m.SignalingNotifyMetadata),
-			extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock, Media: req.media}},
+			extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock, Media: req.media}, clientAddr: s.clientAddr},
 		Peer:                 s,
 		DataChannels:         req.channels,
 		DataChannelSignaling: req.dcSignal,

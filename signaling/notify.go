@@ -14,6 +14,9 @@ type participant struct {
 	authz  json.RawMessage // authenticator "metadata"
 	notify json.RawMessage // signaling_notify_metadata
 	extras Extras
+	// clientAddr is the client's address as kiroku knows it (behind a
+	// trusted proxy, the one it forwarded).
+	clientAddr string
 }
 
 // Extras are the authenticator's per-connection settings that matter
@@ -31,6 +34,11 @@ type Extras struct {
 // ExtrasOf returns the Extras of a connection this server admitted; the
 // zero value for any other.
 func ExtrasOf(ci sfu.ConnectionInfo) Extras { return participantOf(ci).extras }
+
+// ClientAddressOf returns the client's IP address of a connection this
+// server admitted (behind a trusted proxy, the one the proxy forwarded);
+// "" for any other.
+func ClientAddressOf(ci sfu.ConnectionInfo) string { return participantOf(ci).clientAddr }
 
 func participantOf(ci sfu.ConnectionInfo) participant {
 	if p, ok := ci.Metadata.(*participant); ok && p != nil {

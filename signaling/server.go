@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ type Server struct {
 	all      map[*session]struct{} // every open WebSocket
 	sessions map[string]*session   // joined connections by connection_id
 	res      resources             // WHIP and WHEP connections
+	proxies  []*net.IPNet          // whose forwarded headers are believed
 }
 
 // New validates cfg and returns a server for the SFU.
@@ -49,6 +51,10 @@ func New(cfg Config, s *sfu.SFU) (*Server, error) {
 	if s == nil {
 		return nil, fmt.Errorf("signaling: no SFU")
 	}
+	proxies, err := forwardedSources(cfg.ForwardedSources)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -57,7 +63,8 @@ func New(cfg Config, s *sfu.SFU) (*Server, error) {
 	}
 	srv := &Server{cfg: cfg, sfu: s, log: cfg.Logger, auth: cfg.Authenticator, events: cfg.Events,
 		all: make(map[*session]struct{}), sessions: make(map[string]*session), tracker: newTracker(),
-		res: resources{byID: make(map[string]*resource), byConn: make(map[string]*resource)}}
+		res:     resources{byID: make(map[string]*resource), byConn: make(map[string]*resource)},
+		proxies: proxies}
 	if srv.auth == nil {
 		srv.auth = AllowAll{}
 	}
@@ -109,6 +116,8 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	srv.counters.webSockets.Add(1)
 	s := newSession(srv, ws)
+	s.clientAddr = srv.clientAddress(r)
+	s.log = s.log.With("client_address", s.clientAddr)
 	srv.mu.Lock()
 	srv.all[s] = struct{}{}
 	srv.mu.Unlock()

@@ -36,6 +36,7 @@ type session struct {
 	lifeTimer   *time.Timer     // connection_lifetime from the authenticator
 	answered    atomic.Bool     // the first answer was applied
 	turnUser    string          // TURN credentials to revoke at teardown; set before the offer
+	clientAddr  string          // the client's address (clientaddr.go); set before run
 
 	// DataChannel signaling (see dcsignaling.go).
 	ignoreWS bool          // keep the connection when the WebSocket closes

@@ -119,6 +119,8 @@ type offerRequest struct {
 	token     string // the bearer token; empty when none
 	query     url.Values
 	userAgent string
+	// clientAddr is the client's address (clientaddr.go).
+	clientAddr string
 }
 
 // readOffer checks a POST's path, content type and body.
@@ -142,7 +144,7 @@ func (srv *Server) readOffer(r *http.Request, protocol string) (*offerRequest, *
 		return nil, failure(http.StatusBadRequest, "bad offer: %v", err)
 	}
 	req := &offerRequest{protocol: protocol, channelID: channel, offer: string(body), summary: sum,
-		query: r.URL.Query(), userAgent: r.Header.Get("User-Agent")}
+		query: r.URL.Query(), userAgent: r.Header.Get("User-Agent"), clientAddr: srv.clientAddress(r)}
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		scheme, token, _ := strings.Cut(auth, " ")
 		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -203,7 +205,7 @@ func (srv *Server) publishOrPlay(r *http.Request, protocol string) (*resource, s
 	res.answered.Store(true)
 	srv.created(conn.Info(), nil)
 	srv.log.Info(protocol+" connection created", "channel_id", req.channelID, "connection_id", conn.ID(),
-		"video_codec_type", conn.Info().VideoCodec)
+		"video_codec_type", conn.Info().VideoCodec, "client_address", req.clientAddr)
 	return res, answer, nil
 }
 

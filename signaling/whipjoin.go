@@ -83,7 +83,7 @@ func (srv *Server) authenticateOffer(req *offerRequest, join *sfu.JoinRequest) (
 	}
 	join.ClientID, join.BundleID = res.ClientID, res.BundleID
 	join.Metadata = &participant{authn: metadata, authz: res.Metadata, notify: res.SignalingNotifyMetadata,
-		extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock}}
+		extras: Extras{EventMetadata: res.EventMetadata, RecordingBlock: res.RecordingBlock}, clientAddr: req.clientAddr}
 	return res, nil
 }
 
