@@ -166,8 +166,11 @@ func (vt *layeredTrack) lookup(seq uint16) (sentPacket, bool) {
 	vt.mu.Lock()
 	defer vt.mu.Unlock()
 	orig, ok := vt.sel.original(seq)
+	if !ok {
+		return sentPacket{}, false // sent before the switch, or never
+	}
 	t := vt.src.layer(vt.sel.Current())
-	if !ok || t == nil || t.history == nil {
+	if t == nil || t.history == nil {
 		return sentPacket{}, false
 	}
 	p, ok := t.history.lookup(orig)

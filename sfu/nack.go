@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"encoding/binary"
 	"sync"
 	"time"
 
@@ -118,28 +117,6 @@ func (n *nackResponder) unlink(ssrc uint32) {
 	n.mu.Unlock()
 }
 
-// sentStream is one outgoing stream that can be answered.
-type sentStream struct {
-	writer  interceptor.RTPWriter // below the responder: the SRTP writer
-	history packetHistory
-	ssrc    uint32
-	pt      uint8
-	rtxSSRC uint32
-	rtxPT   uint8
-
-	mu     sync.Mutex
-	rtxSeq uint16
-	resent *[nackHistory]resend // allocated by the first NACK
-	tokens float64              // retransmissions allowed now (resendBurst at the first NACK)
-	filled int64                // unix ns when tokens was last refilled; 0 before the first NACK
-}
-
-// resend is when a sequence number was last retransmitted.
-type resend struct {
-	at  int64 // unix nanoseconds
-	seq uint16
-}
-
 // BindLocalStream makes a linked stream that negotiated NACK answerable.
 // It records nothing and returns writer itself: the history is the
 // track's, written once per packet for every viewer.
@@ -208,6 +185,8 @@ func (n *nackResponder) BindRTCPReader(reader interceptor.RTCPReader) intercepto
 	})
 }
 
+// answer resends what a NACK asks for, in order, holding the stream's
+// lock throughout: a viewer's NACKs are answered one at a time.
 func (n *nackResponder) answer(nack *rtcp.TransportLayerNack) {
 	n.mu.Lock()
 	s := n.streams[nack.MediaSSRC]
@@ -215,67 +194,15 @@ func (n *nackResponder) answer(nack *rtcp.TransportLayerNack) {
 	if s == nil {
 		return
 	}
-	now := n.now()
-	for _, pair := range nack.Nacks {
-		pair.Range(func(seq uint16) bool {
-			if h, payload, ok := s.retransmission(seq, now); ok {
-				// A failed write is a transport that is going away.
-				_, _ = s.writer.Write(h, payload, nil)
-			}
-			return true
-		})
-	}
-}
-
-// spend takes one retransmission from the stream's budget at now; it
-// reports false when there is none left.
-func (s *sentStream) spend(now time.Time) bool {
-	ns := now.UnixNano()
-	if s.filled == 0 {
-		s.tokens = resendBurst
-	} else if ns > s.filled {
-		s.tokens = min(resendBurst, s.tokens+float64(ns-s.filled)*resendRate/float64(time.Second))
-	}
-	s.filled = ns
-	if s.tokens < 1 {
-		return false
-	}
-	s.tokens--
-	return true
-}
-
-// retransmission returns what to send for a NACKed sequence number: the
-// packet itself, or its RTX form when the stream has an RTX SSRC. It
-// reports false when the packet is gone or was resent moments ago.
-func (s *sentStream) retransmission(seq uint16, now time.Time) (*rtp.Header, []byte, bool) {
-	p, ok := s.history.lookup(seq)
-	if !ok {
-		return nil, nil, false
-	}
+	ns := n.now().UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.resent == nil {
-		s.resent = new([nackHistory]resend)
+	for _, pair := range nack.Nacks {
+		s.resend(pair.PacketID, ns)
+		for i := range uint16(16) {
+			if pair.LostPackets&(1<<i) != 0 {
+				s.resend(pair.PacketID+i+1, ns)
+			}
+		}
 	}
-	r := &s.resent[seq%nackHistory]
-	if r.seq == seq && r.at != 0 && now.UnixNano()-r.at < int64(resendInterval) {
-		return nil, nil, false
-	}
-	if !s.spend(now) {
-		return nil, nil, false
-	}
-	r.seq, r.at = seq, now.UnixNano()
-	h := rtp.Header{Version: 2, Marker: p.marker, PayloadType: s.pt, SequenceNumber: p.seq,
-		Timestamp: p.ts, SSRC: s.ssrc, CSRC: p.csrc}
-	if s.rtxSSRC == 0 || s.rtxPT == 0 {
-		return &h, p.payload, true
-	}
-	// RFC 4588: the original sequence number, then the original payload,
-	// on the RTX SSRC with its own sequence numbers; padding is dropped.
-	payload := make([]byte, 2+len(p.payload))
-	binary.BigEndian.PutUint16(payload, seq)
-	copy(payload[2:], p.payload)
-	h.SSRC, h.PayloadType, h.SequenceNumber = s.rtxSSRC, s.rtxPT, s.rtxSeq
-	s.rtxSeq++
-	return &h, payload, true
 }
