@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -16,12 +15,15 @@ import (
 
 // Serve builds the components, serves signaling and the API until ctx
 // ends or a listener fails, then shuts down within the configured time.
-// It prints the listeners' addresses to stdout.
-func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writer) error {
+// It prints the listeners' addresses to stdout. While it runs,
+// logs.Reopen also reopens the components' log files.
+func Serve(ctx context.Context, st Settings, logs *Logs, stdout io.Writer) error {
+	logger := logs.Logger
 	c, err := build(st, logger)
 	if err != nil {
 		return err
 	}
+	defer logs.attach(c.hooks.ReopenLogs)()
 	if err := c.recoverArchives(logger); err != nil {
 		return errors.Join(err, c.shutdown(context.Background()))
 	}

@@ -24,6 +24,7 @@ type serveConfig struct {
 	APILoopbackOnly       bool          `conf:"api_loopback_address_only"`
 	LogLevel              string        `conf:"log_level"`
 	LogDir                string        `conf:"log_dir"`
+	LogStdout             bool          `conf:"log_stdout"`
 	ShutdownTimeout       time.Duration `conf:"shutdown_timeout"`
 	TimerSlack            time.Duration `conf:"timer_slack"`
 }

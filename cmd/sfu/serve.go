@@ -15,7 +15,7 @@ import (
 )
 
 // runServe runs the SFU until SIGTERM or SIGINT, then closes every
-// connection with a reason and returns 0.
+// connection with a reason and returns 0. SIGHUP reopens the log files.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sfu", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -29,12 +29,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sfu:", err)
 		return 2
 	}
-	logger, closeLog, err := node.NewLogger(st, stderr)
+	logs, err := node.OpenLogs(st, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sfu:", err)
 		return 1
 	}
-	defer closeLog()
+	defer logs.Close()
+	logger := logs.Logger
 	if err := st.ApplyTimerSlack(); err != nil {
 		logger.Warn("running with the default timer slack", "err", err)
 	}
@@ -48,7 +49,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := node.Serve(ctx, st, logger, stdout); err != nil {
+	stopHUP := reopenOnHUP(logs)
+	defer stopHUP()
+	if err := node.Serve(ctx, st, logs, stdout); err != nil {
 		logger.Error("sfu stopped", "err", err)
 		return 1
 	}
@@ -69,4 +72,32 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		_ = f.Close()
 	}, nil
+}
+
+// reopenOnHUP reopens the log files on each SIGHUP (logrotate's create
+// mode) until the returned stop is called; stop waits for the goroutine.
+func reopenOnHUP(logs *node.Logs) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		for {
+			select {
+			case <-done:
+				return
+			case <-hup:
+				if err := logs.Reopen(); err != nil {
+					logs.Logger.Error("log files not reopened; writing on into the previous ones", "err", err)
+				} else {
+					logs.Logger.Info("log files reopened")
+				}
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+		<-exited
+	}
 }
