@@ -14,7 +14,7 @@ MINIO_BIN     := $(CACHE_DIR)/bin/minio-$(MINIO_VERSION)
 # prometheus brings promtool, which checks the SFU's /metrics text; nginx
 # (with its stream module), nftables and certutil (libnss3-tools) run the
 # 443-only edge of deploy/nginx with UDP blocked and a test CA trusted.
-APT_PACKAGES  := ffmpeg mkvtoolnix chromium iproute2 util-linux prometheus nginx libnginx-mod-stream nftables libnss3-tools
+APT_PACKAGES  := ffmpeg mkvtoolnix chromium iproute2 util-linux prometheus nginx libnginx-mod-stream nftables libnss3-tools systemd
 FIXTURE_APT_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
                         gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
 BROWSER_DIR   := test/browser

@@ -100,7 +100,7 @@ func startEdgeNginx(t *testing.T, sigPort int, turnTCP uint16) (ca string) {
 	ca, cert, key := edgeCert(t, dir)
 	conf := strings.NewReplacer(
 		"user www-data;", "user root;", // the test's unix sockets and files are root's
-		"/run/kiroku-nginx.pid", filepath.Join(dir, "nginx.pid"),
+		"/run/nginx.pid", filepath.Join(dir, "nginx.pid"),
 		"/run/kiroku-nginx/", dir+"/",
 		"/etc/letsencrypt/live/sora.example.com/fullchain.pem", cert,
 		"/etc/letsencrypt/live/sora.example.com/privkey.pem", key,
