@@ -202,11 +202,15 @@ func New(cfg Config) (*Server, error) {
 				// The protocol argument is the relayed transport (UDP for
 				// WebRTC); how the client reached the server is its
 				// address's type.
+				transport := "udp"
 				if _, overTCP := client.(*net.TCPAddr); overTCP {
 					s.tcpAllocations.Add(1)
+					transport = "tcp"
 				} else {
 					s.udpAllocations.Add(1)
 				}
+				// Behind nginx, client is the address its PROXY header named.
+				s.log.Info("turn allocation", "client_address", client.String(), "transport", transport, "user", user)
 			},
 			OnAllocationDeleted: func(_, _ net.Addr, _, user, _ string) { s.countAllocation(user, -1) },
 		},
