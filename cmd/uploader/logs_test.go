@@ -18,7 +18,7 @@ func TestLoadConfigLogKeys(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name, extra, want string
-		lc               logConfig
+		lc                logConfig
 	}{
 		{"defaults", "", "", logConfig{Name: "uploader.jsonl"}},
 		{"set", "log_dir = " + dir + "\nlog_name = up.jsonl\nlog_stdout = true\n", "", logConfig{Dir: dir, Name: "up.jsonl", Stdout: true}},
