@@ -93,3 +93,51 @@ func authResultJSON(reply string) (AuthResult, error) {
 	}
 	return authResult(r)
 }
+
+// TestApplyOverrides checks that the authenticator's overrides become
+// the connection's settings, and that ignore_disconnect_websocket needs
+// DataChannel signaling.
+func TestApplyOverrides(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		name    string
+		connect string
+		res     AuthResult
+		check   func(*connectRequest) bool
+		code    int
+	}{
+		{name: "audio and video off", connect: `{"role":"sendrecv","channel_id":"c"}`, res: AuthResult{Audio: &no, Video: &no},
+			check: func(r *connectRequest) bool { return !r.audio && !r.video }},
+		{name: "simulcast and rid", connect: `{"role":"sendrecv","channel_id":"c"}`, res: AuthResult{Simulcast: &yes, SimulcastRID: "r1"},
+			check: func(r *connectRequest) bool { return r.msg.Simulcast && r.rid == "r1" }},
+		{name: "bad rid", connect: `{"role":"sendrecv","channel_id":"c"}`, res: AuthResult{SimulcastRID: "r9"}, code: codeAuthError},
+		{name: "data channel signaling on, websocket ignored", connect: `{"role":"recvonly","channel_id":"c"}`,
+			res:   AuthResult{DataChannelSignaling: &yes, IgnoreDisconnectWebSocket: &yes},
+			check: func(r *connectRequest) bool { return r.dcSignal && r.ignoreWS }},
+		{name: "websocket ignored needs data channel signaling", connect: `{"role":"recvonly","channel_id":"c"}`,
+			res:   AuthResult{IgnoreDisconnectWebSocket: &yes},
+			check: func(r *connectRequest) bool { return !r.dcSignal && !r.ignoreWS }},
+		{name: "bit rate replaced, params kept", connect: `{"role":"sendonly","channel_id":"c","video":{"bit_rate":500,"vp9_params":{"profile_id":0}}}`,
+			res: AuthResult{Media: MediaSettings{VideoBitRate: 900}},
+			check: func(r *connectRequest) bool {
+				return r.media.VideoBitRate == 900 && string(r.media.VideoVP9Params) == `{"profile_id":0}`
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, rej := parseConnect([]byte(tc.connect), "")
+			if rej != nil {
+				t.Fatal(rej)
+			}
+			rej = req.apply(tc.res)
+			if tc.code != 0 {
+				if rej == nil || rej.code != tc.code {
+					t.Fatalf("rejection %v, want %d", rej, tc.code)
+				}
+				return
+			}
+			if rej != nil || !tc.check(req) {
+				t.Fatalf("after apply: %v, %+v", rej, req)
+			}
+		})
+	}
+}
