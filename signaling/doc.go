@@ -14,6 +14,14 @@
 // to DataChannels once they are open (dcsignaling.go), and messaging
 // channels ("#label") are relayed by the SFU.
 //
+// The admission mode is checked before the authenticator is asked. A new
+// session's first connections wait before their offer at a SessionGate
+// until the session is ready (the reply to session.created applied), for
+// a bounded time. The EventSink hears connection.created, .updated (15 s
+// after a connection, then every minute), .destroyed and .failed; the
+// connections that left a live session stay listed
+// (Server.DepartedConnections). docs/webhooks.md has the details.
+//
 // # Close codes
 //
 // Normal server-side closes use 1000 with Sora's reasons:
