@@ -69,6 +69,9 @@ type ClientConfig struct {
 	WHIP bool
 	// Token is a WHIP client's bearer token; empty sends none.
 	Token string
+	// TURN makes the client relay only, through the offer's TURN URLs of
+	// this transport (TURNUDP, TURNTCP); TURNOff sends media directly.
+	TURN string
 }
 
 // Client is one Sora connection: a WebSocket and a PeerConnection. A
@@ -245,6 +248,9 @@ func (c *Client) start(ctx context.Context) error {
 		return err
 	}
 	c.id = offer.ConnectionID
+	if err := c.relayThrough(offer.Config); err != nil {
+		return err
+	}
 	if err := c.answer("answer", offer.SDP); err != nil {
 		return err
 	}

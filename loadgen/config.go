@@ -39,6 +39,9 @@ type Config struct {
 	// server's /whip/{Channel}, next to URL's /signaling; subscribers
 	// still use the WebSocket signaling. Not with Simulcast.
 	WHIP bool
+	// TURN makes every WebSocket client relay through the offer's TURN
+	// server over this transport (TURNUDP, TURNTCP); empty: direct.
+	TURN string
 	// Rate is the packets per second each publisher sends (of its r2
 	// layer with Simulcast).
 	Rate int
@@ -105,6 +108,9 @@ func (c *Config) Validate() error {
 		} else if c.Simulcast && codec != "VP8" {
 			errs = append(errs, fmt.Errorf("simulcast publishers send VP8 keyframe headers only, not %s", codec))
 		}
+	}
+	if c.TURN != TURNOff && c.TURN != TURNUDP && c.TURN != TURNTCP {
+		errs = append(errs, fmt.Errorf("turn %q is not \"\", %q or %q", c.TURN, TURNUDP, TURNTCP))
 	}
 	if c.Simulcast && c.WHIP {
 		errs = append(errs, errors.New("WHIP publishers send one stream: not with simulcast"))

@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (*Load, error) {
 // (empty for a subscriber), s what it receives (nil: nothing).
 func (l *Load) clientConfig(role, label, codec string, s *subscriber) ClientConfig {
 	cc := ClientConfig{URL: l.cfg.URL, Channel: l.cfg.Channel, Role: role, Label: label, VideoCodec: codec,
-		LocalAddress: l.cfg.LocalAddress, Logger: l.cfg.Logger, Now: l.cfg.Now}
+		LocalAddress: l.cfg.LocalAddress, Logger: l.cfg.Logger, Now: l.cfg.Now, TURN: l.cfg.TURN}
 	if l.cfg.Simulcast {
 		cc.Simulcast, cc.SimulcastRID = true, simulcastRIDs[receivedLayer]
 	}

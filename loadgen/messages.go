@@ -56,6 +56,18 @@ type serverMessage struct {
 	SDP          string `json:"sdp"`
 	ConnectionID string `json:"connection_id"`
 	EventType    string `json:"event_type"`
+	// Config is an offer's PeerConnection configuration.
+	Config *offerConfig `json:"config"`
+}
+
+// offerConfig is the "config" of Sora's offer.
+type offerConfig struct {
+	ICEServers []struct {
+		URLs       []string `json:"urls"`
+		Username   string   `json:"username"`
+		Credential string   `json:"credential"`
+	} `json:"iceServers"`
+	ICETransportPolicy string `json:"iceTransportPolicy"`
 }
 
 // errMalformed marks a server message the client cannot use.
