@@ -36,7 +36,7 @@ func OpenLogs(st Settings, stdout, stderr io.Writer) (*Logs, error) {
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, fmt.Errorf("log_level %q: %w", c.LogLevel, err)
 	}
-	l := &Logs{attached: map[int]func() error{}}
+	l := &Logs{}
 	var out io.Writer
 	switch {
 	case c.LogStdout:
@@ -58,6 +58,9 @@ func OpenLogs(st Settings, stdout, stderr io.Writer) (*Logs, error) {
 func (l *Logs) attach(reopen func() error) (detach func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.attached == nil {
+		l.attached = map[int]func() error{}
+	}
 	id := l.next
 	l.next++
 	l.attached[id] = reopen

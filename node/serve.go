@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -15,9 +16,14 @@ import (
 
 // Serve builds the components, serves signaling and the API until ctx
 // ends or a listener fails, then shuts down within the configured time.
-// It prints the listeners' addresses to stdout. While it runs,
-// logs.Reopen also reopens the components' log files.
-func Serve(ctx context.Context, st Settings, logs *Logs, stdout io.Writer) error {
+// It prints the listeners' addresses to stdout and logs into logger.
+func Serve(ctx context.Context, st Settings, logger *slog.Logger, stdout io.Writer) error {
+	return ServeLogs(ctx, st, &Logs{Logger: logger}, stdout)
+}
+
+// ServeLogs is Serve logging into logs; while it runs, logs.Reopen also
+// reopens the components' log files (the webhook logs).
+func ServeLogs(ctx context.Context, st Settings, logs *Logs, stdout io.Writer) error {
 	logger := logs.Logger
 	c, err := build(st, logger)
 	if err != nil {

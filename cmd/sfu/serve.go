@@ -51,7 +51,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	stopHUP := reopenOnHUP(logs)
 	defer stopHUP()
-	if err := node.Serve(ctx, st, logs, stdout); err != nil {
+	if err := node.ServeLogs(ctx, st, logs, stdout); err != nil {
 		logger.Error("sfu stopped", "err", err)
 		return 1
 	}
