@@ -103,11 +103,18 @@ type Traffic struct {
 }
 
 // Traffic returns the bytes the connection's transport has received and
-// sent (RTP, RTCP, DataChannels), as the PeerConnection counts them. It
-// gathers the PeerConnection's stats: call it now and then, not per
-// packet.
+// sent (RTP, RTCP, DataChannels), as the PeerConnection counts them; zero
+// once the connection is closing. It gathers the PeerConnection's stats:
+// call it now and then, not per packet. It holds the connection's lock,
+// so that Close cannot close the PeerConnection meanwhile (pion's
+// GetStats must not run alongside its Close).
 func (c *Connection) Traffic() Traffic {
 	var t Traffic
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return t
+	}
 	for _, st := range c.pc.GetStats() {
 		if ts, ok := st.(webrtc.TransportStats); ok {
 			t.ReceivedBytes += ts.BytesReceived

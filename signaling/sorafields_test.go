@@ -148,10 +148,14 @@ func TestConnectionUpdatedAndDeparted(t *testing.T) {
 	ts := startHookedServer(t, h)
 	a := newClient(t, ts.url, "u", "recvonly", false)
 	b := newClient(t, ts.url, "u", "recvonly", false)
-	start := time.Now()
+	conn, err := ts.sfu.Connection(a.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := conn.Info().CreatedAt
 	eventually(t, "two connection.updated", func() bool { return len(h.find("connection.updated", a.id)) >= 2 })
-	if took := time.Since(start); took < 600*time.Millisecond {
-		t.Errorf("two connection.updated within %v, before their schedule (300 ms, then 400 ms)", took)
+	if took := time.Since(created); took < 700*time.Millisecond {
+		t.Errorf("two connection.updated %v after the connection, before their schedule (300 ms, then 400 ms)", took)
 	}
 	up := h.find("connection.updated", a.id)[0]
 	for _, key := range []string{"minutes", "audio", "video", "video_codec_type", "channel_connections",
