@@ -230,21 +230,21 @@ func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, srtpout.Soc
 	se.SetNetworkTypes(types)
 	se.SetIncludeLoopbackCandidate(cfg.ICELoopback)
 	plan := newAnnouncement(cfg)
-	se.SetIPFilter(func(ip net.IP) bool {
-		a, ok := netip.AddrFromSlice(ip)
-		return ok && plan.keep(a.Unmap())
-	})
 	if len(plan.external) > 0 {
 		se.SetNAT1To1IPs(plan.external, webrtc.ICECandidateTypeHost)
 	}
 	if cfg.UDPPort == 0 {
+		se.SetIPFilter(func(ip net.IP) bool {
+			a, ok := netip.AddrFromSlice(ip)
+			return ok && plan.keep(a.Unmap())
+		})
 		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
 			return se, nil, nil, fmt.Errorf("udp port range: %w", err)
 		}
 		return se, nil, nil, nil
 	}
 	mux, err := hostmux.New(hostmux.Config{
-		Port: cfg.UDPPort, IPv4: true, IPv6: cfg.IPv6, Keep: plan.keep,
+		Port: cfg.UDPPort, IPv4: true, IPv6: cfg.IPv6, Pinned: plan.pinned(),
 		Loopback: cfg.ICELoopback || plan.loopback, BufferBytes: udpBufferBytes,
 		Logger: cfg.Logger,
 	})

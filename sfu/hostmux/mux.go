@@ -27,6 +27,11 @@ type Config struct {
 	IPv4, IPv6 bool
 	// Keep, if not nil, says whether a local address may be used.
 	Keep func(netip.Addr) bool
+	// Pinned are addresses (one per family at most) that, while they are
+	// on an interface, are the only ones of their family used; while one
+	// is not (an address behind 1:1 NAT, or one not assigned yet), every
+	// address of its family is. Decided anew at every scan.
+	Pinned []netip.Addr
 	// Loopback uses loopback addresses too (tests on 127.0.0.1 and ::1).
 	Loopback bool
 	// BufferBytes, if positive, is the kernel buffer asked for each way

@@ -199,6 +199,40 @@ func TestAddressLeavesAndComes(t *testing.T) {
 	}
 }
 
+// TestPinnedFollowsInterfaces: a pinned address is the only one of its
+// family while it is on an interface; before it comes and after it goes,
+// every address of its family is used. The other family is untouched.
+func TestPinnedFollowsInterfaces(t *testing.T) {
+	pin := netip.MustParseAddr("127.0.0.2") // bindable: lo holds 127.0.0.0/8
+	var assigned atomic.Bool
+	m, err := New(Config{IPv4: true, IPv6: true, Loopback: true, Rescan: 10 * time.Millisecond,
+		Pinned: []netip.Addr{pin},
+		Addresses: func() ([]netip.Addr, error) {
+			if assigned.Load() {
+				return []netip.Addr{lo4, lo6, pin}, nil
+			}
+			return []netip.Addr{lo4, lo6}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := listenAddrs(m); !slices.Equal(got, []netip.Addr{lo4, lo6}) {
+		t.Fatalf("before the pinned address comes: listening on %v, want %v", got, []netip.Addr{lo4, lo6})
+	}
+	assigned.Store(true)
+	waitUntil(t, "only the pinned IPv4 address", func() bool {
+		return slices.Equal(listenAddrs(m), []netip.Addr{lo6, pin})
+	})
+	if c := m.Socket(pin); c == nil || c.LocalAddr().(*net.UDPAddr).AddrPort().Addr() != pin {
+		t.Fatalf("Socket(%v) = %v", pin, c)
+	}
+	assigned.Store(false)
+	waitUntil(t, "every IPv4 address again", func() bool {
+		return slices.Equal(listenAddrs(m), []netip.Addr{lo4, lo6})
+	})
+}
+
 // TestSocket: a candidate's socket is the one bound to its address, or
 // for an announced address (1:1 NAT) the first of its family.
 func TestSocket(t *testing.T) {

@@ -26,9 +26,10 @@ func (m *Mux) scan(initial bool) error {
 		return nil
 	}
 	m.noteScanError(nil)
+	pins := m.presentPins(addrs)
 	usable := make(map[netip.Addr]bool, len(addrs))
 	for _, a := range addrs {
-		if a = a.Unmap(); m.usable(a) {
+		if a = a.Unmap(); m.usable(a, pins) {
 			usable[a] = true
 		}
 	}
@@ -51,8 +52,31 @@ var (
 	siteLocal      = netip.MustParsePrefix("fec0::/10")
 )
 
-// usable reports whether a is an address media may use.
-func (m *Mux) usable(a netip.Addr) bool {
+// presentPins returns the pinned addresses found among addrs, by family
+// (index 0: IPv4, 1: IPv6).
+func (m *Mux) presentPins(addrs []netip.Addr) [2]netip.Addr {
+	var pins [2]netip.Addr
+	for _, p := range m.cfg.Pinned {
+		p = p.Unmap()
+		for _, a := range addrs {
+			if a.Unmap() == p {
+				pins[family(p)] = p
+			}
+		}
+	}
+	return pins
+}
+
+func family(a netip.Addr) int {
+	if a.Is4() {
+		return 0
+	}
+	return 1
+}
+
+// usable reports whether a is an address media may use, given the
+// pinned addresses on an interface.
+func (m *Mux) usable(a netip.Addr, pins [2]netip.Addr) bool {
 	switch {
 	case !a.IsValid() || a.IsUnspecified() || a.IsMulticast() || a.IsLinkLocalUnicast():
 		return false
@@ -64,6 +88,9 @@ func (m *Mux) usable(a netip.Addr) bool {
 		}
 	case a.Is6() && (ipv4Compatible.Contains(a) || siteLocal.Contains(a)):
 		return false // never candidates (RFC 8445 5.1.1.1)
+	}
+	if pin := pins[family(a)]; pin.IsValid() && a != pin {
+		return false
 	}
 	return m.cfg.Keep == nil || m.cfg.Keep(a)
 }
