@@ -49,6 +49,14 @@ func TestIPv6OnlyClient(t *testing.T) {
 		}
 	}
 
+	// Media to the IPv6 pair leaves from the SFU's IPv6 socket, encrypted
+	// by the direct SRTP path.
+	var stats map[string]any
+	srv.api(t, "Sora_20171010.GetStatsReport", map[string]any{}, &stats)
+	if direct, pion := stats["total_direct_srtp_connections"], stats["total_pion_srtp_connections"]; direct != 2.0 || pion != 0.0 {
+		t.Errorf("GetStatsReport: %v connections on the direct SRTP path and %v on pion's, want 2 and 0", direct, pion)
+	}
+
 	var rec recordingInfo
 	srv.api(t, "Sora_20231220.StartRecording", map[string]any{"channel_id": channel, "format": "webm"}, &rec)
 	if rec.RecordingID == "" {
