@@ -39,6 +39,7 @@ type authPayload struct {
 	Metadata                   json.RawMessage `json:"metadata,omitempty"`
 	WHIP                       bool            `json:"whip,omitempty"`
 	WHEP                       bool            `json:"whep,omitempty"`
+	ClientAddress              string          `json:"client_address,omitempty"`
 	E2EE                       bool            `json:"e2ee"`
 	SoraClient                 soraClient      `json:"sora_client"`
 	ChannelConnections         int             `json:"channel_connections"`
@@ -88,7 +89,7 @@ func newAuthPayload(common webhooks.Common, r AuthRequest) authPayload {
 		BundleID: r.BundleID, ConnectionID: r.ConnectionID, Multistream: true, Simulcast: r.Simulcast,
 		SimulcastRID: r.SimulcastRID, Audio: r.Audio, Video: r.Video,
 		DataChannelSignaling: r.DataChannelSignaling, IgnoreDisconnectWebSocket: r.IgnoreDisconnectWebSocket,
-		DataChannels: r.DataChannels, Metadata: r.Metadata, WHIP: r.WHIP, WHEP: r.WHEP,
+		DataChannels: r.DataChannels, Metadata: r.Metadata, WHIP: r.WHIP, WHEP: r.WHEP, ClientAddress: r.ClientAddress,
 		SoraClient:         parseSoraClient(r.SoraClient, r.Environment, r.Libwebrtc),
 		ChannelConnections: r.Channel.All, ChannelSendrecvConnections: r.Channel.SendRecv,
 		ChannelSendonlyConnections: r.Channel.SendOnly, ChannelRecvonlyConnections: r.Channel.RecvOnly}

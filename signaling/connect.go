@@ -70,6 +70,7 @@ func (s *session) authenticate(req *connectRequest, id string, raw []byte) (Auth
 		Metadata: m.Metadata, SoraClient: m.SoraClient, Environment: m.Environment, Connect: raw,
 		Media: req.media, SimulcastRID: req.rid, DataChannelSignaling: req.dcSignal,
 		IgnoreDisconnectWebSocket: req.ignoreWS, DataChannels: channels, Libwebrtc: m.Libwebrtc,
+		ClientAddress: s.clientAddr,
 	})
 	if err != nil {
 		s.log.Warn("authentication failed", "err", err)

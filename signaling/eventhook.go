@@ -21,7 +21,10 @@ type eventPayload struct {
 	Simulcast     bool            `json:"simulcast"`
 	Spotlight     bool            `json:"spotlight"`
 	EventMetadata json.RawMessage `json:"event_metadata,omitempty"`
-	Data          map[string]any  `json:"data"`
+	// ClientAddress is kiroku's own: the client's IP address (behind a
+	// trusted proxy, the one it forwarded).
+	ClientAddress string         `json:"client_address,omitempty"`
+	Data          map[string]any `json:"data"`
 }
 
 // HandleEvent queues an event webhook.
@@ -29,7 +32,7 @@ func (w *Webhooks) HandleEvent(e Event) {
 	c := e.Connection
 	p := eventPayload{Common: w.client.Common(e.Type), Role: c.Role, ChannelID: c.ChannelID, SessionID: c.SessionID,
 		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true, Simulcast: c.Simulcast,
-		EventMetadata: ExtrasOf(c).EventMetadata, Data: eventData(e)}
+		EventMetadata: ExtrasOf(c).EventMetadata, ClientAddress: ClientAddressOf(c), Data: eventData(e)}
 	w.client.Send(webhooks.Event, e.Type, p, webhooks.Headers(webhooks.Event, e.Type, c.SessionID, c.ConnectionID))
 }
 

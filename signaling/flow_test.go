@@ -27,6 +27,7 @@ type client struct {
 	pong    atomic.Bool
 	packets sync.Map // stream id -> *atomic.Int64
 	wg      sync.WaitGroup
+	wmu     sync.Mutex // serialises writes to ws
 }
 
 func newClient(t *testing.T, url, channel, role string, publish bool) *client {
@@ -110,7 +111,15 @@ func (c *client) answer(typ, sdp string, track *webrtc.TrackLocalStaticRTP) {
 	done := webrtc.GatheringCompletePromise(c.pc)
 	_ = c.pc.SetLocalDescription(ans)
 	<-done
-	_ = c.ws.WriteJSON(map[string]any{"type": typ, "sdp": c.pc.LocalDescription().SDP})
+	_ = c.write(map[string]any{"type": typ, "sdp": c.pc.LocalDescription().SDP})
+}
+
+// write sends one message; the reader (pongs, re-answers) and the test
+// both write.
+func (c *client) write(v any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.ws.WriteJSON(v)
 }
 
 func (c *client) read() {
@@ -130,7 +139,7 @@ func (c *client) read() {
 			c.answer("re-answer", m["sdp"].(string), nil)
 		case "ping":
 			if c.pong.Load() {
-				_ = c.ws.WriteJSON(map[string]any{"type": "pong"})
+				_ = c.write(map[string]any{"type": "pong"})
 			}
 		default:
 			c.msgs <- m
@@ -296,7 +305,7 @@ func TestSignalingFlow(t *testing.T) {
 	}
 	a.notify("connection.destroyed", b.id)
 
-	if err := a.ws.WriteJSON(map[string]any{"type": "disconnect", "reason": "NO-ERROR"}); err != nil {
+	if err := a.write(map[string]any{"type": "disconnect", "reason": "NO-ERROR"}); err != nil {
 		t.Fatal(err)
 	}
 	if ce := a.closed(); ce.Code != websocket.CloseNormalClosure || ce.Text != "TYPE-DISCONNECT" {

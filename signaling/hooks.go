@@ -42,6 +42,9 @@ type AuthRequest struct {
 	// WHIP: the client publishes over WHIP; its bearer token, if any, is
 	// Metadata's "access_token". WHEP likewise for a WHEP player.
 	WHIP, WHEP bool
+	// ClientAddress is the client's IP address (behind a trusted proxy,
+	// the one it forwarded: clientaddr.go).
+	ClientAddress string
 }
 
 // AuthResult is an Authenticator's decision. Empty fields keep what the

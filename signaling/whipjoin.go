@@ -63,7 +63,8 @@ func (srv *Server) authenticateOffer(req *offerRequest, join *sfu.JoinRequest) (
 	defer cancel()
 	res, err := srv.auth.Authenticate(ctx, AuthRequest{ChannelID: req.channelID, ConnectionID: join.ConnectionID,
 		Role: join.Role, Audio: join.Audio, Video: join.Video, VideoCodec: join.VideoCodec, Metadata: metadata,
-		SoraClient: req.userAgent, WHIP: req.protocol == whipProtocol, WHEP: req.protocol == whepProtocol})
+		SoraClient: req.userAgent, WHIP: req.protocol == whipProtocol, WHEP: req.protocol == whepProtocol,
+		ClientAddress: req.clientAddr})
 	switch {
 	case err != nil:
 		srv.log.Warn("authentication failed", "err", err)
