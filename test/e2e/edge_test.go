@@ -233,6 +233,8 @@ turn_tls_fqdn = %s
 turn_tls_port = 443
 turn_tcp_proxy_protocol = true
 turn_tcp_proxy_protocol_sources = %s, 127.0.0.1
+signaling_forwarded_headers = true
+signaling_forwarded_sources = 127.0.0.1
 `, turnUDP, edgeTURN, edgeTURN, turnTCP, edgeTURN, mediaAddress))
 	ns := edgeNamespace(t) // nginx listens on its veth pair
 	ca := startEdgeNginx(t, portOf(t, srv.ws), turnTCP)
@@ -264,6 +266,15 @@ turn_tcp_proxy_protocol_sources = %s, 127.0.0.1
 		}
 		if tr.LocalType != "relay" || tr.LocalProtocol != want {
 			t.Errorf("%s: selected pair %+v, want a relay candidate over %s", m.name, tr, want)
+		}
+	}
+	// nginx forwards the client's address; the webhooks name it.
+	for _, m := range []*member{tcp, tls} {
+		for _, typ := range []string{"auth", "connection.created"} {
+			w := hooks.waitHook(t, typ, 5*time.Second, func(w webhook) bool { return w.Body["connection_id"] == m.id })
+			if w.Body["client_address"] != edgeClient {
+				t.Errorf("%s webhook of %s: client_address %v, want the client's %s", typ, m.name, w.Body["client_address"], edgeClient)
+			}
 		}
 	}
 	var stats map[string]any
