@@ -17,7 +17,8 @@ const nackHistory = 512
 
 // resendInterval is the least time between two retransmissions of one
 // packet to one viewer: overlapping NACKs for a packet just resent are
-// ignored.
+// ignored. It doubles with each further retransmission of the packet
+// (sentStream, resend.go).
 const resendInterval = 10 * time.Millisecond
 
 // Retransmission budget per viewer stream, a token bucket: resendBurst
