@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -272,7 +273,15 @@ func TestServeSIGTERM(t *testing.T) {
 	if fi, err := os.Stat(profile); err != nil || fi.Size() == 0 {
 		t.Fatalf("-cpuprofile left %v (%v), want a profile written at shutdown", fi, err)
 	}
-	if got := hooks.got(); got != "auth,auth,session.created,session.destroyed,session.vanished" {
-		t.Fatalf("webhooks received: %s", got)
+	// The admitted client never answered: its connection ends as
+	// connection.failed, on the event webhook's own queue, so its place
+	// among the session webhooks is not fixed.
+	got := strings.Split(hooks.got(), ",")
+	failed := slices.Index(got, "connection.failed")
+	if failed >= 0 {
+		got = slices.Delete(got, failed, failed+1)
+	}
+	if failed < 0 || strings.Join(got, ",") != "auth,auth,session.created,session.destroyed,session.vanished" {
+		t.Fatalf("webhooks received: %s", hooks.got())
 	}
 }
