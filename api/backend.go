@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 )
 
-// Backend is what the HTTP API needs from the SFU. cmd/sfu adapts the
+// Backend is what the HTTP API needs from the SFU. node adapts the
 // signaling and sfu packages to it, so this package depends on neither.
 // Errors wrap ErrNotFound, ErrConflict or ErrInvalid to pick the status;
 // any other error is a 500.

@@ -96,6 +96,8 @@ func (r *resource) end(reason string) {
 		if r.answered.Load() {
 			apiReason, _ := r.apiReason.Load().(string)
 			r.srv.destroyed(r.conn.Info(), reason, apiReason)
+		} else {
+			r.srv.failed(r.conn.Info(), reason) // never established: only the event sink hears of it
 		}
 		r.srv.log.Info(r.protocol+" resource ended", "connection_id", r.conn.ID(), "reason", reason)
 	})
