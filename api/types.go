@@ -57,6 +57,9 @@ type Connection struct {
 	Metadata                     json.RawMessage `json:"metadata,omitempty"`
 	ConnectionCreatedTimestamp   string          `json:"connection_created_timestamp"`
 	ConnectionDestroyedTimestamp *string         `json:"connection_destroyed_timestamp"`
+	// ClientAddress is kiroku's own: the client's IP address (behind a
+	// trusted reverse proxy, the one it forwarded).
+	ClientAddress string `json:"client_address,omitempty"`
 }
 
 // Recording is the `recording` object of a session that is being recorded.

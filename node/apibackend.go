@@ -75,6 +75,7 @@ func apiConnection(ci sfu.ConnectionInfo) api.Connection {
 		c.VideoVP9Params, c.VideoAV1Params, c.VideoH264Params = ex.Media.VideoVP9Params, ex.Media.VideoAV1Params, ex.Media.VideoH264Params
 	}
 	c.RecordingBlock = ex.RecordingBlock
+	c.ClientAddress = signaling.ClientAddressOf(ci)
 	return c
 }
 

@@ -277,6 +277,13 @@ signaling_forwarded_sources = 127.0.0.1
 			}
 		}
 	}
+	var listed []map[string]any
+	srv.api(t, "Sora_20201013.ListChannelConnections", map[string]any{"channel_id": "edge"}, &listed)
+	for _, c := range listed {
+		if c["client_address"] != edgeClient {
+			t.Errorf("ListChannelConnections: %s's client_address %v, want %s", c["connection_id"], c["client_address"], edgeClient)
+		}
+	}
 	var stats map[string]any
 	srv.api(t, "Sora_20171010.GetStatsReport", map[string]any{}, &stats)
 	if n, _ := stats["total_turn_tcp_connections"].(float64); n < 2 {
