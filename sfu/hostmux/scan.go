@@ -191,29 +191,3 @@ func (m *Mux) Waiting() []netip.Addr {
 	}
 	return out
 }
-
-// interfaceAddresses lists the addresses of every interface that is up.
-func interfaceAddresses() ([]netip.Addr, error) {
-	ifaces, err := net.Interfaces()
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Addr
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 {
-			continue
-		}
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			return nil, fmt.Errorf("addresses of %s: %w", ifc.Name, err)
-		}
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(n.IP); ok {
-					out = append(out, ip.Unmap())
-				}
-			}
-		}
-	}
-	return out, nil
-}
