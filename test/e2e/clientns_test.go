@@ -3,16 +3,12 @@ package e2e
 import (
 	"bufio"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // clientNS is a network namespace of its own for a browser, inside the
@@ -73,47 +69,52 @@ func (n *clientNS) veth(t *testing.T, here, there string) {
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", here).Run() })
 }
 
-// listenLoopback opens a TCP socket on 127.0.0.1 inside the namespace:
-// one goroutine's thread enters the namespace and opens it, and dies with
-// that goroutine (it is never unlocked), so no other goroutine ever runs
-// in the namespace. The socket stays in the namespace it was made in.
-func (n *clientNS) listenLoopback() (net.Listener, error) {
-	type result struct {
-		ln  net.Listener
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		f, err := os.Open(n.path)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("setns: %w", err)}
-			return
-		}
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		done <- result{ln, err}
-	}()
-	r := <-done
-	return r.ln, r.err
-}
+// pageServer is a static file server for node, serving argv[1] on
+// 127.0.0.1 and printing its port.
+const pageServer = `
+const http = require("node:http"), fs = require("node:fs"), path = require("node:path");
+const root = path.resolve(process.argv[1]);
+const types = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json" };
+const srv = http.createServer((req, res) => {
+  const file = path.join(root, path.normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)));
+  if (!file.startsWith(root + path.sep)) { res.writeHead(403); return res.end(); }
+  fs.readFile(file, (err, data) => {
+    if (err) { res.writeHead(404); return res.end(); }
+    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" });
+    res.end(data);
+  });
+});
+srv.listen(0, "127.0.0.1", () => console.log(srv.address().port));
+`
 
 // servePages serves the test page on 127.0.0.1 inside the namespace (a
-// secure context for the browser there) and returns its base URL.
+// secure context for the browser there) from a node process in it, and
+// returns its base URL. (The test process itself never enters another
+// namespace: a thread of it there would fork commands there.)
 func (n *clientNS) servePages(t *testing.T) string {
 	t.Helper()
-	ln, err := n.listenLoopback()
+	root, err := filepath.Abs(browserDir)
 	if err != nil {
-		t.Fatalf("listen in the client namespace: %v", err)
+		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: http.FileServer(http.Dir(browserDir)), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
-	return "http://" + ln.Addr().String()
+	cmd := exec.Command("nsenter", "--net="+n.path, "--", "node", "-e", pageServer, root)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("page server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	port, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("page server did not start: %v", err)
+	}
+	return "http://127.0.0.1:" + strings.TrimSpace(port)
 }
 
 // startBrowser launches a Chromium driver inside the namespace, as
