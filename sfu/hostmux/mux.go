@@ -77,8 +77,9 @@ type socket struct {
 }
 
 // New binds every usable address it can and starts looking for more.
-// An address that cannot be bound yet (tentative) is skipped; any other
-// error binding an address, or no usable address at all, fails.
+// An address that cannot be bound yet (tentative) is skipped, and no
+// usable address at all is only logged; any other error binding an
+// address (the port is taken) fails.
 func New(cfg Config) (*Mux, error) {
 	if !cfg.IPv4 && !cfg.IPv6 {
 		return nil, errors.New("hostmux: no address family enabled")
@@ -103,8 +104,9 @@ func New(cfg Config) (*Mux, error) {
 		return nil, errors.Join(err, m.Close())
 	}
 	if len(m.sockets) == 0 && len(m.waiting) == 0 {
-		close(m.done)
-		return nil, errors.Join(fmt.Errorf("port %d: no local address to listen on", cfg.Port), m.Close())
+		// At boot a host may have no usable address yet (only link-local
+		// ones): media waits for one rather than the process failing.
+		log.Warn("no local address usable for media yet; looking again until one is", "port", cfg.Port)
 	}
 	go m.rescanLoop()
 	return m, nil

@@ -83,8 +83,8 @@ func TestNewChoosesAddresses(t *testing.T) {
 	}
 }
 
-// TestNewFails: nothing usable, no family, or an address whose port is
-// taken is an error at start.
+// TestNewFails: no family, an address whose port is taken, or no address
+// listing is an error at start.
 func TestNewFails(t *testing.T) {
 	taken, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -95,8 +95,6 @@ func TestNewFails(t *testing.T) {
 		name, want string
 		cfg        Config
 	}{
-		{"only link-local and loopback", "no local address",
-			Config{IPv4: true, IPv6: true, Addresses: fixed(netip.MustParseAddr("fe80::1"), lo4)}},
 		{"no family", "no address family", Config{Addresses: fixed(lo4)}},
 		{"port taken", "127.0.0.1 port", Config{IPv4: true, Loopback: true, Addresses: fixed(lo4),
 			Port: uint16(taken.LocalAddr().(*net.UDPAddr).Port)}},
@@ -114,6 +112,34 @@ func TestNewFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStartsWithoutAddresses: with nothing usable yet (only link-local
+// addresses, as at boot) New succeeds, says so once, and uses the first
+// address that comes.
+func TestStartsWithoutAddresses(t *testing.T) {
+	var later atomic.Bool
+	logs := &syncBuffer{}
+	m, err := New(Config{IPv4: true, IPv6: true, Rescan: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Loopback: true,
+		Addresses: func() ([]netip.Addr, error) {
+			if later.Load() {
+				return []netip.Addr{netip.MustParseAddr("fe80::1"), lo6}, nil
+			}
+			return []netip.Addr{netip.MustParseAddr("fe80::1")}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := m.GetListenAddresses(); len(got) != 0 {
+		t.Fatalf("listening on %v", got)
+	}
+	if n := logs.count("no local address usable"); n != 1 {
+		t.Fatalf("%d reports of no address, want 1", n)
+	}
+	later.Store(true)
+	waitUntil(t, "::1 bound", func() bool { return slices.Equal(listenAddrs(m), []netip.Addr{lo6}) })
 }
 
 // TestTentativeAddressPickedUp: an address the kernel refuses to bind
