@@ -11,9 +11,10 @@ import (
 // Config holds the SFU's settings. Start from [DefaultConfig].
 type Config struct {
 	// ICEAddress is the IPv4 address announced in ICE candidates
-	// (sora.conf ipv4_address). An address of this host is the only IPv4
-	// address media uses; another one (1:1 NAT) is announced in place of
-	// every local IPv4 address. It never restricts IPv6.
+	// (sora.conf ipv4_address). While it is on an interface it is the only
+	// IPv4 address media uses; otherwise (1:1 NAT, or not assigned yet) it
+	// is announced in place of every local IPv4 address. It never
+	// restricts IPv6.
 	ICEAddress string `conf:"ipv4_address"`
 	// IPv6 gathers IPv6 host candidates too (sora.conf ipv6, true by
 	// default as in Sora). Link-local addresses are never announced, and
@@ -21,9 +22,7 @@ type Config struct {
 	// up once it can be bound.
 	IPv6 bool `conf:"ipv6"`
 	// IPv6Address is the IPv6 address announced in ICE candidates
-	// (sora.conf ipv6_address), as ICEAddress is for IPv4: an address of
-	// this host is the only IPv6 address media uses, another one is
-	// announced in place of every local IPv6 address. It needs IPv6.
+	// (sora.conf ipv6_address), as ICEAddress is for IPv4. It needs IPv6.
 	IPv6Address string `conf:"ipv6_address"`
 	// UDPPort is the one UDP port every connection's media shares
 	// (one socket per local address). 0 gives each connection its own
