@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -55,8 +56,8 @@ type connectionAPI struct {
 // responder and the direct SRTP path its PeerConnection will use.
 // settled, if not nil, learns which way the connection's RTP takes once
 // its DTLS connects.
-func (e *engine) newAPI(log *slog.Logger, settled func(direct bool)) connectionAPI {
-	c := connectionAPI{nack: newNackResponder(e.now)}
+func (e *engine) newAPI(log *slog.Logger, settled func(direct bool), retransmitted *atomic.Uint64) connectionAPI {
+	c := connectionAPI{nack: newNackResponder(e.now, retransmitted)}
 	ir := &interceptor.Registry{}
 	settings := e.settings // a copy: the DTLS hooks are this connection's
 	if e.sockets != nil {

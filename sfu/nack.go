@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -89,13 +90,17 @@ type nackResponder struct {
 	interceptor.NoOp
 	now func() time.Time
 
+	// sent counts the retransmissions written (the SFU's total); nil
+	// counts nothing.
+	sent *atomic.Uint64
+
 	mu      sync.Mutex
 	links   map[uint32]packetHistory // by media SSRC, set by the connection
 	streams map[uint32]*sentStream   // by media SSRC, once bound
 }
 
-func newNackResponder(now func() time.Time) *nackResponder {
-	return &nackResponder{now: now, links: make(map[uint32]packetHistory), streams: make(map[uint32]*sentStream)}
+func newNackResponder(now func() time.Time, sent *atomic.Uint64) *nackResponder {
+	return &nackResponder{now: now, sent: sent, links: make(map[uint32]packetHistory), streams: make(map[uint32]*sentStream)}
 }
 
 // NewInterceptor implements interceptor.Factory: the responder is built
@@ -133,7 +138,7 @@ func (n *nackResponder) BindLocalStream(info *interceptor.StreamInfo, writer int
 	}
 	n.streams[info.SSRC] = &sentStream{writer: writer, history: h, ssrc: info.SSRC, pt: info.PayloadType,
 		rtxSSRC: info.SSRCRetransmission, rtxPT: info.PayloadTypeRetransmission,
-		rtxSeq: uint16(info.SSRC)} // any start will do; the SSRC is random
+		rtxSeq: uint16(info.SSRC), sent: n.sent} // any start will do; the SSRC is random
 	return writer
 }
 

@@ -72,7 +72,7 @@ func TestNackResponder(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1000, 0)
-			resp := newNackResponder(func() time.Time { return now })
+			resp := newNackResponder(func() time.Time { return now }, nil)
 			history := &trackHistory{}
 			resp.link(testSSRC, history)
 			info := &interceptor.StreamInfo{SSRC: testSSRC, PayloadType: testPT,
@@ -165,7 +165,7 @@ func TestNackResponderAnswersOnlyLinkedNackStreams(t *testing.T) {
 		{"unlinked", nackFB, true, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := newNackResponder(time.Now)
+			resp := newNackResponder(time.Now, nil)
 			history := &trackHistory{}
 			history.record(&rtp.Header{SequenceNumber: 7}, []byte{7})
 			if tc.link {
@@ -240,7 +240,7 @@ func TestSentPacketFitsACacheLine(t *testing.T) {
 // resend of everything every resendInterval.
 func TestNackStormIsBudgeted(t *testing.T) {
 	now := time.Unix(1000, 0)
-	resp := newNackResponder(func() time.Time { return now })
+	resp := newNackResponder(func() time.Time { return now }, nil)
 	history := &trackHistory{}
 	resp.link(testSSRC, history)
 	below := &recordingWriter{}

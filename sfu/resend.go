@@ -3,6 +3,7 @@ package sfu
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -31,6 +32,7 @@ type sentStream struct {
 	pt      uint8
 	rtxSSRC uint32
 	rtxPT   uint8
+	sent    *atomic.Uint64 // counts what is written; nil counts nothing
 
 	// Everything below is guarded by mu, held while a NACK is answered.
 	mu     sync.Mutex
@@ -112,5 +114,7 @@ func (s *sentStream) resend(seq uint16, ns int64) {
 		s.rtxSeq++
 	}
 	// A failed write is a transport that is going away.
-	_, _ = s.writer.Write(&s.hdr, payload, nil)
+	if _, err := s.writer.Write(&s.hdr, payload, nil); err == nil && s.sent != nil {
+		s.sent.Add(1)
+	}
 }

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func (h *countingHistory) lookup(seq uint16) (sentPacket, bool) {
 // resendRig is a responder answering one RTX stream whose history holds
 // sequence numbers 0 to nackHistory-1, on a clock the test moves.
 type resendRig struct {
+	sent    atomic.Uint64 // retransmissions counted
 	now     time.Time
 	resp    *nackResponder
 	history *countingHistory
@@ -32,7 +34,7 @@ type resendRig struct {
 
 func newResendRig() *resendRig {
 	r := &resendRig{now: time.Unix(1000, 0), history: &countingHistory{}, below: &recordingWriter{}}
-	r.resp = newNackResponder(func() time.Time { return r.now })
+	r.resp = newNackResponder(func() time.Time { return r.now }, &r.sent)
 	r.resp.link(testSSRC, r.history)
 	r.resp.BindLocalStream(&interceptor.StreamInfo{SSRC: testSSRC, PayloadType: testPT, SSRCRetransmission: testRTXSSRC,
 		PayloadTypeRetransmission: testRTXPT, RTCPFeedback: []interceptor.RTCPFeedback{{Type: "nack"}}}, r.below)
@@ -126,4 +128,19 @@ type countingWriter struct{ n int }
 func (w *countingWriter) Write(_ *rtp.Header, payload []byte, _ interceptor.Attributes) (int, error) {
 	w.n++
 	return len(payload), nil
+}
+
+// TestNackRetransmissionsCounted: every retransmission written is counted
+// (the SFU's total behind kiroku_nack_retransmissions_total), and a NACK
+// not answered is not.
+func TestNackRetransmissionsCounted(t *testing.T) {
+	r := newResendRig()
+	r.nack([]uint16{1, 2, 3}, time.Millisecond)
+	if got, written := r.sent.Load(), uint64(len(r.below.take())); got != 3 || written != 3 {
+		t.Fatalf("counted %d, written %d, want 3 and 3", got, written)
+	}
+	r.nack([]uint16{1}, time.Millisecond) // resent a moment ago: not again
+	if got := r.sent.Load(); got != 3 {
+		t.Fatalf("counted %d after a repeat inside the back-off, want 3", got)
+	}
 }

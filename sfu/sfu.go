@@ -161,7 +161,7 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		return nil, fmt.Errorf("sfu join: %w", err)
 	}
 	log := s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID)
-	capi := eng.newAPI(log, s.counters.srtpSettled)
+	capi := eng.newAPI(log, s.counters.srtpSettled, &s.counters.retransmitted)
 	pc, err := capi.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu join: new peer connection: %w", err)
