@@ -46,17 +46,8 @@ func testClientOfferPublisher(t *testing.T, codec Codec, capability webrtc.RTPCo
 			t.Fatal(err)
 		}
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
 	conn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true, Audio: true,
-		VideoCodec: codec, Peer: newFakePeer(), ClientOffer: pc.LocalDescription().SDP})
+		VideoCodec: codec, Peer: newFakePeer(), ClientOffer: gatheredOffer(t, pc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,17 +56,9 @@ func testClientOfferPublisher(t *testing.T, codec Codec, capability webrtc.RTPCo
 	if _, err := s.Subscribe(conn.ID(), sink); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ans, err := conn.Answer(ctx)
-	if err != nil {
-		t.Fatalf("answer: %v", err)
-	}
+	ans := applyAnswer(t, conn, pc)
 	if !strings.Contains(ans, "a=recvonly") || !strings.Contains(ans, "a=candidate:") {
 		t.Fatalf("answer is not recvonly with candidates:\n%s", ans)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
-		t.Fatalf("client set answer: %v\n%s", err, ans)
 	}
 	stop := make(chan struct{})
 	defer close(stop)
@@ -135,4 +118,36 @@ func newOBSLikePC(t *testing.T, video webrtc.RTPCodecCapability) *webrtc.PeerCon
 	}
 	t.Cleanup(func() { _ = pc.Close() })
 	return pc
+}
+
+// gatheredOffer makes pc's offer, with every candidate inside, as a WHIP
+// or WHEP client sends it.
+func gatheredOffer(t *testing.T, pc *webrtc.PeerConnection) string {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return pc.LocalDescription().SDP
+}
+
+// applyAnswer answers the offer conn joined with and applies the answer
+// to pc; it returns the answer.
+func applyAnswer(t *testing.T, conn *Connection, pc *webrtc.PeerConnection) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ans, err := conn.Answer(ctx)
+	if err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+		t.Fatalf("client set answer: %v\n%s", err, ans)
+	}
+	return ans
 }

@@ -52,29 +52,13 @@ func startPlayer(t *testing.T, s *SFU, want string) *player {
 			}
 		}()
 	})
-	offer, err := p.pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(p.pc)
-	if err := p.pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	var err error
 	p.conn, err = s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: RecvOnly, Peer: p.peer,
-		ClientOffer: p.pc.LocalDescription().SDP, Follow: true, FollowConnectionID: want})
+		ClientOffer: gatheredOffer(t, p.pc), Follow: true, FollowConnectionID: want})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ans, err := p.conn.Answer(ctx)
-	if err != nil {
-		t.Fatalf("answer: %v", err)
-	}
-	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
-		t.Fatalf("client set answer: %v\n%s", err, ans)
-	}
+	applyAnswer(t, p.conn, p.pc)
 	t.Cleanup(func() { _ = p.conn.Close(); _ = p.pc.Close(); p.wg.Wait() })
 	return p
 }

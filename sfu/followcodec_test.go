@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -21,30 +20,13 @@ func joinOfferingPublisher(t *testing.T, s *SFU, codec Codec, capability webrtc.
 	if _, err := pc.AddTransceiverFromTrack(video, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-done
 	conn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true,
-		VideoCodec: codec, Peer: newFakePeer(), ClientOffer: pc.LocalDescription().SDP})
+		VideoCodec: codec, Peer: newFakePeer(), ClientOffer: gatheredOffer(t, pc)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ans, err := conn.Answer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
-		t.Fatal(err)
-	}
+	applyAnswer(t, conn, pc)
 	stop := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
