@@ -25,7 +25,7 @@ type Config struct {
 // signaling port, under both of the loopback names a browser may use.
 func DefaultCORSAllowOrigins(signalingPort uint16) []string {
 	port := strconv.Itoa(int(signalingPort))
-	return []string{"http://127.0.0.1:" + port, "http://localhost:" + port}
+	return []string{"http://127.0.0.1:" + port, "http://localhost:" + port, "http://[::1]:" + port}
 }
 
 // WithDefaultOrigins returns c with CORSAllowOrigins set to

@@ -127,7 +127,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestWithDefaultOrigins(t *testing.T) {
 	got := Config{}.WithDefaultOrigins(5123).CORSAllowOrigins
-	if strings.Join(got, " ") != "http://127.0.0.1:5123 http://localhost:5123" {
+	if strings.Join(got, " ") != "http://127.0.0.1:5123 http://localhost:5123 http://[::1]:5123" {
 		t.Errorf("defaults = %q", got)
 	}
 	set := Config{CORSAllowOrigins: []string{}}.WithDefaultOrigins(5123).CORSAllowOrigins

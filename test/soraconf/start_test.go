@@ -138,6 +138,7 @@ signaling_notify = true
 		"http://evil.example":                       false,
 		fmt.Sprintf("http://127.0.0.1:%d", sig):     true,
 		fmt.Sprintf("http://localhost:%d", sig):     true,
+		fmt.Sprintf("http://[::1]:%d", sig):         true,
 		fmt.Sprintf("http://127.0.0.1:%d", apiPort): false,
 	} {
 		if got := preflight(t, api, origin); (got == origin) != allowed || (!allowed && got != "") {
