@@ -75,6 +75,12 @@ type Assembler struct {
 	// undecodable says a frame was refused by the depacketizer and no
 	// keyframe has been written since.
 	undecodable bool
+
+	// inPlace is the packet being consumed on the in-order path (see
+	// inorder.go); its payload is the caller's, only during Push.
+	inPlace slot
+	// ringOnly turns the in-order path off, so tests can compare both.
+	ringOnly bool
 }
 
 // New returns an Assembler for cfg (defaults filled in).
@@ -105,8 +111,9 @@ func (a *Assembler) Stats() Stats { return a.stats }
 func (a *Assembler) Err() error { return a.err }
 
 // Push adds one packet that arrived at arrival (any monotonic clock; only
-// differences matter). The payload is copied, so the caller may reuse the
-// packet and its buffer as soon as Push returns. Frames and gaps that
+// differences matter). The packet is not kept (what must wait for later
+// packets is copied), so the caller may reuse the packet and its buffer as
+// soon as Push returns. Frames and gaps that
 // become complete are delivered before Push returns. Bad packets are
 // dropped and counted, never an error; the error is the track's fatal
 // error (see Err).
@@ -144,6 +151,10 @@ func (a *Assembler) Push(pkt *rtp.Packet, arrival time.Duration) error {
 		a.probeValid = false
 	}
 	a.ssrc = pkt.SSRC
+	if a.inOrder(ext) {
+		a.direct(ext, pkt, arrival)
+		return a.err
+	}
 	a.store(ext, pkt, arrival)
 	a.consume(arrival)
 	return a.err
@@ -261,6 +272,13 @@ func (a *Assembler) lose(n int64) {
 // deliver consumes the held packet s, which is numbered next.
 func (a *Assembler) deliver(s *slot) {
 	s.state = slotDone
+	a.use(s)
+	a.ring.release(s)
+}
+
+// use consumes packet s, which is numbered next: it moves next on and
+// hands the packet to frame assembly.
+func (a *Assembler) use(s *slot) {
 	a.next++
 	if !a.streamConsumed {
 		a.streamConsumed, a.tsOffset = true, a.tsBase-s.ts
@@ -276,5 +294,4 @@ func (a *Assembler) deliver(s *slot) {
 	} else {
 		a.packet(s)
 	}
-	a.ring.release(s)
 }

@@ -7,6 +7,9 @@
 // An Assembler is fed by one goroutine (Push, Flush) and calls its
 // callbacks synchronously from those calls. It keeps a fixed reorder ring
 // whose buffers are reused, so a steady stream allocates nothing per packet.
+// Only packets that must wait for others are copied into the ring: one that
+// arrives exactly in sequence is consumed straight from the caller's packet,
+// and a video frame of one packet goes to the depacketizer without a copy.
 package depack
 
 import (

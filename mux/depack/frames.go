@@ -11,9 +11,11 @@ import (
 // errEmptyFrame reports a depacketizer that produced no bytes for a frame.
 var errEmptyFrame = errors.New("depack: depacketizer produced an empty frame")
 
-// frameState is the video frame being collected. Payloads are copied into
-// data so ring slots can be reused at once, even for frames bigger than
-// the ring.
+// frameState is the video frame being collected. The payloads of a frame
+// of several packets are copied into data, so ring slots (and the caller's
+// packets on the in-order path) can be reused at once, even for frames
+// bigger than the ring; a frame of one packet is decoded from it directly
+// (see wholeFrame).
 type frameState struct {
 	active   bool
 	ok       bool // started with a frame start and nothing missing so far
@@ -23,22 +25,6 @@ type frameState struct {
 	data     []byte
 	ends     []int // end offset of each payload in data
 	payloads [][]byte
-}
-
-// gapState is an open video gap: frames are dropped until a keyframe.
-type gapState struct {
-	isOpen     bool
-	cause      mux.GapCause
-	start      int64
-	startKnown bool
-	dropped    int
-	requested  bool // a keyframe was requested for this gap
-}
-
-func (g *gapState) open(cause mux.GapCause) {
-	if !g.isOpen {
-		*g = gapState{isOpen: true, cause: cause}
-	}
 }
 
 // packet handles one consumed, non-padding packet.
@@ -56,6 +42,10 @@ func (a *Assembler) packet(s *slot) {
 		*f = frameState{active: true, ts: s.ts, rtpTS: s.rtpTS, arrival: s.arrival,
 			data: f.data[:0], ends: f.ends[:0], payloads: f.payloads[:0],
 			ok: a.cfg.Depacketizer.IsFrameStart(s.payload)}
+		if s.marker {
+			a.wholeFrame(s)
+			return
+		}
 	}
 	if f.ok && len(f.data)+len(s.payload) > maxFrameBytes {
 		f.ok = false
@@ -67,33 +57,6 @@ func (a *Assembler) packet(s *slot) {
 	if s.marker {
 		a.finishFrame()
 	}
-}
-
-// lost handles n sequence numbers given up on.
-func (a *Assembler) lost(n int) {
-	cause := mux.GapLoss
-	if a.callerDropped {
-		cause, a.callerDropped = mux.GapBackpressure, false
-	}
-	if !a.video {
-		if a.audioLost == 0 {
-			a.audioLostCause = cause
-		}
-		a.audioLost += n
-		return
-	}
-	g := &a.gap
-	if !g.isOpen {
-		g.open(cause)
-		switch {
-		case a.frame.active:
-			g.start, g.startKnown = a.frame.ts, true
-		case a.emittedAny:
-			g.start, g.startKnown = a.lastEmitted+a.frameTicks, true
-		}
-	}
-	a.frame.ok = false // a frame in progress has a hole
-	a.requestKeyframe()
 }
 
 // finishFrame decodes the collected frame and emits or drops it.
@@ -109,6 +72,28 @@ func (a *Assembler) finishFrame() {
 		f.payloads = append(f.payloads, f.data[start:end])
 		start = end
 	}
+	a.decodeFrame(len(f.data))
+}
+
+// wholeFrame decodes a frame that packet s, its first packet, also ends
+// (most frames of a low bit rate stream): its payload goes to the
+// depacketizer as it is, without a copy into the frame buffer.
+func (a *Assembler) wholeFrame(s *slot) {
+	f := &a.frame
+	f.active = false
+	if !f.ok {
+		a.dropFrame(f.ts, mux.GapLoss)
+		return
+	}
+	f.payloads = append(f.payloads, s.payload)
+	a.decodeFrame(len(s.payload))
+	f.payloads[0] = nil // s's buffer is not ours to keep
+}
+
+// decodeFrame turns the payloads of the finished frame, dataLen bytes in
+// all, into container bytes and emits the frame or drops it.
+func (a *Assembler) decodeFrame(dataLen int) {
+	f := &a.frame
 	out, info, err := a.cfg.Depacketizer.AppendFrame(a.out[:0], f.payloads)
 	if err == nil && len(out) == 0 {
 		err = errEmptyFrame
@@ -134,7 +119,7 @@ func (a *Assembler) finishFrame() {
 		return
 	}
 	a.emit(f.ts, f.rtpTS, f.arrival, info, out)
-	a.shrinkBuffers(len(f.data), len(out))
+	a.shrinkBuffers(dataLen, len(out))
 }
 
 // shrinkBuffers lets go of the frame buffers when they are much larger
@@ -190,61 +175,6 @@ func (a *Assembler) codecError(err error, ts int64) {
 	a.dropFrame(ts, mux.GapCodecError)
 }
 
-// dropFrame drops the video frame at ts, opening a gap if none is open.
-func (a *Assembler) dropFrame(ts int64, cause mux.GapCause) {
-	g := &a.gap
-	g.open(cause)
-	if !g.startKnown {
-		g.start, g.startKnown = ts, true
-	}
-	g.dropped++
-	a.stats.FramesDropped++
-	if a.undecodable {
-		a.stats.FramesUndecodable++
-	}
-	a.requestKeyframe()
-}
-
-// closeGap reports the open video gap as ending at end.
-func (a *Assembler) closeGap(end int64) {
-	g := a.gap
-	a.gap = gapState{}
-	if !g.startKnown || g.start > end {
-		g.start = end
-	}
-	if g.dropped > 0 || g.start < end {
-		a.gapOut(Gap{Start: g.start, End: end, Cause: g.cause, DroppedFrames: g.dropped})
-	}
-}
-
-// flushGap reports the open video gap up to the last packet seen; the
-// stream keeps waiting for a keyframe.
-func (a *Assembler) flushGap() {
-	g := a.gap
-	if !g.isOpen || !(g.startKnown || g.dropped > 0) {
-		return
-	}
-	a.closeGap(max(a.lastTS+a.frameTicks, g.start))
-	a.gap = gapState{isOpen: true, cause: g.cause, requested: g.requested}
-}
-
-// streamChanged records a restart: the old stream ended around gapStart and
-// the new one starts at newStart.
-func (a *Assembler) streamChanged(gapStart, newStart int64) {
-	if !a.video {
-		a.audioLost = 0
-		if newStart > gapStart && a.emittedAny {
-			a.gapOut(Gap{Start: gapStart, End: newStart, Cause: mux.GapSSRCChange})
-		}
-		return
-	}
-	a.dropPartialFrame()
-	a.gap.open(mux.GapSSRCChange)
-	if !a.gap.startKnown && a.emittedAny {
-		a.gap.start, a.gap.startKnown = gapStart, true
-	}
-}
-
 // audioPacket turns one audio packet into a frame, reporting the frames
 // lost just before it. A timestamp jump without lost packets is DTX, not
 // a gap.
@@ -257,6 +187,7 @@ func (a *Assembler) audioPacket(s *slot) {
 	a.noteFrame(s.ts)
 	a.frame.payloads = append(a.frame.payloads[:0], s.payload)
 	out, info, err := a.cfg.Depacketizer.AppendFrame(a.out[:0], a.frame.payloads)
+	a.frame.payloads[0] = nil // s's buffer is not ours to keep
 	if err == nil && len(out) == 0 {
 		err = errEmptyFrame
 	}
@@ -292,22 +223,4 @@ func (a *Assembler) emit(ts int64, rtpTS uint32, arrival time.Duration, info mux
 	a.stats.FramesEmitted++
 	a.cfg.OnFrame(Frame{Timestamp: ts, RTPTimestamp: rtpTS, SSRC: a.ssrc, Arrival: arrival,
 		Keyframe: info.Keyframe, Data: data, Config: info.Config})
-}
-
-func (a *Assembler) gapOut(g Gap) {
-	if a.cfg.OnGap != nil {
-		a.cfg.OnGap(g)
-	}
-}
-
-// requestKeyframe asks for a keyframe once per video gap.
-func (a *Assembler) requestKeyframe() {
-	if !a.video || a.gap.requested {
-		return
-	}
-	a.gap.requested = true
-	a.stats.KeyframeRequests++
-	if a.cfg.RequestKeyframe != nil {
-		a.cfg.RequestKeyframe()
-	}
 }
