@@ -109,6 +109,7 @@ func muxerConfig(sc rtpdump.Sidecar, f Format) (rtpmux.Config, error) {
 func feed(c *rtpdump.Capture, m *rtpmux.Muxer) (Result, error) {
 	var res Result
 	var pkt rtp.Packet
+	routes := routesOf(c.Sidecar)
 	for {
 		p, err := c.Next()
 		if errors.Is(err, io.EOF) {
@@ -125,12 +126,12 @@ func feed(c *rtpdump.Capture, m *rtpmux.Muxer) (Result, error) {
 			res.Ignored++
 			continue
 		}
-		st, ok := c.Sidecar.Stream(pkt.SSRC)
-		if !ok || pkt.PayloadType != st.PayloadType {
+		kind, ok := routes.kind(pkt.SSRC, pkt.PayloadType)
+		if !ok {
 			res.Ignored++
 			continue
 		}
-		if err := m.WritePacket(st.TrackInfo().Kind(), &pkt, p.Offset); err != nil {
+		if err := m.WritePacket(kind, &pkt, p.Offset); err != nil {
 			return res, err
 		}
 	}
@@ -145,4 +146,35 @@ func feedRTCP(sc rtpdump.Sidecar, m *rtpmux.Muxer, data []byte) {
 			m.WriteSenderReport(st.TrackInfo().Kind(), sr.SSRC, sr.NTPTime, sr.RTPTime)
 		}
 	})
+}
+
+// route is a listed stream as feed needs it for every packet.
+type route struct {
+	ssrc        uint32
+	payloadType uint8
+	kind        mux.Kind
+}
+
+// routes are the sidecar's streams, looked up per packet without copying
+// a Stream (a struct of strings) or building its TrackInfo each time.
+type routes []route
+
+func routesOf(sc rtpdump.Sidecar) routes {
+	rs := make(routes, 0, len(sc.Streams))
+	for _, st := range sc.Streams {
+		rs = append(rs, route{ssrc: st.SSRC, payloadType: st.PayloadType, kind: st.TrackInfo().Kind()})
+	}
+	return rs
+}
+
+// kind returns the track kind of the first listed stream with this SSRC,
+// and false when there is none or the payload type is not that stream's,
+// as Sidecar.Stream would decide.
+func (rs routes) kind(ssrc uint32, payloadType uint8) (mux.Kind, bool) {
+	for _, r := range rs {
+		if r.ssrc == ssrc {
+			return r.kind, r.payloadType == payloadType
+		}
+	}
+	return 0, false
 }
