@@ -49,7 +49,7 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 	st.signaling.SessionGate = rh.gates
 	c := &components{hooks: hooks, recHooks: rh}
 	if st.turn.Enabled {
-		if c.turn, err = relay.New(st.turn.relayConfig(st.sfu.ICEAddress, logger.With("component", "turn"))); err != nil {
+		if c.turn, err = relay.New(st.turn.relayConfig(st.sfu, logger.With("component", "turn"))); err != nil {
 			return nil, errors.Join(err, hooks.Close(context.Background()))
 		}
 		st.signaling.TURN = c.turn

@@ -100,15 +100,20 @@ func LoadSettings(path string) (Settings, error) {
 	st.archive.Label, st.archive.NodeName = st.webhooks.Label, st.webhooks.NodeName
 	var turnErr error
 	if st.turn.Enabled {
-		rc := st.turn.relayConfig(st.sfu.ICEAddress, nil)
+		rc := st.turn.relayConfig(st.sfu, nil)
 		turnErr = rc.Validate()
 	}
 	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr, st.tools.Validate(), st.api.Validate())
 }
 
-// relayConfig is the TURN server's configuration on the media address.
-func (t turnConfig) relayConfig(address string, logger *slog.Logger) relay.Config {
-	return relay.Config{Address: address, Port: t.Port, TCP: t.TCP, TCPListenPort: t.TCPListenPort, TCPPort: t.TCPPort,
+// relayConfig is the TURN server's configuration on the media addresses:
+// ipv4_address, and ipv6_address with IPv6 on.
+func (t turnConfig) relayConfig(media sfu.Config, logger *slog.Logger) relay.Config {
+	address6 := ""
+	if media.IPv6 {
+		address6 = media.IPv6Address
+	}
+	return relay.Config{Address: media.ICEAddress, Address6: address6, Port: t.Port, TCP: t.TCP, TCPListenPort: t.TCPListenPort, TCPPort: t.TCPPort,
 		TLS: t.TLS, TLSHost: t.TLSFQDN, TLSPort: t.TLSPort, ProxyProtocol: t.ProxyProtocol, ProxySources: t.ProxySources,
 		Host: t.FQDN, Realm: t.Realm, Logger: logger}
 }

@@ -27,6 +27,10 @@ type Config struct {
 	// server listens on it, relays from it, and lets clients reach only
 	// it. It must be an IPv4 address of this host.
 	Address string
+	// Address6 is the SFU's IPv6 media address (sora.conf ipv6_address),
+	// optional: with it the server also listens, relays from and lets
+	// clients reach it, so that IPv6-only clients can relay too.
+	Address6 string
 	// Port is the UDP port clients reach the server on (turn_port).
 	Port uint16
 	// TCP also accepts TURN over TCP, for networks that block UDP
@@ -69,6 +73,12 @@ func (c *Config) Validate() error {
 	ip := net.ParseIP(c.Address)
 	if ip == nil || ip.To4() == nil || ip.IsUnspecified() {
 		return fmt.Errorf("turn needs ipv4_address set to this host's IPv4 address, got %q", c.Address)
+	}
+	if c.Address6 != "" {
+		ip6 := net.ParseIP(c.Address6)
+		if ip6 == nil || ip6.To4() != nil || ip6.IsUnspecified() || ip6.IsLinkLocalUnicast() || ip6.IsMulticast() {
+			return fmt.Errorf("turn on IPv6 needs ipv6_address set to a routable IPv6 address of this host, got %q", c.Address6)
+		}
 	}
 	if c.Port == 0 {
 		return errors.New("turn_port must not be 0")
@@ -144,7 +154,8 @@ type Server struct {
 
 	udpAllocations atomic.Uint64
 	tcpAllocations atomic.Uint64
-	proxy          *proxyListener // nil without ProxyProtocol
+	proxies        []*proxyListener // one per TURN-TCP listener with ProxyProtocol
+	ip6            net.IP           // the SFU's IPv6 address; nil without Address6
 
 	closeOnce sync.Once
 	closeErr  error
@@ -164,8 +175,9 @@ type Stats struct {
 // Stats returns the server's totals.
 func (s *Server) Stats() Stats {
 	st := Stats{UDPAllocations: s.udpAllocations.Load(), TCPAllocations: s.tcpAllocations.Load()}
-	if s.proxy != nil {
-		st.IgnoredProxyHeaders, st.MalformedProxyHeaders = s.proxy.ignored.Load(), s.proxy.malformed.Load()
+	for _, p := range s.proxies {
+		st.IgnoredProxyHeaders += p.ignored.Load()
+		st.MalformedProxyHeaders += p.malformed.Load()
 	}
 	return st
 }
@@ -180,15 +192,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, ip: net.ParseIP(cfg.Address).To4(), log: cfg.Logger, creds: make(map[string][]byte),
 		allocs: make(map[string]int)}
-	listen := net.JoinHostPort(cfg.Address, strconv.Itoa(int(cfg.Port)))
-	udp, err := net.ListenPacket("udp4", listen)
-	if err != nil {
-		return nil, fmt.Errorf("relay: listen udp %s: %w", listen, err)
-	}
-	gen := func() turn.RelayAddressGenerator {
-		// Relayed ports are only used between the relay and the SFU on this
-		// host, so an ephemeral port on the media address is enough.
-		return &turn.RelayAddressGeneratorStatic{RelayAddress: s.ip, Address: cfg.Address}
+	if cfg.Address6 != "" {
+		s.ip6 = net.ParseIP(cfg.Address6)
 	}
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
@@ -215,33 +220,78 @@ func New(cfg Config) (*Server, error) {
 			OnAllocationDeleted: func(_, _ net.Addr, _, user, _ string) { s.countAllocation(user, -1) },
 		},
 		LoggerFactory: quiet,
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: gen(),
-			PermissionHandler: s.permit}},
 	}
-	if cfg.TCP {
-		tcp, err := s.listenTCP()
-		if err != nil {
-			return nil, errors.Join(err, udp.Close())
+	for _, fam := range s.families() {
+		if err := s.listen(&sc, fam); err != nil {
+			return nil, errors.Join(err, closeListeners(sc))
 		}
-		sc.ListenerConfigs = []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: gen(), PermissionHandler: s.permit}}
 	}
 	srv, err := turn.NewServer(sc)
 	if err != nil {
-		errs := []error{fmt.Errorf("relay: start: %w", err), udp.Close()}
-		for _, l := range sc.ListenerConfigs {
-			errs = append(errs, l.Listener.Close())
-		}
-		return nil, errors.Join(errs...)
+		return nil, errors.Join(fmt.Errorf("relay: start: %w", err), closeListeners(sc))
 	}
 	s.turn = srv
 	return s, nil
 }
 
+// family is one address family the server serves: its network suffix
+// ("4", "6"), the SFU's address and IP in it.
+type family struct {
+	suffix, address string
+	ip              net.IP
+}
+
+func (s *Server) families() []family {
+	out := []family{{"4", s.cfg.Address, s.ip}}
+	if s.ip6 != nil {
+		out = append(out, family{"6", s.cfg.Address6, s.ip6})
+	}
+	return out
+}
+
+// listen opens the UDP socket (and the TCP listener) of one family and
+// adds them to sc. Relayed ports are only used between the relay and the
+// SFU on this host, so an ephemeral port on the media address is enough.
+func (s *Server) listen(sc *turn.ServerConfig, fam family) error {
+	gen := func() turn.RelayAddressGenerator {
+		return &turn.RelayAddressGeneratorStatic{RelayAddress: fam.ip, Address: fam.address}
+	}
+	addr := net.JoinHostPort(fam.address, strconv.Itoa(int(s.cfg.Port)))
+	udp, err := net.ListenPacket("udp"+fam.suffix, addr)
+	if err != nil {
+		return fmt.Errorf("relay: listen udp %s: %w", addr, err)
+	}
+	sc.PacketConnConfigs = append(sc.PacketConnConfigs, turn.PacketConnConfig{PacketConn: udp,
+		RelayAddressGenerator: gen(), PermissionHandler: s.permit})
+	if !s.cfg.TCP {
+		return nil
+	}
+	tcp, err := s.listenTCP(fam)
+	if err != nil {
+		return err
+	}
+	sc.ListenerConfigs = append(sc.ListenerConfigs, turn.ListenerConfig{Listener: tcp, RelayAddressGenerator: gen(),
+		PermissionHandler: s.permit})
+	return nil
+}
+
+// closeListeners closes what listen opened, when starting fails.
+func closeListeners(sc turn.ServerConfig) error {
+	var errs []error
+	for _, p := range sc.PacketConnConfigs {
+		errs = append(errs, p.PacketConn.Close())
+	}
+	for _, l := range sc.ListenerConfigs {
+		errs = append(errs, l.Listener.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // listenTCP opens the TURN-TCP listener, reading PROXY headers when
 // configured.
-func (s *Server) listenTCP() (net.Listener, error) {
-	listen := net.JoinHostPort(s.cfg.Address, strconv.Itoa(int(s.cfg.tcpListenPort())))
-	tcp, err := net.Listen("tcp4", listen)
+func (s *Server) listenTCP(fam family) (net.Listener, error) {
+	listen := net.JoinHostPort(fam.address, strconv.Itoa(int(s.cfg.tcpListenPort())))
+	tcp, err := net.Listen("tcp"+fam.suffix, listen)
 	if err != nil {
 		return nil, fmt.Errorf("relay: listen tcp %s: %w", listen, err)
 	}
@@ -249,17 +299,30 @@ func (s *Server) listenTCP() (net.Listener, error) {
 		return tcp, nil
 	}
 	nets, _ := s.cfg.proxyNets() // validated
-	s.proxy = newProxyListener(tcp, nets, s.log)
-	return s.proxy, nil
+	p := newProxyListener(tcp, nets, s.log)
+	s.proxies = append(s.proxies, p)
+	return p, nil
 }
 
 // URLs are the TURN URLs clients are given: UDP, then TCP and TLS when
-// enabled, each with its own host and port.
+// enabled, each with its own host and port. Without a host name
+// (turn_fqdn) each family's address is named, IPv4 first.
 func (s *Server) URLs() []string {
-	host := cmp.Or(s.cfg.Host, s.cfg.Address)
-	urls := []string{"turn:" + net.JoinHostPort(host, strconv.Itoa(int(s.cfg.Port))) + "?transport=udp"}
+	hosts := []string{s.cfg.Host}
+	if s.cfg.Host == "" {
+		hosts = []string{s.cfg.Address}
+		if s.cfg.Address6 != "" {
+			hosts = append(hosts, s.cfg.Address6)
+		}
+	}
+	var urls []string
+	for _, host := range hosts {
+		urls = append(urls, "turn:"+net.JoinHostPort(host, strconv.Itoa(int(s.cfg.Port)))+"?transport=udp")
+	}
 	if s.cfg.TCP {
-		urls = append(urls, "turn:"+net.JoinHostPort(host, strconv.Itoa(int(s.cfg.tcpURLPort())))+"?transport=tcp")
+		for _, host := range hosts {
+			urls = append(urls, "turn:"+net.JoinHostPort(host, strconv.Itoa(int(s.cfg.tcpURLPort())))+"?transport=tcp")
+		}
 	}
 	if s.cfg.TLS {
 		urls = append(urls, "turns:"+net.JoinHostPort(s.cfg.tlsHost(), strconv.Itoa(int(s.cfg.TLSPort)))+"?transport=tcp")
@@ -316,7 +379,9 @@ func (s *Server) countAllocation(user string, delta int) {
 }
 
 // permit lets clients send only to the SFU's media address.
-func (s *Server) permit(_ net.Addr, peer net.IP) bool { return peer.Equal(s.ip) }
+func (s *Server) permit(_ net.Addr, peer net.IP) bool {
+	return peer.Equal(s.ip) || (s.ip6 != nil && peer.Equal(s.ip6))
+}
 
 // Close stops the server and every allocation. It is idempotent.
 func (s *Server) Close() error {
