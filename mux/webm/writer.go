@@ -82,7 +82,7 @@ func NewWriter(ws io.WriteSeeker, video, audio *mux.TrackInfo, opts Options) (*W
 	if video == nil && audio == nil {
 		return nil, errors.New("webm: a file needs at least one track")
 	}
-	w := &Writer{out: &seekWriter{ws: ws}, opts: opts, video: video, audio: audio,
+	w := &Writer{out: newSeekWriter(ws), opts: opts, video: video, audio: audio,
 		flushMs: opts.FlushInterval.Milliseconds(), bufStart: -1}
 	entries, err := w.entries()
 	if err != nil {
@@ -255,40 +255,4 @@ func (w *Writer) count(k mux.Kind, key bool) {
 // roundMs rounds a time to the nearest millisecond.
 func roundMs(d time.Duration) int64 {
 	return int64(d.Round(time.Millisecond) / time.Millisecond)
-}
-
-// seekWriter adds positioned writes to an io.WriteSeeker; it keeps the
-// write position at the end of the file between calls.
-type seekWriter struct {
-	ws  io.WriteSeeker
-	end int64
-}
-
-func (s *seekWriter) append(p []byte) error {
-	n, err := s.ws.Write(p)
-	s.end += int64(n)
-	if err != nil {
-		return fmt.Errorf("webm: write at %d: %w", s.end, err)
-	}
-	return nil
-}
-
-// WriteAt writes p at off and returns to the end of the file.
-func (s *seekWriter) WriteAt(p []byte, off int64) (int, error) {
-	if off == s.end {
-		err := s.append(p)
-		return len(p), err
-	}
-	if _, err := s.ws.Seek(off, io.SeekStart); err != nil {
-		return 0, fmt.Errorf("webm: seek to %d: %w", off, err)
-	}
-	n, err := s.ws.Write(p)
-	if err != nil {
-		return n, fmt.Errorf("webm: write at %d: %w", off, err)
-	}
-	s.end = max(s.end, off+int64(n))
-	if _, err := s.ws.Seek(s.end, io.SeekStart); err != nil {
-		return n, fmt.Errorf("webm: seek to end %d: %w", s.end, err)
-	}
-	return n, nil
 }
