@@ -1,7 +1,6 @@
 package rtpdump
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -22,7 +21,7 @@ const readBufferSize = 128 << 10
 // returned in place in its read-ahead buffer, so reading does not allocate
 // or copy. A Reader is not safe for concurrent use.
 type Reader struct {
-	src    *bufio.Reader
+	src    readAhead
 	header Header
 	addr   string
 	err    error // sticky: once reading fails, every later Next fails alike
@@ -31,7 +30,7 @@ type Reader struct {
 // NewReader reads the text line and binary header from r and returns a
 // Reader positioned at the first packet.
 func NewReader(r io.Reader) (*Reader, error) {
-	rd := &Reader{src: bufio.NewReaderSize(r, readBufferSize)}
+	rd := &Reader{src: readAhead{src: r, buf: make([]byte, 0, readBufferSize)}}
 	if err := rd.readPreamble(); err != nil {
 		return nil, fmt.Errorf("rtpdump: read header: %w", err)
 	}
@@ -61,7 +60,7 @@ func (r *Reader) Next() (Packet, error) {
 }
 
 func (r *Reader) next() (Packet, error) {
-	rec, err := r.src.Peek(recordHeaderLen)
+	rec, err := r.src.peek(recordHeaderLen)
 	if err != nil {
 		if errors.Is(err, io.EOF) && len(rec) == 0 {
 			return Packet{}, io.EOF
@@ -81,16 +80,14 @@ func (r *Reader) next() (Packet, error) {
 	if plen != 0 && plen < n {
 		return Packet{}, fmt.Errorf("rtpdump: record at %v: %d bytes stored for a %d-byte packet: %w", offset, n, plen, ErrFormat)
 	}
-	whole, err := r.src.Peek(length)
+	whole, err := r.src.peek(length)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return Packet{}, fmt.Errorf("rtpdump: read %d-byte packet at %v: %w", n, offset, err)
 	}
-	if _, err := r.src.Discard(length); err != nil {
-		return Packet{}, fmt.Errorf("rtpdump: read %d-byte packet at %v: %w", n, offset, err)
-	}
+	r.src.discard(length)
 	return Packet{Offset: offset, Data: whole[recordHeaderLen:length:length], RTCP: plen == 0}, nil
 }
 
@@ -109,7 +106,7 @@ func (r *Reader) readPreamble() error {
 	}
 	r.addr = string(rest)
 	var h [fileHeaderLen]byte
-	if _, err := io.ReadFull(r.src, h[:]); err != nil {
+	if err := r.src.readFull(h[:]); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -133,7 +130,7 @@ func (r *Reader) readPreamble() error {
 func (r *Reader) readLine() ([]byte, error) {
 	var line []byte
 	for len(line) < maxLineLen {
-		c, err := r.src.ReadByte()
+		c, err := r.src.readByte()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF

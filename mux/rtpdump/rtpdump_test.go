@@ -248,7 +248,7 @@ func BenchmarkReaderNext(b *testing.B) {
 		// Rewinding reads the file header again; keep it out of the numbers.
 		b.StopTimer()
 		src.Reset(data)
-		r.src.Reset(src)
+		r.src.reset(src)
 		r.err = nil
 		if err := r.readPreamble(); err != nil {
 			b.Fatal(err)
