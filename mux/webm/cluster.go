@@ -130,10 +130,19 @@ func (w *Writer) placeBlock(k mux.Kind, ms int64, key bool) error {
 }
 
 // startCluster ends the open cluster and opens one at time ms, with an
-// unknown size that endCluster patches.
+// unknown size that endCluster patches. When the buffer already holds at
+// least half a flush interval, it is written first, so that it holds whole
+// clusters: a cluster whose start has reached the file before its end costs
+// a write more and a positioned write to patch its size, and with
+// keyframes about one flush interval apart that was every other cluster.
 func (w *Writer) startCluster(ms int64) error {
 	if err := w.endCluster(); err != nil {
 		return err
+	}
+	if w.bufStart >= 0 && 2*(ms-w.bufStart) >= w.flushMs {
+		if err := w.flushBuf(); err != nil {
+			return err
+		}
 	}
 	off := w.out.end + int64(len(w.buf))
 	w.buf = appendClusterHeader(w.buf, uint64(ms))

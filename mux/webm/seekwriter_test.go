@@ -64,3 +64,34 @@ func TestPositionedWritesSameBytes(t *testing.T) {
 		t.Fatalf("%d positioned writes before Close, want the cluster sizes patched with WriteAt", patched)
 	}
 }
+
+// TestClustersWrittenWhole writes 20 s with a keyframe every flush
+// interval (a long capture's usual shape): each write holds whole
+// clusters, so no cluster size needs patching in the file (the one
+// positioned write is the Tracks element completed by the first keyframe).
+func TestClustersWrittenWhole(t *testing.T) {
+	ws := &memWriterAtSeeker{memWriteSeeker: memWriteSeeker{f: memFile{limit: 1 << 30}}}
+	w, err := NewWriter(ws, &mux.TrackInfo{Codec: mux.VP8}, &mux.TrackInfo{Codec: mux.Opus, Channels: 1},
+		Options{FlushInterval: MaxFlushInterval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var video, audio []mux.Frame
+	for pts := time.Duration(0); pts < 20*time.Second; pts += 20 * time.Millisecond {
+		if pts%(40*time.Millisecond) == 0 {
+			f := mux.Frame{PTS: pts, Data: []byte{1, 2, 3}}
+			if pts%MaxFlushInterval == 0 {
+				f.Keyframe, f.Config = true, &mux.VideoConfig{Width: 32, Height: 16}
+			}
+			video = append(video, f)
+		}
+		audio = append(audio, mux.Frame{PTS: pts + 7*time.Millisecond, Keyframe: true, Data: []byte{9}})
+	}
+	feedWith(t, w, video, audio, nil)
+	if ws.positioned != 1 {
+		t.Fatalf("%d positioned writes while writing, want 1 (Tracks): clusters were cut by writes", ws.positioned)
+	}
+	if _, err := w.Close(0); err != nil {
+		t.Fatal(err)
+	}
+}
