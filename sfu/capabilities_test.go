@@ -100,7 +100,7 @@ func TestWithEveryVideoCodec(t *testing.T) {
 		"m=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=rtpmap:102 H264/90000\r\n" +
 		"a=fmtp:102 packetization-mode=1;profile-level-id=42e01f\r\n" +
 		"m=video 0 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n"
-	out, err := withEveryVideoCodec(answer)
+	out, err := withEveryVideoCodec(answer, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +141,31 @@ func FuzzVideoCapabilities(f *testing.F) {
 			vc, _ := videoCodec(c)
 			caps.accepts(vc.MimeType, vc.SDPFmtpLine)
 		}
-		if _, err := withEveryVideoCodec(capability); err != nil {
+		if _, err := withEveryVideoCodec(capability, true); err != nil {
 			t.Fatalf("a description that parsed failed to take the codecs: %v", err)
 		}
 	})
+}
+
+// TestNoRTXClient: an answer without RTX gets no RTX added, so pion
+// answers that client's NACKs with plain retransmissions it can use.
+func TestNoRTXClient(t *testing.T) {
+	answer := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+		"m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=rtpmap:96 VP8/90000\r\n"
+	if has, known := answerRTX(answer); has || !known {
+		t.Fatalf("an answer without rtx: has %v known %v", has, known)
+	}
+	if has, _ := answerRTX(strings.Replace(answer, "SAVPF 96", "SAVPF 96 97", 1) + "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"); !has {
+		t.Fatal("an answer with rtx read as without it")
+	}
+	if _, known := answerRTX(strings.Replace(answer, "m=video 9", "m=video 0", 1)); known {
+		t.Fatal("an answer without a live video section told whether the client does RTX")
+	}
+	out, err := withEveryVideoCodec(answer, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToLower(out), "rtx/90000") || !strings.Contains(out, "H265/90000") {
+		t.Fatalf("answer of a client without RTX:\n%s", out)
+	}
 }

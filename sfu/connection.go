@@ -56,6 +56,8 @@ type Connection struct {
 	slotAnswers map[string]*sdp.MediaDescription
 	rejected    map[string]bool
 	answered    bool // the first answer arrived
+	noRTX       bool // the client's first answer with video had no RTX: retransmissions go plain
+	rtxKnown    bool // an answer with video arrived
 	outstanding bool // an offer awaits its answer
 	dirty       bool // forwards changed since the last offer
 
@@ -147,9 +149,15 @@ func (c *Connection) SetAnswer(answer string) error {
 	if err == nil && offer != "" {
 		answer, again, err = c.acceptRefusals(answer, offer, recycled)
 	}
+	if !c.rtxKnown {
+		// The first answer with video tells whether the client does RTX.
+		has, known := answerRTX(answer)
+		c.noRTX, c.rtxKnown = known && !has, known
+	}
+	noRTX := c.noRTX
 	c.mu.Unlock()
 	if err == nil {
-		answer, err = withEveryVideoCodec(answer)
+		answer, err = withEveryVideoCodec(answer, !noRTX)
 	}
 	if err != nil {
 		return fmt.Errorf("set remote answer: %w", err)

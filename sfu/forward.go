@@ -141,6 +141,9 @@ func (c *Connection) offerCodec(tr *webrtc.RTPTransceiver, info TrackInfo) error
 	if !ok {
 		return fmt.Errorf("codec %s is not forwarded", info.MimeType)
 	}
+	if c.noRTX {
+		pref = pref[:1] // the client does no RTX: pion would refuse it now
+	}
 	if err := tr.SetCodecPreferences(pref); err != nil {
 		return fmt.Errorf("offer %s: %w", info.MimeType, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -24,9 +25,12 @@ import (
 // real answer (refusal.go).
 
 // withEveryVideoCodec returns the answer with every SFU video codec, and
-// its RTX, added to each live video section that lacks it. Payload types
-// the client's section already uses are left alone.
-func withEveryVideoCodec(answer string) (string, error) {
+// with rtx its RTX, added to each live video section that lacks it.
+// Payload types the client's section already uses are left alone. A
+// client without RTX (pion's default engine, some native stacks) must not
+// be made to look like it has it: pion would answer its NACKs on an RTX
+// stream the client drops, and it would ask again and again.
+func withEveryVideoCodec(answer string, rtx bool) (string, error) {
 	var desc sdp.SessionDescription
 	if err := desc.UnmarshalString(answer); err != nil {
 		return "", fmt.Errorf("parse answer: %w", err)
@@ -41,8 +45,9 @@ func withEveryVideoCodec(answer string) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			for _, p := range []webrtc.RTPCodecParameters{vc, rtxCodec(vc)} {
-				changed = addCodec(m, p) || changed
+			changed = addCodec(m, vc) || changed
+			if rtx {
+				changed = addCodec(m, rtxCodec(vc)) || changed
 			}
 		}
 	}
@@ -54,6 +59,28 @@ func withEveryVideoCodec(answer string) (string, error) {
 		return "", fmt.Errorf("write answer: %w", err)
 	}
 	return string(out), nil
+}
+
+// answerRTX reports whether any live video section of an answer lists an
+// rtx format (has), and whether the answer has a live video section at
+// all (known). An unreadable answer tells nothing (pion refuses it next).
+func answerRTX(answer string) (has, known bool) {
+	var desc sdp.SessionDescription
+	if err := desc.UnmarshalString(answer); err != nil {
+		return false, false
+	}
+	for _, m := range desc.MediaDescriptions {
+		if m.MediaName.Media != "video" || m.MediaName.Port.Value == 0 {
+			continue
+		}
+		known = true
+		for _, f := range sectionCodecs(m) {
+			if strings.EqualFold(f.mime, "video/rtx") {
+				return true, true
+			}
+		}
+	}
+	return false, known
 }
 
 // addCodec adds codec p to a media section unless its payload type is

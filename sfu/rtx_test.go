@@ -91,3 +91,48 @@ func TestNackAnsweredWithRTX(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoRTXViewerGetsPlainRetransmissions: a viewer whose answers list no
+// RTX (pion's engine without it, some native stacks) is answered on the
+// media stream itself: its forwarded stream has no RTX payload type, so
+// the responder never sends it an RTX packet it would drop.
+func TestNoRTXViewerGetsPlainRetransmissions(t *testing.T) {
+	s := newTestSFU(t, nil)
+	v := &viewer{pc: newRoomPC(t, []Codec{VP8}), peer: newFakePeer()}
+	var err error
+	v.conn, err = s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: RecvOnly, Peer: v.peer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+			}
+		}()
+	})
+	connect(t, v.conn, v.pc, nil)
+	t.Cleanup(func() { _ = v.pc.Close(); v.wg.Wait() })
+	pubConn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendRecv, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startPublisher(t, pubConn)
+	v.reAnswer(t, 10*time.Second)
+	var stream *sentStream
+	eventually(t, "the forwarded stream bound", 10*time.Second, func() bool {
+		v.conn.nack.mu.Lock()
+		defer v.conn.nack.mu.Unlock()
+		for _, st := range v.conn.nack.streams {
+			stream = st
+		}
+		return stream != nil
+	})
+	if stream.rtxPT != 0 || stream.rtxSSRC != 0 {
+		t.Fatalf("a viewer without RTX is sent RTX: payload type %d, SSRC %d", stream.rtxPT, stream.rtxSSRC)
+	}
+}
