@@ -163,7 +163,9 @@ func edgeNamespace(t *testing.T) int {
 			t.Fatalf("%v: %v: %s", args, err, out)
 		}
 	}
-	ns := func(args ...string) []string { return append([]string{"nsenter", "-t", fmt.Sprint(pid), "-n", "--"}, args...) }
+	ns := func(args ...string) []string {
+		return append([]string{"nsenter", "-t", fmt.Sprint(pid), "-n", "--"}, args...)
+	}
 	waitFor(t, "the client namespace", 5*time.Second, func() string {
 		own, _ := os.Readlink("/proc/self/ns/net")
 		its, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
