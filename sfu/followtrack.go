@@ -163,6 +163,13 @@ func (ft *followTrack) bindSource(src *followSource) {
 			"mime", src.info.MimeType, "err", err)
 		return
 	}
+	ft.mu.Lock()
+	stale := src.ctx != ctx // a concurrent follow unbound src before this Bind took
+	ft.mu.Unlock()
+	if stale {
+		_ = src.local.Unbind(ctx)
+		return
+	}
 	src.keyframe()
 }
 
