@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -28,6 +29,24 @@ func (v *seqViewer) snapshot() (webrtc.SSRC, map[uint16]int) {
 	return v.ssrc, out
 }
 
+// readEveryTrack reads every track the viewer's client gets until it
+// ends, handing each packet to on.
+func readEveryTrack(v *viewer, on func(*webrtc.TrackRemote, *rtp.Packet)) {
+	v.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			for {
+				p, _, err := tr.ReadRTP()
+				if err != nil {
+					return
+				}
+				on(tr, p)
+			}
+		}()
+	})
+}
+
 // TestNackAnsweredWithRTX checks that a viewer's NACK for a packet it
 // already got is answered over the RTX stream: the client's SRTP replay
 // check would drop the same sequence number again on the media SSRC, so
@@ -40,21 +59,11 @@ func TestNackAnsweredWithRTX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		v.wg.Add(1)
-		go func() {
-			defer v.wg.Done()
-			for {
-				p, _, err := tr.ReadRTP()
-				if err != nil {
-					return
-				}
-				v.mu.Lock()
-				v.ssrc = tr.SSRC()
-				v.seqs[p.SequenceNumber]++
-				v.mu.Unlock()
-			}
-		}()
+	readEveryTrack(&v.viewer, func(tr *webrtc.TrackRemote, p *rtp.Packet) {
+		v.mu.Lock()
+		v.ssrc = tr.SSRC()
+		v.seqs[p.SequenceNumber]++
+		v.mu.Unlock()
 	})
 	connect(t, v.conn, v.pc, nil)
 	t.Cleanup(func() { _ = v.pc.Close(); v.wg.Wait() })
@@ -104,17 +113,7 @@ func TestNoRTXViewerGetsPlainRetransmissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		v.wg.Add(1)
-		go func() {
-			defer v.wg.Done()
-			for {
-				if _, _, err := tr.ReadRTP(); err != nil {
-					return
-				}
-			}
-		}()
-	})
+	readEveryTrack(v, func(*webrtc.TrackRemote, *rtp.Packet) {})
 	connect(t, v.conn, v.pc, nil)
 	t.Cleanup(func() { _ = v.pc.Close(); v.wg.Wait() })
 	pubConn, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendRecv, Video: true, Peer: newFakePeer()})

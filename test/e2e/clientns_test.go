@@ -69,6 +69,29 @@ func (n *clientNS) veth(t *testing.T, here, there string) {
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", here).Run() })
 }
 
+// link joins the namespace to the suite's by a veth pair (here, there),
+// gives each end its addresses (IPv6 ones usable at once: nodad) and
+// brings both up.
+func (n *clientNS) link(t *testing.T, here, there string, hereAddrs, thereAddrs []string) {
+	t.Helper()
+	n.veth(t, here, there)
+	addrArgs := func(addr, dev string) []string {
+		args := []string{"ip", "addr", "add", addr, "dev", dev}
+		if strings.Contains(addr, ":") {
+			args = append(args, "nodad")
+		}
+		return args
+	}
+	for _, a := range hereAddrs {
+		runHere(t, addrArgs(a, here)...)
+	}
+	runHere(t, "ip", "link", "set", here, "up")
+	for _, a := range thereAddrs {
+		n.run(t, addrArgs(a, there)...)
+	}
+	n.run(t, "ip", "link", "set", there, "up")
+}
+
 // pageServer is a static file server for node, serving argv[1] on
 // 127.0.0.1 and printing its port.
 const pageServer = `

@@ -18,11 +18,7 @@ import (
 // announced beside it.
 func TestIPv6OnlyClient(t *testing.T) {
 	ns := newClientNS(t)
-	ns.veth(t, "k6s", "k6c")
-	runHere(t, "ip", "addr", "add", "fd00::1/64", "dev", "k6s", "nodad")
-	runHere(t, "ip", "link", "set", "k6s", "up")
-	ns.run(t, "ip", "addr", "add", "fd00::2/64", "dev", "k6c", "nodad")
-	ns.run(t, "ip", "link", "set", "k6c", "up")
+	ns.link(t, "k6s", "k6c", []string{"fd00::1/64"}, []string{"fd00::2/64"})
 
 	hooks := &hookLog{}
 	udpPort := freeUDPPort(t)
@@ -130,13 +126,7 @@ func TestIPv6TentativeAtStart(t *testing.T) {
 // one UDP port), the browser gathers both, and media flows.
 func TestDualStackCandidates(t *testing.T) {
 	ns := newClientNS(t)
-	ns.veth(t, "k8s", "k8c")
-	runHere(t, "ip", "addr", "add", "198.19.0.1/24", "dev", "k8s")
-	runHere(t, "ip", "addr", "add", "fd00:8::1/64", "dev", "k8s", "nodad")
-	runHere(t, "ip", "link", "set", "k8s", "up")
-	ns.run(t, "ip", "addr", "add", "198.19.0.2/24", "dev", "k8c")
-	ns.run(t, "ip", "addr", "add", "fd00:8::2/64", "dev", "k8c", "nodad")
-	ns.run(t, "ip", "link", "set", "k8c", "up")
+	ns.link(t, "k8s", "k8c", []string{"198.19.0.1/24", "fd00:8::1/64"}, []string{"198.19.0.2/24", "fd00:8::2/64"})
 
 	hooks := &hookLog{}
 	udpPort := freeUDPPort(t)

@@ -13,19 +13,15 @@ import (
 // publishes, receives and is recorded.
 func TestIPv6OnlyClientOverTURN(t *testing.T) {
 	ns := newClientNS(t)
-	ns.veth(t, "k7s", "k7c")
-	runHere(t, "ip", "addr", "add", "fd00:7::1/64", "dev", "k7s", "nodad")
-	runHere(t, "ip", "link", "set", "k7s", "up")
-	ns.run(t, "ip", "addr", "add", "fd00:7::2/64", "dev", "k7c", "nodad")
-	ns.run(t, "ip", "link", "set", "k7c", "up")
+	ns.link(t, "k9s", "k9c", []string{"fd00:9::1/64"}, []string{"fd00:9::2/64"})
 
 	hooks := &hookLog{}
 	turnPort := freeUDPPort(t)
 	srv, port := startOpenServer(t, hooks, freeUDPPort(t), fmt.Sprintf(
-		"ipv4_address = %s\nipv6 = true\nipv6_address = fd00:7::1\nturn = true\nturn_port = %d\nturn_tcp = true\n",
+		"ipv4_address = %s\nipv6 = true\nipv6_address = fd00:9::1\nturn = true\nturn_port = %d\nturn_tcp = true\n",
 		mediaAddress, turnPort))
 	b := ns.startBrowser(t)
-	base, ws := ns.servePages(t), fmt.Sprintf("ws://[fd00:7::1]:%s/signaling", port)
+	base, ws := ns.servePages(t), fmt.Sprintf("ws://[fd00:9::1]:%s/signaling", port)
 	const channel = "ipv6-turn"
 	a := joinIn(t, b, base, ws, "a", channel, "sendrecv")
 	c := joinIn(t, b, base, ws, "c", channel, "sendrecv")
@@ -37,7 +33,7 @@ func TestIPv6OnlyClientOverTURN(t *testing.T) {
 			t.Fatal(err)
 		}
 		urls := strings.Join(tr.ICEServers[0].URLs, " ")
-		if tr.ICETransportPolicy != "relay" || !strings.Contains(urls, fmt.Sprintf("turn:[fd00:7::1]:%d?transport=udp", turnPort)) {
+		if tr.ICETransportPolicy != "relay" || !strings.Contains(urls, fmt.Sprintf("turn:[fd00:9::1]:%d?transport=udp", turnPort)) {
 			t.Errorf("%s: configuration %+v, want relay only with the TURN server's IPv6 URL", m.name, tr)
 		}
 		if tr.LocalType != "relay" {
