@@ -9,6 +9,10 @@ CACHE_DIR    ?= $(HOME)/.cache/kiroku
 # Go module proxy at this pinned version and cached outside the repository.
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN     := $(CACHE_DIR)/bin/minio-$(MINIO_VERSION)
+# NATS server (JetStream) for the cluster tests and benchmark, built the
+# same way.
+NATS_SERVER_VERSION := v2.15.3
+NATS_SERVER_BIN     := $(CACHE_DIR)/bin/nats-server-$(NATS_SERVER_VERSION)
 # Debian packages the tests drive: ffmpeg/ffprobe and mkvtoolnix judge our
 # files, chromium runs sora-js-sdk, iproute2/util-linux build the test netns,
 # prometheus brings promtool, which checks the SFU's /metrics text; nginx
@@ -21,8 +25,9 @@ BROWSER_DIR   := test/browser
 TEST_TIMEOUT  ?= 45m
 
 export KIROKU_MINIO_BIN := $(MINIO_BIN)
+export KIROKU_NATS_SERVER_BIN := $(NATS_SERVER_BIN)
 
-.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio deps-fixtures clean
+.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio deps-nats deps-fixtures clean
 
 ## run: start the SFU on working defaults (no config file needed)
 run:
@@ -54,7 +59,7 @@ bench: deps
 fixtures: deps-apt deps-fixtures
 	$(GO) run ./fixtures/gen -out fixtures/rtpdumps
 
-deps: deps-apt deps-node deps-minio
+deps: deps-apt deps-node deps-minio deps-nats
 
 # GStreamer makes the captures whose parameter sets are only in the SDP
 # (x264enc, x265enc, h265parse, rtph264pay/rtph265pay). Only `make fixtures`
@@ -86,6 +91,14 @@ $(MINIO_BIN):
 	@echo "building MinIO $(MINIO_VERSION) for the uploader tests (once, a few minutes)"
 	cd /tmp && GOFLAGS= GOBIN=$(CACHE_DIR)/gobin $(GO) install github.com/minio/minio@$(MINIO_VERSION)
 	mv $(CACHE_DIR)/gobin/minio $(MINIO_BIN)
+
+deps-nats: $(NATS_SERVER_BIN)
+
+$(NATS_SERVER_BIN):
+	@mkdir -p $(CACHE_DIR)/bin $(CACHE_DIR)/gobin
+	@echo "building nats-server $(NATS_SERVER_VERSION) for the cluster tests (once, a minute or two)"
+	cd /tmp && GOFLAGS= GOBIN=$(CACHE_DIR)/gobin $(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION)
+	mv $(CACHE_DIR)/gobin/nats-server $(NATS_SERVER_BIN)
 
 clean:
 	rm -rf bin bench.out

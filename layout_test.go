@@ -36,9 +36,13 @@ var allowedImports = map[string][]string{
 
 	// node assembles one kiroku node (design.md: "a node-assembly package of
 	// its own, so cmd/ stays flag parsing and signals"); only cmd imports it.
-	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux", "devtools", "metrics", "logfile"},
+	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux", "devtools", "metrics", "logfile", "cluster"},
 	// metrics exports a node's counters to Prometheus; logfile is a log file
 	// reopened on SIGHUP. Their callers feed them; they import none of ours.
+	// cluster joins nodes over NATS JetStream (docs/cluster.md); signaling
+	// and api know it only through interfaces of their own, and node adapts
+	// it to them, so it imports none of ours.
+	"cluster": {},
 	"metrics": {},
 	"logfile": {},
 }
