@@ -46,6 +46,10 @@ type Config struct {
 	// SessionGate, when set, holds a new session's connections before
 	// their offer until the session is ready (session.created's reply).
 	SessionGate SessionGate
+	// Placement, in a cluster, decides before any offer whether a
+	// channel is served here or the client is redirected; nil serves
+	// every channel here.
+	Placement Placement
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// UpdateFirst and UpdateEvery schedule the connection.updated event

@@ -18,6 +18,9 @@ func (s *session) connect(raw []byte) *rejection {
 	if rej != nil {
 		return rej
 	}
+	if rej := s.place(req.msg.ChannelID, raw); rej != nil {
+		return rej
+	}
 	if rej := s.srv.modeRejection(req.msg.ChannelID); rej != nil {
 		return rej
 	}

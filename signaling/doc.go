@@ -30,6 +30,7 @@
 //	1000 DISCONNECTED-API    an API call (DisconnectConnection, …) ended it
 //	1000 SHUTDOWN            the server is stopping
 //	1000 LIFETIME-EXPIRED    the authenticator's connection lifetime ran out
+//	1000 REDIRECT            a "redirect" was sent (cluster)
 //
 // A rejected or broken connection is closed with a 4xxx code and a reason
 // (at most 123 bytes), so sora-js-sdk rejects connect() with both:
@@ -49,6 +50,14 @@
 //	4031 BLOCKED-NEW-SESSION       the mode blocks new sessions and the channel has none
 //	4040 INTERNAL-ERROR            the server could not build the offer or apply the answer
 //	4041 TOO-SLOW                  the client did not read the server's messages
+//	4050 CLUSTER-UNAVAILABLE       cluster = true and NATS cannot be reached: no new channel is claimed
+//	4051 CLUSTER-CHANNEL-ELSEWHERE a redirected connect ("redirect": true) found its channel held by another node
+//
+// In a cluster (Config.Placement) a connect whose channel another node
+// holds, or a new channel this node's mode refuses, gets
+// {"type":"redirect","location":URL} before any offer and the WebSocket
+// closes with 1000 REDIRECT; a redirected connect is never redirected
+// again.
 //
 // docs/signaling.md describes the protocol subset in full.
 package signaling
