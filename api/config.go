@@ -19,6 +19,10 @@ type Config struct {
 	// the settings replaces it with DefaultCORSAllowOrigins. An empty,
 	// non-nil list allows no origin.
 	CORSAllowOrigins []string `conf:"api_cors_allow_origins"`
+	// Forwarder, in a cluster, carries channel-scoped calls to the node
+	// holding the channel and gathers node-wide lists (cluster.go); nil
+	// answers everything here.
+	Forwarder Forwarder
 }
 
 // DefaultCORSAllowOrigins is the dev tools page's own origin on the

@@ -48,6 +48,7 @@ func (s *Server) routes() map[string]handler {
 		"Sora_20171010.GetStatsReport":         s.getStatsReport,
 		"Sora_20231220.StartRecording":         s.startRecording,
 		"Sora_20231220.StopRecording":          s.stopRecording,
+		"Sora_20211215.ListClusterNodes":       s.listClusterNodes,
 	}
 }
 

@@ -32,11 +32,12 @@ type handler func(ctx context.Context, body []byte) (any, error)
 
 // Server is the HTTP API handler.
 type Server struct {
-	backend  Backend
-	recorder Recorder
-	logger   *slog.Logger
-	origins  originSet
-	targets  map[string]handler
+	backend   Backend
+	recorder  Recorder
+	forwarder Forwarder // nil outside a cluster
+	logger    *slog.Logger
+	origins   originSet
+	targets   map[string]handler
 }
 
 // NewServer returns the API handler for backend with the zero Config: no
@@ -58,7 +59,7 @@ func New(cfg Config, backend Backend, recorder Recorder, logger *slog.Logger) (*
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{backend: backend, recorder: recorder, logger: logger, origins: origins}
+	s := &Server{backend: backend, recorder: recorder, logger: logger, origins: origins, forwarder: cfg.Forwarder}
 	s.targets = s.routes()
 	return s, nil
 }
@@ -126,6 +127,9 @@ func (s *Server) serveTarget(w http.ResponseWriter, r *http.Request, target stri
 	body, err := readBody(w, r)
 	if err != nil {
 		return nil, writeError(w, err)
+	}
+	if status, ok := s.forward(w, r, target, h, body); ok {
+		return body, status
 	}
 	reply, err := h(r.Context(), body)
 	if err != nil {
