@@ -33,9 +33,16 @@ func (s *SFU) admit(c *Connection) ([]*publishedTrack, bool, error) {
 		s.counters.sessCreated.Add(1)
 		ch = &channel{conns: make(map[string]*Connection),
 			session: SessionInfo{ChannelID: id, SessionID: NewID(), CreatedAt: s.now()}}
+		if c.spotAsked {
+			ch.spot = newSpotlight(c.spotNumber)
+			ch.session.Spotlight, ch.session.SpotlightNumber = true, ch.spot.Number()
+		}
 		s.channels[id] = ch
 	}
 	c.info.SessionID = ch.session.SessionID
+	if ch.spot != nil {
+		c.joinSpotlight(ch.spot)
+	}
 	ch.conns[c.info.ConnectionID] = c
 	ch.session.TotalConnections++
 	ch.session.MaxConnections = max(ch.session.MaxConnections, len(ch.conns))
@@ -82,6 +89,9 @@ func (s *SFU) leave(c *Connection) []*Connection {
 	}
 	delete(ch.conns, c.info.ConnectionID)
 	delete(s.conns, c.info.ConnectionID)
+	if ch.spot != nil {
+		ch.spot.remove(c.info.ConnectionID)
+	}
 	s.counters.connDestroyed.Add(1)
 	var viewers []*Connection
 	for _, v := range ch.conns {

@@ -67,6 +67,17 @@ type Connection struct {
 	sentReports atomic.Bool
 	closeOnce   sync.Once
 
+	// spot is the channel's spotlight, set when admitted to one
+	// (spotlight.go); spotAsked and spotNumber are the join's.
+	spot       atomic.Pointer[spotlight]
+	spotAsked  bool
+	spotNumber int
+	// spotConnect are the focus and unfocus layers the connection asked
+	// for at connect; spotRIDs the ones in force, spotSenders those
+	// asked for single publishers (by connection id); under mu.
+	spotConnect, spotRIDs spotLayers
+	spotSenders           map[string]spotLayers
+
 	clientOffer string    // the client's offer, answered once (clientoffer.go)
 	follow      *follower // set for a following connection (follow.go)
 }

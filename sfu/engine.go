@@ -187,6 +187,10 @@ func newMediaEngine(videos []webrtc.RTPCodecParameters, viewOnly bool) (*webrtc.
 			return nil, fmt.Errorf("register transport-cc extension: %w", err)
 		}
 	}
+	// Spotlight's voice activity: the level of each audio packet.
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register audio level extension: %w", err)
+	}
 	// Simulcast: the client tags each layer's packets with its mid and
 	// rid (and the rid a retransmission repairs).
 	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {

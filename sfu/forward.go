@@ -35,6 +35,7 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 	if t.source != nil {
 		first = t.source.addLayer(t)
 	}
+	c.tapSpotlight(t)
 	c.wg.Add(3)
 	c.mu.Unlock()
 	go func() { defer c.wg.Done(); t.readRTP() }()

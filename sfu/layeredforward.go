@@ -15,7 +15,14 @@ func (c *Connection) addLayered(t *publishedTrack) {
 	if c.closed || t.ended.Load() || c.layered[src] != nil || !c.decodes(t.info) {
 		return
 	}
-	vt := newLayeredTrack(src, c, c.simulcastTarget)
+	target := c.simulcastTarget
+	if sp := c.spot.Load(); sp != nil {
+		target = c.spotLayerFor(src.owner.info.ConnectionID, sp.isFocused(src.owner.info.ConnectionID))
+	}
+	vt := newLayeredTrack(src, c, max(target, 0))
+	if target == layerOff {
+		vt.sel.setLayer(layerOff)
+	}
 	tr, err := c.bindSlot(vt, t.info)
 	if err != nil {
 		c.log.Warn("forward simulcast track", "track", vt.info.TrackID, "from", vt.info.ConnectionID, "err", err)

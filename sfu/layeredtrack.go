@@ -120,13 +120,14 @@ func (vt *layeredTrack) switched(previous, current, target int) {
 }
 
 // setTarget moves the viewer to layer at its next keyframe, asked for
-// now.
+// now; layerOff pauses the viewer's video (spotlightpause.go).
 func (vt *layeredTrack) setTarget(layer int) {
 	vt.mu.Lock()
-	vt.sel.setTarget(layer)
+	wasPaused := vt.sel.paused
+	vt.sel.setLayer(layer)
 	current := vt.sel.Current()
 	vt.mu.Unlock()
-	if current != layer {
+	if layer != layerOff && (current != layer || wasPaused) {
 		vt.src.requestKeyframe(layer)
 	}
 }
@@ -139,7 +140,11 @@ func (vt *layeredTrack) requestKeyframe() {
 	if layer == noLayer {
 		layer = vt.sel.target
 	}
+	paused := vt.sel.paused
 	vt.mu.Unlock()
+	if paused {
+		return
+	}
 	vt.src.requestKeyframe(layer)
 }
 

@@ -54,6 +54,11 @@ type layerSelector struct {
 
 	pending pendingSwitch
 
+	// paused: nothing is sent (a spotlight viewer's "none" layer);
+	// resuming: the next keyframe of the target goes on from the last
+	// packet sent, as a layer move does (spotlightpause.go).
+	paused, resuming bool
+
 	// out is what the last next call sends, in order; valid until the
 	// next call. fresh makes every rewritten payload a new slice (a sink
 	// may keep it); else each is written into bufs, one per out entry.
@@ -106,11 +111,14 @@ func (s *layerSelector) next(layer int, p *rtp.Packet, now time.Time) int {
 		s.began = now
 	}
 	s.seen[layer] = now
+	if s.paused {
+		return noLayer
+	}
 	if s.pending.active() {
 		s.hold(layer, p, now)
 		return noLayer
 	}
-	if layer != s.current {
+	if layer != s.current || s.resuming {
 		if !s.wantsSwitch(layer, now) {
 			return noLayer
 		}
@@ -177,7 +185,7 @@ func (s *layerSelector) wantsSwitch(layer int, now time.Time) bool {
 	switch {
 	case layer == s.target:
 		return true
-	case s.current == noLayer:
+	case s.current == noLayer || s.resuming:
 		return !s.flowing(s.target, now) && now.Sub(s.began) >= layerStale && s.standIn(now) == layer
 	default:
 		// A layer that flows is better than one that stopped, until the
@@ -230,7 +238,7 @@ func (s *layerSelector) frameEnded() bool { return !s.sent || s.lastMarker }
 // frame in progress while that layer still flows: the switch then waits
 // for the frame's end.
 func (s *layerSelector) midFrame(now time.Time) bool {
-	return s.current != noLayer && !s.frameEnded() && s.flowing(s.current, now)
+	return s.current != noLayer && !s.resuming && !s.frameEnded() && s.flowing(s.current, now)
 }
 
 // switchTo makes layer current at its keyframe p: sequence numbers go on
@@ -239,7 +247,7 @@ func (s *layerSelector) midFrame(now time.Time) bool {
 // decode it cut short), timestamps strictly after the last one sent.
 func (s *layerSelector) switchTo(layer int, p *rtp.Packet, now time.Time, hole bool) {
 	previous := s.current
-	s.current, s.askedFor = layer, noLayer
+	s.current, s.askedFor, s.resuming = layer, noLayer, false
 	if !s.sent {
 		s.seqOffset, s.tsOffset = 0, 0
 	} else {

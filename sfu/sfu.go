@@ -36,6 +36,7 @@ type SFU struct {
 type channel struct {
 	session SessionInfo
 	conns   map[string]*Connection
+	spot    *spotlight // nil unless a spotlight channel
 }
 
 // New validates cfg and builds the WebRTC engines.
@@ -106,6 +107,15 @@ type JoinRequest struct {
 	// FollowConnectionID while it is there, else the most recent one.
 	Follow             bool
 	FollowConnectionID string
+	// Spotlight asks for a spotlight channel (spotlight.go); the
+	// connection that creates the session decides, with SpotlightNumber
+	// (0: DefaultSpotlightNumber). SpotlightFocusRID and
+	// SpotlightUnfocusRID ("none", "r0", "r1", "r2"; empty: r2 and r0)
+	// are the layers this connection receives of focused and unfocused
+	// simulcast publishers.
+	Spotlight                              bool
+	SpotlightNumber                        int
+	SpotlightFocusRID, SpotlightUnfocusRID string
 }
 
 // Join admits a connection into its channel (creating the session if the
@@ -179,6 +189,10 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 			return nil, errors.Join(fmt.Errorf("sfu join: %w", err), pc.Close())
 		}
 	}
+	spotRIDs, err := spotlightRIDs(req)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("sfu join: %w", err), pc.Close())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Connection{sfu: s, info: info, peer: req.Peer, pc: pc, api: capi.api, nack: capi.nack, path: capi.path,
 		ctx: ctx, cancel: cancel, log: log, caps: caps,
@@ -186,7 +200,8 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		tracks: make(map[string]*publishedTrack), forwards: make(map[*publishedTrack]*webrtc.RTPTransceiver),
 		slotAnswers: make(map[string]*sdp.MediaDescription),
 		layered:     make(map[*simulcastSource]*layeredForward), simulcastTarget: target,
-		retried: make(map[*publishedTrack]bool), clientOffer: req.ClientOffer}
+		retried: make(map[*publishedTrack]bool), clientOffer: req.ClientOffer,
+		spotAsked: req.Spotlight, spotNumber: req.SpotlightNumber, spotConnect: spotRIDs, spotRIDs: spotRIDs}
 	if info.PublishesLayers() && req.ClientOffer == "" {
 		c.simulcast = &simulcastSource{owner: c}
 	}

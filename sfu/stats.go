@@ -40,6 +40,9 @@ type Stats struct {
 	// NACKRetransmissions counts packets sent again in answer to a
 	// viewer's NACK.
 	NACKRetransmissions uint64
+	// SpotlightFocused and SpotlightUnfocused count publishers focused
+	// and unfocused in spotlight channels (by voice or the API).
+	SpotlightFocused, SpotlightUnfocused uint64
 }
 
 // counters are the atomically updated totals behind Stats.
@@ -52,6 +55,7 @@ type counters struct {
 	directSRTP, pionSRTP                     atomic.Uint64
 	malformed, refused, badDescriptors       atomic.Uint64
 	retransmitted                            atomic.Uint64
+	spotFocused, spotUnfocused               atomic.Uint64
 }
 
 // srtpSettled counts the way one connection's RTP took.
@@ -81,6 +85,7 @@ func (s *SFU) Stats() Stats {
 		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
 		RefusedStreams: c.refused.Load(), UnreadableDescriptors: c.badDescriptors.Load(),
 		NACKRetransmissions: c.retransmitted.Load(),
+		SpotlightFocused:    c.spotFocused.Load(), SpotlightUnfocused: c.spotUnfocused.Load(),
 	}
 }
 

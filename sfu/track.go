@@ -46,6 +46,10 @@ type publishedTrack struct {
 	// the layer is forwarded through it, not through the halves.
 	source *simulcastSource
 	layer  int
+
+	// spot is set, before the read loop starts, on a track of a
+	// spotlight channel's publisher (spotlighttap.go).
+	spot *spotTap
 }
 
 func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) (*publishedTrack, error) {
@@ -96,6 +100,9 @@ func (t *publishedTrack) readRTP() {
 		failures = 0
 		now := t.owner.sfu.now()
 		t.count(p)
+		if t.spot != nil && t.spot.voice != nil {
+			t.spot.observe(t.owner, p, now)
+		}
 		// Header extension ids are negotiated per PeerConnection; the
 		// publisher's do not mean anything to viewers.
 		p.Header.Extension, p.Header.Extensions = false, nil
@@ -118,13 +125,8 @@ func (t *publishedTrack) readRTP() {
 			}
 			continue
 		}
-		if t.seconds.Load() > 0 {
-			t.handoff <- p // the second half's writer only reads p
-		}
-		_ = t.local.WriteRTP(p)
-		t.reports.forwarded(len(p.Payload), now)
-		if t.reports.ownReportDue(t.owner.sentReports.Load(), now) {
-			t.reports.sendOwn(p.Timestamp, now)
+		if t.spot == nil || t.spot.gate.pass(p.Payload) {
+			t.toViewers(p, now)
 		}
 		for _, s := range t.owner.subscriptions() {
 			s.offer(sinkEvent{info: &t.info, rtp: p, arrival: now})
@@ -132,6 +134,18 @@ func (t *publishedTrack) readRTP() {
 		if t.limiter.due(now) {
 			t.sendPLI()
 		}
+	}
+}
+
+// toViewers writes p to both halves of the viewers.
+func (t *publishedTrack) toViewers(p *rtp.Packet, now time.Time) {
+	if t.seconds.Load() > 0 {
+		t.handoff <- p // the second half's writer only reads p
+	}
+	_ = t.local.WriteRTP(p)
+	t.reports.forwarded(len(p.Payload), now)
+	if t.reports.ownReportDue(t.owner.sentReports.Load(), now) {
+		t.reports.sendOwn(p.Timestamp, now)
 	}
 }
 

@@ -132,6 +132,10 @@ type SessionInfo struct {
 	TotalConnections int
 	// MaxConnections is the most connections present at once.
 	MaxConnections int
+	// Spotlight is true for a spotlight channel, whose SpotlightNumber
+	// publishers are focused at a time.
+	Spotlight       bool
+	SpotlightNumber int
 	// Metadata is opaque to the SFU: the session_metadata of Sora's
 	// session webhook, set with SetSessionMetadata.
 	Metadata json.RawMessage
@@ -152,6 +156,8 @@ type ConnectionInfo struct {
 	// publish it sends layers (PublishesLayers); every connection gets
 	// one layer of each simulcast publisher.
 	Simulcast bool
+	// Spotlight is true in a spotlight channel (spotlight.go).
+	Spotlight bool
 	CreatedAt time.Time
 	// Metadata is opaque to the SFU: the signaling layer stores what it
 	// needs to notify others (e.g. authn/authz metadata).

@@ -47,6 +47,8 @@ func (s *session) connect(raw []byte) *rejection {
 		DataChannelSignaling: req.dcSignal,
 		Simulcast:            m.Simulcast,
 		SimulcastRID:         req.rid,
+		Spotlight:            m.Spotlight, SpotlightNumber: m.SpotlightNumber,
+		SpotlightFocusRID: m.SpotlightFocusRID, SpotlightUnfocusRID: m.SpotlightUnfocusRID,
 	})
 	if err != nil {
 		return joinRejection(err)
@@ -196,6 +198,7 @@ func (s *session) sendOffer(req *connectRequest, res AuthResult) *rejection {
 		// A simulcast publisher is asked for the layers; a simulcast
 		// viewer just gets one of each publisher.
 		Simulcast: info.Simulcast,
+		Spotlight: info.Spotlight,
 	}
 	if info.PublishesLayers() {
 		offer.Encodings = simulcastEncodings()

@@ -32,6 +32,9 @@ type connectMessage struct {
 	SimulcastRID            string              `json:"simulcast_rid"`
 	SimulcastRequestRID     string              `json:"simulcast_request_rid"`
 	Spotlight               bool                `json:"spotlight"`
+	SpotlightNumber         int                 `json:"spotlight_number"`
+	SpotlightFocusRID       string              `json:"spotlight_focus_rid"`
+	SpotlightUnfocusRID     string              `json:"spotlight_unfocus_rid"`
 	DataChannels            []dataChannelOption `json:"data_channels"`
 	DataChannelSignaling    *bool               `json:"data_channel_signaling"`
 	IgnoreDisconnectWS      *bool               `json:"ignore_disconnect_websocket"`
@@ -121,8 +124,10 @@ func checkOptions(m *connectMessage) *rejection {
 		return reject(codeInvalidParam, "INVALID-BUNDLE-ID")
 	case m.Multistream != nil && !*m.Multistream:
 		return reject(codeInvalidParam, "LEGACY-STREAM-UNSUPPORTED")
-	case m.Spotlight:
-		return reject(codeInvalidParam, "SPOTLIGHT-UNSUPPORTED")
+	case !sfu.ValidSpotlightNumber(m.SpotlightNumber):
+		return reject(codeInvalidParam, "INVALID-SPOTLIGHT-NUMBER")
+	case !validSpotlightRID(m.SpotlightFocusRID) || !validSpotlightRID(m.SpotlightUnfocusRID):
+		return reject(codeInvalidParam, "INVALID-SPOTLIGHT-RID")
 	case !validRID(m.SimulcastRID) || !(validRID(m.SimulcastRequestRID) || m.SimulcastRequestRID == "none"):
 		return reject(codeInvalidParam, "INVALID-SIMULCAST-RID")
 	}
