@@ -30,7 +30,7 @@ func (r channelRequest) reasonText() string {
 
 // routes maps each x-sora-target to its handler.
 func (s *Server) routes() map[string]handler {
-	return map[string]handler{
+	m := map[string]handler{
 		"Sora_20211215.ChangeMode":             s.changeMode,
 		"Sora_20211215.GetMode":                s.getMode,
 		"Sora_20201013.ListConnections":        s.listConnections,
@@ -50,6 +50,10 @@ func (s *Server) routes() map[string]handler {
 		"Sora_20231220.StopRecording":          s.stopRecording,
 		"Sora_20211215.ListClusterNodes":       s.listClusterNodes,
 	}
+	for target, h := range s.spotlightRoutes() {
+		m[target] = h
+	}
+	return m
 }
 
 func (s *Server) changeMode(_ context.Context, body []byte) (any, error) {

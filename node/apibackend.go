@@ -65,7 +65,7 @@ func (b *apiBackend) Connections(channelID string) []api.Connection {
 func apiConnection(ci sfu.ConnectionInfo) api.Connection {
 	c := api.Connection{Role: string(ci.Role), ChannelID: ci.ChannelID, SessionID: ci.SessionID,
 		ClientID: ci.ClientID, BundleID: ci.BundleID, ConnectionID: ci.ConnectionID, Multistream: true,
-		Simulcast: ci.Simulcast, Audio: ci.Audio, Video: ci.Video, ConnectionCreatedTimestamp: webhooks.Timestamp(ci.CreatedAt)}
+		Simulcast: ci.Simulcast, Spotlight: ci.Spotlight, Audio: ci.Audio, Video: ci.Video, ConnectionCreatedTimestamp: webhooks.Timestamp(ci.CreatedAt)}
 	ex := signaling.ExtrasOf(ci)
 	if ci.Audio {
 		c.AudioCodecType, c.AudioBitRate = "OPUS", ex.Media.AudioBitRate
@@ -106,7 +106,7 @@ func (b *apiBackend) Sessions() []api.Session {
 func (b *apiBackend) apiSession(s sfu.SessionInfo) api.Session {
 	return api.Session{Label: b.info.Label, NodeName: b.info.NodeName, Version: b.info.Version,
 		ChannelID: s.ChannelID, SessionID: s.SessionID, SessionMetadata: s.Metadata, CreatedTime: s.CreatedAt.Unix(),
-		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true,
+		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true, Spotlight: s.Spotlight,
 		MaxConnections: s.MaxConnections, TotalConnections: s.TotalConnections,
 		Connections: b.sessionConnections(s), Recording: b.rec.recording(s.ChannelID)}
 }
