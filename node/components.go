@@ -23,6 +23,7 @@ type components struct {
 	rec      *archive.Manager
 	api      *api.Server
 	turn     *relay.Server // nil unless turn = true
+	cluster  *clusterPart  // nil unless cluster = true
 }
 
 // build creates the webhook client, the SFU, the signaling server and
@@ -57,31 +58,40 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 	if c.core, err = sfu.New(st.sfu); err != nil {
 		return nil, errors.Join(err, c.closeTURN(), hooks.Close(context.Background()))
 	}
-	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
+	// The cluster, if on, gives signaling its Placement and the API its
+	// Forwarder.
+	if c.cluster, err = joinCluster(&st, c.core, logger); err != nil {
 		return nil, errors.Join(err, c.core.Close(), c.closeTURN(), hooks.Close(context.Background()))
+	}
+	if c.sig, err = signaling.New(st.signaling, c.core); err != nil {
+		return nil, errors.Join(err, c.cluster.close(context.Background()), c.core.Close(), c.closeTURN(), hooks.Close(context.Background()))
 	}
 	c.notifier = newOrderedNotifier(archive.WebhookNotifier{Client: hooks}, ledger, hookWait)
 	c.rec, err = archive.NewManager(st.archive, archive.Deps{Logger: logger.With("component", "archive"),
 		Notifier: c.notifier, Channels: c.sig})
 	if err != nil {
 		c.notifier.Close()
-		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.core.Close(), c.closeTURN(),
-			hooks.Close(context.Background()))
+		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.cluster.close(context.Background()),
+			c.core.Close(), c.closeTURN(), hooks.Close(context.Background()))
 	}
 	rh.core, rh.rec, rh.settle = c.core, c.rec, c.notifier.settleSession
 	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks, turn: c.turn}
 	if c.api, err = api.New(st.api, backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
 		return nil, errors.Join(err, c.shutdown(context.Background()))
 	}
+	if c.cluster != nil {
+		c.cluster.api.Store(c.api)
+	}
 	return c, nil
 }
 
-// shutdown closes every connection with a reason, lets the recordings
-// finish and deliver their files, then flushes webhooks.
+// shutdown takes the node out of the cluster's registry, closes every
+// connection with a reason, releases the node's channel claims, lets the
+// recordings finish and deliver their files, then flushes webhooks.
 func (c *components) shutdown(ctx context.Context) error {
-	err := errors.Join(c.sig.Shutdown(ctx), c.core.Close(), c.closeTURN())
+	err := errors.Join(c.cluster.leave(ctx), c.sig.Shutdown(ctx), c.core.Close(), c.closeTURN())
 	c.recHooks.Close()
-	err = errors.Join(err, c.rec.Close())
+	err = errors.Join(err, c.cluster.close(ctx), c.rec.Close())
 	c.notifier.Close()
 	return errors.Join(err, c.hooks.Close(ctx))
 }

@@ -121,6 +121,11 @@ func (h *recordingHooks) applyReply(ctx context.Context, s sfu.SessionInfo, repl
 			h.logger.Debug("session_metadata of an ended session", "channel_id", s.ChannelID, "err", err)
 		}
 	}
+	if sn, ok := h.core.(interface{ ChangeSpotlightNumber(string, int) error }); ok && reply.SpotlightNumber != nil {
+		if err := sn.ChangeSpotlightNumber(s.ChannelID, *reply.SpotlightNumber); err != nil {
+			h.logger.Warn("spotlight_number of session.created", "channel_id", s.ChannelID, "err", err)
+		}
+	}
 	opts := archive.OptionsFromReply(reply)
 	if opts == nil || !alive() {
 		return // nothing to record, or the session ended while the webhook was answering

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kiroku-sfu/kiroku/api"
 	"github.com/kiroku-sfu/kiroku/archive"
+	"github.com/kiroku-sfu/kiroku/cluster"
 	"github.com/kiroku-sfu/kiroku/config"
 	"github.com/kiroku-sfu/kiroku/devtools"
 	"github.com/kiroku-sfu/kiroku/relay"
@@ -58,6 +59,7 @@ type Settings struct {
 	turn      turnConfig
 	tools     devtools.Config
 	api       api.Config
+	cluster   cluster.Config
 	// ignored lists the Sora keys the file set that kiroku does not
 	// implement (nil when none); build logs it once.
 	ignored *config.Warning
@@ -73,6 +75,7 @@ func defaultSettings() Settings {
 		archive:   archive.DefaultConfig(),
 		turn:      turnConfig{Port: 3478, TLSPort: 5349, Realm: "kiroku"},
 		tools:     devtools.DefaultConfig(),
+		cluster:   cluster.DefaultConfig(),
 	}
 }
 
@@ -81,7 +84,7 @@ func defaultSettings() Settings {
 func LoadSettings(path string) (Settings, error) {
 	st := defaultSettings()
 	if path != "" {
-		w, err := config.LoadSora(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn, &st.tools, &st.api)
+		w, err := config.LoadSora(path, &st.serve, &st.sfu, &st.signaling, &st.webhooks, &st.hookOpts, &st.archive, &st.turn, &st.tools, &st.api, &st.cluster)
 		if err != nil {
 			return st, err
 		}
@@ -97,13 +100,17 @@ func LoadSettings(path string) (Settings, error) {
 	// The webhook client bounds each call; the margin covers connecting.
 	st.signaling.AuthTimeout = st.webhooks.Timeout + time.Second
 	st.webhooks.LogDir = st.serve.LogDir
+	if st.cluster.NodeName != "" {
+		st.webhooks.NodeName = st.cluster.NodeName // webhooks, sessions and recordings name the node
+	}
+	st.cluster.Version = st.signaling.Version
 	st.archive.Label, st.archive.NodeName = st.webhooks.Label, st.webhooks.NodeName
 	var turnErr error
 	if st.turn.Enabled {
 		rc := st.turn.relayConfig(st.sfu, nil)
 		turnErr = rc.Validate()
 	}
-	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr, st.tools.Validate(), st.api.Validate())
+	return st, errors.Join(st.sfu.Validate(), st.signaling.Validate(), st.webhooks.Validate(), st.archive.Validate(), turnErr, st.tools.Validate(), st.api.Validate(), st.cluster.Validate())
 }
 
 // relayConfig is the TURN server's configuration on the media addresses:

@@ -23,6 +23,9 @@ type authPayload struct {
 	Simulcast                  bool            `json:"simulcast"`
 	SimulcastRID               string          `json:"simulcast_rid,omitempty"`
 	Spotlight                  bool            `json:"spotlight"`
+	SpotlightNumber            int             `json:"spotlight_number,omitempty"`
+	SpotlightFocusRID          string          `json:"spotlight_focus_rid,omitempty"`
+	SpotlightUnfocusRID        string          `json:"spotlight_unfocus_rid,omitempty"`
 	Audio                      bool            `json:"audio"`
 	AudioCodecType             string          `json:"audio_codec_type,omitempty"`
 	AudioBitRate               int             `json:"audio_bit_rate,omitempty"`
@@ -88,6 +91,8 @@ func newAuthPayload(common webhooks.Common, r AuthRequest) authPayload {
 	p := authPayload{Common: common, Role: r.Role, ChannelID: r.ChannelID, ClientID: r.ClientID,
 		BundleID: r.BundleID, ConnectionID: r.ConnectionID, Multistream: true, Simulcast: r.Simulcast,
 		SimulcastRID: r.SimulcastRID, Audio: r.Audio, Video: r.Video,
+		Spotlight: r.Spotlight.On, SpotlightNumber: r.Spotlight.Number,
+		SpotlightFocusRID: r.Spotlight.FocusRID, SpotlightUnfocusRID: r.Spotlight.UnfocusRID,
 		DataChannelSignaling: r.DataChannelSignaling, IgnoreDisconnectWebSocket: r.IgnoreDisconnectWebSocket,
 		DataChannels: r.DataChannels, Metadata: r.Metadata, WHIP: r.WHIP, WHEP: r.WHEP, ClientAddress: r.ClientAddress,
 		SoraClient:         parseSoraClient(r.SoraClient, r.Environment, r.Libwebrtc),

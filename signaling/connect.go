@@ -74,6 +74,7 @@ func (s *session) authenticate(req *connectRequest, id string, raw []byte) (Auth
 		Role: req.role, Audio: req.audio, Video: req.video, VideoCodec: req.videoCodec, Simulcast: m.Simulcast,
 		Metadata: m.Metadata, SoraClient: m.SoraClient, Environment: m.Environment, Connect: raw,
 		Media: req.media, SimulcastRID: req.rid, DataChannelSignaling: req.dcSignal,
+		Spotlight:                 SpotlightOptions{On: m.Spotlight, Number: m.SpotlightNumber, FocusRID: m.SpotlightFocusRID, UnfocusRID: m.SpotlightUnfocusRID},
 		IgnoreDisconnectWebSocket: req.ignoreWS, DataChannels: channels, Libwebrtc: m.Libwebrtc,
 		ClientAddress: s.clientAddr,
 	})

@@ -31,7 +31,7 @@ type eventPayload struct {
 func (w *Webhooks) HandleEvent(e Event) {
 	c := e.Connection
 	p := eventPayload{Common: w.client.Common(e.Type), Role: c.Role, ChannelID: c.ChannelID, SessionID: c.SessionID,
-		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true, Simulcast: c.Simulcast,
+		ClientID: c.ClientID, BundleID: c.BundleID, ConnectionID: c.ConnectionID, Multistream: true, Simulcast: c.Simulcast, Spotlight: c.Spotlight,
 		EventMetadata: ExtrasOf(c).EventMetadata, ClientAddress: ClientAddressOf(c), Data: eventData(e)}
 	w.client.Send(webhooks.Event, e.Type, p, webhooks.Headers(webhooks.Event, e.Type, c.SessionID, c.ConnectionID))
 }

@@ -27,6 +27,8 @@ type AuthRequest struct {
 	Media MediaSettings
 	// SimulcastRID is the simulcast layer the client asked to receive.
 	SimulcastRID string
+	// Spotlight is what the connect asked of spotlight.
+	Spotlight SpotlightOptions
 	// DataChannelSignaling and IgnoreDisconnectWebSocket are the
 	// connect's; DataChannels its messaging channels, as sent.
 	DataChannelSignaling, IgnoreDisconnectWebSocket bool

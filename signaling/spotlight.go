@@ -2,6 +2,13 @@ package signaling
 
 import "github.com/kiroku-sfu/kiroku/sfu"
 
+// SpotlightOptions are a connect's spotlight fields.
+type SpotlightOptions struct {
+	On                   bool
+	Number               int    // 0: the default
+	FocusRID, UnfocusRID string // "" for the defaults
+}
+
 // validSpotlightRID accepts a spotlight rid ("none", "r0", "r1", "r2"),
 // or none given.
 func validSpotlightRID(rid string) bool { return rid == "none" || validRID(rid) }

@@ -66,7 +66,7 @@ type sessionPayload struct {
 
 func (w *Webhooks) sessionPayload(typ string, s sfu.SessionInfo) sessionPayload {
 	p := sessionPayload{Common: w.client.Common(typ), ChannelID: s.ChannelID, SessionID: s.SessionID,
-		Multistream: true, CreatedTime: s.CreatedAt.Unix(), CreatedTimestamp: webhooks.Timestamp(s.CreatedAt)}
+		Multistream: true, Spotlight: s.Spotlight, CreatedTime: s.CreatedAt.Unix(), CreatedTimestamp: webhooks.Timestamp(s.CreatedAt)}
 	if !s.DestroyedAt.IsZero() {
 		p.DestroyedTime, p.DestroyedTimestamp = s.DestroyedAt.Unix(), webhooks.Timestamp(s.DestroyedAt)
 		p.MaxConnections, p.TotalConnections = s.MaxConnections, s.TotalConnections

@@ -79,6 +79,8 @@ type SessionCreatedReply struct {
 	RecordingSplitDuration *int64          `json:"recording_split_duration,omitempty"`
 	RecordingMetadata      json.RawMessage `json:"recording_metadata,omitempty"`
 	RecordingFormat        *string         `json:"recording_format,omitempty"`
+	// SpotlightNumber sets a spotlight channel's spotlight number.
+	SpotlightNumber *int `json:"spotlight_number,omitempty"`
 }
 
 // Headers builds the Sora-style headers of a webhook: the type header for

@@ -1,0 +1,34 @@
+package signaling
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/kiroku-sfu/kiroku/sfu"
+	"github.com/kiroku-sfu/kiroku/webhooks"
+)
+
+// TestSpotlightWebhookFields: the auth webhook request carries the
+// connect's spotlight fields; the session payload says spotlight.
+func TestSpotlightWebhookFields(t *testing.T) {
+	p := newAuthPayload(webhooks.Common{}, AuthRequest{ChannelID: "c", Role: sfu.SendRecv,
+		Spotlight: SpotlightOptions{On: true, Number: 2, FocusRID: "r1", UnfocusRID: "none"}})
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"spotlight":true`, `"spotlight_number":2`, `"spotlight_focus_rid":"r1"`, `"spotlight_unfocus_rid":"none"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("auth payload %s lacks %s", b, want)
+		}
+	}
+	w := NewWebhooks(newHookClient(t, "http://127.0.0.1:1", false), WebhookOptions{})
+	b, err = json.Marshal(w.sessionPayload("session.created", sfu.SessionInfo{ChannelID: "c", Spotlight: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"spotlight":true`) {
+		t.Errorf("session payload %s lacks spotlight", b)
+	}
+}
