@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,7 +44,8 @@ func (c *Cluster) buckets() (*buckets, error) {
 }
 
 func (c *Cluster) bucket(name, what string) (jetstream.KeyValue, error) {
-	ctx, cancel := c.opContext(c.ctx)
+	// Creating a replicated stream takes longer than a key operation.
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.ClaimTTL)
 	defer cancel()
 	c.ops.kv.Add(1)
 	kv, err := c.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
