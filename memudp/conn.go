@@ -1,0 +1,183 @@
+package memudp
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// longAgo is a read deadline in the past: setting it wakes a blocked
+// read at once.
+var longAgo = time.Unix(1, 0)
+
+// Conn is a UDP socket attached to a Switch (see the package doc). It
+// implements net.PacketConn and pion/ice's allocation-free
+// AddrPortReaderWriter. One goroutine reads it at a time; writes may come
+// from any number.
+type Conn struct {
+	udp   *net.UDPConn
+	sw    *Switch        // nil: the socket only
+	local netip.AddrPort // the address others reach it at; zero when sw is nil
+
+	inbox inbox
+	// waiting is set while a reader may be blocked in the socket's read:
+	// the writer that clears it wakes the reader with a past deadline.
+	waiting atomic.Bool
+	// deadline is the read deadline the caller set (Unix nanoseconds; 0
+	// none), which the reader restores after a wake-up.
+	deadline atomic.Int64
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// ReadFromAddrPort returns the next datagram, handed over in memory or
+// read from the socket, whichever comes first.
+func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	for {
+		if n, from, ok := c.popInto(b); ok {
+			return n, from, nil
+		}
+		c.waiting.Store(true)
+		if n, from, ok := c.popInto(b); ok {
+			c.settle(!c.waiting.Swap(false))
+			return n, from, nil
+		}
+		n, from, err := c.udp.ReadFromUDPAddrPort(b)
+		woken := !c.waiting.Swap(false)
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !c.deadlinePassed() {
+			// A wake-up (now or one that came late): take up the caller's
+			// deadline again and look at the inbox.
+			c.settle(true)
+			continue
+		}
+		c.settle(woken)
+		return n, canonical(from), err
+	}
+}
+
+// popInto copies the oldest datagram in the inbox into b (truncating it,
+// as a socket read does).
+func (c *Conn) popInto(b []byte) (int, netip.AddrPort, bool) {
+	d, ok := c.inbox.pop()
+	if !ok {
+		return 0, netip.AddrPort{}, false
+	}
+	n := copy(b, *d.buf)
+	c.sw.release(d.buf)
+	return n, d.from, true
+}
+
+// settle restores the caller's read deadline when a writer woke the
+// reader (or may have: a wake-up that lands after this shows up as one
+// more deadline error, which the reader treats alike).
+func (c *Conn) settle(woken bool) {
+	if !woken {
+		return
+	}
+	var t time.Time
+	if ns := c.deadline.Load(); ns != 0 {
+		t = time.Unix(0, ns)
+	}
+	_ = c.udp.SetReadDeadline(t)
+}
+
+func (c *Conn) deadlinePassed() bool {
+	ns := c.deadline.Load()
+	return ns != 0 && time.Now().UnixNano() >= ns
+}
+
+// deliver queues a copy of p, sent by from, and wakes the reader.
+func (c *Conn) deliver(p []byte, from netip.AddrPort) {
+	buf := c.sw.buffer(p)
+	if !c.inbox.push(datagram{buf: buf, from: from}) {
+		c.sw.release(buf)
+		c.sw.dropped.Add(1)
+		return
+	}
+	c.sw.handed.Add(1)
+	if c.waiting.CompareAndSwap(true, false) {
+		_ = c.udp.SetReadDeadline(longAgo)
+	}
+}
+
+// WriteToAddrPort sends b to addr: in memory when a Conn of the same
+// Switch and address family is attached there, else through the socket.
+func (c *Conn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	if dst := c.sw.lookup(addr); dst != nil && dst != c && dst.local.Addr().Is4() == c.local.Addr().Is4() {
+		dst.deliver(b, c.local)
+		return len(b), nil
+	}
+	return c.udp.WriteToUDPAddrPort(b, addr)
+}
+
+// WriteToUDPAddrPort is WriteToAddrPort under *net.UDPConn's name.
+func (c *Conn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	return c.WriteToAddrPort(b, addr)
+}
+
+// ReadFrom implements net.PacketConn.
+func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := c.ReadFromAddrPort(b)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// WriteTo implements net.PacketConn.
+func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	udpAddr, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return c.udp.WriteTo(b, addr) // the socket reports the error
+	}
+	return c.WriteToAddrPort(b, udpAddr.AddrPort())
+}
+
+// LocalAddr implements net.PacketConn.
+func (c *Conn) LocalAddr() net.Addr { return c.udp.LocalAddr() }
+
+// SetDeadline implements net.PacketConn.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.udp.SetWriteDeadline(t)
+}
+
+// SetReadDeadline implements net.PacketConn. A datagram handed over in
+// memory is returned even after the deadline, as one the kernel holds.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	c.deadline.Store(ns)
+	return c.udp.SetReadDeadline(t)
+}
+
+// SetWriteDeadline implements net.PacketConn; datagrams handed over in
+// memory never block.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.udp.SetWriteDeadline(t) }
+
+// UDP returns the socket under c, for options such as buffer sizes.
+func (c *Conn) UDP() *net.UDPConn { return c.udp }
+
+// Close detaches c from its Switch, drops the datagrams waiting for it
+// and closes the socket. It is idempotent.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		if c.sw != nil {
+			c.sw.detach(c)
+			for _, d := range c.inbox.close() {
+				c.sw.release(d.buf)
+			}
+		}
+		c.closeErr = c.udp.Close()
+	})
+	return c.closeErr
+}
