@@ -18,10 +18,10 @@ const module = "github.com/kiroku-sfu/kiroku"
 var allowedImports = map[string][]string{
 	"mux":       {},
 	"webhooks":  {},
-	"sfu":       {},
+	"sfu":       {"memudp"},
 	"config":    {},
-	"relay":     {}, // the built-in TURN server; signaling knows it by an interface
-	"devtools":  {}, // the dev tools web page; node mounts it on the signaling port
+	"relay":     {"memudp"}, // the built-in TURN server; signaling knows it by an interface
+	"devtools":  {},         // the dev tools web page; node mounts it on the signaling port
 	"archive":   {"mux", "webhooks"},
 	"signaling": {"sfu", "webhooks"},
 	"api":       {"sfu", "signaling", "webhooks"},
@@ -36,7 +36,7 @@ var allowedImports = map[string][]string{
 
 	// node assembles one kiroku node (design.md: "a node-assembly package of
 	// its own, so cmd/ stays flag parsing and signals"); only cmd imports it.
-	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux", "devtools", "metrics", "logfile", "cluster"},
+	"node": {"sfu", "signaling", "api", "archive", "webhooks", "config", "relay", "mux", "devtools", "metrics", "logfile", "cluster", "memudp"},
 	// metrics exports a node's counters to Prometheus; logfile is a log file
 	// reopened on SIGHUP. Their callers feed them; they import none of ours.
 	// cluster joins nodes over NATS JetStream (docs/cluster.md); signaling
@@ -45,6 +45,10 @@ var allowedImports = map[string][]string{
 	"cluster": {},
 	"metrics": {},
 	"logfile": {},
+	// memudp hands datagrams between the SFU's media sockets and the TURN
+	// server's relays in memory: a leaf both import, so neither imports
+	// the other.
+	"memudp": {},
 }
 
 func groupOf(pkg string) string {

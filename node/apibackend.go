@@ -217,6 +217,9 @@ func (b *apiBackend) StatsReport() map[string]any {
 		turn = b.turn.Stats()
 	}
 	r["total_turn_udp_connections"], r["total_turn_tcp_connections"] = turn.UDPAllocations, turn.TCPAllocations
+	// kiroku's own: datagrams the TURN server's relays and the SFU handed
+	// each other in memory, and those dropped for a receiver behind.
+	r["total_turn_memory_datagrams"], r["total_turn_memory_dropped_datagrams"] = turn.MemoryDatagrams, turn.MemoryDropped
 	for _, kind := range []webhooks.Kind{webhooks.Auth, webhooks.Session, webhooks.Event} {
 		c := b.hooks.Stats().Snapshot(kind)
 		r["total_successful_"+string(kind)+"_webhook"] = c.Successful

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kiroku-sfu/kiroku/api"
 	"github.com/kiroku-sfu/kiroku/archive"
+	"github.com/kiroku-sfu/kiroku/memudp"
 	"github.com/kiroku-sfu/kiroku/relay"
 	"github.com/kiroku-sfu/kiroku/sfu"
 	"github.com/kiroku-sfu/kiroku/signaling"
@@ -50,7 +51,11 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 	st.signaling.SessionGate = rh.gates
 	c := &components{hooks: hooks, recHooks: rh}
 	if st.turn.Enabled {
-		if c.turn, err = relay.New(st.turn.relayConfig(st.sfu, logger.With("component", "turn"))); err != nil {
+		// The relay's only peer is the SFU: their packets stay in memory.
+		st.sfu.LocalUDP = memudp.NewSwitch()
+		rc := st.turn.relayConfig(st.sfu, logger.With("component", "turn"))
+		rc.Switch = st.sfu.LocalUDP
+		if c.turn, err = relay.New(rc); err != nil {
 			return nil, errors.Join(err, hooks.Close(context.Background()))
 		}
 		st.signaling.TURN = c.turn

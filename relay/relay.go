@@ -14,6 +14,8 @@ import (
 
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
+
+	"github.com/kiroku-sfu/kiroku/memudp"
 )
 
 // maxAllocations bounds the relays one connection's credentials may hold
@@ -64,6 +66,9 @@ type Config struct {
 	Host string
 	// Realm is the TURN realm.
 	Realm string
+	// Switch, if not nil, is the SFU's memudp.Switch: relays exchange
+	// packets with the SFU's media sockets in memory.
+	Switch *memudp.Switch
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -170,11 +175,17 @@ type Stats struct {
 	// MalformedProxyHeaders the trusted connections closed for a broken
 	// one.
 	IgnoredProxyHeaders, MalformedProxyHeaders uint64
+	// MemoryDatagrams counts the datagrams relays and the SFU exchanged
+	// in memory (Config.Switch); MemoryDropped those dropped because the
+	// receiver had fallen a queue behind.
+	MemoryDatagrams, MemoryDropped uint64
 }
 
 // Stats returns the server's totals.
 func (s *Server) Stats() Stats {
-	st := Stats{UDPAllocations: s.udpAllocations.Load(), TCPAllocations: s.tcpAllocations.Load()}
+	mem := s.cfg.Switch.Stats()
+	st := Stats{UDPAllocations: s.udpAllocations.Load(), TCPAllocations: s.tcpAllocations.Load(),
+		MemoryDatagrams: mem.Handed, MemoryDropped: mem.Dropped}
 	for _, p := range s.proxies {
 		st.IgnoredProxyHeaders += p.ignored.Load()
 		st.MalformedProxyHeaders += p.malformed.Load()
@@ -254,7 +265,11 @@ func (s *Server) families() []family {
 // SFU on this host, so an ephemeral port on the media address is enough.
 func (s *Server) listen(sc *turn.ServerConfig, fam family) error {
 	gen := func() turn.RelayAddressGenerator {
-		return &turn.RelayAddressGeneratorStatic{RelayAddress: fam.ip, Address: fam.address}
+		static := &turn.RelayAddressGeneratorStatic{RelayAddress: fam.ip, Address: fam.address}
+		if s.cfg.Switch == nil {
+			return static
+		}
+		return &switchedRelays{RelayAddressGeneratorStatic: static, sw: s.cfg.Switch}
 	}
 	addr := net.JoinHostPort(fam.address, strconv.Itoa(int(s.cfg.Port)))
 	udp, err := net.ListenPacket("udp"+fam.suffix, addr)

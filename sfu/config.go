@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/kiroku-sfu/kiroku/memudp"
 )
 
 // Config holds the SFU's settings. Start from [DefaultConfig].
@@ -50,6 +52,11 @@ type Config struct {
 	// ICELoopback gathers loopback candidates too; only tests that keep
 	// all traffic on 127.0.0.1 set it.
 	ICELoopback bool
+	// LocalUDP, if not nil, carries datagrams between the shared media
+	// sockets (udp_port) and the built-in TURN server's relays in memory:
+	// the relay's only peer is this SFU, so relayed packets need not
+	// cross the kernel twice more.
+	LocalUDP *memudp.Switch
 	// Logger receives the SFU's logs; nil discards them.
 	Logger *slog.Logger
 	// Observer learns about session lifecycle; nil ignores it.

@@ -251,7 +251,7 @@ func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, srtpout.Soc
 	mux, err := hostmux.New(hostmux.Config{
 		Port: cfg.UDPPort, IPv4: true, IPv6: cfg.IPv6, Pinned: plan.pinned(),
 		Loopback: cfg.ICELoopback || plan.loopback, BufferBytes: udpBufferBytes,
-		Logger: cfg.Logger,
+		Logger: cfg.Logger, Switch: cfg.LocalUDP,
 	})
 	if err != nil {
 		return se, nil, nil, fmt.Errorf("udp_port %d: %w", cfg.UDPPort, err)

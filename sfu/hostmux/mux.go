@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+
+	"github.com/kiroku-sfu/kiroku/memudp"
 )
 
 // DefaultRescan is how often a Mux looks for new local addresses when
@@ -46,6 +48,10 @@ type Config struct {
 	// Addresses lists the host's addresses; nil means those of every
 	// interface that is up.
 	Addresses func() ([]netip.Addr, error)
+	// Switch, if not nil, carries datagrams between the sockets and other
+	// sockets of this process in memory (the built-in TURN server's
+	// relays).
+	Switch *memudp.Switch
 
 	// listen binds one socket; nil means net.ListenUDP (tests replace it).
 	listen func(network string, laddr *net.UDPAddr) (*net.UDPConn, error)
@@ -71,7 +77,7 @@ type Mux struct {
 // socket is one bound address.
 type socket struct {
 	addr    netip.Addr
-	conn    *net.UDPConn
+	conn    *memudp.Conn
 	mux     *ice.UDPMuxDefault
 	present bool // the address was on an interface at the last scan
 }
@@ -173,11 +179,11 @@ func (m *Mux) GetListenAddresses() []net.Addr {
 // (1:1 NAT), the first present socket of its family, which is the one
 // pion keeps among candidates that announce the same address. It returns
 // nil when there is none.
-func (m *Mux) Socket(local netip.Addr) *net.UDPConn {
+func (m *Mux) Socket(local netip.Addr) *memudp.Conn {
 	local = local.Unmap()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var family *net.UDPConn
+	var family *memudp.Conn
 	for _, s := range m.sockets {
 		if s.addr == local {
 			return s.conn

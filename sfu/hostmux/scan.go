@@ -148,11 +148,15 @@ func (m *Mux) bind(a netip.Addr, initial bool) error {
 		_ = conn.SetReadBuffer(m.cfg.BufferBytes)
 		_ = conn.SetWriteBuffer(m.cfg.BufferBytes)
 	}
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
+	attached, err := m.cfg.Switch.Attach(conn)
+	if err != nil {
+		return errors.Join(fmt.Errorf("hostmux: %s: %w", a, err), conn.Close())
+	}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: attached})
 	m.mu.Lock()
 	late := m.waiting[a] || !initial
 	delete(m.waiting, a)
-	m.sockets = append(m.sockets, &socket{addr: a, conn: conn, mux: mux, present: true})
+	m.sockets = append(m.sockets, &socket{addr: a, conn: attached, mux: mux, present: true})
 	m.mu.Unlock()
 	if late {
 		m.log.Info("local address now used for media", "address", conn.LocalAddr().String())

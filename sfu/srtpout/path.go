@@ -3,7 +3,6 @@ package srtpout
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/kiroku-sfu/kiroku/memudp"
 )
 
 // The modes of a Path. It starts pending and settles once, when DTLS
@@ -55,7 +56,7 @@ type Path struct {
 
 // route is where a direct packet goes.
 type route struct {
-	conn   *net.UDPConn
+	conn   *memudp.Conn
 	remote netip.AddrPort
 }
 

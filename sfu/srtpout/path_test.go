@@ -14,6 +14,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/kiroku-sfu/kiroku/memudp"
 	"github.com/kiroku-sfu/kiroku/sfu/hostmux"
 )
 
@@ -41,7 +42,7 @@ type sendingPeer struct {
 // none.
 type noSockets struct{}
 
-func (noSockets) Socket(netip.Addr) *net.UDPConn { return nil }
+func (noSockets) Socket(netip.Addr) *memudp.Conn { return nil }
 
 // newSendingPeer builds it; with foreign, its Path finds no socket for
 // the selected pair's local address.

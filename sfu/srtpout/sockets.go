@@ -1,8 +1,9 @@
 package srtpout
 
 import (
-	"net"
 	"net/netip"
+
+	"github.com/kiroku-sfu/kiroku/memudp"
 )
 
 // Sockets finds the UDP socket a local ICE candidate's packets leave
@@ -11,6 +12,7 @@ import (
 // (sfu/hostmux) is one.
 type Sockets interface {
 	// Socket returns the socket of a host candidate with address local,
-	// or nil when there is none.
-	Socket(local netip.Addr) *net.UDPConn
+	// or nil when there is none. Datagrams it writes to the built-in
+	// TURN server's relays stay in memory.
+	Socket(local netip.Addr) *memudp.Conn
 }

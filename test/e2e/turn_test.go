@@ -54,6 +54,14 @@ func TestTURNRelay(t *testing.T) {
 	if n, _ := stats["total_turn_udp_connections"].(float64); n < 2 {
 		t.Fatalf("GetStatsReport total_turn_udp_connections = %v, want at least one per page", stats["total_turn_udp_connections"])
 	}
+	// Relay and SFU hand their datagrams to each other in memory: both
+	// pages' media, several seconds of it, and nothing dropped.
+	if n, _ := stats["total_turn_memory_datagrams"].(float64); n < 500 {
+		t.Fatalf("GetStatsReport total_turn_memory_datagrams = %v, want the relayed media handed over in memory", stats["total_turn_memory_datagrams"])
+	}
+	if n, _ := stats["total_turn_memory_dropped_datagrams"].(float64); n != 0 {
+		t.Fatalf("GetStatsReport total_turn_memory_dropped_datagrams = %v, want 0", n)
+	}
 	// The SFU sends to the relayed address from its own socket, directly
 	// encrypted, as pion would.
 	if direct, pion := stats["total_direct_srtp_connections"], stats["total_pion_srtp_connections"]; direct != 2.0 || pion != 0.0 {
