@@ -2,10 +2,14 @@ package sfu
 
 import (
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/kiroku-sfu/kiroku/mux"
+	"github.com/kiroku-sfu/kiroku/mux/remux"
 )
 
 // startSpotViewer joins a pion viewer of channel "ch" with the spotlight
@@ -42,7 +46,7 @@ func startSpotViewer(t *testing.T, s *SFU, focusRID, unfocusRID string) (*viewer
 // publisher and the viewers given by their (focus, unfocus) rids.
 func spotlightRoom(t *testing.T, frames int, rids ...[2]string) (*SFU, string, *simulcastReplay, []*viewer, []*frameLog) {
 	t.Helper()
-	s := newTestSFU(t, nil)
+	s := newTestSFUWith(t, func(c *Config) { c.SinkQueue = 1 << 14 })
 	pubID := NewID()
 	pub, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendOnly, Video: true, Audio: true,
 		Simulcast: true, Spotlight: true, Peer: newFakePeer()})
@@ -228,3 +232,46 @@ func TestSpotlightAPIErrors(t *testing.T) {
 }
 
 func errorIs(err, target error) bool { return errors.Is(err, target) }
+
+// TestSpotlightRecordsHighestLayer: the recorder of a spotlight
+// publisher gets r2 from start to end while the publisher is focused and
+// unfocused every second (its viewer moving between r0 and r2): no layer
+// change, every frame written, the file decodes.
+func TestSpotlightRecordsHighestLayer(t *testing.T) {
+	const frames = 6 * replayFPS
+	s, pubID, r, _, logs := spotlightRoom(t, frames, [2]string{"", ""})
+	path := filepath.Join(t.TempDir(), "rec.webm")
+	sink := newMuxSink(t, path, mux.VP8, remux.WebM, r.base)
+	sub, err := s.Subscribe(pubID, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sec := 0; sec < 6; sec++ {
+		var err error
+		if sec%2 == 1 {
+			err = s.FocusSpotlight("ch", pubID, false)
+		} else {
+			err = s.UnfocusSpotlight("ch", pubID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		pacedPlay(r, sec*replayFPS, (sec+1)*replayFPS)
+	}
+	eventually(t, "the sink's queue drained", 5*time.Second, func() bool { return len(sub.queue) == 0 })
+	time.Sleep(50 * time.Millisecond)
+	_ = sub.Close()
+	sum, err := sink.m.Close()
+	if err != nil || sink.writeErr != nil {
+		t.Fatalf("mux: %v, %v", err, sink.writeErr)
+	}
+	if sink.changes != 0 || sink.rid != "r2" {
+		t.Errorf("recorder at %s after %d layer changes, want r2 throughout", sink.rid, sink.changes)
+	}
+	if n, _ := judgeCuts(t, path, "vp8", sum); n != frames {
+		t.Errorf("%d frames recorded, want %d", n, frames)
+	}
+	if w := keyframeWidths(logs[0].settled(t)); len(w) < 4 {
+		t.Errorf("the viewer's keyframe widths %v, want it moved with the focus", w)
+	}
+}
