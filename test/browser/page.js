@@ -37,7 +37,7 @@ function keepICEServers(pattern) {
   Object.setPrototypeOf(window.RTCPeerConnection, Native);
 }
 
-async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid, capture, iceServerFilter }) {
+async function connect({ signalingUrl, channelId, role, codec, metadata, audio = true, video = true, dataChannels, dataChannelSignaling, ignoreDisconnectWebSocket, simulcast, simulcastRid, capture, iceServerFilter, spotlight, voice }) {
   if (iceServerFilter) keepICEServers(iceServerFilter);
   const sora = Sora.connection(signalingUrl, false);
   const options = { audio, video, videoCodecType: codec };
@@ -46,6 +46,13 @@ async function connect({ signalingUrl, channelId, role, codec, metadata, audio =
   if (ignoreDisconnectWebSocket !== undefined) options.ignoreDisconnectWebSocket = ignoreDisconnectWebSocket;
   if (simulcast !== undefined) options.simulcast = simulcast;
   if (simulcastRid !== undefined) options.simulcastRid = simulcastRid;
+  // spotlight: {number, focusRid, unfocusRid}, each optional.
+  if (spotlight) {
+    options.spotlight = true;
+    if (spotlight.number) options.spotlightNumber = spotlight.number;
+    if (spotlight.focusRid) options.spotlightFocusRid = spotlight.focusRid;
+    if (spotlight.unfocusRid) options.spotlightUnfocusRid = spotlight.unfocusRid;
+  }
   const make = { sendrecv: sora.sendrecv, sendonly: sora.sendonly, recvonly: sora.recvonly }[role];
   conn = make.call(sora, channelId, metadata ?? null, options);
   conn.on("notify", (m, transport) => state.notifies.push({ ...m, transport }));
@@ -64,6 +71,7 @@ async function connect({ signalingUrl, channelId, role, codec, metadata, audio =
     // capture ({width, height, frameRate}) overrides the camera's mode.
     const size = simulcast ? { width: 1280, height: 720, frameRate: 15 } : { width: 320, height: 240, frameRate: 15 };
     stream = await navigator.mediaDevices.getUserMedia({ audio, video: video ? { ...size, ...capture } : false });
+    if (voice && audio) stream = withVoice(stream);
   }
   try {
     await conn.connect(stream);
@@ -73,6 +81,34 @@ async function connect({ signalingUrl, channelId, role, codec, metadata, audio =
   }
   state.connectionId = conn.connectionId;
   return { connectionId: conn.connectionId };
+}
+
+// withVoice replaces the stream's audio (the fake device's constant beep)
+// with a WebAudio tone whose gain setVoice turns on and off: the test's
+// speaker, silent at first.
+let voiceGain = null;
+
+function withVoice(stream) {
+  const ctx = new AudioContext();
+  const tone = ctx.createOscillator();
+  tone.frequency.value = 440;
+  voiceGain = ctx.createGain();
+  voiceGain.gain.value = 0;
+  const out = ctx.createMediaStreamDestination();
+  tone.connect(voiceGain).connect(out);
+  tone.start();
+  for (const t of stream.getAudioTracks()) {
+    stream.removeTrack(t);
+    t.stop();
+  }
+  stream.addTrack(out.stream.getAudioTracks()[0]);
+  return stream;
+}
+
+function setVoice({ on }) {
+  if (!voiceGain) throw new Error("the page has no voice");
+  voiceGain.gain.value = on ? 0.5 : 0;
+  return true;
 }
 
 function onTrack(event) {
@@ -266,4 +302,4 @@ function videoEncodings() {
 }
 
 window.kiroku = { connect, inbound, outbound, rpc, sendMessage, disconnect, transport, videoEncodings,
-  watchDecode, decodeGaps, setLayerActive, state: snapshot };
+  watchDecode, decodeGaps, setLayerActive, setVoice, state: snapshot };

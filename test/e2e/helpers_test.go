@@ -35,6 +35,10 @@ type connectArgs struct {
 	// ICEServerFilter, if set, keeps only the offered ICE server URLs
 	// matching this regular expression (forcing TURN-TCP or TURN-TLS).
 	ICEServerFilter string `json:"iceServerFilter,omitempty"`
+	// Spotlight, if set, connects with spotlight: true; Voice replaces
+	// the page's audio with a tone the test turns on and off (setVoice).
+	Spotlight *spotlightArgs `json:"spotlight,omitempty"`
+	Voice     bool           `json:"voice,omitempty"`
 }
 
 // captureMode is a page's camera size and frame rate.
