@@ -16,6 +16,7 @@ type families struct {
 	keyframes, plis, malformed, sinkDropped                 *prometheus.Desc
 	recordings, archives, videoFailures, gaps, queueDropped *prometheus.Desc
 	archiveFinish, webhookRequests, webhookDuration         *prometheus.Desc
+	spotlightChanges                                        *prometheus.Desc
 }
 
 func newFamilies() families {
@@ -39,6 +40,7 @@ func newFamilies() families {
 		archiveFinish:    desc("archive_finish_seconds", "Time from a recorder's stop to its files delivered."),
 		webhookRequests:  desc("webhook_requests_total", "Webhooks by type and result (per webhook, retries included in one).", "type", "result"),
 		webhookDuration:  desc("webhook_duration_seconds", "Time of each webhook HTTP request (every attempt), by type.", "type"),
+		spotlightChanges: desc("spotlight_focus_changes_total", "Publishers of spotlight channels focused or unfocused (by voice or the API), by change.", "change"),
 	}
 }
 
@@ -59,7 +61,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	f := c.f
 	for _, d := range []*prometheus.Desc{f.connections, f.sessions, f.connectionsTotal, f.rtpReceived,
 		f.rtpForwarded, f.rtpBytes, f.nack, f.keyframes, f.plis, f.malformed, f.sinkDropped, f.recordings,
-		f.archives, f.videoFailures, f.gaps, f.queueDropped, f.archiveFinish, f.webhookRequests, f.webhookDuration} {
+		f.archives, f.videoFailures, f.gaps, f.queueDropped, f.archiveFinish, f.webhookRequests, f.webhookDuration,
+		f.spotlightChanges} {
 		ch <- d
 	}
 }
@@ -96,6 +99,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(f.webhookRequests, v, k.Type, k.Result)
 	}
 	eachLabel(s.WebhookDurations, func(l string, h Histogram) { ch <- constHistogram(f.webhookDuration, h, l) })
+	eachLabel(s.SpotlightChanges, func(l string, v float64) { counter(f.spotlightChanges, v, l) })
 }
 
 func eachLabel[V any](m map[string]V, f func(string, V)) {

@@ -19,7 +19,7 @@ var wantFamilies = []string{
 	"kiroku_malformed_packets_total", "kiroku_sink_dropped_packets_total", "kiroku_recordings",
 	"kiroku_archives_total", "kiroku_recording_video_failures_total", "kiroku_recording_gaps_total",
 	"kiroku_recorder_queue_dropped_total", "kiroku_archive_finish_seconds",
-	"kiroku_webhook_requests_total", "kiroku_webhook_duration_seconds",
+	"kiroku_webhook_requests_total", "kiroku_webhook_duration_seconds", "kiroku_spotlight_focus_changes_total",
 }
 
 func sample() Snapshot {
@@ -35,6 +35,7 @@ func sample() Snapshot {
 		ArchiveFinish:    h,
 		WebhookRequests:  map[WebhookLabels]float64{{Type: "event", Result: "successful"}: 5},
 		WebhookDurations: map[string]Histogram{"event": h, "auth": {Bounds: []float64{0.1, 1}, Buckets: []uint64{0, 0}}},
+		SpotlightChanges: map[string]float64{"focused": 3, "unfocused": 2},
 	}
 }
 

@@ -36,6 +36,8 @@ type Snapshot struct {
 
 	WebhookRequests  map[WebhookLabels]float64
 	WebhookDurations map[string]Histogram // by type
+
+	SpotlightChanges map[string]float64 // focus changes in spotlight channels: focused, unfocused
 }
 
 // GapLabels are the labels of a recording gap: its track kind (audio,

@@ -38,6 +38,8 @@ func newSnapshotter(c *components) func() metrics.Snapshot {
 			NACKRetransmissions: float64(st.NACKRetransmissions),
 			PLIsSent:            float64(st.KeyframeRequests), MalformedPackets: float64(st.MalformedPackets),
 			SinkDropped: float64(st.SinkDropped),
+			SpotlightChanges: map[string]float64{"focused": float64(st.SpotlightFocused),
+				"unfocused": float64(st.SpotlightUnfocused)},
 		}
 		for role, n := range c.core.ConnectionsByRole() {
 			s.Connections[string(role)] = float64(n)
