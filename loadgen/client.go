@@ -95,6 +95,9 @@ type Client struct {
 	// sentLog notes when RTP left the socket; nil for recvonly clients.
 	sentLog  *arrivals
 	sentSSRC atomic.Uint32 // the published track's SSRC, once known
+	// wantKey: the server asked for a keyframe of the (plain) video
+	// track, by PLI or FIR, since TakeVideoKeyframeRequest last looked.
+	wantKey atomic.Bool
 
 	mu       sync.Mutex
 	answered bool                      // the first answer went out
@@ -214,6 +217,11 @@ func (c *Client) WriteRTP(p *rtp.Packet) error {
 	}
 	return nil
 }
+
+// TakeVideoKeyframeRequest reports whether the server asked for a
+// keyframe of a plain (not simulcast) publisher's video, by PLI or FIR,
+// since the last call.
+func (c *Client) TakeVideoKeyframeRequest() bool { return c.wantKey.Swap(false) }
 
 // WriteAudioRTP sends one packet on a publishing client's audio track
 // (ClientConfig.Audio); the payload type and SSRC are rewritten to the

@@ -24,6 +24,12 @@
 // the mid and rid header extensions the server's offer gives ids to, as
 // browsers do.
 //
+// A publisher may also send real media instead of stamps: a [Clip] (VP8
+// IVF and Opus Ogg files, e.g. made with ffmpeg) played in a loop into a
+// [Client] or any other [ClipWriter], answering the server's keyframe
+// requests ([Client.TakeVideoKeyframeRequest]); such packets carry no
+// stamps, so they measure what a server receives, not delays.
+//
 // It deliberately imports none of kiroku's packages: it is a client of the
 // wire protocol, so it measures what a real client would see.
 //

@@ -49,6 +49,18 @@ var opus = webrtc.RTPCodecParameters{
 	PayloadType: 111,
 }
 
+// NewPeerAPI is the pion API a load generator client uses (the codecs,
+// feedback and interceptors of a browser), with ICE on localAddress
+// only when it is set: for a client of another signaling protocol that
+// should send what a load generator client sends.
+func NewPeerAPI(localAddress string) (*webrtc.API, error) {
+	api, err := newAPI(localAddress, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	return api, nil
+}
+
 // newAPI builds a client's pion API. When localAddress is set, ICE
 // gathers host candidates on that address only; network, when not nil,
 // is where its sockets come from; layered adds the mid and rid header

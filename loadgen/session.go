@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -125,16 +126,27 @@ func (c *Client) startRTCPDrain() {
 			}
 			continue
 		}
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := s.Read(buf); err != nil {
-					return
-				}
+		c.wg.Go(func() { c.drainRTCP(s, s.Track() == c.track) })
+	}
+}
+
+// drainRTCP reads a sender's RTCP until it stops; for the video track
+// (video) it notes keyframe requests.
+func (c *Client) drainRTCP(s *webrtc.RTPSender, video bool) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		if !video {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				c.wantKey.Store(true)
 			}
-		}()
+		}
 	}
 }
 
