@@ -143,6 +143,11 @@ func authResult(reply webhooks.AuthReply) (AuthResult, error) {
 	if reply.ConnectionLifetime != nil && *reply.ConnectionLifetime > 0 {
 		res.Lifetime = time.Duration(*reply.ConnectionLifetime) * time.Second
 	}
+	spot, err := spotlightOverride(reply)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	res.Spotlight = spot
 	if err := replyAudio(reply, &res); err != nil {
 		return AuthResult{}, err
 	}

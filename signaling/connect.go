@@ -136,6 +136,7 @@ func (req *connectRequest) apply(res AuthResult) *rejection {
 		req.ignoreWS = *res.IgnoreDisconnectWebSocket
 	}
 	req.ignoreWS = req.ignoreWS && req.dcSignal
+	res.Spotlight.apply(&req.msg)
 	return nil
 }
 

@@ -83,6 +83,8 @@ type AuthResult struct {
 	// DataChannelSignaling and IgnoreDisconnectWebSocket, when not nil,
 	// replace the client's.
 	DataChannelSignaling, IgnoreDisconnectWebSocket *bool
+	// Spotlight replaces the connect's spotlight fields it sets.
+	Spotlight SpotlightOverride
 }
 
 // ChannelCounts counts a channel's connections by role.

@@ -1,12 +1,54 @@
 package signaling
 
-import "github.com/kiroku-sfu/kiroku/sfu"
+import (
+	"fmt"
+
+	"github.com/kiroku-sfu/kiroku/sfu"
+	"github.com/kiroku-sfu/kiroku/webhooks"
+)
 
 // SpotlightOptions are a connect's spotlight fields.
 type SpotlightOptions struct {
 	On                   bool
 	Number               int    // 0: the default
 	FocusRID, UnfocusRID string // "" for the defaults
+}
+
+// SpotlightOverride is what an auth webhook reply sets of a connect's
+// spotlight fields: nil and "" keep the connect's.
+type SpotlightOverride struct {
+	On                   *bool
+	Number               *int
+	FocusRID, UnfocusRID string
+}
+
+// spotlightOverride reads and checks the reply's spotlight fields.
+func spotlightOverride(reply webhooks.AuthReply) (SpotlightOverride, error) {
+	o := SpotlightOverride{On: reply.Spotlight, Number: reply.SpotlightNumber,
+		FocusRID: deref(reply.SpotlightFocusRID), UnfocusRID: deref(reply.SpotlightUnfocusRID)}
+	switch {
+	case o.Number != nil && (*o.Number < 1 || !sfu.ValidSpotlightNumber(*o.Number)):
+		return o, fmt.Errorf("spotlight_number %d is not within 1..%d", *o.Number, sfu.MaxSpotlightNumber)
+	case !validSpotlightRID(o.FocusRID) || !validSpotlightRID(o.UnfocusRID):
+		return o, fmt.Errorf("spotlight rids %q, %q are not none, r0, r1 or r2", o.FocusRID, o.UnfocusRID)
+	}
+	return o, nil
+}
+
+// apply writes the override into the connect.
+func (o SpotlightOverride) apply(m *connectMessage) {
+	if o.On != nil {
+		m.Spotlight = *o.On
+	}
+	if o.Number != nil {
+		m.SpotlightNumber = *o.Number
+	}
+	if o.FocusRID != "" {
+		m.SpotlightFocusRID = o.FocusRID
+	}
+	if o.UnfocusRID != "" {
+		m.SpotlightUnfocusRID = o.UnfocusRID
+	}
 }
 
 // validSpotlightRID accepts a spotlight rid ("none", "r0", "r1", "r2"),

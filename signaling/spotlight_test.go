@@ -32,3 +32,23 @@ func TestSpotlightWebhookFields(t *testing.T) {
 		t.Errorf("session payload %s lacks spotlight", b)
 	}
 }
+
+// TestSpotlightAuthOverride: the auth webhook reply's spotlight fields
+// replace the connect's; bad ones deny the connection.
+func TestSpotlightAuthOverride(t *testing.T) {
+	on, two, nine, r1, bad := true, 2, 9, "r1", "r5"
+	res, err := authResult(webhooks.AuthReply{Allowed: true, Spotlight: &on, SpotlightNumber: &two, SpotlightFocusRID: &r1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := connectMessage{SpotlightUnfocusRID: "none"}
+	res.Spotlight.apply(&m)
+	if !m.Spotlight || m.SpotlightNumber != 2 || m.SpotlightFocusRID != "r1" || m.SpotlightUnfocusRID != "none" {
+		t.Fatalf("connect after the override: %+v", m)
+	}
+	for _, reply := range []webhooks.AuthReply{{Allowed: true, SpotlightNumber: &nine}, {Allowed: true, SpotlightUnfocusRID: &bad}} {
+		if _, err := authResult(reply); err == nil {
+			t.Errorf("reply %+v accepted", reply)
+		}
+	}
+}

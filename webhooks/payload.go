@@ -68,6 +68,10 @@ type AuthReply struct {
 	SimulcastRID            *string         `json:"simulcast_rid,omitempty"`
 	DataChannelSignaling    *bool           `json:"data_channel_signaling,omitempty"`
 	IgnoreDisconnectWS      *bool           `json:"ignore_disconnect_websocket,omitempty"`
+	Spotlight               *bool           `json:"spotlight,omitempty"`
+	SpotlightNumber         *int            `json:"spotlight_number,omitempty"`
+	SpotlightFocusRID       *string         `json:"spotlight_focus_rid,omitempty"`
+	SpotlightUnfocusRID     *string         `json:"spotlight_unfocus_rid,omitempty"`
 }
 
 // SessionCreatedReply is the session webhook's reply to session.created.
