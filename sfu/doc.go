@@ -39,6 +39,15 @@
 // highest layer the same way, falling back while it pauses; sinks see the
 // layer in TrackInfo.RID.
 //
+// Spotlight (spotlight*.go): in a channel created with spotlight, the
+// focus picks the publishers every viewer gets at its focus layer (its
+// unfocus layer, or a pause for "none", for the others): the
+// spotlight number loudest speakers by the RFC 6464 audio level of their
+// audio packets (a detector read in each audio read loop, deciding at
+// most every 100 ms), or those the API focuses. A focus change retargets
+// the viewers' layer selectors; video without layers is paused for all
+// viewers while unfocused; audio and the recorder are never affected.
+//
 // On the shared UDP port, each connection's outgoing RTP is encrypted and
 // sent by package srtpout with the keys of pion's DTLS handshake, instead
 // of through pion's per-packet write path ([Config.DirectSRTP]).
