@@ -79,3 +79,16 @@ func (c *Cluster) elsewhere(ctx context.Context, req PlaceRequest) (string, erro
 	}
 	return c.leastLoaded(ctx)
 }
+
+// Holder names the node that holds the channel, "" when none does.
+func (c *Cluster) Holder(ctx context.Context, channelID string) (string, error) {
+	kv, err := c.readyBuckets()
+	if err != nil {
+		return "", err
+	}
+	h, _, ok, err := c.holderOf(ctx, kv, channelID)
+	if err != nil || !ok {
+		return "", err
+	}
+	return h.NodeName, nil
+}
