@@ -1,0 +1,170 @@
+package ingestbench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kiroku-sfu/kiroku/loadgen"
+)
+
+// Settings, overridable from the environment for quick runs.
+const (
+	windowEnv     = "KIROKU_INGEST_WINDOW"     // measurement window, a Go duration (default 20s)
+	publishersEnv = "KIROKU_INGEST_PUBLISHERS" // publisher counts, comma separated (default 8,16)
+	warmupEnv     = "KIROKU_INGEST_WARMUP"     // time from the last publisher's connection to the window (default 5s)
+)
+
+// benchEnv is what every measurement of a run shares.
+type benchEnv struct {
+	ns     *serverNS
+	sfu    string // cmd/sfu built for this run
+	clip   *loadgen.Clip
+	window time.Duration
+	warmup time.Duration
+	counts []int
+}
+
+// BenchmarkIngest measures kiroku (recording off, WebM, MP4), Janus
+// (record off, on) and the floor receiving N publishers of the clip, one
+// b.Loop iteration a repetition (make bench: -benchtime 3x), every
+// variant once per repetition in an order rotated by the repetition, and
+// prints the table of medians, ranges and paired ratios.
+func BenchmarkIngest(b *testing.B) {
+	env := setUp(b)
+	var samples []sample
+	for rep := 0; b.Loop(); rep++ {
+		for _, n := range env.counts {
+			for k := range variants {
+				v := variants[(k+rep)%len(variants)]
+				s := env.measureOne(b, v.name, n, rep)
+				samples = append(samples, s)
+				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB restarts %d\n",
+					rep, n, v.name, s.corePercent(), s.usPerPacket(), s.rate(), s.delivered(), float64(s.recorded)/1e6, s.restarts)
+			}
+		}
+	}
+	rows := summarize(samples, env.counts)
+	fmt.Printf("\ningest: %d publishers of VP8 720p30 2.5 Mbit/s + Opus each, no subscribers, %v windows after %v, server CPU from /proc/PID/stat\n\n",
+		env.counts, env.window, env.warmup)
+	printTable(os.Stdout, rows)
+	for _, r := range rows {
+		if r.valid == 0 {
+			b.Errorf("N=%d %s: no valid window (the server did not receive the media)", r.n, r.name)
+		}
+		if r.perJanus.med > 0 {
+			b.ReportMetric(r.perJanus.med, metricName(r, "x-janus"))
+		}
+		if r.name == kirokuWebM || r.name == kirokuOff {
+			b.ReportMetric(r.perFloor.med, metricName(r, "x-floor"))
+		}
+	}
+}
+
+// metricName is a unit for b.ReportMetric: no spaces.
+func metricName(r row, what string) string {
+	name := strings.NewReplacer("kiroku, recording ", "kiroku-", " ", "").Replace(r.name)
+	return fmt.Sprintf("%s-%s-N%d", name, what, r.n)
+}
+
+// measureOne starts variant name with n publishers, measures one window
+// and stops it.
+func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
+	dir := b.TempDir()
+	var t target
+	var err error
+	switch name {
+	case kirokuOff:
+		t, err = startKiroku(e.ns, e.sfu, dir, e.clip, n, "")
+	case kirokuWebM:
+		t, err = startKiroku(e.ns, e.sfu, dir, e.clip, n, "webm")
+	case kirokuMP4:
+		t, err = startKiroku(e.ns, e.sfu, dir, e.clip, n, "mp4")
+	case janusOff:
+		t, err = startJanus(e.ns, dir, e.clip, n, false)
+	case janusOn:
+		t, err = startJanus(e.ns, dir, e.clip, n, true)
+	case floorName:
+		t, err = startFloor(e.ns, e.clip, n)
+	}
+	if err != nil {
+		b.Fatalf("N=%d %s: %v", n, name, err)
+	}
+	s, err := measure(t, sample{variant: name, n: n, rep: rep}, e.warmup, e.window)
+	if cerr := t.Close(); cerr != nil {
+		b.Logf("N=%d %s: close: %v", n, name, cerr)
+	}
+	if err != nil {
+		b.Fatalf("N=%d %s: %v", n, name, err)
+	}
+	return s
+}
+
+// setUp checks the tools, makes the servers' namespace, builds cmd/sfu
+// and loads (or makes) the clip.
+func setUp(b *testing.B) *benchEnv {
+	b.Helper()
+	for _, tool := range []string{"ffmpeg", janusBinary} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Fatalf("%s is required (make deps-bench): %v", tool, err)
+		}
+	}
+	e := &benchEnv{window: 20 * time.Second, warmup: 5 * time.Second, counts: []int{8, 16}}
+	var err error
+	if e.window, err = durationEnv(windowEnv, e.window); err == nil {
+		e.warmup, err = durationEnv(warmupEnv, e.warmup)
+	}
+	if err == nil {
+		e.counts, err = countsEnv(e.counts)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	if e.clip, err = cachedClip(); err != nil {
+		b.Fatal(err)
+	}
+	e.sfu = filepath.Join(b.TempDir(), "sfu")
+	if out, err := exec.Command("go", "build", "-o", e.sfu, "../../cmd/sfu").CombinedOutput(); err != nil {
+		b.Fatalf("build cmd/sfu: %v\n%s", err, out)
+	}
+	if e.ns, err = newServerNS(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.ns.Close() })
+	return e
+}
+
+func durationEnv(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q is not a positive duration", name, v)
+	}
+	return d, nil
+}
+
+func countsEnv(def []int) ([]int, error) {
+	v := os.Getenv(publishersEnv)
+	if v == "" {
+		return def, nil
+	}
+	var out []int
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 64 {
+			return nil, fmt.Errorf("%s=%q: want publisher counts from 1 to 64", publishersEnv, v)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out, nil
+}

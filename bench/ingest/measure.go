@@ -1,0 +1,89 @@
+package ingestbench
+
+import (
+	"fmt"
+	"time"
+)
+
+// sample is one measurement window of one variant.
+type sample struct {
+	variant  string
+	n        int // publishers
+	rep      int // repetition
+	cpu      time.Duration
+	wall     time.Duration
+	received uint64 // RTP packets the server counted in the window
+	sent     uint64 // RTP packets the publishers sent in the window
+	recorded int64  // bytes the recordings grew by in the window
+	restarts uint64 // keyframe requests answered, whole run
+}
+
+// corePercent is the server's CPU per publisher, in % of one core.
+func (s sample) corePercent() float64 {
+	return 100 * s.cpu.Seconds() / s.wall.Seconds() / float64(s.n)
+}
+
+// usPerPacket is the server's CPU time per received packet, in µs.
+func (s sample) usPerPacket() float64 {
+	if s.received == 0 {
+		return 0
+	}
+	return float64(s.cpu.Microseconds()) / float64(s.received)
+}
+
+// rate is the packets the server received a second.
+func (s sample) rate() float64 { return float64(s.received) / s.wall.Seconds() }
+
+// delivered is the share of the sent packets the server counted.
+func (s sample) delivered() float64 {
+	if s.sent == 0 {
+		return 0
+	}
+	return float64(s.received) / float64(s.sent)
+}
+
+// minDelivered is the share of sent packets a server must count for its
+// window to be valid: anything less is a server (or a client) dropping
+// media, which must not pass for cheap.
+const minDelivered = 0.95
+
+// measure lets t's media settle for warmup, then reads its CPU time,
+// received and sent packets and recording size over window.
+func measure(t target, s sample, warmup, window time.Duration) (sample, error) {
+	time.Sleep(warmup)
+	rx0, err := t.Received()
+	if err != nil {
+		return s, err
+	}
+	rec0, err := t.Recorded()
+	if err != nil {
+		return s, err
+	}
+	sent0 := t.Sent().Packets.Load()
+	cpu0, err := processCPU(t.Pid())
+	if err != nil {
+		return s, err
+	}
+	start := time.Now()
+	time.Sleep(window)
+	cpu1, err := processCPU(t.Pid())
+	if err != nil {
+		return s, err
+	}
+	s.wall = time.Since(start)
+	s.sent = t.Sent().Packets.Load() - sent0
+	rx1, err := t.Received()
+	if err != nil {
+		return s, err
+	}
+	rec1, err := t.Recorded()
+	if err != nil {
+		return s, err
+	}
+	s.cpu, s.received, s.recorded = cpu1-cpu0, rx1-rx0, rec1-rec0
+	s.restarts = t.Sent().Restarts.Load()
+	if errs := t.Sent().Errors.Load(); errs > 0 {
+		return s, fmt.Errorf("%s: %d packets could not be sent", s.variant, errs)
+	}
+	return s, nil
+}

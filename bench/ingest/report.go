@@ -1,0 +1,146 @@
+package ingestbench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// variant is one server configuration under measurement.
+type variant struct {
+	name string // as in the table: "kiroku WebM"
+	// janusPair is the Janus variant kiroku's is compared with (same
+	// recording: off with off, on with on); empty for others.
+	janusPair string
+	// floorRatio: the variant is also compared with the floor.
+	floorRatio bool
+}
+
+// Variant names.
+const (
+	kirokuOff  = "kiroku, recording off"
+	kirokuWebM = "kiroku, recording WebM"
+	kirokuMP4  = "kiroku, recording MP4"
+	janusOff   = "Janus 1.1.2, record off"
+	janusOn    = "Janus 1.1.2, record on"
+	floorName  = "floor (recvmmsg + SRTP, one thread)"
+)
+
+// variants in table order.
+var variants = []variant{
+	{name: kirokuOff, janusPair: janusOff, floorRatio: true},
+	{name: kirokuWebM, janusPair: janusOn, floorRatio: true},
+	{name: kirokuMP4, janusPair: janusOn, floorRatio: true},
+	{name: janusOff, floorRatio: true},
+	{name: janusOn, floorRatio: true},
+	{name: floorName},
+}
+
+// valid reports whether a window counts: the server received the media.
+func (s sample) valid() bool { return s.delivered() >= minDelivered }
+
+// stat is a median with its range.
+type stat struct{ med, lo, hi float64 }
+
+func (s stat) String() string {
+	if s.med == 0 && s.lo == 0 && s.hi == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", s.med, s.lo, s.hi)
+}
+
+func statOf(v []float64) stat {
+	if len(v) == 0 {
+		return stat{}
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return stat{med: m, lo: s[0], hi: s[len(s)-1]}
+}
+
+// pick returns the valid samples of one variant and publisher count,
+// by repetition.
+func pick(samples []sample, name string, n int) map[int]sample {
+	out := map[int]sample{}
+	for _, s := range samples {
+		if s.variant == name && s.n == n && s.valid() {
+			out[s.rep] = s
+		}
+	}
+	return out
+}
+
+// pairedRatios is a's CPU over b's in each repetition both are valid in.
+func pairedRatios(samples []sample, a, b string, n int) []float64 {
+	as, bs := pick(samples, a, n), pick(samples, b, n)
+	var r []float64
+	for rep, x := range as {
+		if y, ok := bs[rep]; ok && y.cpu > 0 {
+			r = append(r, x.corePercent()/y.corePercent())
+		}
+	}
+	return r
+}
+
+// row is one line of the table.
+type row struct {
+	n                  int
+	name               string
+	valid, total       int
+	core, us, rate     stat
+	delivered          stat
+	recordedMB         stat
+	perJanus, perFloor stat
+}
+
+// summarize turns the samples into the table's rows.
+func summarize(samples []sample, ns []int) []row {
+	var rows []row
+	for _, n := range ns {
+		for _, v := range variants {
+			r := row{n: n, name: v.name}
+			var core, us, rate, dl, mb []float64
+			for _, s := range samples {
+				if s.variant != v.name || s.n != n {
+					continue
+				}
+				r.total++
+				dl = append(dl, s.delivered())
+				if !s.valid() {
+					continue
+				}
+				r.valid++
+				core, us, rate = append(core, s.corePercent()), append(us, s.usPerPacket()), append(rate, s.rate())
+				mb = append(mb, float64(s.recorded)/1e6)
+			}
+			r.core, r.us, r.rate, r.delivered, r.recordedMB = statOf(core), statOf(us), statOf(rate), statOf(dl), statOf(mb)
+			if v.janusPair != "" {
+				r.perJanus = statOf(pairedRatios(samples, v.name, v.janusPair, n))
+			}
+			if v.floorRatio {
+				r.perFloor = statOf(pairedRatios(samples, v.name, floorName, n))
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// printTable writes the rows as a Markdown table: medians with the range
+// over valid windows in parentheses; ratios are paired, each
+// repetition's own.
+func printTable(w io.Writer, rows []row) {
+	var b strings.Builder
+	b.WriteString("| N | server | % of one core per publisher | µs per received packet | received packets/s (share of sent) | recordings MB per window | ÷ Janus, same recording | ÷ floor | valid windows |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %.0f (%.3f) | %s | %s | %s | %d/%d |\n", r.n, r.name, r.core, r.us,
+			r.rate.med, r.delivered.med, r.recordedMB, r.perJanus, r.perFloor, r.valid, r.total)
+	}
+	_, _ = io.WriteString(w, b.String())
+}

@@ -1,0 +1,143 @@
+package ingestbench
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+func TestInPackets(t *testing.T) {
+	info := `{"janus":"success","info":{"webrtc":{"dtls":{"stats":{"in":{"packets":3}}},"media":{
+		"0":{"type":"video","stats":{"in":{"packets":800,"bytes":626101,"nacks":0},"out":{"packets":5}}},
+		"1":{"type":"audio","stats":{"in":{"packets":120,"bytes":19938},"out":{"packets":0}}}}}}}`
+	n, err := inPackets([]byte(info))
+	if err != nil || n != 920 {
+		t.Fatalf("inPackets = %d, %v; want 920", n, err)
+	}
+	if _, err := inPackets([]byte(`{"info":{}}`)); err == nil {
+		t.Fatal("no in_stats: want an error")
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	line := []byte("42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 150 50 0 0")
+	d, err := parseStatCPU(line)
+	if err != nil || d != 2*time.Second {
+		t.Fatalf("parseStatCPU = %v, %v; want 2s", d, err)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	mk := func(v string, rep int, cpu time.Duration) sample {
+		return sample{variant: v, n: 8, rep: rep, cpu: cpu, wall: 10 * time.Second, received: 1000, sent: 1000}
+	}
+	samples := []sample{mk(kirokuOff, 0, 2*time.Second), mk(janusOff, 0, time.Second), mk(floorName, 0, time.Second/4),
+		mk(kirokuOff, 1, 3*time.Second), mk(janusOff, 1, 2*time.Second), mk(floorName, 1, time.Second/2)}
+	dropped := mk(janusOff, 2, time.Second/10)
+	dropped.received = 10
+	samples = append(samples, dropped, mk(kirokuOff, 2, time.Second))
+	rows := summarize(samples, []int{8})
+	r := rows[0]
+	if r.name != kirokuOff || r.valid != 3 || r.perJanus.lo != 1.5 || r.perJanus.hi != 2 || r.perFloor.med != 7 {
+		t.Fatalf("row %+v", r)
+	}
+	if j := rows[3]; j.name != janusOff || j.valid != 2 || j.total != 3 {
+		t.Fatalf("janus row %+v", j)
+	}
+}
+
+// TestFloorReceiver sends the senders' SRTP packets over loopback to the
+// receiver and reads its count.
+func TestFloorReceiver(t *testing.T) {
+	key := make([]byte, 44)
+	_, _ = rand.Read(key)
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- runFloorReceiver("127.0.0.1:0", key, inR, outW) }()
+	answers := bufio.NewReader(outR)
+	line, err := answers.ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ready ")
+	if err != nil || !ok {
+		t.Fatalf("ready: %q %v", line, err)
+	}
+	to, err := net.ResolveUDPAddr("udp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const senders, each = 3, 100
+	for i := range senders {
+		s, err := newFloorSender("127.0.0.1", to, key, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 65500}, Payload: make([]byte, 1000)}
+		for range each {
+			if err := s.WriteRTP(p); err != nil {
+				t.Fatal(err)
+			}
+			p.SequenceNumber++ // across the wrap
+			time.Sleep(100 * time.Microsecond)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var packets, failed uint64
+	for deadline := time.Now().Add(5 * time.Second); packets < senders*each && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := io.WriteString(inW, "count\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, _ := answers.ReadString('\n')
+		if _, err := fmt.Sscanf(line, "%d %d", &packets, &failed); err != nil {
+			t.Fatalf("answer %q: %v", line, err)
+		}
+	}
+	if packets != senders*each || failed != 0 {
+		t.Fatalf("received %d, %d failed; want %d", packets, failed, senders*each)
+	}
+	_ = inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFloorRoundTrip checks the sender's packets decrypt at a receiver.
+func TestFloorRoundTrip(t *testing.T) {
+	key := make([]byte, 44)
+	_, _ = rand.Read(key)
+	rx, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	ctx, err := newSRTPContext(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := newSRTPContext(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7, SequenceNumber: 65535}, Payload: []byte("media")}
+	for range 3 {
+		plain, _ := p.Marshal()
+		out, err := enc.EncryptRTP(nil, plain, &p.Header)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h rtp.Header
+		got, err := ctx.DecryptRTP(out, out, &h)
+		if err != nil || string(got[h.MarshalSize():]) != "media" || h.SequenceNumber != p.SequenceNumber {
+			t.Fatalf("decrypt in place: %q, %v", got, err)
+		}
+		p.SequenceNumber++
+	}
+}
