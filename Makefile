@@ -27,7 +27,7 @@ TEST_TIMEOUT  ?= 45m
 export KIROKU_MINIO_BIN := $(MINIO_BIN)
 export KIROKU_NATS_SERVER_BIN := $(NATS_SERVER_BIN)
 
-.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio deps-nats deps-fixtures clean
+.PHONY: run build test test-go vet bench fixtures deps deps-apt deps-node deps-minio deps-nats deps-fixtures deps-bench clean
 
 ## run: start the SFU on working defaults (no config file needed)
 run:
@@ -52,7 +52,7 @@ test-go:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./test/e2e
 
 ## bench: replay fixtures and services; prints ratios against same-run baselines
-bench: deps
+bench: deps deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./... | tee bench.out
 
 ## fixtures: regenerate fixtures/rtpdumps deterministically (needs ffmpeg and GStreamer)
@@ -66,6 +66,15 @@ deps: deps-apt deps-node deps-minio deps-nats
 # needs it: the captures are committed, so `make test` does not.
 deps-fixtures:
 	@$(MAKE) --no-print-directory deps-apt APT_PACKAGES="$(FIXTURE_APT_PACKAGES)"
+
+# Janus, which bench/ingest measures kiroku against, at Debian 12's
+# version; only `make bench` needs it.
+JANUS_VERSION := 1.1.2-1
+deps-bench:
+	@if [ "$$(dpkg-query -W -f='$${Status} $${Version}' janus 2>/dev/null)" != "install ok installed $(JANUS_VERSION)" ]; then \
+	  echo "installing janus=$(JANUS_VERSION)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends janus=$(JANUS_VERSION); \
+	fi
 
 deps-apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
