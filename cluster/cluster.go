@@ -162,8 +162,8 @@ func (c *Cluster) Connected() bool {
 	return ready && c.nc.IsConnected()
 }
 
-// WaitReady waits until the buckets exist and this node's registry entry
-// is written, or ctx ends.
+// WaitReady waits until NATS is connected and the buckets exist, or ctx
+// ends.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()

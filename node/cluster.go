@@ -35,6 +35,13 @@ func joinCluster(st *Settings, core *sfu.SFU, logger *slog.Logger) (*clusterPart
 		return nil, err
 	}
 	p.c = c
+	// A node that serves before the buckets exist would refuse its first
+	// channels; NATS that does not answer in a TTL is logged, not fatal.
+	ctx, cancel := context.WithTimeout(context.Background(), st.cluster.ClaimTTL)
+	defer cancel()
+	if err := c.WaitReady(ctx); err != nil {
+		logger.Warn("cluster: NATS not ready; serving, new channels are refused until it is", "err", err)
+	}
 	st.signaling.Placement = placement{c: c}
 	st.api.Forwarder = forwarder{c: c}
 	return p, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -137,4 +138,21 @@ func listIDs(t *testing.T, body string) []string {
 		ids = append(ids, c.ConnectionID)
 	}
 	return ids
+}
+
+// apiStatus posts one HTTP API call and returns its body and status.
+func apiStatus(t *testing.T, port int, target, body string) (string, int) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/", port), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("x-sora-target", target)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error(), 0
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return string(out), resp.StatusCode
 }
