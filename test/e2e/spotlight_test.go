@@ -95,7 +95,15 @@ func TestSpotlightRoom(t *testing.T) {
 	expectWidth(t, a, b, unfocusWidth)
 	expectWidth(t, c, b, unfocusWidth)
 
-	framesA, framesB := c.inbound()[a.id].FramesDecoded, c.inbound()[b.id].FramesDecoded
+	decoded := map[[2]*member]int{}
+	for _, rx := range pages {
+		in := rx.inbound()
+		for _, tx := range pages {
+			if rx != tx {
+				decoded[[2]*member{rx, tx}] = in[tx.id].FramesDecoded
+			}
+		}
+	}
 	speak(t, a, false)
 	speak(t, b, true)
 	silent := time.Now()
@@ -108,8 +116,9 @@ func TestSpotlightRoom(t *testing.T) {
 	// The layers follow at keyframes (r2 once the browser sends it).
 	expectWidth(t, c, b, focusWidth)
 	expectWidth(t, c, a, unfocusWidth)
-	expectDecodingOn(t, c, a, framesA)
-	expectDecodingOn(t, c, b, framesB)
+	for pair, n := range decoded {
+		expectDecodingOn(t, pair[0], pair[1], n)
+	}
 
 	srv.api(t, "Sora_20200807.FocusSpotlightFixed", map[string]any{"channel_id": ch, "connection_id": d.id}, nil)
 	expectWidth(t, c, d, focusWidth)
