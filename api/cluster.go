@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"time"
 )
@@ -65,12 +64,39 @@ type localOnly struct{}
 // ServeForwarded answers a call another node forwarded, exactly as this
 // node answers its own HTTP clients, and returns the status and body.
 func (s *Server) ServeForwarded(ctx context.Context, target string, body []byte) (int, []byte) {
-	r := httptest.NewRequestWithContext(context.WithValue(ctx, localOnly{}, true), http.MethodPost, "/", bytes.NewReader(body))
+	r, err := http.NewRequestWithContext(context.WithValue(ctx, localOnly{}, true), http.MethodPost, "/", bytes.NewReader(body))
+	if err != nil {
+		return http.StatusInternalServerError, []byte(`{"error_type":"internal_error","error_reason":"forwarded request"}`)
+	}
 	r.Header.Set("x-sora-target", target)
 	r.RemoteAddr = "cluster"
-	w := httptest.NewRecorder()
+	w := &replyRecorder{header: http.Header{}}
 	s.ServeHTTP(w, r)
-	return w.Code, w.Body.Bytes()
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.status, w.body.Bytes()
+}
+
+// replyRecorder is the http.ResponseWriter of a forwarded call: it keeps
+// the status and body for the reply over NATS.
+type replyRecorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *replyRecorder) Header() http.Header { return r.header }
+
+func (r *replyRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *replyRecorder) Write(p []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(p)
 }
 
 // forward answers a call the cluster must answer: a channel-scoped call
