@@ -165,7 +165,8 @@ func joinCountingViewer(tb testing.TB, s *SFU, ch string, spotlight bool) *count
 // TestSpotlightVoiceFromAudioLevel: pion publishers send audio with the
 // RFC 6464 level and VP8 video without layers. The one that speaks is
 // focused from its packets' levels; the silent one's video is paused for
-// the viewer while its audio flows on.
+// the viewer while its audio flows on. Pinned by the API, the silent
+// one's video resumes and the speaker's pauses.
 func TestSpotlightVoiceFromAudioLevel(t *testing.T) {
 	s := newTestSFU(t, nil)
 	loud, quiet := joinVoicePub(t, s, "ch", true), joinVoicePub(t, s, "ch", true)
@@ -202,6 +203,27 @@ func TestSpotlightVoiceFromAudioLevel(t *testing.T) {
 	}
 	if n := v.count(quiet.id+"/audio") - before[quiet.id+"/audio"]; n < 40 {
 		t.Errorf("the unfocused publisher's audio: %d packets of 50", n)
+	}
+	// The API pins the silent one: its video resumes (at a keyframe),
+	// the speaker's pauses.
+	if err := s.FocusSpotlight("ch", quiet.id, true); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pinned publisher's video reaching the viewer", 5*time.Second, func() bool {
+		loud.send(10)
+		quiet.send(127)
+		time.Sleep(20 * time.Millisecond)
+		return v.count(quiet.id+"/video") > 10
+	})
+	paused := v.count(loud.id + "/video")
+	for range 20 {
+		loud.send(10)
+		quiet.send(127)
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := v.count(loud.id+"/video") - paused; n != 0 {
+		t.Errorf("the unfocused speaker's video: %d packets, want it paused", n)
 	}
 }
 
