@@ -165,7 +165,7 @@ func joinCountingViewer(tb testing.TB, s *SFU, ch string, spotlight bool) *count
 // TestSpotlightVoiceFromAudioLevel: pion publishers send audio with the
 // RFC 6464 level and VP8 video without layers. The one that speaks is
 // focused from its packets' levels; the silent one's video is paused for
-// the viewer while its audio flows on. Pinned by the API, the silent
+// the viewer while its audio flows on and its recorder gets both. Pinned by the API, the silent
 // one's video resumes and the speaker's pauses.
 func TestSpotlightVoiceFromAudioLevel(t *testing.T) {
 	s := newTestSFU(t, nil)
@@ -185,6 +185,12 @@ func TestSpotlightVoiceFromAudioLevel(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		return v.tracks.Load() == 3
 	})
+	sink := newFakeSink()
+	sub, err := s.Subscribe(quiet.id, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sub.Close() }()
 	before := map[string]int{}
 	for _, k := range []string{loud.id + "/video", quiet.id + "/video", quiet.id + "/audio"} {
 		before[k] = v.count(k)
@@ -203,6 +209,11 @@ func TestSpotlightVoiceFromAudioLevel(t *testing.T) {
 	}
 	if n := v.count(quiet.id+"/audio") - before[quiet.id+"/audio"]; n < 40 {
 		t.Errorf("the unfocused publisher's audio: %d packets of 50", n)
+	}
+	// Its recorder gets its video all the same.
+	recorded, _ := sink.snapshot()
+	if n := recorded["video-v"]; n < 40 {
+		t.Errorf("the unfocused publisher's recorder got %d video packets of 50 (%v)", n, recorded)
 	}
 	// The API pins the silent one: its video resumes (at a keyframe),
 	// the speaker's pauses.
