@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -90,22 +91,40 @@ func (c *Cluster) refreshClaims(kv *buckets) {
 		held[ch] = *cl
 	}
 	c.mu.Unlock()
+	var (
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, refreshParallel)
+	)
+	each := func(f func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f()
+		}()
+	}
 	for ch, cl := range held {
 		if c.ctx.Err() != nil {
-			return
+			break
 		}
 		if !live[ch] && time.Since(cl.since) > c.cfg.ClaimTTL {
-			c.release(c.ctx, kv, ch, cl.rev)
+			each(func() { c.release(c.ctx, kv, ch, cl.rev) })
 			continue
 		}
-		c.renew(kv, ch, cl.rev)
+		each(func() { c.renew(kv, ch, cl.rev) })
 	}
 	for ch := range live {
 		if _, ok := held[ch]; !ok && c.ctx.Err() == nil {
-			c.reclaim(kv, ch)
+			each(func() { c.reclaim(kv, ch) })
 		}
 	}
+	wg.Wait()
 }
+
+// refreshParallel bounds the claim renewals in flight at once: a node
+// holding many channels renews them within a refresh interval without
+// flooding NATS.
+const refreshParallel = 16
 
 // renew updates the claim's key, resetting its TTL. A claim changed
 // behind this node's back (expired while NATS was away, or taken) is

@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -211,5 +212,27 @@ func TestDeadNodesClaimExpires(t *testing.T) {
 	t.Logf("taken over after %v (TTL 3 s)", time.Since(start))
 	if nodes, err := b.Nodes(context.Background()); err != nil || len(nodes) != 1 {
 		t.Fatalf("registry after a died: %v, %v", nodes, err)
+	}
+}
+
+// TestManyClaimsOutliveTheTTL holds 300 live channels on one node for
+// two TTLs: every claim is renewed in time (renewals run in parallel).
+func TestManyClaimsOutliveTheTTL(t *testing.T) {
+	srv := natstest.Start(t)
+	a, b := join(t, srv.URL, "a", nil), join(t, srv.URL, "b", nil)
+	var channels []string
+	for i := range 300 {
+		ch := fmt.Sprintf("ch-%d", i)
+		if _, err := place(t, a, cluster.PlaceRequest{ChannelID: ch}); err != nil {
+			t.Fatal(err)
+		}
+		channels = append(channels, ch)
+	}
+	a.local.set(cluster.ModeNormal, channels...)
+	time.Sleep(6 * time.Second)
+	for _, ch := range channels {
+		if holder, err := b.Holder(context.Background(), ch); err != nil || holder != "a" {
+			t.Fatalf("%s after two TTLs: held by %q, %v", ch, holder, err)
+		}
 	}
 }
