@@ -90,6 +90,9 @@ type Session struct {
 	TotalConnections int             `json:"total_connections"`
 	Connections      []Connection    `json:"connections,omitempty"`
 	Recording        *Recording      `json:"recording,omitempty"`
+	// ExternalSignalingURL is the holding node's signaling URL, in a
+	// cluster only.
+	ExternalSignalingURL string `json:"external_signaling_url,omitempty"`
 }
 
 // StartRecordingRequest is Sora_20231220.StartRecording's body.

@@ -23,6 +23,8 @@ type apiBackend struct {
 	rec   recorderAPI     // the running recordings, for session objects
 	info  webhooks.Config // label, node name and version for session objects
 	turn  *relay.Server   // the built-in TURN server; nil when turn is off
+	// external is this node's external_signaling_url in a cluster, "" alone.
+	external string
 }
 
 var _ api.Backend = (*apiBackend)(nil)
@@ -108,7 +110,7 @@ func (b *apiBackend) apiSession(s sfu.SessionInfo) api.Session {
 		ChannelID: s.ChannelID, SessionID: s.SessionID, SessionMetadata: s.Metadata, CreatedTime: s.CreatedAt.Unix(),
 		CreatedTimestamp: webhooks.Timestamp(s.CreatedAt), Multistream: true, Spotlight: s.Spotlight,
 		MaxConnections: s.MaxConnections, TotalConnections: s.TotalConnections,
-		Connections: b.sessionConnections(s), Recording: b.rec.recording(s.ChannelID)}
+		Connections: b.sessionConnections(s), Recording: b.rec.recording(s.ChannelID), ExternalSignalingURL: b.external}
 }
 
 // Session returns a channel's live session, checking sessionID if given.

@@ -172,7 +172,8 @@ func TestClusterNodes(t *testing.T) {
 		t.Fatalf("ListChannelConnections x on node3: %d %s", code, body)
 	}
 	code, body, hdr := apiCall(t, n3.api, "Sora_20231220.ListSessions", ``)
-	if code != 200 || !strings.Contains(body, `"node_name":"node1"`) || hdr.Get("X-Kiroku-Unanswered-Nodes") != "" {
+	if code != 200 || !strings.Contains(body, `"node_name":"node1"`) || !strings.Contains(body, `"external_signaling_url":"`+n1.ws+`"`) ||
+		hdr.Get("X-Kiroku-Unanswered-Nodes") != "" {
 		t.Fatalf("ListSessions on node3: %d %s %v", code, body, hdr)
 	}
 	if code, body, _ := apiCall(t, n2.api, "Sora_20211215.ChangeMode", `{"mode":"block_new_session"}`); code != 200 {

@@ -81,6 +81,9 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 	}
 	rh.core, rh.rec, rh.settle = c.core, c.rec, c.notifier.settleSession
 	backend := &apiBackend{core: c.core, sig: c.sig, hooks: hooks, rec: recorderAPI{c.rec}, info: st.webhooks, turn: c.turn}
+	if c.cluster != nil {
+		backend.external = st.cluster.ExternalSignalingURL
+	}
 	if c.api, err = api.New(st.api, backend, recorderAPI{c.rec}, logger.With("component", "api")); err != nil {
 		return nil, errors.Join(err, c.shutdown(context.Background()))
 	}
