@@ -1,6 +1,6 @@
 # kiroku — build, run and test. `make run` and `make test` work on a fresh
 # Debian 12 machine as root: missing system packages, browser test modules and
-# the MinIO test server are installed on first use and cached afterwards.
+# the MinIO and NATS test servers are installed on first use and cached afterwards.
 
 SHELL        := /bin/bash
 GO           ?= go
