@@ -19,6 +19,9 @@ const (
 	windowEnv     = "KIROKU_INGEST_WINDOW"     // measurement window, a Go duration (default 20s)
 	publishersEnv = "KIROKU_INGEST_PUBLISHERS" // publisher counts, comma separated (default 8,16)
 	warmupEnv     = "KIROKU_INGEST_WARMUP"     // time from the last publisher's connection to the window (default 5s)
+	// variantsEnv limits the run to the variants whose names contain one
+	// of these comma-separated words (e.g. "kiroku,floor"); default all.
+	variantsEnv = "KIROKU_INGEST_VARIANTS"
 )
 
 // benchEnv is what every measurement of a run shares.
@@ -29,6 +32,7 @@ type benchEnv struct {
 	window time.Duration
 	warmup time.Duration
 	counts []int
+	chosen []variant
 }
 
 // BenchmarkIngest measures kiroku (recording off, WebM, MP4), Janus
@@ -41,8 +45,8 @@ func BenchmarkIngest(b *testing.B) {
 	var samples []sample
 	for rep := 0; b.Loop(); rep++ {
 		for _, n := range env.counts {
-			for k := range variants {
-				v := variants[(k+rep)%len(variants)]
+			for k := range env.chosen {
+				v := env.chosen[(k+rep)%len(env.chosen)]
 				s := env.measureOne(b, v.name, n, rep)
 				samples = append(samples, s)
 				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB restarts %d\n",
@@ -50,7 +54,7 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 	}
-	rows := summarize(samples, env.counts)
+	rows := summarize(samples, env.chosen, env.counts)
 	fmt.Printf("\ningest: %d publishers of VP8 720p30 2.5 Mbit/s + Opus each, no subscribers, %v windows after %v, server CPU from /proc/PID/stat\n\n",
 		env.counts, env.window, env.warmup)
 	printTable(os.Stdout, rows)
@@ -76,9 +80,16 @@ func metricName(r row, what string) string {
 // measureOne starts variant name with n publishers, measures one window
 // and stops it.
 func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
-	dir := b.TempDir()
+	dir, err := os.MkdirTemp("", "kiroku-ingest-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { // recordings of 16 publishers take 100 MB a window
+		if err := os.RemoveAll(dir); err != nil {
+			b.Error(err)
+		}
+	}()
 	var t target
-	var err error
 	switch name {
 	case kirokuOff:
 		t, err = startKiroku(e.ns, e.sfu, dir, e.clip, n, "")
@@ -96,7 +107,8 @@ func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
 	if err != nil {
 		b.Fatalf("N=%d %s: %v", n, name, err)
 	}
-	s, err := measure(t, sample{variant: name, n: n, rep: rep}, e.warmup, e.window)
+	records := name == kirokuWebM || name == kirokuMP4 || name == janusOn
+	s, err := measure(t, sample{variant: name, n: n, rep: rep, records: records}, e.warmup, e.window)
 	if cerr := t.Close(); cerr != nil {
 		b.Logf("N=%d %s: close: %v", n, name, cerr)
 	}
@@ -126,6 +138,7 @@ func setUp(b *testing.B) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
+	e.chosen = chooseVariants(os.Getenv(variantsEnv))
 	if e.clip, err = cachedClip(); err != nil {
 		b.Fatal(err)
 	}
@@ -167,4 +180,23 @@ func countsEnv(def []int) ([]int, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// chooseVariants is every variant whose name contains one of the
+// comma-separated words of filter, or all for an empty filter.
+func chooseVariants(filter string) []variant {
+	all := allVariants()
+	if filter == "" {
+		return all
+	}
+	var out []variant
+	for _, v := range all {
+		for w := range strings.SplitSeq(filter, ",") {
+			if w = strings.TrimSpace(w); w != "" && strings.Contains(strings.ToLower(v.name), strings.ToLower(w)) {
+				out = append(out, v)
+				break
+			}
+		}
+	}
+	return out
 }

@@ -20,13 +20,16 @@ const (
 	clipAudioName = "ingest-opus-64k-20ms-10s.ogg"
 )
 
-var (
-	clipVideoArgs = []string{"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30,noise=alls=12:allf=t+u", "-t", "10",
+// clipArgs are ffmpeg's arguments (before the output file) for the
+// video and the audio.
+func clipArgs() (video, audio []string) {
+	video = []string{"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30,noise=alls=12:allf=t+u", "-t", "10",
 		"-c:v", "libvpx", "-b:v", "2500k", "-minrate", "2500k", "-maxrate", "2500k", "-bufsize", "1250k",
 		"-g", "150", "-keyint_min", "150", "-deadline", "realtime", "-cpu-used", "8", "-an", "-f", "ivf"}
-	clipAudioArgs = []string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=10", "-ac", "2",
+	audio = []string{"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=10", "-ac", "2",
 		"-c:a", "libopus", "-b:a", "64k", "-frame_duration", "20", "-page_duration", "20000", "-f", "ogg"}
-)
+	return video, audio
+}
 
 // clipCacheDir is where the clip is kept: $KIROKU_CACHE_DIR, else
 // ~/.cache/kiroku (the Makefile's CACHE_DIR).
@@ -52,7 +55,8 @@ func cachedClip() (*loadgen.Clip, error) {
 		return nil, fmt.Errorf("clip cache: %w", err)
 	}
 	video, audio := filepath.Join(dir, clipVideoName), filepath.Join(dir, clipAudioName)
-	for path, args := range map[string][]string{video: clipVideoArgs, audio: clipAudioArgs} {
+	videoArgs, audioArgs := clipArgs()
+	for path, args := range map[string][]string{video: videoArgs, audio: audioArgs} {
 		if err := makeOnce(path, args); err != nil {
 			return nil, err
 		}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
@@ -39,6 +38,9 @@ func runFloorReceiver(addr string, key []byte, control io.Reader, out io.Writer)
 	if err != nil {
 		return fmt.Errorf("floor: listen: %w", err)
 	}
+	if err := prepareFloorSocket(conn.(*net.UDPConn)); err != nil {
+		return errors.Join(err, conn.Close())
+	}
 	var n floorCounts
 	done := make(chan error, 1)
 	go func() { done <- receiveLoop(ipv4.NewPacketConn(conn), key, &n) }()
@@ -58,11 +60,10 @@ func runFloorReceiver(addr string, key []byte, control io.Reader, out io.Writer)
 	return err
 }
 
-// receiveLoop is the measured loop: batched reads and in-place SRTP
-// decryption on one OS thread.
+// receiveLoop is the measured loop: batched reads (recvmmsg, as many
+// datagrams as are queued, up to floorBatch) and in-place SRTP
+// decryption, one goroutine doing all of it.
 func receiveLoop(conn *ipv4.PacketConn, key []byte, n *floorCounts) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	msgs := make([]ipv4.Message, floorBatch)
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
@@ -112,4 +113,18 @@ func newSRTPContext(key []byte) (*srtp.Context, error) {
 		return nil, fmt.Errorf("floor: srtp context: %w", err)
 	}
 	return ctx, nil
+}
+
+// floorBufferBytes is the receive buffer the floor asks for, as a server
+// does so that bursts of keyframes are not dropped.
+const floorBufferBytes = 4 << 20
+
+// prepareFloorSocket sizes the receive buffer. The socket stays as Go
+// makes it: a read with nothing queued parks on Go's poller, as a Go
+// server's reads do.
+func prepareFloorSocket(conn *net.UDPConn) error {
+	if err := conn.SetReadBuffer(floorBufferBytes); err != nil {
+		return fmt.Errorf("floor: receive buffer: %w", err)
+	}
+	return nil
 }

@@ -229,7 +229,7 @@ func (j *janusTarget) Close() error {
 		wg.Go(func() { errs[i] = p.Close() })
 	}
 	wg.Wait()
-	errs[len(j.pubs)] = stopProcess(j.cmd, j.done, 20*time.Second)
+	errs[len(j.pubs)] = stopProcess("janus", j.cmd, j.done, 20*time.Second)
 	return errors.Join(errs...)
 }
 

@@ -232,23 +232,23 @@ func (k *kirokuTarget) Close() error {
 		wg.Go(func() { errs[i] = c.Close() })
 	}
 	wg.Wait()
-	errs[len(k.clients)] = stopProcess(k.cmd, k.done, 20*time.Second)
+	errs[len(k.clients)] = stopProcess("kiroku", k.cmd, k.done, 20*time.Second)
 	return errors.Join(errs...)
 }
 
 // stopProcess sends SIGTERM and waits for done, killing the process
 // after grace.
-func stopProcess(cmd *exec.Cmd, done <-chan error, grace time.Duration) error {
+func stopProcess(name string, cmd *exec.Cmd, done <-chan error, grace time.Duration) error {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("%s exit: %w", filepath.Base(cmd.Path), err)
+			return fmt.Errorf("%s exit: %w", name, err)
 		}
 		return nil
 	case <-time.After(grace):
 		_ = cmd.Process.Kill()
 		<-done
-		return fmt.Errorf("%s did not stop within %v of SIGTERM", filepath.Base(cmd.Path), grace)
+		return fmt.Errorf("%s did not stop within %v of SIGTERM", name, grace)
 	}
 }

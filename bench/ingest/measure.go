@@ -8,8 +8,9 @@ import (
 // sample is one measurement window of one variant.
 type sample struct {
 	variant  string
-	n        int // publishers
-	rep      int // repetition
+	n        int  // publishers
+	rep      int  // repetition
+	records  bool // the server records (its recordings must grow)
 	cpu      time.Duration
 	wall     time.Duration
 	received uint64 // RTP packets the server counted in the window

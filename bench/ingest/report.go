@@ -27,18 +27,21 @@ const (
 	floorName  = "floor (recvmmsg + SRTP, one thread)"
 )
 
-// variants in table order.
-var variants = []variant{
-	{name: kirokuOff, janusPair: janusOff, floorRatio: true},
-	{name: kirokuWebM, janusPair: janusOn, floorRatio: true},
-	{name: kirokuMP4, janusPair: janusOn, floorRatio: true},
-	{name: janusOff, floorRatio: true},
-	{name: janusOn, floorRatio: true},
-	{name: floorName},
+// allVariants are the variants in table order.
+func allVariants() []variant {
+	return []variant{
+		{name: kirokuOff, janusPair: janusOff, floorRatio: true},
+		{name: kirokuWebM, janusPair: janusOn, floorRatio: true},
+		{name: kirokuMP4, janusPair: janusOn, floorRatio: true},
+		{name: janusOff, floorRatio: true},
+		{name: janusOn, floorRatio: true},
+		{name: floorName},
+	}
 }
 
-// valid reports whether a window counts: the server received the media.
-func (s sample) valid() bool { return s.delivered() >= minDelivered }
+// valid reports whether a window counts: the server received the media
+// and, when recording, its recordings grew.
+func (s sample) valid() bool { return s.delivered() >= minDelivered && (!s.records || s.recorded > 0) }
 
 // stat is a median with its range.
 type stat struct{ med, lo, hi float64 }
@@ -98,11 +101,11 @@ type row struct {
 	perJanus, perFloor stat
 }
 
-// summarize turns the samples into the table's rows.
-func summarize(samples []sample, ns []int) []row {
+// summarize turns the samples of vs into the table's rows.
+func summarize(samples []sample, vs []variant, ns []int) []row {
 	var rows []row
 	for _, n := range ns {
-		for _, v := range variants {
+		for _, v := range vs {
 			r := row{n: n, name: v.name}
 			var core, us, rate, dl, mb []float64
 			for _, s := range samples {

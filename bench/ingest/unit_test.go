@@ -43,7 +43,7 @@ func TestSummarize(t *testing.T) {
 	dropped := mk(janusOff, 2, time.Second/10)
 	dropped.received = 10
 	samples = append(samples, dropped, mk(kirokuOff, 2, time.Second))
-	rows := summarize(samples, []int{8})
+	rows := summarize(samples, allVariants(), []int{8})
 	r := rows[0]
 	if r.name != kirokuOff || r.valid != 3 || r.perJanus.lo != 1.5 || r.perJanus.hi != 2 || r.perFloor.med != 7 {
 		t.Fatalf("row %+v", r)
