@@ -1,24 +1,47 @@
 // Package ingestbench measures what receiving media costs kiroku, side
 // by side with Janus 1.1.2 (Debian 12's janus: the VideoRoom plugin over
-// its HTTP API) and with a floor, in one interleaved run.
+// its HTTP API) and with a floor, in one interleaved run
+// (BenchmarkIngest; `make bench`, which installs Janus with
+// `make deps-bench`).
 //
 // Every server is fed by the same pion client with the same real media:
-// N publishers of a VP8 720p 2.5 Mbit/s clip and Opus, made once with
-// ffmpeg into a cache directory and looped ([loadgen.Clip]), no
-// subscribers. kiroku's publishers are load generator clients on its
-// Sora signaling; Janus's join a VideoRoom room as publishers; the
-// floor's are plain UDP sockets sending the same packets, SRTP-encrypted
-// with a fixed key, to a receiver that reads them in batches (recvmmsg)
-// and decrypts them on one thread: what any server must at least spend.
+// N publishers (8 and 16) of a VP8 720p30 2.5 Mbit/s clip and 64 kbit/s
+// Opus, made once with ffmpeg into the cache directory (~/.cache/kiroku)
+// and looped by [loadgen.Clip], no subscribers. A keyframe request (PLI
+// or FIR) is answered by starting the clip again at its first frame, a
+// real keyframe, at the next frame time. kiroku's publishers are load
+// generator clients on its Sora signaling; Janus's join a VideoRoom room
+// as publishers (a session each, a full-gathered offer in "publish", the
+// answer from the event, keepalives); the floor's are plain UDP sockets
+// sending the same packets, SRTP-encrypted (AEAD_AES_256_GCM, the profile
+// both servers negotiate with pion) with a fixed key, without RTCP or
+// header extensions, to a receiver process that reads one socket in
+// batches (recvmmsg through golang.org/x/net/ipv4) and decrypts each
+// datagram in place in one goroutine: what any Go server must at least
+// spend on the same packets.
+//
+// Variants: kiroku with recording off, WebM and MP4 (StartRecording over
+// its HTTP API), Janus with the room's record off and on (raw .mjr dumps
+// in rec_dir), and the floor. A repetition (one b.Loop iteration;
+// -benchtime 3x for three) measures every variant at every N once, in an
+// order rotated by the repetition. The table gives medians with ranges
+// over valid windows, and ratios paired within a repetition: kiroku ÷
+// Janus with the same recording (off with off, WebM and MP4 with on) and
+// every server ÷ the floor.
 //
 // The servers run in a network namespace of their own and the client in
 // another (the test binary re-runs itself inside `unshare --net`), joined
 // by a veth pair: the server end has 198.18.0.1, the client end
 // 198.18.0.2, and there is no other address and no route anywhere else.
-// Each measurement starts a fresh server process, connects the
-// publishers, lets the media settle and then reads the process's CPU time
-// from /proc/PID/stat over a fixed window, with the RTP packets the server
-// says it received over the same window (kiroku's /metrics, Janus's admin
-// API handle_info, the floor's own count): a server that drops the media
-// cannot look cheap.
+// Each window starts a fresh server process, connects the publishers,
+// lets the media settle (KIROKU_INGEST_WARMUP, 5 s) and then reads the
+// process's CPU time (all threads, from /proc/PID/stat) over a fixed
+// window (KIROKU_INGEST_WINDOW, 20 s), with the RTP packets the server
+// says it received over the same window (kiroku's /metrics
+// kiroku_rtp_received_packets_total, the sum of Janus's admin API
+// handle_info media stats, the floor's own count). A window in which the
+// server counted less than 95 % of what was sent, or whose recordings did
+// not grow, is invalid and left out: a server that drops the media cannot
+// look cheap. KIROKU_INGEST_PUBLISHERS (e.g. "8") and
+// KIROKU_INGEST_VARIANTS (e.g. "kiroku,floor") narrow a quick run.
 package ingestbench
