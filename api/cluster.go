@@ -50,6 +50,11 @@ var forwardedTargets = map[string]bool{
 	"Sora_20151104.DisconnectClient": true, "Sora_20160711.PushChannel": true,
 	"Sora_20160711.PushConnection": true, "Sora_20241218.RequestKeyFrame": true,
 	"Sora_20251217.RequestSimulcastRid": true, "Sora_20230628.TerminateSession": true,
+	// Spotlight's methods act on the channel's focus, which its node holds.
+	"Sora_20200807.FocusSpotlightFixed": true, "Sora_20200807.FocusSpotlight": true,
+	"Sora_20200807.UnfocusSpotlight": true, "Sora_20200807.ChangeSpotlightNumber": true,
+	"Sora_20211215.RequestSpotlightRid": true, "Sora_20211215.ResetSpotlightRid": true,
+	"Sora_20211215.BatchRequestSpotlightRid": true,
 }
 
 // gatheredTargets are the node-wide lists every node contributes to.

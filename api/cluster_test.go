@@ -91,3 +91,22 @@ func TestListClusterNodesAlone(t *testing.T) {
 		t.Fatalf("ListClusterNodes outside a cluster: %d, want 400", code)
 	}
 }
+
+// TestEveryChannelMethodIsForwarded: every method but the node-wide ones
+// acts on a channel, so a call for a channel another node holds must be
+// that node's answer, spotlight's included.
+func TestEveryChannelMethodIsForwarded(t *testing.T) {
+	nodeWide := map[string]bool{
+		"Sora_20211215.ChangeMode": true, "Sora_20211215.GetMode": true, "Sora_20171010.GetStatsReport": true,
+		"Sora_20211215.ListClusterNodes": true, "Sora_20201013.ListConnections": true, "Sora_20231220.ListSessions": true,
+	}
+	s, url := newClusterServer(t, &fakeForwarder{})
+	for target := range s.routes() {
+		if nodeWide[target] {
+			continue
+		}
+		if code, body := call(t, url, target, `{"channel_id":"remote"}`); code != 409 || !strings.Contains(body, target) {
+			t.Errorf("%s for a channel another node holds: %d %s, want that node's answer", target, code, body)
+		}
+	}
+}
