@@ -22,6 +22,9 @@ const (
 	// variantsEnv limits the run to the variants whose names contain one
 	// of these comma-separated words (e.g. "kiroku,floor"); default all.
 	variantsEnv = "KIROKU_INGEST_VARIANTS"
+	// keepEnv=1 keeps each window's directory (configurations, logs,
+	// recordings) for inspection; default: removed after the window.
+	keepEnv = "KIROKU_INGEST_KEEP"
 )
 
 // benchEnv is what every measurement of a run shares.
@@ -90,7 +93,9 @@ func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
 		b.Fatal(err)
 	}
 	defer func() { // recordings of 16 publishers take 100 MB a window
-		if err := os.RemoveAll(dir); err != nil {
+		if os.Getenv(keepEnv) == "1" {
+			b.Logf("N=%d %s: kept %s", n, name, dir)
+		} else if err := os.RemoveAll(dir); err != nil {
 			b.Error(err)
 		}
 	}()

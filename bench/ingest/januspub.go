@@ -245,8 +245,8 @@ func (p *janusPublisher) TakeVideoKeyframeRequest() bool { return p.wantKey.Swap
 func (p *janusPublisher) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	p.cancel() // the poll and keepalive stop before the session goes
 	err := p.api.destroy(ctx, p.session)
-	p.cancel()
 	if p.pc != nil {
 		err = errors.Join(err, p.pc.Close())
 	}
