@@ -33,11 +33,43 @@ type Conn struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	tap atomic.Pointer[Tap]
+}
+
+// Tap sees every datagram a Conn's reader receives before the reader
+// does; it returns true when it consumed the datagram, which the reader
+// then never returns. It runs on the reader's goroutine, must not keep b
+// and must not block.
+type Tap func(b []byte, from netip.AddrPort) bool
+
+// SetTap installs t (nil removes the tap). Datagrams read from now on
+// pass through it.
+func (c *Conn) SetTap(t Tap) {
+	if t == nil {
+		c.tap.Store(nil)
+		return
+	}
+	c.tap.Store(&t)
 }
 
 // ReadFromAddrPort returns the next datagram, handed over in memory or
-// read from the socket, whichever comes first.
+// read from the socket, whichever comes first, that the tap (if any) did
+// not consume.
 func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	for {
+		n, from, err := c.readOne(b)
+		if err == nil {
+			if t := c.tap.Load(); t != nil && (*t)(b[:n], from) {
+				continue
+			}
+		}
+		return n, from, err
+	}
+}
+
+// readOne returns the next datagram.
+func (c *Conn) readOne(b []byte) (int, netip.AddrPort, error) {
 	for {
 		if n, from, ok := c.popInto(b); ok {
 			return n, from, nil

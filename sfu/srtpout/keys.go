@@ -53,7 +53,8 @@ type KeyCapture struct {
 	hello   *serverHello // from the last ServerHello sent
 	err     error        // why the last handshake gave no keys
 
-	keys atomic.Pointer[Keys]
+	keys   atomic.Pointer[Keys]
+	remote atomic.Pointer[Keys] // the DTLS client's: what it encrypts with
 }
 
 // serverHello is what the keys need from a ServerHello.
@@ -74,6 +75,11 @@ func (k *KeyCapture) Install(se *webrtc.SettingEngine) {
 // Keys returns this side's SRTP keys, or nil while the handshake has not
 // produced them (or never will: see Err).
 func (k *KeyCapture) Keys() *Keys { return k.keys.Load() }
+
+// RemoteKeys returns the keys the remote side (the DTLS client)
+// encrypts its RTP and RTCP with, which this side decrypts with, or nil
+// as Keys does.
+func (k *KeyCapture) RemoteKeys() *Keys { return k.remote.Load() }
 
 // Err says why the handshake seen last gave no keys, or nil.
 func (k *KeyCapture) Err() error {
@@ -141,12 +147,13 @@ func (k *KeyCapture) keyLogLine(line []byte) {
 		k.err = errors.New("master secret without a ServerHello: this side is not the DTLS server")
 		return
 	}
-	keys, err := deriveKeys(master, clientRandom, k.hello)
+	keys, remote, err := deriveKeys(master, clientRandom, k.hello)
 	if err != nil {
 		k.err = err
 		return
 	}
 	k.err = nil
+	k.remote.Store(remote)
 	k.keys.Store(keys)
 }
 
@@ -170,38 +177,37 @@ func parseKeyLogLine(line []byte) (clientRandom, master []byte, err error) {
 
 // deriveKeys is RFC 5705's exporter with DTLS-SRTP's label and no
 // context, cut as RFC 5764 section 4.2 lays it out: client key, server
-// key, client salt, server salt. This side is the server.
-func deriveKeys(master, clientRandom []byte, h *serverHello) (*Keys, error) {
+// key, client salt, server salt. This side is the server: local gets the
+// server's half, remote the client's.
+func deriveKeys(master, clientRandom []byte, h *serverHello) (local, remote *Keys, err error) {
 	prfHash := suitePRFHash(h.suite)
 	if prfHash == nil {
-		return nil, fmt.Errorf("cipher suite %s: PRF hash unknown", dtls.CipherSuiteName(h.suite))
+		return nil, nil, fmt.Errorf("cipher suite %s: PRF hash unknown", dtls.CipherSuiteName(h.suite))
 	}
 	if h.profile == 0 {
-		return nil, errors.New("ServerHello carries no SRTP profile")
+		return nil, nil, errors.New("ServerHello carries no SRTP profile")
 	}
 	if h.mki {
-		return nil, errors.New("SRTP master key identifiers are not supported")
+		return nil, nil, errors.New("SRTP master key identifiers are not supported")
 	}
 	profile := srtp.ProtectionProfile(h.profile)
 	keyLen, err := profile.KeyLen()
 	if err != nil {
-		return nil, fmt.Errorf("SRTP profile %#04x: %w", uint16(h.profile), err)
+		return nil, nil, fmt.Errorf("SRTP profile %#04x: %w", uint16(h.profile), err)
 	}
 	saltLen, err := profile.SaltLen()
 	if err != nil {
-		return nil, fmt.Errorf("SRTP profile %#04x: %w", uint16(h.profile), err)
+		return nil, nil, fmt.Errorf("SRTP profile %#04x: %w", uint16(h.profile), err)
 	}
 	seed := make([]byte, 0, len(exporterLabel)+2*handshake.RandomLength)
 	seed = append(append(append(seed, exporterLabel...), clientRandom...), h.random[:]...)
 	material, err := prf.PHash(master, seed, 2*(keyLen+saltLen), prfHash)
 	if err != nil {
-		return nil, fmt.Errorf("export SRTP keys: %w", err)
+		return nil, nil, fmt.Errorf("export SRTP keys: %w", err)
 	}
-	return &Keys{
-		Profile: profile,
-		Key:     material[keyLen : 2*keyLen],
-		Salt:    material[2*keyLen+saltLen:],
-	}, nil
+	local = &Keys{Profile: profile, Key: material[keyLen : 2*keyLen], Salt: material[2*keyLen+saltLen:]}
+	remote = &Keys{Profile: profile, Key: material[:keyLen], Salt: material[2*keyLen : 2*keyLen+saltLen]}
+	return local, remote, nil
 }
 
 // suitePRFHash is the hash of the TLS 1.2 PRF each cipher suite pion/dtls

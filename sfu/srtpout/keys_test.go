@@ -108,6 +108,13 @@ func TestKeyCaptureMatchesExporter(t *testing.T) {
 			if !bytes.Equal(got.Salt, want[2*keyLen+saltLen:]) {
 				t.Errorf("salt %x, want %x", got.Salt, want[2*keyLen+saltLen:])
 			}
+			remote := server.RemoteKeys()
+			if remote == nil || remote.Profile != profile {
+				t.Fatalf("remote keys %+v", remote)
+			}
+			if !bytes.Equal(remote.Key, want[:keyLen]) || !bytes.Equal(remote.Salt, want[2*keyLen:2*keyLen+saltLen]) {
+				t.Errorf("remote key %x salt %x, want %x %x", remote.Key, remote.Salt, want[:keyLen], want[2*keyLen:2*keyLen+saltLen])
+			}
 			// The DTLS client side sees no ServerHello: no keys, and why.
 			if client.Keys() != nil {
 				t.Error("client side captured keys")
