@@ -52,6 +52,9 @@ type Config struct {
 	// sockets of this process in memory (the built-in TURN server's
 	// relays).
 	Switch *memudp.Switch
+	// Tap, if not nil, gives the tap installed on each socket, which sees
+	// every datagram before pion's UDP mux does (srtpout.Demux).
+	Tap func(*memudp.Conn) memudp.Tap
 
 	// listen binds one socket; nil means net.ListenUDP (tests replace it).
 	listen func(network string, laddr *net.UDPAddr) (*net.UDPConn, error)

@@ -152,6 +152,9 @@ func (m *Mux) bind(a netip.Addr, initial bool) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("hostmux: %s: %w", a, err), conn.Close())
 	}
+	if m.cfg.Tap != nil {
+		attached.SetTap(m.cfg.Tap(attached))
+	}
 	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: attached})
 	m.mu.Lock()
 	late := m.waiting[a] || !initial

@@ -52,6 +52,8 @@ type Path struct {
 	settle sync.Once
 	// settled learns the way chosen, once; may be nil.
 	settled func(direct bool)
+	// recv receives directly; nil without EnableReceive.
+	recv *Receiver
 }
 
 // route is where a direct packet goes.
@@ -114,6 +116,22 @@ func (p *Path) settleMode() {
 	if p.settled != nil {
 		p.settled(p.Direct())
 	}
+	p.settleReceive()
+}
+
+// settleReceive settles the Receiver as the send side settled.
+func (p *Path) settleReceive() {
+	if p.recv == nil {
+		return
+	}
+	var keys *Keys
+	var at demuxKey
+	if r := p.route.Load(); p.Direct() && r != nil {
+		keys, at = p.keys.RemoteKeys(), demuxKey{r.conn, r.remote}
+	}
+	if err := p.recv.start(keys, at); err != nil {
+		p.log.Debug("SRTP received through pion", "err", err)
+	}
 }
 
 // pairSelected points direct packets at a newly selected ICE pair. A
@@ -126,6 +144,9 @@ func (p *Path) pairSelected(pair *webrtc.ICECandidatePair) {
 		return
 	}
 	p.route.Store(r)
+	if p.recv != nil {
+		p.recv.moved(demuxKey{r.conn, r.remote})
+	}
 }
 
 func (p *Path) routeFor(pair *webrtc.ICECandidatePair) (*route, error) {
