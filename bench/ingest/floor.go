@@ -44,7 +44,9 @@ func startFloor(ns *serverNS, clip *loadgen.Clip, n int) (target, error) {
 	}
 	addr := &net.UDPAddr{IP: net.ParseIP(serverAddress), Port: floorPort}
 	cmd := ns.command(os.Args[0])
-	cmd.Env = append(os.Environ(), floorAddrEnv+"="+addr.String(), floorKeyEnv+"="+hex.EncodeToString(key))
+	// One thread: GOMAXPROCS=1 leaves no other processor to spin idle
+	// looking for work between packets.
+	cmd.Env = append(os.Environ(), floorAddrEnv+"="+addr.String(), floorKeyEnv+"="+hex.EncodeToString(key), "GOMAXPROCS=1")
 	cmd.Stderr = os.Stderr
 	control, err := cmd.StdinPipe()
 	if err != nil {
