@@ -15,7 +15,7 @@ import (
 // setting engine cfg gives, as "address port" strings.
 func hostCandidates(t *testing.T, cfg Config) []netip.AddrPort {
 	t.Helper()
-	se, closer, _, err := newSettingEngine(&cfg)
+	se, closer, _, err := newSettingEngine(&cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,15 @@ type Config struct {
 	// fifth less CPU per forwarded packet. It needs UDPPort; false keeps
 	// pion's path for every packet.
 	DirectSRTP bool `conf:"direct_srtp"`
+	// DirectSRTPReceive receives publishers' RTP on the shared UDP
+	// socket's reader itself: it decrypts with the keys pion's DTLS
+	// handshake agreed and hands each packet, through pion's receive
+	// interceptors (NACK, receiver reports, TWCC feedback), straight to
+	// the track's forwarding and recording, in place of about five
+	// goroutine hand-offs per packet on pion's path (sfu/srtpout). It
+	// needs UDPPort and DirectSRTP; a connection where this side is the
+	// DTLS client keeps pion's path.
+	DirectSRTPReceive bool `conf:"direct_srtp_receive"`
 	// DefaultVideoCodec is used when a connect message names none.
 	DefaultVideoCodec Codec `conf:"default_video_codec_type"`
 	// PLIInterval is the shortest time between two PLIs sent to one
@@ -75,6 +84,7 @@ func DefaultConfig() Config {
 		UDPPortMin:        50001,
 		UDPPortMax:        50999,
 		DirectSRTP:        true,
+		DirectSRTPReceive: false,
 		DefaultVideoCodec: VP9,
 		PLIInterval:       time.Second,
 		SinkQueue:         1024,

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -41,6 +40,7 @@ type engine struct {
 	factories []interceptor.Factory // after the NACK responder, in order
 	settings  webrtc.SettingEngine
 	sockets   srtpout.Sockets // the UDP mux's sockets; nil: no direct SRTP path
+	demux     *srtpout.Demux  // routes the sockets' datagrams; nil: no direct receive path
 	now       func() time.Time
 	viewOnly  bool
 }
@@ -54,17 +54,21 @@ type connectionAPI struct {
 
 // newAPI returns a webrtc.API for one connection, with the NACK
 // responder and the direct SRTP path its PeerConnection will use.
-// settled, if not nil, learns which way the connection's RTP takes once
-// its DTLS connects.
-func (e *engine) newAPI(log *slog.Logger, settled func(direct bool), retransmitted *atomic.Uint64) connectionAPI {
-	c := connectionAPI{nack: newNackResponder(e.now, retransmitted)}
+// counts learns which ways the connection's RTP takes once its DTLS
+// connects, and its retransmissions.
+func (e *engine) newAPI(log *slog.Logger, counts *counters) connectionAPI {
+	c := connectionAPI{nack: newNackResponder(e.now, &counts.retransmitted)}
 	ir := &interceptor.Registry{}
 	settings := e.settings // a copy: the DTLS hooks are this connection's
 	if e.sockets != nil {
 		// Right above pion's SRTP writer, below everything else: it
-		// sends every RTP packet, retransmissions included.
-		c.path = srtpout.NewPath(e.sockets, log, settled)
+		// sends every RTP packet, retransmissions included (and is the
+		// bottom of every received stream's chain).
+		c.path = srtpout.NewPath(e.sockets, log, counts.srtpSettled)
 		c.path.Install(&settings)
+		if e.demux != nil && !e.viewOnly {
+			c.path.EnableReceive(e.demux, counts.receiveSettled)
+		}
 		ir.Add(c.path)
 	}
 	// Next, so that retransmissions skip the other interceptors, as they
@@ -72,6 +76,11 @@ func (e *engine) newAPI(log *slog.Logger, settled func(direct bool), retransmitt
 	ir.Add(c.nack)
 	for _, f := range e.factories {
 		ir.Add(f)
+	}
+	if c.path != nil && c.path.Receiver() != nil {
+		// Last: the direct receive path pulls each packet through every
+		// interceptor above.
+		ir.Add(c.path.Top())
 	}
 	c.api = webrtc.NewAPI(webrtc.WithMediaEngine(e.media), webrtc.WithInterceptorRegistry(ir),
 		webrtc.WithSettingEngine(settings))
@@ -100,9 +109,12 @@ func (e engines) forRole(r Role) *engine {
 
 // newEngines builds both kinds of engine, sharing one setting engine
 // and, with a direct SRTP path, the mux's sockets.
-func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets) (engines, error) {
+func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets, demux *srtpout.Demux) (engines, error) {
 	if !cfg.DirectSRTP {
 		sockets = nil
+	}
+	if sockets == nil {
+		demux = nil
 	}
 	var out engines
 	for _, viewOnly := range []bool{false, true} {
@@ -110,7 +122,7 @@ func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets) (
 		if err != nil {
 			return out, fmt.Errorf("build engine: %w", err)
 		}
-		e.sockets = sockets
+		e.sockets, e.demux = sockets, demux
 		if viewOnly {
 			out.viewOnly = e
 		} else {
@@ -225,7 +237,7 @@ const udpBufferBytes = 4 << 20
 // them (the closer) and finds them for the direct SRTP path; addresses
 // that cannot be bound yet are picked up later. Otherwise each connection
 // gets its own port from the range and the closer and Sockets are nil.
-func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, srtpout.Sockets, error) {
+func newSettingEngine(cfg *Config, demux *srtpout.Demux) (webrtc.SettingEngine, io.Closer, srtpout.Sockets, error) {
 	var se webrtc.SettingEngine
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	types := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
@@ -248,11 +260,15 @@ func newSettingEngine(cfg *Config) (webrtc.SettingEngine, io.Closer, srtpout.Soc
 		}
 		return se, nil, nil, nil
 	}
-	mux, err := hostmux.New(hostmux.Config{
+	hc := hostmux.Config{
 		Port: cfg.UDPPort, IPv4: true, IPv6: cfg.IPv6, Pinned: plan.pinned(),
 		Loopback: cfg.ICELoopback || plan.loopback, BufferBytes: udpBufferBytes,
 		Logger: cfg.Logger, Switch: cfg.LocalUDP,
-	})
+	}
+	if demux != nil {
+		hc.Tap = demux.Tap
+	}
+	mux, err := hostmux.New(hc)
 	if err != nil {
 		return se, nil, nil, fmt.Errorf("udp_port %d: %w", cfg.UDPPort, err)
 	}

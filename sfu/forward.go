@@ -41,6 +41,7 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 	go func() { defer c.wg.Done(); t.readRTP() }()
 	go func() { defer c.wg.Done(); t.writeSecond() }()
 	go func() { defer c.wg.Done(); t.readRTCP() }()
+	c.takeDirect(t)
 	c.log.Info("track published", "track", t.info.TrackID, "mime", t.info.MimeType)
 	if first {
 		for _, v := range c.sfu.trackPublished(c, t) {
@@ -260,6 +261,9 @@ func (c *Connection) close() error {
 		f.refollow()
 	}
 	c.stopFollowing()
+	if c.path != nil {
+		c.path.StopReceive() // no direct packet reaches a track from here on
+	}
 	err := c.pc.Close()
 	c.cancel()
 	c.wg.Wait()
@@ -268,4 +272,18 @@ func (c *Connection) close() error {
 	}
 	c.log.Info("connection closed")
 	return err
+}
+
+// takeDirect hands t's stream (and its RTX stream once pion knows it) to
+// the direct receive path, when the connection has one.
+func (c *Connection) takeDirect(t *publishedTrack) {
+	if c.path == nil || c.path.Receiver() == nil {
+		return
+	}
+	var rtx func() uint32
+	if t.info.Kind == KindVideo {
+		remote := t.remote
+		rtx = func() uint32 { return uint32(remote.RtxSSRC()) }
+	}
+	c.path.Receiver().Take(t.info.SSRC, t.info.PayloadType, rtx, t.handleDirect)
 }

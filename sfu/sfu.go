@@ -11,6 +11,8 @@ import (
 
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 )
 
 // SFU holds every channel and connection. It is safe for concurrent use.
@@ -54,11 +56,15 @@ func New(cfg Config) (*SFU, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	se, udpMux, sockets, err := newSettingEngine(&cfg)
+	var demux *srtpout.Demux
+	if cfg.DirectSRTP && cfg.DirectSRTPReceive {
+		demux = srtpout.NewDemux()
+	}
+	se, udpMux, sockets, err := newSettingEngine(&cfg, demux)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: %w", err)
 	}
-	engines, err := newEngines(&cfg, se, sockets)
+	engines, err := newEngines(&cfg, se, sockets, demux)
 	if err != nil {
 		if udpMux != nil {
 			err = errors.Join(err, udpMux.Close())
@@ -171,7 +177,7 @@ func (s *SFU) newConnection(req JoinRequest) (*Connection, error) {
 		return nil, fmt.Errorf("sfu join: %w", err)
 	}
 	log := s.log.With("channel_id", req.ChannelID, "connection_id", req.ConnectionID)
-	capi := eng.newAPI(log, s.counters.srtpSettled, &s.counters.retransmitted)
+	capi := eng.newAPI(log, &s.counters)
 	pc, err := capi.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu join: new peer connection: %w", err)

@@ -29,6 +29,14 @@ type Stats struct {
 	// off or a port per connection.
 	DirectSRTPConnections uint64
 	PionSRTPConnections   uint64
+	// DirectSRTPReceiveConnections and PionSRTPReceiveConnections count
+	// publishing connections whose RTP, once DTLS connected, is received
+	// on the direct path (direct_srtp_receive) or pion's. Neither counts
+	// with direct_srtp_receive off.
+	DirectSRTPReceiveConnections uint64
+	PionSRTPReceiveConnections   uint64
+	// DirectRTPPackets counts RTP packets received on the direct path.
+	DirectRTPPackets uint64
 	// RefusedStreams counts published video streams not forwarded to a
 	// receiver that cannot decode their codec (its capability sdp lacks
 	// it, or its answer refused it).
@@ -53,6 +61,7 @@ type counters struct {
 	forwarded, forwardedBytes                atomic.Uint64
 	plis, merged, sinkDropped                atomic.Uint64
 	directSRTP, pionSRTP                     atomic.Uint64
+	directReceive, pionReceive, directRTP    atomic.Uint64
 	malformed, refused, badDescriptors       atomic.Uint64
 	retransmitted                            atomic.Uint64
 	spotFocused, spotUnfocused               atomic.Uint64
@@ -64,6 +73,15 @@ func (c *counters) srtpSettled(direct bool) {
 		c.directSRTP.Add(1)
 	} else {
 		c.pionSRTP.Add(1)
+	}
+}
+
+// receiveSettled counts the way one connection's received RTP took.
+func (c *counters) receiveSettled(direct bool) {
+	if direct {
+		c.directReceive.Add(1)
+	} else {
+		c.pionReceive.Add(1)
 	}
 }
 
@@ -83,7 +101,9 @@ func (s *SFU) Stats() Stats {
 		KeyframeRequests: c.plis.Load(),
 		KeyframeDeferred: c.merged.Load(), SinkDropped: c.sinkDropped.Load(), MalformedPackets: c.malformed.Load(),
 		DirectSRTPConnections: c.directSRTP.Load(), PionSRTPConnections: c.pionSRTP.Load(),
-		RefusedStreams: c.refused.Load(), UnreadableDescriptors: c.badDescriptors.Load(),
+		DirectSRTPReceiveConnections: c.directReceive.Load(), PionSRTPReceiveConnections: c.pionReceive.Load(),
+		DirectRTPPackets: c.directRTP.Load(),
+		RefusedStreams:   c.refused.Load(), UnreadableDescriptors: c.badDescriptors.Load(),
 		NACKRetransmissions: c.retransmitted.Load(),
 		SpotlightFocused:    c.spotFocused.Load(), SpotlightUnfocused: c.spotUnfocused.Load(),
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,12 @@ type publishedTrack struct {
 	// spot is set, before the read loop starts, on a track of a
 	// spotlight channel's publisher (spotlighttap.go).
 	spot *spotTap
+
+	// mu serialises handle: pion's read loop and the direct receive path
+	// (handleDirect) overlap for a moment when the path takes the track
+	// over, and pion's loop may still return packets it had buffered.
+	mu      sync.Mutex
+	stopped bool // the read loop ended: handle drops packets
 }
 
 func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) (*publishedTrack, error) {
@@ -83,10 +90,12 @@ func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *
 	}, nil
 }
 
-// readRTP is the track's read loop: it forwards every packet to the
-// viewers and the subscriptions until the publisher's PeerConnection ends.
+// readRTP is the track's read loop: it forwards every packet pion
+// returns to the viewers and the subscriptions until the publisher's
+// PeerConnection ends. Once the direct receive path took the track over
+// it only returns what pion had buffered, and RTCP-driven work goes on.
 func (t *publishedTrack) readRTP() {
-	defer close(t.handoff)
+	defer t.stop()
 	failures := 0
 	for {
 		p, _, err := t.remote.ReadRTP()
@@ -98,49 +107,96 @@ func (t *publishedTrack) readRTP() {
 			return
 		}
 		failures = 0
-		now := t.owner.sfu.now()
-		t.count(p)
-		if t.spot != nil && t.spot.voice != nil {
-			t.spot.observe(t.owner, p, now)
-		}
-		// Header extension ids are negotiated per PeerConnection; the
-		// publisher's do not mean anything to viewers.
-		p.Header.Extension, p.Header.Extensions = false, nil
-		// The NACK history keeps p's payload without copying it: nothing
-		// may modify it from here on. A write error only means one
-		// viewer's transport is gone; its own connection notices and
-		// leaves.
-		if t.history != nil {
-			if _, seen := t.history.lookup(p.SequenceNumber); seen {
-				// A packet forwarded already: the client repeats recent
-				// packets (as RTX) to probe its bandwidth.
-				continue
-			}
-			t.history.record(&p.Header, p.Payload)
-		}
-		if t.source != nil {
-			t.source.forward(t, p, now)
-			if t.limiter.due(now) {
-				t.sendPLI()
-			}
-			continue
-		}
-		if t.spot == nil || t.spot.gate.pass(p.Payload) {
-			t.toViewers(p, now)
-		}
-		for _, s := range t.owner.subscriptions() {
-			s.offer(sinkEvent{info: &t.info, rtp: p, arrival: now})
-		}
-		if t.limiter.due(now) {
-			t.sendPLI()
-		}
+		t.handle(p, false)
 	}
 }
 
-// toViewers writes p to both halves of the viewers.
-func (t *publishedTrack) toViewers(p *rtp.Packet, now time.Time) {
+// handleDirect takes a packet from the direct receive path, on the
+// shared socket's reader goroutine. A payload type other than the
+// track's is one the client never negotiated for it: counted and
+// skipped, as pion's read loop does.
+func (t *publishedTrack) handleDirect(p *rtp.Packet) {
+	c := &t.owner.sfu.counters
+	if p.PayloadType != t.info.PayloadType {
+		c.malformed.Add(1)
+		return
+	}
+	c.directRTP.Add(1)
+	t.handle(p, true)
+}
+
+// stop ends handle for good once the read loop ends.
+func (t *publishedTrack) stop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stopped = true
+	close(t.handoff)
+}
+
+// handle forwards one received packet to the viewers and the
+// subscriptions. direct says it came from the direct receive path, whose
+// goroutine reads every connection's packets and must never wait.
+func (t *publishedTrack) handle(p *rtp.Packet, direct bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
+	now := t.owner.sfu.now()
+	t.count(p)
+	if t.spot != nil && t.spot.voice != nil {
+		t.spot.observe(t.owner, p, now)
+	}
+	// Header extension ids are negotiated per PeerConnection; the
+	// publisher's do not mean anything to viewers.
+	p.Header.Extension, p.Header.Extensions = false, nil
+	// The NACK history keeps p's payload without copying it: nothing
+	// may modify it from here on. A write error only means one
+	// viewer's transport is gone; its own connection notices and
+	// leaves.
+	if t.history != nil {
+		if _, seen := t.history.lookup(p.SequenceNumber); seen {
+			// A packet forwarded already: the client repeats recent
+			// packets (as RTX) to probe its bandwidth.
+			return
+		}
+		t.history.record(&p.Header, p.Payload)
+	}
+	if t.source != nil {
+		t.source.forward(t, p, now)
+	} else {
+		t.fanOut(p, now, direct)
+	}
+	if t.limiter.due(now) {
+		t.sendPLI()
+	}
+}
+
+// fanOut hands p to the viewers (unless spotlight holds it back) and the
+// subscriptions.
+func (t *publishedTrack) fanOut(p *rtp.Packet, now time.Time, direct bool) {
+	if t.spot == nil || t.spot.gate.pass(p.Payload) {
+		t.toViewers(p, now, direct)
+	}
+	for _, s := range t.owner.subscriptions() {
+		s.offer(sinkEvent{info: &t.info, rtp: p, arrival: now})
+	}
+}
+
+// toViewers writes p to both halves of the viewers. From the direct path
+// a full hand-off to the second half drops p for that half (its viewers
+// ask again by NACK) rather than stalling the socket's reader.
+func (t *publishedTrack) toViewers(p *rtp.Packet, now time.Time, direct bool) {
 	if t.seconds.Load() > 0 {
-		t.handoff <- p // the second half's writer only reads p
+		if !direct {
+			t.handoff <- p // the second half's writer only reads p
+		} else {
+			select {
+			case t.handoff <- p:
+			default:
+				t.owner.sfu.counters.sinkDropped.Add(1)
+			}
+		}
 	}
 	_ = t.local.WriteRTP(p)
 	t.reports.forwarded(len(p.Payload), now)

@@ -109,6 +109,13 @@ func (r *Receiver) Received() uint64 { return r.received.Load() }
 // to parse.
 func (r *Receiver) Dropped() uint64 { return r.dropped.Load() }
 
+// Taken reports whether the stream with SSRC ssrc is received directly.
+func (r *Receiver) Taken(ssrc uint32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.streams[ssrc] != nil
+}
+
 // Take asks for the stream with SSRC ssrc to be received directly from
 // its next packet on, with its packets (RTX repairs unwrapped into it)
 // going to h. payloadType is the stream's; rtx, if not nil, tells the

@@ -1,0 +1,190 @@
+package sfu
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// seqSink records the sequence numbers a subscription delivers, per
+// track.
+type seqSink struct {
+	mu   sync.Mutex
+	seqs map[string]map[uint16]int
+}
+
+func (s *seqSink) WriteRTP(t TrackInfo, p *rtp.Packet, _ time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seqs[t.TrackID] == nil {
+		s.seqs[t.TrackID] = map[uint16]int{}
+	}
+	s.seqs[t.TrackID][p.SequenceNumber]++
+}
+func (s *seqSink) WriteSenderReport(TrackInfo, *rtcp.SenderReport, time.Time) {}
+func (s *seqSink) PublisherClosed()                                           {}
+
+// got reports how many times any track delivered seq.
+func (s *seqSink) got(seq uint16) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.seqs {
+		n += m[seq]
+	}
+	return n
+}
+
+// dropOnce is a client interceptor, right above pion's SRTP writer, that
+// drops the first sending of one sequence number on the media SSRC: a
+// packet lost on the way, which the client's NACK responder resends as
+// RTX once the SFU asks.
+type dropOnce struct {
+	interceptor.NoOp
+	seq     uint16
+	mu      sync.Mutex
+	dropped bool
+}
+
+func (d *dropOnce) NewInterceptor(string) (interceptor.Interceptor, error) { return d, nil }
+
+func (d *dropOnce) BindLocalStream(info *interceptor.StreamInfo, next interceptor.RTPWriter) interceptor.RTPWriter {
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		if h.SSRC == info.SSRC && h.SequenceNumber == d.seq && info.MimeType != "video/rtx" {
+			d.mu.Lock()
+			first := !d.dropped
+			d.dropped = true
+			d.mu.Unlock()
+			if first {
+				return len(payload), nil
+			}
+		}
+		return next.Write(h, payload, a)
+	})
+}
+
+// TestDirectReceiveRepairsWithRTX publishes through the direct receive
+// path, loses one packet on the way, and checks the SFU's NACK (pion's
+// generator, fed by the direct path) brings it back as RTX, which the
+// direct path unwraps into the track: pion's own repair path never runs
+// once the media stream is taken over.
+func TestDirectReceiveRepairsWithRTX(t *testing.T) {
+	s := newTestSFUWith(t, func(cfg *Config) { cfg.DirectSRTPReceive = true })
+	t.Cleanup(func() { _ = s.Close() })
+	c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &seqSink{seqs: map[string]map[uint16]int{}}
+	if _, err := s.Subscribe(c.ID(), sink); err != nil {
+		t.Fatal(err)
+	}
+	const lost = 150 // 1.5 s in: long after the hand-over
+	drop := &dropOnce{seq: lost}
+	pub := startPublisherOn(t, c, newClientPCDropping(t, drop))
+	eventually(t, "packets after the lost one", 10*time.Second, func() bool { return sink.got(lost+20) > 0 })
+	eventually(t, "the lost packet, repaired", 5*time.Second, func() bool { return sink.got(lost) == 1 })
+	drop.mu.Lock()
+	dropped := drop.dropped
+	drop.mu.Unlock()
+	if !dropped {
+		t.Fatal("the packet was never dropped")
+	}
+	ssrc := pub.ssrc.Load()
+	eventually(t, "the track taken over", 5*time.Second, func() bool { return c.path.Receiver().Taken(ssrc) })
+	st := s.Stats()
+	if st.DirectSRTPReceiveConnections != 1 || st.PionSRTPReceiveConnections != 0 {
+		t.Fatalf("receive paths: %d direct, %d pion", st.DirectSRTPReceiveConnections, st.PionSRTPReceiveConnections)
+	}
+	if st.DirectRTPPackets < st.ReceivedRTPPackets*3/4 {
+		t.Fatalf("%d of %d packets received directly", st.DirectRTPPackets, st.ReceivedRTPPackets)
+	}
+}
+
+// newClientPCDropping is newClientPC with drop right above the SRTP
+// writer.
+func newClientPCDropping(t *testing.T, drop *dropOnce) *webrtc.PeerConnection {
+	t.Helper()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	ir := &interceptor.Registry{}
+	ir.Add(drop)
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)).
+		NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc
+}
+
+// TestDirectReceiveSimulcast publishes three rid layers and checks each
+// is taken over by the direct receive path once pion has turned it into
+// a track (rid probing stays pion's), and that the layers reach the
+// recorder's subscription.
+func TestDirectReceiveSimulcast(t *testing.T) {
+	s := newTestSFUWith(t, func(cfg *Config) { cfg.DirectSRTPReceive = true })
+	t.Cleanup(func() { _ = s.Close() })
+	c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true, Simulcast: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &seqSink{seqs: map[string]map[uint16]int{}}
+	if _, err := s.Subscribe(c.ID(), sink); err != nil {
+		t.Fatal(err)
+	}
+	pub := startSimulcastPublisher(t, c)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for seq := uint16(0); ; seq++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			for l := range simulcastLayers {
+				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 900, Marker: true},
+					Payload: []byte{0x10, 0x00, 0x9d, 0x01, 0x2a}}
+				_ = pub.send(l, pkt)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	eventually(t, "every layer taken over", 10*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		taken := 0
+		for _, tr := range c.tracks {
+			if tr.source != nil && c.path.Receiver().Taken(tr.info.SSRC) {
+				taken++
+			}
+		}
+		return taken == simulcastLayers
+	})
+	before := s.Stats().DirectRTPPackets
+	eventually(t, "layers received directly", 5*time.Second, func() bool {
+		return s.Stats().DirectRTPPackets >= before+3*simulcastLayers
+	})
+	eventually(t, "the recorder's subscription fed", 5*time.Second, func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return len(sink.seqs) > 0
+	})
+}
