@@ -206,6 +206,11 @@ func (b *apiBackend) StatsReport() map[string]any {
 		// kiroku's own: how connections send their SRTP (sfu/srtpout).
 		"total_direct_srtp_connections": st.DirectSRTPConnections,
 		"total_pion_srtp_connections":   st.PionSRTPConnections,
+		// kiroku's own: how publishing connections receive their SRTP
+		// (direct_srtp_receive) and the packets received directly.
+		"total_direct_srtp_receive_connections": st.DirectSRTPReceiveConnections,
+		"total_pion_srtp_receive_connections":   st.PionSRTPReceiveConnections,
+		"total_direct_received_srtp":            st.DirectRTPPackets,
 		// kiroku's own: client packets that could not be read, skipped.
 		"total_malformed_packets": st.MalformedPackets,
 		// kiroku's own: video streams a receiver could not decode, not
