@@ -42,6 +42,9 @@
 // handle_info media stats, the floor's own count). A window in which the
 // server counted less than 95 % of what was sent, or whose recordings did
 // not grow, is invalid and left out: a server that drops the media cannot
-// look cheap. KIROKU_INGEST_PUBLISHERS (e.g. "8") and
+// look cheap. The client shares the machine's cores with the server; the
+// floor's senders (no pion, no RTCP) cost it less than the others', which
+// if anything favours the floor, as a floor should be favoured.
+// KIROKU_INGEST_PUBLISHERS (e.g. "8") and
 // KIROKU_INGEST_VARIANTS (e.g. "kiroku,floor") narrow a quick run.
 package ingestbench

@@ -141,3 +141,32 @@ func TestFloorRoundTrip(t *testing.T) {
 		p.SequenceNumber++
 	}
 }
+
+func TestChooseVariants(t *testing.T) {
+	names := func(vs []variant) []string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, v.name)
+		}
+		return out
+	}
+	if got := chooseVariants(""); len(got) != len(allVariants()) {
+		t.Fatalf("no filter: %v", names(got))
+	}
+	got := names(chooseVariants("floor, Janus"))
+	want := []string{janusOff, janusOn, floorName}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("chooseVariants = %v, want %v", got, want)
+	}
+}
+
+func TestCountsEnv(t *testing.T) {
+	t.Setenv(publishersEnv, "16, 8")
+	if got, err := countsEnv(nil); err != nil || len(got) != 2 || got[0] != 8 || got[1] != 16 {
+		t.Fatalf("countsEnv = %v, %v", got, err)
+	}
+	t.Setenv(publishersEnv, "0")
+	if _, err := countsEnv(nil); err == nil {
+		t.Fatal("0 publishers: want an error")
+	}
+}
