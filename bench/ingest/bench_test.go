@@ -25,6 +25,14 @@ const (
 	// keepEnv=1 keeps each window's directory (configurations, logs,
 	// recordings) for inspection; default: removed after the window.
 	keepEnv = "KIROKU_INGEST_KEEP"
+	// sfuConfEnv holds extra sora.conf lines for every kiroku variant
+	// (the same variable as bench/sfu's).
+	sfuConfEnv = "KIROKU_BENCH_SFU_CONF"
+	// bConfEnv, when set, adds kiroku's variants again with these
+	// sora.conf lines too ("B: …" rows), each compared with its A
+	// variant, paired in the same run: for trying a change of kiroku's
+	// receive path against the path it replaces.
+	bConfEnv = "KIROKU_INGEST_B_CONF"
 )
 
 // benchEnv is what every measurement of a run shares.
@@ -50,10 +58,10 @@ func BenchmarkIngest(b *testing.B) {
 		for _, n := range env.counts {
 			for k := range env.chosen {
 				v := env.chosen[(k+rep)%len(env.chosen)]
-				s := env.measureOne(b, v.name, n, rep)
+				s := env.measureOne(b, v, n, rep)
 				samples = append(samples, s)
-				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB restarts %d\n",
-					rep, n, v.name, s.corePercent(), s.usPerPacket(), s.rate(), s.delivered(), float64(s.recorded)/1e6, s.restarts)
+				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB of %.1f MB sent, restarts %d\n",
+					rep, n, v.name, s.corePercent(), s.usPerPacket(), s.rate(), s.delivered(), float64(s.recorded)/1e6, s.sentMB, s.restarts)
 			}
 		}
 	}
@@ -67,6 +75,9 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		if r.perJanus.med > 0 {
 			b.ReportMetric(r.perJanus.med, metricName(r, "x-janus"))
+		}
+		if r.perBase.med > 0 {
+			b.ReportMetric(r.perBase.med, metricName(r, "x-A"))
 		}
 		if (r.name == kirokuWebM || r.name == kirokuOff) && r.perFloor.med > 0 {
 			b.ReportMetric(r.perFloor.med, metricName(r, "x-floor"))
@@ -85,9 +96,9 @@ func metricName(r row, what string) string {
 // saturated machine, say) is logged and counts as invalid, so one bad
 // window does not end a long run; a variant without any valid window
 // fails the benchmark.
-func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
-	records := name == kirokuWebM || name == kirokuMP4 || name == janusOn
-	s := sample{variant: name, n: n, rep: rep, records: records}
+func (e *benchEnv) measureOne(b *testing.B, v variant, n, rep int) sample {
+	name := v.name
+	s := sample{variant: name, n: n, rep: rep, records: v.record != ""}
 	dir, err := os.MkdirTemp("", "kiroku-ingest-")
 	if err != nil {
 		b.Fatal(err)
@@ -99,7 +110,7 @@ func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
 			b.Error(err)
 		}
 	}()
-	t, err := e.start(name, dir, n)
+	t, err := e.start(v, dir, n)
 	if err != nil {
 		b.Logf("N=%d %s: %v", n, name, err)
 		return s
@@ -115,23 +126,17 @@ func (e *benchEnv) measureOne(b *testing.B, name string, n, rep int) sample {
 	return got
 }
 
-// start starts variant name with n publishers, its files under dir.
-func (e *benchEnv) start(name, dir string, n int) (target, error) {
-	switch name {
-	case kirokuOff:
-		return startKiroku(e.ns, e.sfu, dir, e.clip, n, "")
-	case kirokuWebM:
-		return startKiroku(e.ns, e.sfu, dir, e.clip, n, "webm")
-	case kirokuMP4:
-		return startKiroku(e.ns, e.sfu, dir, e.clip, n, "mp4")
-	case janusOff:
-		return startJanus(e.ns, dir, e.clip, n, false)
-	case janusOn:
-		return startJanus(e.ns, dir, e.clip, n, true)
-	case floorName:
+// start starts variant v with n publishers, its files under dir.
+func (e *benchEnv) start(v variant, dir string, n int) (target, error) {
+	switch v.server {
+	case serverKiroku:
+		return startKiroku(e.ns, e.sfu, dir, e.clip, n, v.record, v.conf)
+	case serverJanus:
+		return startJanus(e.ns, dir, e.clip, n, v.record != "")
+	case serverFloor:
 		return startFloor(e.ns, e.clip, n)
 	}
-	return nil, fmt.Errorf("unknown variant %q", name)
+	return nil, fmt.Errorf("variant %q: unknown server %q", v.name, v.server)
 }
 
 // setUp checks the tools, makes the servers' namespace, builds cmd/sfu
@@ -154,7 +159,7 @@ func setUp(b *testing.B) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.chosen = chooseVariants(os.Getenv(variantsEnv))
+	e.chosen = chooseVariants(os.Getenv(variantsEnv), allVariants(os.Getenv(sfuConfEnv), os.Getenv(bConfEnv)))
 	if e.clip, err = cachedClip(); err != nil {
 		b.Fatal(err)
 	}
@@ -198,10 +203,9 @@ func countsEnv(def []int) ([]int, error) {
 	return out, nil
 }
 
-// chooseVariants is every variant whose name contains one of the
+// chooseVariants is every variant of all whose name contains one of the
 // comma-separated words of filter, or all for an empty filter.
-func chooseVariants(filter string) []variant {
-	all := allVariants()
+func chooseVariants(filter string, all []variant) []variant {
 	if filter == "" {
 		return all
 	}

@@ -41,8 +41,8 @@ type kirokuTarget struct {
 
 // kirokuConfig is sora.conf for a measurement: signaling and the API on
 // the namespace's addresses (there is nothing else there), media on
-// serverAddress, recordings under dir, only errors logged.
-func kirokuConfig(dir string) string {
+// serverAddress, recordings under dir, only errors logged, then extra.
+func kirokuConfig(dir, extra string) string {
 	return fmt.Sprintf(`signaling_listen_port = %d
 signaling_loopback_address_only = false
 api_listen_port = %d
@@ -52,15 +52,15 @@ default_video_codec_type = VP8
 archive_dir = %s
 archive_tmp_dir = %s
 log_level = error
-`, kirokuSignalingPort, kirokuAPIPort, serverAddress, filepath.Join(dir, "archive"), filepath.Join(dir, "archive_tmp"))
+`, kirokuSignalingPort, kirokuAPIPort, serverAddress, filepath.Join(dir, "archive"), filepath.Join(dir, "archive_tmp")) + extra + "\n"
 }
 
 // startKiroku starts binary in ns with its data under dir, connects n
 // publishers, starts recording in format (webm, mp4; empty: none) and
-// plays clip into them.
-func startKiroku(ns *serverNS, binary, dir string, clip *loadgen.Clip, n int, format string) (target, error) {
+// plays clip into them; extra is appended to its sora.conf.
+func startKiroku(ns *serverNS, binary, dir string, clip *loadgen.Clip, n int, format, extra string) (target, error) {
 	conf := filepath.Join(dir, "sora.conf")
-	if err := os.WriteFile(conf, []byte(kirokuConfig(dir)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(kirokuConfig(dir, extra)), 0o644); err != nil {
 		return nil, fmt.Errorf("kiroku config: %w", err)
 	}
 	cmd := ns.command(binary, "-config", conf)

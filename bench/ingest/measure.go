@@ -13,10 +13,11 @@ type sample struct {
 	records  bool // the server records (its recordings must grow)
 	cpu      time.Duration
 	wall     time.Duration
-	received uint64 // RTP packets the server counted in the window
-	sent     uint64 // RTP packets the publishers sent in the window
-	recorded int64  // bytes the recordings grew by in the window
-	restarts uint64 // keyframe requests answered, whole run
+	received uint64  // RTP packets the server counted in the window
+	sent     uint64  // RTP packets the publishers sent in the window
+	sentMB   float64 // their RTP bytes, in MB
+	recorded int64   // bytes the recordings grew by in the window
+	restarts uint64  // keyframe requests answered, whole run
 }
 
 // corePercent is the server's CPU per publisher, in % of one core.
@@ -60,7 +61,7 @@ func measure(t target, s sample, warmup, window time.Duration) (sample, error) {
 	if err != nil {
 		return s, err
 	}
-	sent0 := t.Sent().Packets.Load()
+	sent0, bytes0 := t.Sent().Packets.Load(), t.Sent().Bytes.Load()
 	cpu0, err := processCPU(t.Pid())
 	if err != nil {
 		return s, err
@@ -73,6 +74,7 @@ func measure(t target, s sample, warmup, window time.Duration) (sample, error) {
 	}
 	s.wall = time.Since(start)
 	s.sent = t.Sent().Packets.Load() - sent0
+	s.sentMB = float64(t.Sent().Bytes.Load()-bytes0) / 1e6
 	rx1, err := t.Received()
 	if err != nil {
 		return s, err

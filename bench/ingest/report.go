@@ -9,13 +9,28 @@ import (
 
 // variant is one server configuration under measurement.
 type variant struct {
-	name string // as in the table: "kiroku WebM"
-	// janusPair is the Janus variant kiroku's is compared with (same
+	name   string // as in the table
+	server string // serverKiroku, serverJanus or serverFloor
+	// record is kiroku's recording format (webm, mp4) or "on" for Janus;
+	// empty: not recording.
+	record string
+	conf   string // kiroku: extra sora.conf lines
+	// janusPair is the Janus variant a kiroku one is compared with (same
 	// recording: off with off, on with on); empty for others.
 	janusPair string
+	// basePair is, for a B build of kiroku, the A variant with the same
+	// recording it is compared with.
+	basePair string
 	// floorRatio: the variant is also compared with the floor.
 	floorRatio bool
 }
+
+// Servers.
+const (
+	serverKiroku = "kiroku"
+	serverJanus  = "janus"
+	serverFloor  = "floor"
+)
 
 // Variant names.
 const (
@@ -25,23 +40,42 @@ const (
 	janusOff   = "Janus 1.1.2, record off"
 	janusOn    = "Janus 1.1.2, record on"
 	floorName  = "floor (recvmmsg + SRTP, one thread)"
+	// bPrefix starts the names of kiroku's B variants.
+	bPrefix = "B: "
 )
 
-// allVariants are the variants in table order.
-func allVariants() []variant {
-	return []variant{
-		{name: kirokuOff, janusPair: janusOff, floorRatio: true},
-		{name: kirokuWebM, janusPair: janusOn, floorRatio: true},
-		{name: kirokuMP4, janusPair: janusOn, floorRatio: true},
-		{name: janusOff, floorRatio: true},
-		{name: janusOn, floorRatio: true},
-		{name: floorName},
+// allVariants are the variants in table order: kiroku with conf (extra
+// sora.conf lines), Janus, the floor, and, when bConf is not empty,
+// kiroku again with conf and bConf (an A/B comparison in the same run).
+func allVariants(conf, bConf string) []variant {
+	vs := []variant{
+		{name: kirokuOff, server: serverKiroku, conf: conf, janusPair: janusOff, floorRatio: true},
+		{name: kirokuWebM, server: serverKiroku, record: "webm", conf: conf, janusPair: janusOn, floorRatio: true},
+		{name: kirokuMP4, server: serverKiroku, record: "mp4", conf: conf, janusPair: janusOn, floorRatio: true},
+		{name: janusOff, server: serverJanus, floorRatio: true},
+		{name: janusOn, server: serverJanus, record: "on", floorRatio: true},
+		{name: floorName, server: serverFloor},
 	}
+	if bConf == "" {
+		return vs
+	}
+	for _, v := range vs[:3] {
+		v.basePair, v.name, v.conf = v.name, bPrefix+v.name, conf+"\n"+bConf
+		vs = append(vs, v)
+	}
+	return vs
 }
 
+// minRecorded is the share of the sent bytes a recording server's files
+// must grow by in a window (they hold the payloads; writers flush every
+// few seconds, so a window's growth is not exact).
+const minRecorded = 0.5
+
 // valid reports whether a window counts: the server received the media
-// and, when recording, its recordings grew.
-func (s sample) valid() bool { return s.delivered() >= minDelivered && (!s.records || s.recorded > 0) }
+// and, when recording, its recordings grew with it.
+func (s sample) valid() bool {
+	return s.delivered() >= minDelivered && (!s.records || float64(s.recorded)/1e6 >= minRecorded*s.sentMB)
+}
 
 // stat is a median with its range.
 type stat struct{ med, lo, hi float64 }
@@ -99,6 +133,7 @@ type row struct {
 	delivered          stat
 	recordedMB         stat
 	perJanus, perFloor stat
+	perBase            stat // B ÷ A, for B variants
 }
 
 // summarize turns the samples of vs into the table's rows.
@@ -128,6 +163,9 @@ func summarize(samples []sample, vs []variant, ns []int) []row {
 			if v.floorRatio {
 				r.perFloor = statOf(pairedRatios(samples, v.name, floorName, n))
 			}
+			if v.basePair != "" {
+				r.perBase = statOf(pairedRatios(samples, v.name, v.basePair, n))
+			}
 			rows = append(rows, r)
 		}
 	}
@@ -145,5 +183,11 @@ func printTable(w io.Writer, rows []row) {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %.0f (%.3f) | %s | %s | %s | %d/%d |\n", r.n, r.name, r.core, r.us,
 			r.rate.med, r.delivered.med, r.recordedMB, r.perJanus, r.perFloor, r.valid, r.total)
 	}
+	for _, r := range rows {
+		if r.perBase.med > 0 {
+			fmt.Fprintf(&b, "\nN=%d %s ÷ the same without the B lines: %s", r.n, r.name, r.perBase)
+		}
+	}
+	b.WriteString("\n")
 	_, _ = io.WriteString(w, b.String())
 }

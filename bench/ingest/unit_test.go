@@ -38,12 +38,17 @@ func TestSummarize(t *testing.T) {
 	mk := func(v string, rep int, cpu time.Duration) sample {
 		return sample{variant: v, n: 8, rep: rep, cpu: cpu, wall: 10 * time.Second, received: 1000, sent: 1000}
 	}
+	small := mk(kirokuWebM, 0, time.Second)
+	small.records, small.sentMB, small.recorded = true, 10, 4e6
+	if small.valid() {
+		t.Fatal("a recording that grew by 4 MB of 10 MB sent counts as valid")
+	}
 	samples := []sample{mk(kirokuOff, 0, 2*time.Second), mk(janusOff, 0, time.Second), mk(floorName, 0, time.Second/4),
 		mk(kirokuOff, 1, 3*time.Second), mk(janusOff, 1, 2*time.Second), mk(floorName, 1, time.Second/2)}
 	dropped := mk(janusOff, 2, time.Second/10)
 	dropped.received = 10
 	samples = append(samples, dropped, mk(kirokuOff, 2, time.Second))
-	rows := summarize(samples, allVariants(), []int{8})
+	rows := summarize(samples, allVariants("", ""), []int{8})
 	r := rows[0]
 	if r.name != kirokuOff || r.valid != 3 || r.perJanus.lo != 1.5 || r.perJanus.hi != 2 || r.perFloor.med != 7 {
 		t.Fatalf("row %+v", r)
@@ -150,10 +155,11 @@ func TestChooseVariants(t *testing.T) {
 		}
 		return out
 	}
-	if got := chooseVariants(""); len(got) != len(allVariants()) {
+	all := allVariants("", "")
+	if got := chooseVariants("", all); len(got) != len(all) {
 		t.Fatalf("no filter: %v", names(got))
 	}
-	got := names(chooseVariants("floor, Janus"))
+	got := names(chooseVariants("floor, Janus", all))
 	want := []string{janusOff, janusOn, floorName}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("chooseVariants = %v, want %v", got, want)
@@ -168,5 +174,23 @@ func TestCountsEnv(t *testing.T) {
 	t.Setenv(publishersEnv, "0")
 	if _, err := countsEnv(nil); err == nil {
 		t.Fatal("0 publishers: want an error")
+	}
+}
+
+func TestBVariants(t *testing.T) {
+	vs := allVariants("a = 1", "b = 2")
+	if len(vs) != 9 {
+		t.Fatalf("%d variants, want 9", len(vs))
+	}
+	b := vs[7]
+	if b.name != bPrefix+kirokuWebM || b.basePair != kirokuWebM || b.conf != "a = 1\nb = 2" || b.record != "webm" {
+		t.Fatalf("B variant %+v", b)
+	}
+	mk := func(v string, cpu time.Duration) sample {
+		return sample{variant: v, n: 8, cpu: cpu, wall: 10 * time.Second, received: 1000, sent: 1000}
+	}
+	rows := summarize([]sample{mk(kirokuOff, 2*time.Second), mk(bPrefix+kirokuOff, time.Second)}, vs, []int{8})
+	if r := rows[6]; r.perBase.med != 0.5 {
+		t.Fatalf("B row %+v", r)
 	}
 }
