@@ -60,6 +60,10 @@ func BenchmarkIngest(b *testing.B) {
 				v := env.chosen[(k+rep)%len(env.chosen)]
 				s := env.measureOne(b, v, n, rep)
 				samples = append(samples, s)
+				if s.wall == 0 {
+					fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s failed\n", rep, n, v.name)
+					continue
+				}
 				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB of %.1f MB sent, restarts %d\n",
 					rep, n, v.name, s.corePercent(), s.usPerPacket(), s.rate(), s.delivered(), float64(s.recorded)/1e6, s.sentMB, s.restarts)
 			}

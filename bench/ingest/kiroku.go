@@ -80,7 +80,7 @@ func startKiroku(ns *serverNS, binary, dir string, clip *loadgen.Clip, n int, fo
 func (k *kirokuTarget) connect(clip *loadgen.Clip, n int, format string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := waitListening(ctx, fmt.Sprintf("%s:%d", serverAddress, kirokuSignalingPort)); err != nil {
+	if err := waitListening(ctx, fmt.Sprintf("%s:%d", serverAddress, kirokuSignalingPort), k.done); err != nil {
 		return fmt.Errorf("kiroku: %w", err)
 	}
 	url := fmt.Sprintf("ws://%s:%d/signaling", serverAddress, kirokuSignalingPort)
@@ -132,8 +132,9 @@ func dialAll[C any](ctx context.Context, n int, dial func(context.Context, int) 
 	return got, errors.Join(errs...)
 }
 
-// waitListening waits until addr accepts TCP connections.
-func waitListening(ctx context.Context, addr string) error {
+// waitListening waits until addr accepts TCP connections; the server
+// exiting first (its exit on done, which is put back) is an error.
+func waitListening(ctx context.Context, addr string, done chan error) error {
 	for {
 		c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
 		if err == nil {
@@ -142,6 +143,9 @@ func waitListening(ctx context.Context, addr string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s not listening: %w", addr, err)
+		case exit := <-done:
+			done <- exit
+			return fmt.Errorf("exited before listening on %s: %v", addr, exit)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

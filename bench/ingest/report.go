@@ -60,7 +60,7 @@ func allVariants(conf, bConf string) []variant {
 		return vs
 	}
 	for _, v := range vs[:3] {
-		v.basePair, v.name, v.conf = v.name, bPrefix+v.name, conf+"\n"+bConf
+		v.basePair, v.name, v.conf = v.name, bPrefix+v.name, mergeConf(conf, bConf)
 		vs = append(vs, v)
 	}
 	return vs
@@ -70,6 +70,29 @@ func allVariants(conf, bConf string) []variant {
 // must grow by in a window (they hold the payloads; writers flush every
 // few seconds, so a window's growth is not exact).
 const minRecorded = 0.5
+
+// mergeConf is sora.conf lines a with b's after them, less a's lines
+// that set a key b sets (the SFU refuses a key set twice).
+func mergeConf(a, b string) string {
+	key := func(line string) string {
+		k, _, ok := strings.Cut(line, "=")
+		if t := strings.TrimSpace(line); !ok || t == "" || t[0] == '#' {
+			return ""
+		}
+		return strings.TrimSpace(k)
+	}
+	set := map[string]bool{}
+	for line := range strings.SplitSeq(b, "\n") {
+		set[key(line)] = true
+	}
+	var out []string
+	for line := range strings.SplitSeq(a, "\n") {
+		if k := key(line); k == "" || !set[k] {
+			out = append(out, line)
+		}
+	}
+	return strings.TrimSpace(strings.Join(append(out, b), "\n"))
+}
 
 // valid reports whether a window counts: the server received the media
 // and, when recording, its recordings grew with it.

@@ -186,6 +186,12 @@ func TestBVariants(t *testing.T) {
 	if b.name != bPrefix+kirokuWebM || b.basePair != kirokuWebM || b.conf != "a = 1\nb = 2" || b.record != "webm" {
 		t.Fatalf("B variant %+v", b)
 	}
+	if got := mergeConf("a = 1\n# b = 0\nb = 1", " b = 2"); got != "a = 1\n# b = 0\n b = 2" {
+		t.Fatalf("mergeConf = %q", got)
+	}
+	if got := allVariants("direct = false", "direct = true")[6].conf; got != "direct = true" {
+		t.Fatalf("B conf overriding A's key: %q", got)
+	}
 	mk := func(v string, cpu time.Duration) sample {
 		return sample{variant: v, n: 8, cpu: cpu, wall: 10 * time.Second, received: 1000, sent: 1000}
 	}
