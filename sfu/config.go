@@ -84,7 +84,7 @@ func DefaultConfig() Config {
 		UDPPortMin:        50001,
 		UDPPortMax:        50999,
 		DirectSRTP:        true,
-		DirectSRTPReceive: false,
+		DirectSRTPReceive: true,
 		DefaultVideoCodec: VP9,
 		PLIInterval:       time.Second,
 		SinkQueue:         1024,

@@ -54,6 +54,16 @@ func TestMultistream(t *testing.T) {
 				after.PionSRTPConnections-before.PionSRTPConnections; direct < 5 || pion != 0 {
 				t.Fatalf("%d connections on the direct SRTP path and %d on pion's, want 5 and 0", direct, pion)
 			}
+			// The four publishing pages' media is received on the direct
+			// path too, and most of it there.
+			if direct, pion := after.DirectSRTPReceiveConnections-before.DirectSRTPReceiveConnections,
+				after.PionSRTPReceiveConnections-before.PionSRTPReceiveConnections; direct < 4 || pion != 0 {
+				t.Fatalf("%d publishing connections received on the direct path and %d on pion's, want 4 and 0", direct, pion)
+			}
+			if rx, direct := after.ReceivedRTPPackets-before.ReceivedRTPPackets,
+				after.DirectRTPPackets-before.DirectRTPPackets; direct < rx*3/4 {
+				t.Fatalf("%d of %d received packets took the direct path", direct, rx)
+			}
 		})
 	}
 }

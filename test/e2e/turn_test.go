@@ -67,4 +67,9 @@ func TestTURNRelay(t *testing.T) {
 	if direct, pion := stats["total_direct_srtp_connections"], stats["total_pion_srtp_connections"]; direct != 2.0 || pion != 0.0 {
 		t.Fatalf("GetStatsReport: %v connections on the direct SRTP path and %v on pion's, want 2 and 0", direct, pion)
 	}
+	// Relayed media arrives from the relay's address, in memory, and is
+	// received on the direct path all the same.
+	if direct, pion := stats["total_direct_srtp_receive_connections"], stats["total_pion_srtp_receive_connections"]; direct != 2.0 || pion != 0.0 {
+		t.Fatalf("GetStatsReport: %v connections receiving on the direct path and %v on pion's, want 2 and 0", direct, pion)
+	}
 }
