@@ -50,7 +50,13 @@
 //
 // On the shared UDP port, each connection's outgoing RTP is encrypted and
 // sent by package srtpout with the keys of pion's DTLS handshake, instead
-// of through pion's per-packet write path ([Config.DirectSRTP]).
+// of through pion's per-packet write path ([Config.DirectSRTP]). Incoming
+// RTP of a publisher's tracks is decrypted by srtpout on the socket's
+// reader goroutine and handed, through pion's receive interceptors, to
+// the track's handler once the track exists ([Config.DirectSRTPReceive]);
+// the track's pion read loop keeps running for what pion had buffered
+// and for connections where this side is the DTLS client, and a lock per
+// track keeps the two from overlapping.
 //
 // A recorder is just another subscriber: [SFU.Subscribe] attaches a [Sink]
 // to a publisher connection and delivers its RTP packets and RTCP sender
