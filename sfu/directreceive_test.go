@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -73,7 +74,8 @@ func (d *dropOnce) BindLocalStream(info *interceptor.StreamInfo, next intercepto
 // path, loses one packet on the way, and checks the SFU's NACK (pion's
 // generator, fed by the direct path) brings it back as RTX, which the
 // direct path unwraps into the track: pion's own repair path never runs
-// once the media stream is taken over.
+// once the media stream is taken over. Transport-wide congestion
+// feedback keeps reaching the publisher.
 func TestDirectReceiveRepairsWithRTX(t *testing.T) {
 	s := newTestSFUWith(t, func(cfg *Config) { cfg.DirectSRTPReceive = true })
 	t.Cleanup(func() { _ = s.Close() })
@@ -96,6 +98,10 @@ func TestDirectReceiveRepairsWithRTX(t *testing.T) {
 	if !dropped {
 		t.Fatal("the packet was never dropped")
 	}
+	// Transport-wide congestion feedback (twccfeedback.go) of the
+	// direct packets reaches the publisher.
+	twccs := pub.twccs.Load()
+	eventually(t, "TWCC feedback", 5*time.Second, func() bool { return pub.twccs.Load() > twccs+2 })
 	ssrc := pub.ssrc.Load()
 	eventually(t, "the track taken over", 5*time.Second, func() bool { return c.path.Receiver().Taken(ssrc) })
 	st := s.Stats()
@@ -108,7 +114,7 @@ func TestDirectReceiveRepairsWithRTX(t *testing.T) {
 }
 
 // newClientPCDropping is newClientPC with drop right above the SRTP
-// writer.
+// writer, sending transport-wide sequence numbers.
 func newClientPCDropping(t *testing.T, drop *dropOnce) *webrtc.PeerConnection {
 	t.Helper()
 	m := &webrtc.MediaEngine{}
@@ -120,6 +126,12 @@ func newClientPCDropping(t *testing.T, drop *dropOnce) *webrtc.PeerConnection {
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		t.Fatal(err)
 	}
+	// Transport-wide sequence numbers on what it sends, as browsers do.
+	ext, err := twcc.NewHeaderExtensionInterceptor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ir.Add(ext)
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

@@ -12,7 +12,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -117,8 +116,9 @@ func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets, d
 		demux = nil
 	}
 	var out engines
+	feedback := newFeedbackTicker(twccInterval)
 	for _, viewOnly := range []bool{false, true} {
-		e, err := newEngine(viewOnly, se, cfg.Now)
+		e, err := newEngine(viewOnly, se, cfg.Now, feedback)
 		if err != nil {
 			return out, fmt.Errorf("build engine: %w", err)
 		}
@@ -132,7 +132,7 @@ func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets, d
 	return out, nil
 }
 
-func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*engine, error) {
+func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time, feedback *feedbackTicker) (*engine, error) {
 	var videos []webrtc.RTPCodecParameters
 	for _, c := range videoCodecs {
 		vc, err := videoCodec(c)
@@ -166,11 +166,9 @@ func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time) (*e
 	if err != nil {
 		return nil, fmt.Errorf("configure receiver reports: %w", err)
 	}
-	twccFeedback, err := twcc.NewSenderInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("configure twcc: %w", err)
-	}
-	e.factories = []interceptor.Factory{generator, rr, twccFeedback}
+	// Arrival times are the network's: the wall clock, whatever clock
+	// the SFU's logic runs on.
+	e.factories = []interceptor.Factory{generator, rr, twccFeedbackFactory{ticker: feedback, now: time.Now}}
 	return e, nil
 }
 

@@ -67,6 +67,7 @@ type publisher struct {
 	raw   atomic.Pointer[webrtc.TrackLocalWriter] // the track's writer, below pion's header rewriting
 	ssrc  atomic.Uint32                           // the track's SSRC
 	plis  atomic.Int64
+	twccs atomic.Int64 // transport-wide congestion feedback packets
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
@@ -122,8 +123,11 @@ func (p *publisher) countPLIs(sender *webrtc.RTPSender) {
 			return
 		}
 		for _, pk := range pkts {
-			if _, ok := pk.(*rtcp.PictureLossIndication); ok {
+			switch pk.(type) {
+			case *rtcp.PictureLossIndication:
 				p.plis.Add(1)
+			case *rtcp.TransportLayerCC:
+				p.twccs.Add(1)
 			}
 		}
 	}

@@ -1,0 +1,192 @@
+package sfu
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+)
+
+// twccInterval is how often publishers get transport-wide congestion
+// feedback: pion's default.
+const twccInterval = 100 * time.Millisecond
+
+// twccFeedback gives one publishing connection transport-wide congestion
+// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01), as
+// pion's twcc sender interceptor does, without its costs per packet and
+// per connection: pion's hands every packet to a goroutine of the
+// connection over an unbuffered channel (a wake-up and a wait for each
+// packet, on the direct receive path the shared socket's reader waiting)
+// and runs a ticker per connection. Here each arrival is recorded where
+// it is read, under a lock, and one feedbackTicker for all the SFU's
+// connections sends each connection's feedback.
+type twccFeedback struct {
+	interceptor.NoOp
+	ticker *feedbackTicker
+	now    func() time.Time
+	start  time.Time
+
+	mu     sync.Mutex
+	rec    *twcc.Recorder         // nil until the RTCP writer is bound
+	writer interceptor.RTCPWriter // where feedback goes
+	closed bool
+}
+
+// twccFeedbackFactory builds a connection's twccFeedback.
+type twccFeedbackFactory struct {
+	ticker *feedbackTicker
+	now    func() time.Time
+}
+
+// NewInterceptor implements interceptor.Factory.
+func (f twccFeedbackFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &twccFeedback{ticker: f.ticker, now: f.now, start: f.now()}, nil
+}
+
+// BindRTCPWriter implements interceptor.Interceptor: feedback is sent
+// through writer from now on.
+func (f *twccFeedback) BindRTCPWriter(writer interceptor.RTCPWriter) interceptor.RTCPWriter {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return writer
+	}
+	f.rec = twcc.NewRecorder(rand.Uint32()) // #nosec G404: an SSRC, not a secret
+	f.writer = writer
+	f.mu.Unlock()
+	f.ticker.add(f)
+	return writer
+}
+
+// BindRemoteStream implements interceptor.Interceptor: every packet read
+// with a transport-wide sequence number is recorded.
+func (f *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader interceptor.RTPReader) interceptor.RTPReader {
+	var id uint8
+	for _, e := range info.RTPHeaderExtensions {
+		if e.URI == sdp.TransportCCURI {
+			id = uint8(e.ID) // #nosec G115: extension ids are 1-255
+			break
+		}
+	}
+	if id == 0 {
+		return reader
+	}
+	ssrc := info.SSRC
+	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
+		n, a, err := reader.Read(b, a)
+		if err != nil {
+			return n, a, err
+		}
+		if a == nil {
+			a = make(interceptor.Attributes)
+		}
+		h, err := a.GetRTPHeader(b[:n])
+		if err != nil {
+			return 0, nil, err
+		}
+		if ext := h.GetExtension(id); ext != nil {
+			var tcc rtp.TransportCCExtension
+			if err := tcc.Unmarshal(ext); err != nil {
+				return 0, nil, err
+			}
+			f.record(ssrc, tcc.TransportSequence)
+		}
+		return n, a, nil
+	})
+}
+
+// record notes one arrival.
+func (f *twccFeedback) record(ssrc uint32, seq uint16) {
+	arrival := f.now().Sub(f.start).Microseconds()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rec != nil && !f.closed {
+		f.rec.Record(ssrc, seq, arrival)
+	}
+}
+
+// flush sends the feedback for the arrivals recorded since the last one.
+func (f *twccFeedback) flush() {
+	f.mu.Lock()
+	if f.rec == nil || f.closed {
+		f.mu.Unlock()
+		return
+	}
+	pkts := f.rec.BuildFeedbackPacket()
+	w := f.writer
+	f.mu.Unlock()
+	if len(pkts) > 0 {
+		_, _ = w.Write(pkts, nil) // a closed transport: the connection is leaving
+	}
+}
+
+// Close implements interceptor.Interceptor.
+func (f *twccFeedback) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.ticker.remove(f)
+	return nil
+}
+
+// feedbackTicker flushes every registered connection's feedback each
+// interval, from one goroutine that runs while any is registered.
+type feedbackTicker struct {
+	interval time.Duration
+
+	mu   sync.Mutex
+	set  map[*twccFeedback]struct{}
+	stop chan struct{} // closes the running goroutine; nil when none runs
+}
+
+func newFeedbackTicker(interval time.Duration) *feedbackTicker {
+	return &feedbackTicker{interval: interval, set: make(map[*twccFeedback]struct{})}
+}
+
+func (t *feedbackTicker) add(f *twccFeedback) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.set[f] = struct{}{}
+	if t.stop == nil {
+		t.stop = make(chan struct{})
+		go t.run(t.stop)
+	}
+}
+
+func (t *feedbackTicker) remove(f *twccFeedback) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.set, f)
+	if len(t.set) == 0 && t.stop != nil {
+		close(t.stop)
+		t.stop = nil
+	}
+}
+
+// run flushes until stop closes.
+func (t *feedbackTicker) run(stop chan struct{}) {
+	tick := time.NewTicker(t.interval)
+	defer tick.Stop()
+	var batch []*twccFeedback
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		t.mu.Lock()
+		batch = batch[:0]
+		for f := range t.set {
+			batch = append(batch, f)
+		}
+		t.mu.Unlock()
+		for _, f := range batch {
+			f.flush()
+		}
+		clear(batch)
+	}
+}
