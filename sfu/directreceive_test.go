@@ -200,3 +200,45 @@ func TestDirectReceiveSimulcast(t *testing.T) {
 		return len(sink.seqs) > 0
 	})
 }
+
+// TestDirectReceiveQueuesForManyViewers publishes through the direct
+// receive path to directFanoutAt viewers, so that the track's own
+// goroutine forwards what the socket's reader queues, and checks every
+// viewer keeps getting the publisher's packets.
+func TestDirectReceiveQueuesForManyViewers(t *testing.T) {
+	s := newTestSFUWith(t, func(cfg *Config) { cfg.DirectSRTPReceive = true })
+	t.Cleanup(func() { _ = s.Close() })
+	viewers := make([]*viewer, directFanoutAt)
+	for i := range viewers {
+		viewers[i] = startViewer(t, s, "")
+	}
+	pubID := NewID()
+	c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: pubID, Role: SendOnly, Video: true, Peer: newFakePeer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := startPublisher(t, c)
+	for _, v := range viewers {
+		v.reAnswer(t, 10*time.Second)
+	}
+	ssrc := pub.ssrc.Load()
+	eventually(t, "the track taken over with every viewer bound", 10*time.Second, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, tr := range c.tracks {
+			return c.path.Receiver().Taken(ssrc) && tr.viewers.Load() == directFanoutAt
+		}
+		return false
+	})
+	before := make([]int64, len(viewers))
+	for i, v := range viewers {
+		before[i] = v.count(pubID)
+	}
+	direct := s.Stats().DirectRTPPackets
+	for i, v := range viewers {
+		eventually(t, "packets forwarded from the queue", 10*time.Second, func() bool { return v.count(pubID) >= before[i]+30 })
+	}
+	if got := s.Stats().DirectRTPPackets - direct; got < 30 {
+		t.Fatalf("%d packets received directly meanwhile", got)
+	}
+}

@@ -36,10 +36,11 @@ func (c *Connection) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRec
 		first = t.source.addLayer(t)
 	}
 	c.tapSpotlight(t)
-	c.wg.Add(3)
+	c.wg.Add(4)
 	c.mu.Unlock()
 	go func() { defer c.wg.Done(); t.readRTP() }()
 	go func() { defer c.wg.Done(); t.writeSecond() }()
+	go func() { defer c.wg.Done(); t.forwardQueued() }()
 	go func() { defer c.wg.Done(); t.readRTCP() }()
 	c.takeDirect(t)
 	c.log.Info("track published", "track", t.info.TrackID, "mime", t.info.MimeType)

@@ -25,6 +25,17 @@ const (
 	handoffQueue  = 256 // packets queued for the second half's writer
 )
 
+// From directFanoutAt viewers on, a packet the direct receive path reads
+// is forwarded by the track's own goroutine (forwardQueued), not by the
+// shared socket's reader: that one goroutine reads every publisher's
+// packets, and a fan-out to many viewers (about 5 µs a viewer) would hold
+// up the others' packets and leave the second core idle. Below it, and
+// for recording alone, the reader forwards itself, without a hand-off.
+const (
+	directFanoutAt = 4
+	directQueue    = 256 // packets queued for forwardQueued
+)
+
 // publishedTrack is one track a publisher sends: read once, written to the
 // shared local tracks every viewer's PeerConnection is bound to (one of
 // two halves), and handed to the publisher's subscriptions.
@@ -36,6 +47,7 @@ type publishedTrack struct {
 	local    *webrtc.TrackLocalStaticRTP // the first half, written by readRTP
 	second   *webrtc.TrackLocalStaticRTP // the second half, written by writeSecond
 	handoff  chan *rtp.Packet            // readRTP to writeSecond; closed when readRTP ends
+	queued   chan *rtp.Packet            // handleDirect to forwardQueued; closed when readRTP ends
 	history  *trackHistory               // forwarded packets for viewers' NACKs; nil for audio
 	reports  senderReports               // the viewers' RTCP sender reports
 	limiter  keyframeLimiter
@@ -80,6 +92,7 @@ func newPublishedTrack(owner *Connection, remote *webrtc.TrackRemote, receiver *
 	return &publishedTrack{
 		owner: owner, remote: remote, receiver: receiver, local: local, second: second,
 		handoff: make(chan *rtp.Packet, handoffQueue), history: history,
+		queued:  make(chan *rtp.Packet, directQueue),
 		limiter: keyframeLimiter{interval: owner.sfu.cfg.PLIInterval},
 		info: TrackInfo{
 			ConnectionID: owner.info.ConnectionID, TrackID: id, Kind: kind,
@@ -112,7 +125,9 @@ func (t *publishedTrack) readRTP() {
 }
 
 // handleDirect takes a packet from the direct receive path, on the
-// shared socket's reader goroutine. A payload type other than the
+// shared socket's reader goroutine: forwarded there, or from
+// directFanoutAt viewers on queued for forwardQueued (a full queue drops
+// it). A payload type other than the
 // track's is one the client never negotiated for it: counted and
 // skipped, as pion's read loop does.
 func (t *publishedTrack) handleDirect(p *rtp.Packet) {
@@ -122,7 +137,28 @@ func (t *publishedTrack) handleDirect(p *rtp.Packet) {
 		return
 	}
 	c.directRTP.Add(1)
-	t.handle(p, true)
+	if t.viewers.Load() < directFanoutAt {
+		t.handle(p, true)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
+	select {
+	case t.queued <- p:
+	default:
+		c.sinkDropped.Add(1) // the viewers ask again by NACK
+	}
+}
+
+// forwardQueued forwards the packets handleDirect queues, until the read
+// loop ends.
+func (t *publishedTrack) forwardQueued() {
+	for p := range t.queued {
+		t.handle(p, false)
+	}
 }
 
 // stop ends handle for good once the read loop ends.
@@ -131,6 +167,7 @@ func (t *publishedTrack) stop() {
 	defer t.mu.Unlock()
 	t.stopped = true
 	close(t.handoff)
+	close(t.queued)
 }
 
 // handle forwards one received packet to the viewers and the
