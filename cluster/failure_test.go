@@ -17,13 +17,15 @@ import (
 // all back, new channels work again and the held claim is made again,
 // with no restart of the members.
 func TestNATSClusterFailures(t *testing.T) {
-	const ttl = 6 * time.Second
+	// Longer than a JetStream leader election (nats-server's Raft waits
+	// 4 to 9 s before it runs one), during which renewals fail: a shorter
+	// TTL lets x's claim expire while its stream elects a leader.
+	const ttl = 12 * time.Second
 	servers := natstest.StartCluster(t, 3)
 	cfg := func(name string) cluster.Config {
 		c := cluster.DefaultConfig()
 		c.Enabled, c.NATSURLs, c.NodeName, c.Replicas = true, []string{natstest.URLs(servers)}, name, 3
 		c.ExternalSignalingURL = "ws://" + name + ".test/signaling"
-		// Longer than a JetStream leader election, during which renewals fail.
 		c.ClaimTTL, c.RequestTimeout = ttl, time.Second
 		return c
 	}
@@ -47,6 +49,15 @@ func TestNATSClusterFailures(t *testing.T) {
 	if loc, err := place(t, b, cluster.PlaceRequest{ChannelID: "x"}); err != nil || loc != a.url {
 		t.Fatalf("b places x with one server down: %q %v", loc, err)
 	}
+	// The registry lists without JetStream's meta leader, which the
+	// killed server may have been.
+	eventually(t, 15*time.Second, "the registry with one NATS server down", func() error {
+		nodes, err := b.Nodes(context.Background())
+		if err == nil && len(nodes) != 2 {
+			return fmt.Errorf("%d nodes listed, want 2", len(nodes))
+		}
+		return err
+	})
 
 	for _, s := range servers {
 		s.Stop()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -82,14 +83,9 @@ func (c *Cluster) Nodes(ctx context.Context) ([]Node, error) {
 	}
 	ctx, cancel := c.opContext(ctx)
 	defer cancel()
-	c.ops.kv.Add(1)
-	lister, err := kv.nodes.ListKeys(ctx)
+	keys, err := c.nodeKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: list nodes: %w", errors.Join(ErrUnavailable, err))
-	}
-	var keys []string
-	for k := range lister.Keys() {
-		keys = append(keys, k)
 	}
 	nodes := make([]Node, 0, len(keys))
 	for _, k := range keys {
@@ -108,6 +104,29 @@ func (c *Cluster) Nodes(ctx context.Context) ([]Node, error) {
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].NodeName < nodes[j].NodeName })
 	return nodes, nil
+}
+
+// nodeKeys lists the registry's keys from its stream's subjects. The
+// stream's leader answers that, and any replica a Get, while listing
+// keys with kv.ListKeys creates a consumer, which needs JetStream's meta
+// leader: after a NATS server dies, electing a new one can take longer
+// than electing the stream's.
+func (c *Cluster) nodeKeys(ctx context.Context) ([]string, error) {
+	c.ops.kv.Add(1)
+	stream, err := c.js.Stream(ctx, "KV_"+NodesBucket)
+	if err != nil {
+		return nil, err
+	}
+	prefix := "$KV." + NodesBucket + "."
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subject := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subject, prefix))
+	}
+	return keys, nil
 }
 
 // leastLoaded returns the signaling URL of the node in normal mode,

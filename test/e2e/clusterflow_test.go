@@ -134,8 +134,9 @@ func natsFailures(t *testing.T, nats []*natstest.Server, n3 *clusterNode) {
 	})
 	g := n3.joinAt(t, "g", "W", "VP8", map[string]any{"name": "g"})
 	// The API works too (a request may fail while JetStream elects a
-	// leader or the client moves to another server).
-	waitFor(t, "ListClusterNodes with one NATS server down", 10*time.Second, func() string {
+	// leader, which nats-server's Raft starts 4 to 9 s after losing one,
+	// or while the client moves to another server).
+	waitFor(t, "ListClusterNodes with one NATS server down", 20*time.Second, func() string {
 		body, status := apiStatus(t, n3.apiPort, "Sora_20211215.ListClusterNodes", "")
 		var listed []map[string]any
 		if status != 200 || json.Unmarshal([]byte(body), &listed) != nil || len(listed) != 3 {
