@@ -3,6 +3,8 @@ package ingestbench
 import (
 	"fmt"
 	"time"
+
+	"github.com/kiroku-sfu/kiroku/bench/proccpu"
 )
 
 // sample is one measurement window of one variant.
@@ -62,13 +64,13 @@ func measure(t target, s sample, warmup, window time.Duration) (sample, error) {
 		return s, err
 	}
 	sent0, bytes0 := t.Sent().Packets.Load(), t.Sent().Bytes.Load()
-	cpu0, err := processCPU(t.Pid())
+	cpu0, err := proccpu.Process(t.Pid())
 	if err != nil {
 		return s, err
 	}
 	start := time.Now()
 	time.Sleep(window)
-	cpu1, err := processCPU(t.Pid())
+	cpu1, err := proccpu.Process(t.Pid())
 	if err != nil {
 		return s, err
 	}

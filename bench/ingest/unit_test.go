@@ -26,14 +26,6 @@ func TestInPackets(t *testing.T) {
 	}
 }
 
-func TestParseStatCPU(t *testing.T) {
-	line := []byte("42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 150 50 0 0")
-	d, err := parseStatCPU(line)
-	if err != nil || d != 2*time.Second {
-		t.Fatalf("parseStatCPU = %v, %v; want 2s", d, err)
-	}
-}
-
 func TestSummarize(t *testing.T) {
 	mk := func(v string, rep int, cpu time.Duration) sample {
 		return sample{variant: v, n: 8, rep: rep, cpu: cpu, wall: 10 * time.Second, received: 1000, sent: 1000}

@@ -2,61 +2,18 @@ package sfubench
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
-)
 
-// clockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ,
-// 100 on every Linux architecture Go supports).
-const clockTick = 10 * time.Millisecond
+	"github.com/kiroku-sfu/kiroku/bench/proccpu"
+)
 
 // rusageThread is RUSAGE_THREAD: getrusage for the calling thread only.
 const rusageThread = 1
-
-// processCPU returns the user plus system CPU time process pid has used.
-func processCPU(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read process cpu: %w", err)
-	}
-	d, err := parseStatCPU(data)
-	if err != nil {
-		return 0, fmt.Errorf("read process cpu of %d: %w", pid, err)
-	}
-	return d, nil
-}
-
-var errStat = errors.New("malformed /proc stat line")
-
-// parseStatCPU reads utime and stime (fields 14 and 15) of a /proc stat
-// line. The command name (field 2) is in parentheses and may hold spaces
-// and parentheses itself, so fields are counted after the last ')'.
-func parseStatCPU(line []byte) (time.Duration, error) {
-	end := bytes.LastIndexByte(line, ')')
-	if end < 0 {
-		return 0, errStat
-	}
-	fields := bytes.Fields(line[end+1:])
-	// fields[0] is field 3 (state); utime is field 14.
-	const utime, stime = 14 - 3, 15 - 3
-	if len(fields) <= stime {
-		return 0, errStat
-	}
-	var total time.Duration
-	for _, f := range [][]byte{fields[utime], fields[stime]} {
-		ticks, err := strconv.ParseUint(string(f), 10, 32)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %w", errStat, err)
-		}
-		total += time.Duration(ticks) * clockTick
-	}
-	return total, nil
-}
 
 // runQueueWait returns how long the threads of process pid have waited
 // for a CPU while runnable (field 2 of each /proc/PID/task/TID/schedstat;
@@ -87,11 +44,11 @@ func runQueueWait(pid int) (time.Duration, error) {
 func parseSchedstatWait(line []byte) (time.Duration, error) {
 	fields := bytes.Fields(line)
 	if len(fields) < 2 {
-		return 0, errStat
+		return 0, proccpu.ErrMalformed
 	}
 	ns, err := strconv.ParseInt(string(fields[1]), 10, 64)
 	if err != nil || ns < 0 {
-		return 0, fmt.Errorf("%w: schedstat %q", errStat, line)
+		return 0, fmt.Errorf("%w: schedstat %q", proccpu.ErrMalformed, line)
 	}
 	return time.Duration(ns), nil
 }
@@ -132,11 +89,11 @@ func processRunTime(pid int) (time.Duration, error) {
 		}
 		fields := bytes.Fields(data)
 		if len(fields) < 1 {
-			return 0, fmt.Errorf("read run time of %d: %w", pid, errStat)
+			return 0, fmt.Errorf("read run time of %d: %w", pid, proccpu.ErrMalformed)
 		}
 		ns, err := strconv.ParseInt(string(fields[0]), 10, 64)
 		if err != nil || ns < 0 {
-			return 0, fmt.Errorf("read run time of %d: %w: schedstat %q", pid, errStat, data)
+			return 0, fmt.Errorf("read run time of %d: %w: schedstat %q", pid, proccpu.ErrMalformed, data)
 		}
 		total += time.Duration(ns)
 	}

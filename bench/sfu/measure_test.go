@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/bench/proccpu"
 	"github.com/kiroku-sfu/kiroku/loadgen"
 )
 
@@ -64,7 +65,7 @@ func (r stepResult) MachineShare() float64 {
 // measureWindow samples the SFU's CPU, this process's CPU and the load's
 // counters across d.
 func measureWindow(l *loadgen.Load, pid, subscribers int, d time.Duration) (stepResult, error) {
-	sfu0, err := processCPU(pid)
+	sfu0, err := proccpu.Process(pid)
 	if err != nil {
 		return stepResult{}, err
 	}
@@ -83,7 +84,7 @@ func measureWindow(l *loadgen.Load, pid, subscribers int, d time.Duration) (step
 	if err != nil {
 		return stepResult{}, err
 	}
-	sfu1, err := processCPU(pid)
+	sfu1, err := proccpu.Process(pid)
 	if err != nil {
 		return stepResult{}, err
 	}
