@@ -39,7 +39,9 @@ type Connection struct {
 }
 
 // Sink receives one connection's media. A Recorder implements it; the
-// caller delivers a connection's packets from one goroutine.
+// caller delivers a connection's packets one call at a time (from one
+// goroutine, or serialised by a lock), and the calls must not block: a
+// Recorder only queues what it is given for its own goroutine.
 type Sink interface {
 	WriteRTP(k mux.Kind, p *rtp.Packet, arrival time.Time)
 	WriteSenderReport(k mux.Kind, sr *rtcp.SenderReport, arrival time.Time)

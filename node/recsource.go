@@ -19,7 +19,7 @@ import (
 var (
 	_ archive.Source       = connSource{}
 	_ archive.Subscription = (*recSubscription)(nil)
-	_ sfu.Sink             = (*recSink)(nil)
+	_ sfu.QueueingSink     = (*recSink)(nil)
 )
 
 // subscriber is what connSource needs from *sfu.SFU.
@@ -50,7 +50,7 @@ func (c connSource) Subscribe(s archive.Sink) (archive.Subscription, error) {
 // recSink passes one connection's packets to a recorder. Video must be
 // in the negotiated codec; a simulcast publisher's video comes as one
 // track, its highest layer (the SFU switches and renumbers the layers).
-// Its methods run on the subscription's one delivery goroutine.
+// Its methods are called one at a time.
 type recSink struct {
 	sink      archive.Sink
 	video     mux.Codec
@@ -113,6 +113,11 @@ func (r *recSink) WriteSenderReport(t sfu.TrackInfo, sr *rtcp.SenderReport, arri
 
 // PublisherClosed implements sfu.Sink.
 func (r *recSink) PublisherClosed() { r.sink.PublisherClosed() }
+
+// QueuesWithoutBlocking implements sfu.QueueingSink: archive's recorder
+// only queues what it is given (archive.Sink), so the SFU calls recSink
+// from the tracks' readers directly.
+func (r *recSink) QueuesWithoutBlocking() {}
 
 // recSubscription is an sfu.Subscription as archive sees it.
 type recSubscription struct {

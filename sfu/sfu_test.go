@@ -161,8 +161,21 @@ func (p *publisher) close() {
 
 // TestSinkReceivesPublisherMedia drives a pion publisher through the SFU
 // into a test sink and checks packets, track info, merged PLIs and the
-// end-of-stream callback.
+// end-of-stream callback, one callback at a time and none after it: for
+// a sink served by a delivery goroutine and for a QueueingSink, called
+// from the tracks' readers.
 func TestSinkReceivesPublisherMedia(t *testing.T) {
+	t.Run("delivery goroutine", func(t *testing.T) {
+		sink := newFakeSink()
+		testSinkReceives(t, sink, sink)
+	})
+	t.Run("queueing sink", func(t *testing.T) {
+		sink := newFakeSink()
+		testSinkReceives(t, queueingSink{sink}, sink)
+	})
+}
+
+func testSinkReceives(t *testing.T, subscribed Sink, sink *fakeSink) {
 	before := runtime.NumGoroutine()
 	clock := &fakeClock{}
 	s := newTestSFU(t, clock)
@@ -170,8 +183,7 @@ func TestSinkReceivesPublisherMedia(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := newFakeSink()
-	sub, err := s.Subscribe(pubConn.ID(), sink)
+	sub, err := s.Subscribe(pubConn.ID(), subscribed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +245,9 @@ func TestSinkReceivesPublisherMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGoroutines(t, before)
+	if sink.overlapped.Load() || sink.late.Load() != 0 {
+		t.Fatalf("callbacks overlapped: %v; %d after PublisherClosed", sink.overlapped.Load(), sink.late.Load())
+	}
 }
 
 // checkGoroutines waits for the goroutine count to fall back to before.

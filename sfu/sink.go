@@ -42,8 +42,9 @@ type TrackInfo struct {
 }
 
 // Sink receives one publisher connection's media, e.g. a recorder.
-// Methods are called from one goroutine per subscription, in arrival
-// order per track. Packets and reports are shared with other consumers and
+// Methods are called one at a time (from one goroutine per subscription,
+// or for a QueueingSink from the tracks' readers), in arrival order per
+// track. Packets and reports are shared with other consumers and
 // must not be modified; the sink may keep them. A sink must not call its
 // Subscription's Close from these methods.
 type Sink interface {
@@ -54,6 +55,17 @@ type Sink interface {
 	// PublisherClosed is called once, last, when the publisher left or
 	// the subscription was closed.
 	PublisherClosed()
+}
+
+// QueueingSink is a Sink whose WriteRTP and WriteSenderReport never
+// block: they only queue the event for a goroutine of the sink's own (as
+// archive's recorder does). Its subscription calls them directly from the
+// track's reader, one call at a time, instead of through a queue and a
+// delivery goroutine of its own: one goroutine hand-off per packet fewer.
+type QueueingSink interface {
+	Sink
+	// QueuesWithoutBlocking marks the sink; it is never called.
+	QueuesWithoutBlocking()
 }
 
 // sinkEvent is one hand-off from a track's reader to a subscription.
@@ -69,8 +81,13 @@ type sinkEvent struct {
 type Subscription struct {
 	sink  Sink
 	owner *Connection
-	queue chan sinkEvent
-	done  chan struct{} // closed when the delivery goroutine returned
+	queue chan sinkEvent // nil for a QueueingSink
+	done  chan struct{}  // closed when the last callback returned
+
+	// For a QueueingSink, mu serialises the callbacks and closed ends
+	// them.
+	mu     sync.Mutex
+	closed bool
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -78,15 +95,26 @@ type Subscription struct {
 }
 
 func newSubscription(owner *Connection, sink Sink, size int) *Subscription {
-	s := &Subscription{sink: sink, owner: owner, queue: make(chan sinkEvent, size),
-		done: make(chan struct{}), stop: make(chan struct{})}
+	s := &Subscription{sink: sink, owner: owner, done: make(chan struct{}), stop: make(chan struct{})}
+	if _, ok := sink.(QueueingSink); ok {
+		return s
+	}
+	s.queue = make(chan sinkEvent, size)
 	go s.deliver()
 	return s
 }
 
 // offer hands an event to the delivery goroutine without waiting; a full
-// queue drops the event and counts it.
+// queue drops the event and counts it. A QueueingSink gets it at once.
 func (s *Subscription) offer(ev sinkEvent) {
+	if s.queue == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.closed {
+			s.write(ev)
+		}
+		return
+	}
 	select {
 	case s.queue <- ev:
 	default:
@@ -103,13 +131,18 @@ func (s *Subscription) deliver() {
 		case <-s.stop:
 			return
 		case ev := <-s.queue:
-			info := *ev.info
-			if ev.rtp != nil {
-				s.sink.WriteRTP(info, ev.rtp, ev.arrival)
-			} else {
-				s.sink.WriteSenderReport(info, ev.sr, ev.arrival)
-			}
+			s.write(ev)
 		}
+	}
+}
+
+// write passes one event to the sink.
+func (s *Subscription) write(ev sinkEvent) {
+	info := *ev.info
+	if ev.rtp != nil {
+		s.sink.WriteRTP(info, ev.rtp, ev.arrival)
+	} else {
+		s.sink.WriteSenderReport(info, ev.sr, ev.arrival)
 	}
 }
 
@@ -134,6 +167,13 @@ func (s *Subscription) Close() error {
 	s.closeOnce.Do(func() {
 		s.owner.removeSubscription(s)
 		close(s.stop)
+		if s.queue == nil {
+			s.mu.Lock()
+			s.closed = true
+			s.mu.Unlock()
+			s.sink.PublisherClosed()
+			close(s.done)
+		}
 	})
 	<-s.done
 	return nil

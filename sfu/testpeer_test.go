@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,20 +30,45 @@ func (p *fakePeer) ReOffer(sdp string)       { p.reOffers <- sdp }
 func (p *fakePeer) Push(d json.RawMessage)   { p.pushes <- d }
 func (p *fakePeer) Disconnect(reason string) { p.disconnects <- reason }
 
-// fakeSink records what a subscription delivers.
+// fakeSink records what a subscription delivers, and whether two
+// callbacks ever overlapped or one came after PublisherClosed.
 type fakeSink struct {
 	mu      sync.Mutex
 	packets map[string]int // per track id
 	infos   map[string]TrackInfo
 	srs     int
 	closed  chan struct{}
+
+	inside     atomic.Int32
+	overlapped atomic.Bool
+	ended      atomic.Bool
+	late       atomic.Int64 // callbacks after PublisherClosed
 }
+
+// queueingSink is a fakeSink that says it never blocks: its subscription
+// calls it from the tracks' readers.
+type queueingSink struct{ *fakeSink }
+
+func (queueingSink) QueuesWithoutBlocking() {}
+
+func (s *fakeSink) enter() {
+	if s.inside.Add(1) > 1 {
+		s.overlapped.Store(true)
+	}
+	if s.ended.Load() {
+		s.late.Add(1)
+	}
+}
+
+func (s *fakeSink) leave() { s.inside.Add(-1) }
 
 func newFakeSink() *fakeSink {
 	return &fakeSink{packets: map[string]int{}, infos: map[string]TrackInfo{}, closed: make(chan struct{})}
 }
 
 func (s *fakeSink) WriteRTP(t TrackInfo, p *rtp.Packet, _ time.Time) {
+	s.enter()
+	defer s.leave()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.packets[t.TrackID]++
@@ -50,12 +76,19 @@ func (s *fakeSink) WriteRTP(t TrackInfo, p *rtp.Packet, _ time.Time) {
 }
 
 func (s *fakeSink) WriteSenderReport(TrackInfo, *rtcp.SenderReport, time.Time) {
+	s.enter()
+	defer s.leave()
 	s.mu.Lock()
 	s.srs++
 	s.mu.Unlock()
 }
 
-func (s *fakeSink) PublisherClosed() { close(s.closed) }
+func (s *fakeSink) PublisherClosed() {
+	s.enter()
+	defer s.leave()
+	s.ended.Store(true)
+	close(s.closed)
+}
 
 func (s *fakeSink) snapshot() (map[string]int, map[string]TrackInfo) {
 	s.mu.Lock()

@@ -64,8 +64,8 @@ func BenchmarkIngest(b *testing.B) {
 					fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s failed\n", rep, n, v.name)
 					continue
 				}
-				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB of %.1f MB sent, restarts %d\n",
-					rep, n, v.name, s.corePercent(), s.usPerPacket(), s.rate(), s.delivered(), float64(s.recorded)/1e6, s.sentMB, s.restarts)
+				fmt.Fprintf(os.Stderr, "ingest: rep %d N=%d %-40s %6.3f %%/pub %6.2f µs/pkt %5.2f wake/pkt %7.0f pkt/s (%.3f of sent) rec %+.1f MB of %.1f MB sent, restarts %d\n",
+					rep, n, v.name, s.corePercent(), s.usPerPacket(), s.wakeupsPerPacket(), s.rate(), s.delivered(), float64(s.recorded)/1e6, s.sentMB, s.restarts)
 			}
 		}
 	}
@@ -134,7 +134,7 @@ func (e *benchEnv) measureOne(b *testing.B, v variant, n, rep int) sample {
 func (e *benchEnv) start(v variant, dir string, n int) (target, error) {
 	switch v.server {
 	case serverKiroku:
-		return startKiroku(e.ns, e.sfu, dir, e.clip, n, v.record, v.conf)
+		return startKiroku(e.ns, e.sfu, dir, e.clip, n, v.record, v.conf, os.Getenv(keepEnv) == "1")
 	case serverJanus:
 		return startJanus(e.ns, dir, e.clip, n, v.record != "")
 	case serverFloor:

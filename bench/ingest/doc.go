@@ -47,8 +47,9 @@
 // if anything favours the floor, as a floor should be favoured.
 // KIROKU_INGEST_PUBLISHERS (e.g. "8") and
 // KIROKU_INGEST_VARIANTS (e.g. "kiroku,floor") narrow a quick run;
-// KIROKU_INGEST_KEEP=1 keeps each window's configuration, logs and
-// recordings. KIROKU_BENCH_SFU_CONF adds sora.conf lines to every kiroku
+// KIROKU_INGEST_KEEP=1 keeps each window's configuration, logs,
+// recordings and, for kiroku, a CPU profile of the whole process life
+// (cpu.pprof, for go tool pprof). KIROKU_BENCH_SFU_CONF adds sora.conf lines to every kiroku
 // variant; KIROKU_INGEST_B_CONF measures kiroku's variants a second time
 // with more lines ("B: …" rows, each paired with its A variant in the
 // same repetition), to weigh a change of the receive path against the

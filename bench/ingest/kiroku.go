@@ -57,13 +57,18 @@ log_level = error
 
 // startKiroku starts binary in ns with its data under dir, connects n
 // publishers, starts recording in format (webm, mp4; empty: none) and
-// plays clip into them; extra is appended to its sora.conf.
-func startKiroku(ns *serverNS, binary, dir string, clip *loadgen.Clip, n int, format, extra string) (target, error) {
+// plays clip into them; extra is appended to its sora.conf. With profile
+// the process writes a CPU profile to dir/cpu.pprof until it exits.
+func startKiroku(ns *serverNS, binary, dir string, clip *loadgen.Clip, n int, format, extra string, profile bool) (target, error) {
 	conf := filepath.Join(dir, "sora.conf")
 	if err := os.WriteFile(conf, []byte(kirokuConfig(dir, extra)), 0o644); err != nil {
 		return nil, fmt.Errorf("kiroku config: %w", err)
 	}
-	cmd := ns.command(binary, "-config", conf)
+	args := []string{"-config", conf}
+	if profile {
+		args = append(args, "-cpuprofile", filepath.Join(dir, "cpu.pprof"))
+	}
+	cmd := ns.command(binary, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start kiroku: %w", err)

@@ -20,6 +20,16 @@ type sample struct {
 	sentMB   float64 // their RTP bytes, in MB
 	recorded int64   // bytes the recordings grew by in the window
 	restarts uint64  // keyframe requests answered, whole run
+	wakeups  uint64  // times the server's threads were put on a CPU
+}
+
+// wakeupsPerPacket is how many times the server's threads were put on a
+// CPU per received packet.
+func (s sample) wakeupsPerPacket() float64 {
+	if s.received == 0 {
+		return 0
+	}
+	return float64(s.wakeups) / float64(s.received)
 }
 
 // corePercent is the server's CPU per publisher, in % of one core.
@@ -68,11 +78,22 @@ func measure(t target, s sample, warmup, window time.Duration) (sample, error) {
 	if err != nil {
 		return s, err
 	}
+	wake0, err := proccpu.Timeslices(t.Pid())
+	if err != nil {
+		return s, err
+	}
 	start := time.Now()
 	time.Sleep(window)
 	cpu1, err := proccpu.Process(t.Pid())
 	if err != nil {
 		return s, err
+	}
+	wake1, err := proccpu.Timeslices(t.Pid())
+	if err != nil {
+		return s, err
+	}
+	if wake1 > wake0 {
+		s.wakeups = wake1 - wake0
 	}
 	s.wall = time.Since(start)
 	s.sent = t.Sent().Packets.Load() - sent0

@@ -153,6 +153,7 @@ type row struct {
 	name               string
 	valid, total       int
 	core, us, rate     stat
+	wakes              stat // thread wake-ups per packet
 	delivered          stat
 	recordedMB         stat
 	perJanus, perFloor stat
@@ -165,7 +166,7 @@ func summarize(samples []sample, vs []variant, ns []int) []row {
 	for _, n := range ns {
 		for _, v := range vs {
 			r := row{n: n, name: v.name}
-			var core, us, rate, dl, mb []float64
+			var core, us, rate, dl, mb, wakes []float64
 			for _, s := range samples {
 				if s.variant != v.name || s.n != n {
 					continue
@@ -178,7 +179,9 @@ func summarize(samples []sample, vs []variant, ns []int) []row {
 				r.valid++
 				core, us, rate = append(core, s.corePercent()), append(us, s.usPerPacket()), append(rate, s.rate())
 				mb = append(mb, float64(s.recorded)/1e6)
+				wakes = append(wakes, s.wakeupsPerPacket())
 			}
+			r.wakes = statOf(wakes)
 			r.core, r.us, r.rate, r.delivered, r.recordedMB = statOf(core), statOf(us), statOf(rate), statOf(dl), statOf(mb)
 			if v.janusPair != "" {
 				r.perJanus = statOf(pairedRatios(samples, v.name, v.janusPair, n))
@@ -200,11 +203,11 @@ func summarize(samples []sample, vs []variant, ns []int) []row {
 // repetition's own.
 func printTable(w io.Writer, rows []row) {
 	var b strings.Builder
-	b.WriteString("| N | server | % of one core per publisher | µs per received packet | received packets/s (share of sent) | recordings MB per window | ÷ Janus, same recording | ÷ floor | valid windows |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| N | server | % of one core per publisher | µs per received packet | thread wake-ups per packet | received packets/s (share of sent) | recordings MB per window | ÷ Janus, same recording | ÷ floor | valid windows |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %.0f (%.3f) | %s | %s | %s | %d/%d |\n", r.n, r.name, r.core, r.us,
-			r.rate.med, r.delivered.med, r.recordedMB, r.perJanus, r.perFloor, r.valid, r.total)
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %.0f (%.3f) | %s | %s | %s | %d/%d |\n", r.n, r.name, r.core, r.us,
+			r.wakes, r.rate.med, r.delivered.med, r.recordedMB, r.perJanus, r.perFloor, r.valid, r.total)
 	}
 	for _, r := range rows {
 		if r.perBase.med > 0 {

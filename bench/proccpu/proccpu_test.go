@@ -68,3 +68,38 @@ func FuzzParseStat(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSchedstat(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want uint64
+		err  bool
+	}{
+		{"123456 7890 42\n", 42, false},
+		{"1 2 18446744073709551615", 18446744073709551615, false},
+		{"1 2", 0, true},
+		{"1 2 x", 0, true},
+		{"", 0, true},
+	} {
+		got, err := ParseSchedstat([]byte(tc.line))
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseSchedstat(%q) = %d, %v; want %d, error %v", tc.line, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestTimeslicesOfSelf: this process's threads have run, and a thread
+// that sleeps and wakes adds timeslices.
+func TestTimeslicesOfSelf(t *testing.T) {
+	before, err := Timeslices(os.Getpid())
+	if err != nil || before == 0 {
+		t.Fatalf("Timeslices = %d, %v", before, err)
+	}
+	for range 20 {
+		time.Sleep(time.Millisecond)
+	}
+	after, err := Timeslices(os.Getpid())
+	if err != nil || after < before+10 {
+		t.Fatalf("timeslices %d after 20 sleeps, were %d (%v)", after, before, err)
+	}
+}
