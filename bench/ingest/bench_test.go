@@ -33,12 +33,17 @@ const (
 	// variant, paired in the same run: for trying a change of kiroku's
 	// receive path against the path it replaces.
 	bConfEnv = "KIROKU_INGEST_B_CONF"
+	// bSFUEnv, when set, names a cmd/sfu binary (built from another
+	// commit) that the B rows run instead of this tree's, with or without
+	// bConfEnv's lines: two builds measured interleaved in one run.
+	bSFUEnv = "KIROKU_INGEST_B_SFU"
 )
 
 // benchEnv is what every measurement of a run shares.
 type benchEnv struct {
 	ns     *serverNS
 	sfu    string // cmd/sfu built for this run
+	bSFU   string // another build for the B rows (bSFUEnv); empty: none
 	clip   *loadgen.Clip
 	window time.Duration
 	warmup time.Duration
@@ -134,7 +139,11 @@ func (e *benchEnv) measureOne(b *testing.B, v variant, n, rep int) sample {
 func (e *benchEnv) start(v variant, dir string, n int) (target, error) {
 	switch v.server {
 	case serverKiroku:
-		return startKiroku(e.ns, e.sfu, dir, e.clip, n, v.record, v.conf, os.Getenv(keepEnv) == "1")
+		binary := e.sfu
+		if v.otherBinary {
+			binary = e.bSFU
+		}
+		return startKiroku(e.ns, binary, dir, e.clip, n, v.record, v.conf, os.Getenv(keepEnv) == "1")
 	case serverJanus:
 		return startJanus(e.ns, dir, e.clip, n, v.record != "")
 	case serverFloor:
@@ -163,7 +172,13 @@ func setUp(b *testing.B) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.chosen = chooseVariants(os.Getenv(variantsEnv), allVariants(os.Getenv(sfuConfEnv), os.Getenv(bConfEnv)))
+	e.bSFU = os.Getenv(bSFUEnv)
+	if e.bSFU != "" {
+		if _, err := os.Stat(e.bSFU); err != nil {
+			b.Fatalf("%s: %v", bSFUEnv, err)
+		}
+	}
+	e.chosen = chooseVariants(os.Getenv(variantsEnv), allVariants(os.Getenv(sfuConfEnv), os.Getenv(bConfEnv), e.bSFU != ""))
 	if e.clip, err = cachedClip(); err != nil {
 		b.Fatal(err)
 	}

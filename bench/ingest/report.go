@@ -21,6 +21,9 @@ type variant struct {
 	// basePair is, for a B build of kiroku, the A variant with the same
 	// recording it is compared with.
 	basePair string
+	// otherBinary: a B variant runs the cmd/sfu binary named by
+	// KIROKU_INGEST_B_SFU instead of the one built from this tree.
+	otherBinary bool
 	// floorRatio: the variant is also compared with the floor.
 	floorRatio bool
 }
@@ -47,7 +50,7 @@ const (
 // allVariants are the variants in table order: kiroku with conf (extra
 // sora.conf lines), Janus, the floor, and, when bConf is not empty,
 // kiroku again with conf and bConf (an A/B comparison in the same run).
-func allVariants(conf, bConf string) []variant {
+func allVariants(conf, bConf string, bBinary bool) []variant {
 	vs := []variant{
 		{name: kirokuOff, server: serverKiroku, conf: conf, janusPair: janusOff, floorRatio: true},
 		{name: kirokuWebM, server: serverKiroku, record: "webm", conf: conf, janusPair: janusOn, floorRatio: true},
@@ -56,11 +59,11 @@ func allVariants(conf, bConf string) []variant {
 		{name: janusOn, server: serverJanus, record: "on", floorRatio: true},
 		{name: floorName, server: serverFloor},
 	}
-	if bConf == "" {
+	if bConf == "" && !bBinary {
 		return vs
 	}
 	for _, v := range vs[:3] {
-		v.basePair, v.name, v.conf = v.name, bPrefix+v.name, mergeConf(conf, bConf)
+		v.basePair, v.name, v.conf, v.otherBinary = v.name, bPrefix+v.name, mergeConf(conf, bConf), bBinary
 		vs = append(vs, v)
 	}
 	return vs

@@ -40,7 +40,7 @@ func TestSummarize(t *testing.T) {
 	dropped := mk(janusOff, 2, time.Second/10)
 	dropped.received = 10
 	samples = append(samples, dropped, mk(kirokuOff, 2, time.Second))
-	rows := summarize(samples, allVariants("", ""), []int{8})
+	rows := summarize(samples, allVariants("", "", false), []int{8})
 	r := rows[0]
 	if r.name != kirokuOff || r.valid != 3 || r.perJanus.lo != 1.5 || r.perJanus.hi != 2 || r.perFloor.med != 7 {
 		t.Fatalf("row %+v", r)
@@ -147,7 +147,7 @@ func TestChooseVariants(t *testing.T) {
 		}
 		return out
 	}
-	all := allVariants("", "")
+	all := allVariants("", "", false)
 	if got := chooseVariants("", all); len(got) != len(all) {
 		t.Fatalf("no filter: %v", names(got))
 	}
@@ -170,7 +170,7 @@ func TestCountsEnv(t *testing.T) {
 }
 
 func TestBVariants(t *testing.T) {
-	vs := allVariants("a = 1", "b = 2")
+	vs := allVariants("a = 1", "b = 2", false)
 	if len(vs) != 9 {
 		t.Fatalf("%d variants, want 9", len(vs))
 	}
@@ -181,8 +181,12 @@ func TestBVariants(t *testing.T) {
 	if got := mergeConf("a = 1\n# b = 0\nb = 1", " b = 2"); got != "a = 1\n# b = 0\n b = 2" {
 		t.Fatalf("mergeConf = %q", got)
 	}
-	if got := allVariants("direct = false", "direct = true")[6].conf; got != "direct = true" {
+	if got := allVariants("direct = false", "direct = true", false)[6].conf; got != "direct = true" {
 		t.Fatalf("B conf overriding A's key: %q", got)
+	}
+	other := allVariants("a = 1", "", true)
+	if len(other) != 9 || !other[6].otherBinary || other[6].conf != "a = 1" || other[0].otherBinary {
+		t.Fatalf("B rows of another build: %+v", other)
 	}
 	mk := func(v string, cpu time.Duration) sample {
 		return sample{variant: v, n: 8, cpu: cpu, wall: 10 * time.Second, received: 1000, sent: 1000}
