@@ -20,6 +20,7 @@ var longAgo = time.Unix(1, 0)
 // from any number.
 type Conn struct {
 	udp   *net.UDPConn
+	io    *socketIO      // reads and writes udp
 	sw    *Switch        // nil: the socket only
 	local netip.AddrPort // the address others reach it at; zero when sw is nil
 
@@ -79,7 +80,7 @@ func (c *Conn) readOne(b []byte) (int, netip.AddrPort, error) {
 			c.settle(!c.waiting.Swap(false))
 			return n, from, nil
 		}
-		n, from, err := c.udp.ReadFromUDPAddrPort(b)
+		n, from, err := c.io.read(b)
 		woken := !c.waiting.Swap(false)
 		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !c.deadlinePassed() {
 			// A wake-up (now or one that came late): take up the caller's
@@ -144,7 +145,7 @@ func (c *Conn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 		dst.deliver(b, c.local)
 		return len(b), nil
 	}
-	return c.udp.WriteToUDPAddrPort(b, addr)
+	return c.io.write(b, addr)
 }
 
 // WriteToUDPAddrPort is WriteToAddrPort under *net.UDPConn's name.

@@ -59,7 +59,11 @@ func (s *Switch) Stats() Stats {
 // names no single destination). A nil Switch gives a Conn that only
 // uses its socket.
 func (s *Switch) Attach(conn *net.UDPConn) (*Conn, error) {
-	c := &Conn{udp: conn, sw: s}
+	sio, err := newSocketIO(conn)
+	if err != nil {
+		return nil, fmt.Errorf("memudp: attach: %w", err)
+	}
+	c := &Conn{udp: conn, io: sio, sw: s}
 	if s == nil {
 		return c, nil
 	}
