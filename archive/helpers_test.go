@@ -303,6 +303,13 @@ type testEnv struct {
 
 func newEnv(t *testing.T, mutate func(*Config), queue int) *testEnv {
 	t.Helper()
+	return newEnvDeps(t, mutate, Deps{QueueSize: queue})
+}
+
+// newEnvDeps is newEnv with more of the Manager's Deps chosen: its clock,
+// notifiers and ids are the test's own.
+func newEnvDeps(t *testing.T, mutate func(*Config), deps Deps) *testEnv {
+	t.Helper()
 	root := t.TempDir()
 	cfg := DefaultConfig()
 	cfg.ArchiveDir, cfg.TmpDir = filepath.Join(root, "archive"), filepath.Join(root, "tmp")
@@ -311,8 +318,9 @@ func newEnv(t *testing.T, mutate func(*Config), queue int) *testEnv {
 	}
 	e := &testEnv{cfg: cfg, clock: newFakeClock(), n: newRecNotifier()}
 	ids := 0
-	m, err := NewManager(cfg, Deps{Clock: e.clock, Notifier: e.n, Channels: e.n, QueueSize: queue,
-		NewID: func() string { ids++; return "REC" + SplitIndex(ids) }})
+	deps.Clock, deps.Notifier, deps.Channels = e.clock, e.n, e.n
+	deps.NewID = func() string { ids++; return "REC" + SplitIndex(ids) }
+	m, err := NewManager(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,13 +11,16 @@ import (
 
 // Deps are a Manager's collaborators. Notifier is required; the rest
 // default to the system clock, a discarding logger, no channel notify,
-// DefaultQueueSize and random ids.
+// DefaultQueueSize, DefaultWritePace and random ids.
 type Deps struct {
 	Clock     Clock
 	Logger    *slog.Logger
 	Notifier  Notifier
 	Channels  ChannelNotifier
 	QueueSize int
+	// WritePace is how often at most a recorder writes what was queued
+	// meanwhile, unless its queue fills faster (see DefaultWritePace).
+	WritePace time.Duration
 	NewID     func() string
 }
 
@@ -66,6 +69,9 @@ func NewManager(cfg Config, deps Deps) (*Manager, error) {
 	}
 	if deps.QueueSize <= 0 {
 		deps.QueueSize = DefaultQueueSize
+	}
+	if deps.WritePace <= 0 {
+		deps.WritePace = DefaultWritePace
 	}
 	if deps.NewID == nil {
 		deps.NewID = NewRecordingID
@@ -202,7 +208,7 @@ func (m *Manager) startLocked(channelID string, o Options) (Info, error) {
 	}
 	p := &plan{cfg: m.cfg, id: m.deps.NewID(), channelID: channelID, sessionID: s.id, start: m.deps.Clock.Now(),
 		opts: opts, out: out, clock: m.deps.Clock, notifier: m.deps.Notifier,
-		queue: m.deps.QueueSize, counters: m.counters}
+		queue: m.deps.QueueSize, pace: m.deps.WritePace, counters: m.counters}
 	p.logger = m.deps.Logger.With("recording_id", p.id)
 	rec := &recording{plan: p, byConn: map[string]*Recorder{}}
 	if err := rec.writeSidecar(); err != nil {

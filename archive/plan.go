@@ -19,7 +19,8 @@ type plan struct {
 	clock    Clock
 	logger   *slog.Logger
 	notifier Notifier
-	queue    int // per-recorder hand-off size
+	queue    int           // per-recorder hand-off size
+	pace     time.Duration // per-recorder write pace
 	counters *counters
 }
 

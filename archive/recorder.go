@@ -52,6 +52,8 @@ type Recorder struct {
 	sub   Subscription
 
 	in       chan event
+	hurry    chan struct{} // the queue is filling: write before the pace says
+	hurryAt  int           // queue length that signals hurry
 	quit     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
@@ -85,6 +87,7 @@ type connResult struct {
 // with archive.failed; the returned Recorder is then already done.
 func startRecorder(p *plan, c Connection, src Source) *Recorder {
 	r := &Recorder{plan: p, conn: c, media: mediaOf(c), in: make(chan event, p.queue),
+		hurry: make(chan struct{}, 1), hurryAt: max(1, p.queue/4),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	r.kf.send, r.kf.counted = r.requestKeyframe, p.counters.keyframeAsked
 	if p.opts.Format == FormatMP4 {
@@ -176,6 +179,12 @@ func (r *Recorder) offer(ev event) {
 	select {
 	case r.in <- ev:
 		r.pendingDrops = 0
+		if len(r.in) >= r.hurryAt {
+			select {
+			case r.hurry <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		if r.pendingDrops == 0 {
 			r.dropSince = ev.arrival
@@ -186,21 +195,55 @@ func (r *Recorder) offer(ev event) {
 	}
 }
 
-// run is the recorder goroutine: it writes what arrives until stopped,
-// then writes what is queued and delivers the files.
+// DefaultWritePace is how often at most a recorder goroutine wakes up
+// to write what was queued meanwhile. Waking for every packet cost a
+// thread wake-up per packet or two on the receive path; at this pace
+// every recorder of the process wakes at the same instants, together.
+// It is far shorter than design's 2 s flush bound. A recorder whose
+// queue is a quarter full writes at once: a keyframe of a high-bitrate
+// publisher does not wait for the pace, nor overflow the queue.
+const DefaultWritePace = 40 * time.Millisecond
+
+// run is the recorder goroutine: it writes what arrives, everything
+// queued at once and at most once per pace unless hurried, until
+// stopped; then writes what is queued and delivers the files.
 func (r *Recorder) run() {
 	defer close(r.done)
+	pace := time.NewTimer(time.Hour)
+	pace.Stop()
 	for {
 		select {
 		case ev := <-r.in:
 			r.handle(ev)
-		case <-r.quit:
-			r.sub.Close()
 			r.drain()
-			r.trailingDrops()
-			r.finish()
-			return
+			if r.rest(pace) {
+				continue
+			}
+		case <-r.quit:
 		}
+		r.sub.Close()
+		r.drain()
+		r.trailingDrops()
+		r.finish()
+		return
+	}
+}
+
+// rest waits for the next multiple of the pace on the clock, the same
+// instant for every recorder, or for a hurry; it reports false when the
+// recorder was stopped meanwhile.
+func (r *Recorder) rest(pace *time.Timer) bool {
+	now, every := time.Now(), r.plan.pace
+	pace.Reset(now.Truncate(every).Add(every).Sub(now))
+	select {
+	case <-pace.C:
+		return true
+	case <-r.hurry:
+		pace.Stop()
+		return true
+	case <-r.quit:
+		pace.Stop()
+		return false
 	}
 }
 
