@@ -72,8 +72,10 @@ func build(st Settings, logger *slog.Logger) (*components, error) {
 		return nil, errors.Join(err, c.cluster.close(context.Background()), c.core.Close(), c.closeTURN(), hooks.Close(context.Background()))
 	}
 	c.notifier = newOrderedNotifier(archive.WebhookNotifier{Client: hooks}, ledger, hookWait)
+	// A recorder is called from the tracks' readers (sfu.QueueingSink):
+	// its own queue is the one sink_queue_packets sizes.
 	c.rec, err = archive.NewManager(st.archive, archive.Deps{Logger: logger.With("component", "archive"),
-		Notifier: c.notifier, Channels: c.sig})
+		Notifier: c.notifier, Channels: c.sig, QueueSize: st.sfu.SinkQueue})
 	if err != nil {
 		c.notifier.Close()
 		return nil, errors.Join(err, c.sig.Shutdown(context.Background()), c.cluster.close(context.Background()),

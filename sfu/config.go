@@ -56,7 +56,9 @@ type Config struct {
 	// publisher track, whoever asked for them.
 	PLIInterval time.Duration `conf:"pli_interval"`
 	// SinkQueue is the number of packets buffered per subscription before
-	// the SFU drops (and counts) packets for a slow sink.
+	// the SFU drops (and counts) packets for a slow sink. A QueueingSink
+	// (a recorder) queues on its own; the node sizes recorders' queues
+	// with it.
 	SinkQueue int `conf:"sink_queue_packets"`
 	// ICELoopback gathers loopback candidates too; only tests that keep
 	// all traffic on 127.0.0.1 set it.

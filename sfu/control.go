@@ -219,7 +219,8 @@ func (s *SFU) RequestSimulcastRID(channelID, receiverID, senderID, rid string) e
 
 // Subscribe attaches sink to a publisher connection: it receives every
 // track's RTP and sender reports from now on, through a bounded queue
-// (Config.SinkQueue) that drops rather than stall forwarding.
+// (Config.SinkQueue) that drops rather than stall forwarding; a
+// QueueingSink, which queues on its own, is called directly.
 func (s *SFU) Subscribe(connectionID string, sink Sink) (*Subscription, error) {
 	c, err := s.Connection(connectionID)
 	if err != nil {

@@ -60,13 +60,16 @@
 //
 // A recorder is just another subscriber: [SFU.Subscribe] attaches a [Sink]
 // to a publisher connection and delivers its RTP packets and RTCP sender
-// reports through a bounded queue; the returned [Subscription] can ask for
+// reports through a bounded queue (or, for a [QueueingSink], at once); the
+// returned [Subscription] can ask for
 // keyframes. Keyframe requests from viewers and sinks are merged into at
 // most one PLI per track per [Config.PLIInterval].
 //
 // Concurrency: each published track has one goroutine reading its RTP and
 // one reading its RTCP; each forwarded track has one goroutine reading the
 // viewer's RTCP; each connection has one renegotiation goroutine; each
-// subscription has one delivery goroutine. All are owned by the connection
-// or subscription that started them and are waited for by its Close.
+// subscription has one delivery goroutine, unless its sink is a
+// [QueueingSink] (archive's recorder), which the tracks' readers call
+// directly. All are owned by the connection or subscription that started
+// them and are waited for by its Close.
 package sfu
