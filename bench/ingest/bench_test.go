@@ -190,6 +190,9 @@ func setUp(b *testing.B) *benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = e.ns.Close() })
+	if err := recyclePages(os.TempDir(), recycledPages(slices.Max(e.counts), e.warmup, e.window)); err != nil {
+		b.Fatal(err)
+	}
 	return e
 }
 

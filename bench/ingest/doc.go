@@ -42,7 +42,11 @@
 // handle_info media stats, the floor's own count). A window in which the
 // server counted less than 95 % of what was sent, or whose recordings did
 // not grow, is invalid and left out: a server that drops the media cannot
-// look cheap. The client shares the machine's cores with the server; the
+// look cheap. Before the first window the benchmark passes twice the
+// largest window's recordings through the page cache and frees them: on
+// a virtual machine whose host backs memory lazily, writing into a page
+// the guest never used costs ten times more, and the first server to
+// record would pay for it alone. The client shares the machine's cores with the server; the
 // floor's senders (no pion, no RTCP) cost it less than the others', which
 // if anything favours the floor, as a floor should be favoured.
 // KIROKU_INGEST_PUBLISHERS (e.g. "8") and

@@ -73,7 +73,28 @@ func (n *serverNS) setUp() error {
 			return err
 		}
 	}
-	return nil
+	if err := waitCarrier(clientLink); err != nil {
+		return err
+	}
+	return waitCarrier("nsenter", "--net="+n.path, "--", serverLink)
+}
+
+// waitCarrier waits until the link (the last word; the words before it
+// run `ip` elsewhere) has its carrier: the kernel reports a veth end
+// running only some time after both ends are up, and a server started
+// before that (Janus) finds no address to use.
+func waitCarrier(where ...string) error {
+	link := where[len(where)-1]
+	args := append(append([]string{}, where[:len(where)-1]...), "ip", "-o", "link", "show", "dev", link)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		if err == nil && strings.Contains(string(out), "LOWER_UP") && strings.Contains(string(out), "state UP") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s has no carrier after 5 s: %v\n%s", link, err, out)
+		}
+	}
 }
 
 // command is name run inside the namespace; nsenter execs it, so the

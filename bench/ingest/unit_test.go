@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +196,22 @@ func TestBVariants(t *testing.T) {
 	rows := summarize([]sample{mk(kirokuOff, 2*time.Second), mk(bPrefix+kirokuOff, time.Second)}, vs, []int{8})
 	if r := rows[6]; r.perBase.med != 0.5 {
 		t.Fatalf("B row %+v", r)
+	}
+}
+
+func TestRecyclePages(t *testing.T) {
+	// 16 publishers, 5 s + 20 s windows: twice 35 s of 16 clips.
+	if got, want := recycledPages(16, 5*time.Second, 20*time.Second), int64(2*16*375_000*35); got != want {
+		t.Errorf("recycledPages = %d, want %d", got, want)
+	}
+	dir := t.TempDir()
+	if err := recyclePages(dir, 3<<20); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := os.ReadDir(dir); err != nil || len(left) != 0 {
+		t.Errorf("left behind %v (%v)", left, err)
+	}
+	if err := recyclePages(filepath.Join(dir, "missing"), 1); err == nil {
+		t.Error("no error for a directory that does not exist")
 	}
 }
