@@ -19,6 +19,23 @@ import (
 // value is the Receiver holding the packet.
 type pendingKey struct{}
 
+// headerAttributeKey returns the key under which interceptor.Attributes
+// keeps the RTP header GetRTPHeader parsed, found by asking it to parse
+// one: pion does not export it. With it the Receiver hands every
+// interceptor of a chain the header it parsed itself, where each would
+// otherwise parse the packet again. nil if pion keeps headers otherwise.
+func headerAttributeKey() any {
+	a := interceptor.Attributes{}
+	minimal := []byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}
+	if _, err := a.GetRTPHeader(minimal); err != nil || len(a) != 1 {
+		return nil
+	}
+	for k := range a {
+		return k
+	}
+	return nil
+}
+
 // bottomReader is the bottom of one remote stream's chain.
 type bottomReader struct {
 	next interceptor.RTPReader // pion's SRTP read stream
@@ -29,6 +46,9 @@ type bottomReader struct {
 func (b *bottomReader) Read(buf []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
 	if a != nil {
 		if r, ok := a[pendingKey{}].(*Receiver); ok {
+			if len(buf) > 0 && len(r.pending) > 0 && &buf[0] == &r.pending[0] {
+				return min(len(buf), len(r.pending)), a, nil // read in place
+			}
 			return copy(buf, r.pending), a, nil
 		}
 	}

@@ -43,6 +43,9 @@ type Receiver struct {
 	attrs   interceptor.Attributes
 	pending []byte // the packet a chain read returns
 	header  rtp.Header
+	// headerKey is where interceptor.Attributes keeps a parsed header
+	// (headerAttributeKey); nil lets each interceptor parse its own.
+	headerKey any
 
 	received, dropped atomic.Uint64
 }
@@ -64,6 +67,7 @@ type inStream struct {
 	chain  *chain
 	handle Handler
 	repair *want // set on an RTX stream: the stream it repairs
+	slab   packetSlab
 }
 
 // EnableReceive gives p a Receiver routed by d. settled, if not nil,
@@ -72,7 +76,8 @@ type inStream struct {
 func (p *Path) EnableReceive(d *Demux, settled func(direct bool)) *Receiver {
 	p.recv = &Receiver{demux: d, settled: settled,
 		streams: make(map[uint32]*inStream), wanted: make(map[uint32]*want),
-		chains: make(map[uint32]*chain), attrs: make(interceptor.Attributes)}
+		chains: make(map[uint32]*chain), attrs: make(interceptor.Attributes),
+		headerKey: headerAttributeKey()}
 	return p.recv
 }
 
@@ -239,24 +244,37 @@ func (r *Receiver) receive(b []byte) bool {
 	return true
 }
 
-// open decrypts b and pulls it through s's interceptor chain.
+// open decrypts b into s's slab, parses it and pulls it through s's
+// interceptor chain, which is handed the parsed header rather than
+// parsing it again in every interceptor.
 func (r *Receiver) open(b []byte, s *inStream) (*rtp.Packet, bool) {
-	plain, err := r.ctx.DecryptRTP(make([]byte, len(b)), b, &r.header)
+	plain, err := r.ctx.DecryptRTP(s.slab.buffer(len(b)), b, &r.header)
 	if err != nil {
 		return nil, false
 	}
+	p := s.slab.packet()
+	if err := p.Unmarshal(plain); err != nil {
+		return nil, false
+	}
 	r.pending = plain
-	clear(r.attrs)
+	if r.headerKey == nil || len(r.attrs) > 2 {
+		clear(r.attrs)
+	}
 	r.attrs[pendingKey{}] = r
+	if r.headerKey != nil {
+		r.attrs[r.headerKey] = &p.Header
+	}
 	n, _, err := s.chain.reader.Read(plain, r.attrs)
 	r.pending = nil
 	if err != nil {
 		return nil, false
 	}
-	p := &rtp.Packet{}
-	if err := p.Unmarshal(plain[:n]); err != nil {
-		return nil, false
+	if n != len(plain) { // an interceptor changed the packet
+		if err := p.Unmarshal(plain[:n]); err != nil {
+			return nil, false
+		}
 	}
+	p.Extensions = p.Extensions[:len(p.Extensions):len(p.Extensions)]
 	return p, true
 }
 
