@@ -85,7 +85,8 @@ func (r *recSink) acceptVideo(t sfu.TrackInfo, arrival time.Time) bool {
 			r.ignored = t.TrackID
 			return false
 		}
-		r.videoID.Store(&t.TrackID)
+		id := t.TrackID // not &t.TrackID: t would move to the heap on every call
+		r.videoID.Store(&id)
 		r.videoSSRC = t.SSRC
 		if fs, ok := r.sink.(archive.FmtpSink); ok {
 			fs.VideoFmtp(t.SDPFmtpLine, arrival)
