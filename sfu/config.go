@@ -89,7 +89,7 @@ func DefaultConfig() Config {
 		DirectSRTPReceive: true,
 		DefaultVideoCodec: VP9,
 		PLIInterval:       time.Second,
-		SinkQueue:         1024,
+		SinkQueue:         512,
 	}
 }
 
