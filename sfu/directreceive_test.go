@@ -71,8 +71,8 @@ func (d *dropOnce) BindLocalStream(info *interceptor.StreamInfo, next intercepto
 }
 
 // TestDirectReceiveRepairsWithRTX publishes through the direct receive
-// path, loses one packet on the way, and checks the SFU's NACK (pion's
-// generator, fed by the direct path) brings it back as RTX, which the
+// path, loses one packet on the way, and checks the SFU's NACK
+// (nackfeedback.go, fed by the direct path) brings it back as RTX, which the
 // direct path unwraps into the track: pion's own repair path never runs
 // once the media stream is taken over. Transport-wide congestion
 // feedback keeps reaching the publisher.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -116,7 +115,7 @@ func newEngines(cfg *Config, se webrtc.SettingEngine, sockets srtpout.Sockets, d
 		demux = nil
 	}
 	var out engines
-	feedback := newFeedbackTicker(twccInterval)
+	feedback := newFeedbackTicker(feedbackInterval)
 	for _, viewOnly := range []bool{false, true} {
 		e, err := newEngine(viewOnly, se, cfg.Now, feedback)
 		if err != nil {
@@ -158,17 +157,14 @@ func newEngine(viewOnly bool, se webrtc.SettingEngine, now func() time.Time, fee
 	// A connection that may publish also asks for lost packets, reports
 	// reception and gives the publisher transport-wide congestion
 	// feedback for its estimator.
-	generator, err := nack.NewGeneratorInterceptor()
-	if err != nil {
-		return nil, fmt.Errorf("configure nack: %w", err)
-	}
 	rr, err := report.NewReceiverInterceptor()
 	if err != nil {
 		return nil, fmt.Errorf("configure receiver reports: %w", err)
 	}
 	// Arrival times are the network's: the wall clock, whatever clock
 	// the SFU's logic runs on.
-	e.factories = []interceptor.Factory{generator, rr, twccFeedbackFactory{ticker: feedback, now: time.Now}}
+	e.factories = []interceptor.Factory{nackFeedbackFactory{ticker: feedback}, rr,
+		twccFeedbackFactory{ticker: feedback, now: time.Now}}
 	return e, nil
 }
 

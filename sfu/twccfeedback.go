@@ -11,9 +11,9 @@ import (
 	"github.com/pion/sdp/v3"
 )
 
-// twccInterval is how often publishers get transport-wide congestion
-// feedback: pion's default.
-const twccInterval = 100 * time.Millisecond
+// feedbackInterval is how often publishers get transport-wide congestion
+// feedback and NACKs: pion's default for both.
+const feedbackInterval = 100 * time.Millisecond
 
 // twccFeedback gives one publishing connection transport-wide congestion
 // feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01), as
@@ -131,62 +131,4 @@ func (f *twccFeedback) Close() error {
 	f.mu.Unlock()
 	f.ticker.remove(f)
 	return nil
-}
-
-// feedbackTicker flushes every registered connection's feedback each
-// interval, from one goroutine that runs while any is registered.
-type feedbackTicker struct {
-	interval time.Duration
-
-	mu   sync.Mutex
-	set  map[*twccFeedback]struct{}
-	stop chan struct{} // closes the running goroutine; nil when none runs
-}
-
-func newFeedbackTicker(interval time.Duration) *feedbackTicker {
-	return &feedbackTicker{interval: interval, set: make(map[*twccFeedback]struct{})}
-}
-
-func (t *feedbackTicker) add(f *twccFeedback) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.set[f] = struct{}{}
-	if t.stop == nil {
-		t.stop = make(chan struct{})
-		go t.run(t.stop)
-	}
-}
-
-func (t *feedbackTicker) remove(f *twccFeedback) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.set, f)
-	if len(t.set) == 0 && t.stop != nil {
-		close(t.stop)
-		t.stop = nil
-	}
-}
-
-// run flushes until stop closes.
-func (t *feedbackTicker) run(stop chan struct{}) {
-	tick := time.NewTicker(t.interval)
-	defer tick.Stop()
-	var batch []*twccFeedback
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		t.mu.Lock()
-		batch = batch[:0]
-		for f := range t.set {
-			batch = append(batch, f)
-		}
-		t.mu.Unlock()
-		for _, f := range batch {
-			f.flush()
-		}
-		clear(batch)
-	}
 }
