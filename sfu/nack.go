@@ -142,6 +142,9 @@ func (n *nackResponder) BindLocalStream(info *interceptor.StreamInfo, writer int
 	return writer
 }
 
+// negotiatedNack reports whether the stream's codec negotiated generic
+// NACK ("nack" without a parameter; "nack pli" is a keyframe request):
+// the responder answers and nackFeedback asks only for such streams.
 func negotiatedNack(info *interceptor.StreamInfo) bool {
 	for _, fb := range info.RTCPFeedback {
 		if fb.Type == "nack" && fb.Parameter == "" {

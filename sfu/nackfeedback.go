@@ -64,7 +64,7 @@ func (n *nackFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader int
 	if log := n.repairs[info.SSRC]; log != nil {
 		return n.noteRepairs(log, reader)
 	}
-	if !negotiatedNACK(info) {
+	if !negotiatedNack(info) {
 		return reader
 	}
 	log := &receiveLog{}
@@ -157,15 +157,4 @@ func (n *nackFeedback) Close() error {
 	n.mu.Unlock()
 	n.ticker.remove(n)
 	return nil
-}
-
-// negotiatedNACK reports whether the stream's codec negotiated generic
-// NACK ("nack" without a parameter; "nack pli" is a keyframe request).
-func negotiatedNACK(info *interceptor.StreamInfo) bool {
-	for _, fb := range info.RTCPFeedback {
-		if fb.Type == "nack" && fb.Parameter == "" {
-			return true
-		}
-	}
-	return false
 }
