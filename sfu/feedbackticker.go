@@ -3,6 +3,9 @@ package sfu
 import (
 	"sync"
 	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 )
 
 // flusher is one connection's feedback of one kind, sent each interval.
@@ -66,4 +69,50 @@ func (t *feedbackTicker) run(stop chan struct{}) {
 		}
 		clear(batch)
 	}
+}
+
+// feedbackLink is what a ticker-driven feedback interceptor (congestion
+// feedback, NACKs) keeps of its connection: the RTCP writer it sends
+// through once bound, whether the connection closed, and the ticker.
+// Its mutex guards the interceptor's own state too.
+type feedbackLink struct {
+	ticker *feedbackTicker
+
+	mu     sync.Mutex
+	writer interceptor.RTCPWriter // nil until bound
+	closed bool
+}
+
+// bindWriter stores writer and, under the lock, lets init prepare what
+// the owner needs to send, then puts owner on the ticker; after the
+// connection closed it does nothing.
+func (l *feedbackLink) bindWriter(owner flusher, writer interceptor.RTCPWriter, init func()) interceptor.RTCPWriter {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return writer
+	}
+	l.writer = writer
+	if init != nil {
+		init()
+	}
+	l.mu.Unlock()
+	l.ticker.add(owner)
+	return writer
+}
+
+// send writes pkts, if any, through w outside the lock.
+func send(w interceptor.RTCPWriter, pkts []rtcp.Packet) {
+	if len(pkts) > 0 {
+		_, _ = w.Write(pkts, nil) // a closed transport: the connection is leaving
+	}
+}
+
+// leave marks the connection closed and takes owner off the ticker.
+func (l *feedbackLink) leave(owner flusher) error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.ticker.remove(owner)
+	return nil
 }

@@ -3,7 +3,6 @@ package sfu
 import (
 	"encoding/binary"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
@@ -19,15 +18,12 @@ import (
 // arrival is noted where it is read.
 type nackFeedback struct {
 	interceptor.NoOp
-	ticker *feedbackTicker
+	feedbackLink
 	sender uint32 // the SSRC the NACKs are sent from
 
-	mu      sync.Mutex
 	streams map[uint32]*receiveLog // by media SSRC, streams that negotiated NACK
 	repairs map[uint32]*receiveLog // by RTX SSRC, the log of the stream repaired
-	writer  interceptor.RTCPWriter // nil until bound
-	closed  bool
-	missing []uint16 // reused by flush
+	missing []uint16               // reused by flush
 }
 
 // nackFeedbackFactory builds a connection's nackFeedback.
@@ -35,22 +31,14 @@ type nackFeedbackFactory struct{ ticker *feedbackTicker }
 
 // NewInterceptor implements interceptor.Factory.
 func (f nackFeedbackFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	return &nackFeedback{ticker: f.ticker, sender: rand.Uint32(), // #nosec G404: an SSRC, not a secret
+	return &nackFeedback{feedbackLink: feedbackLink{ticker: f.ticker}, sender: rand.Uint32(), // #nosec G404: an SSRC, not a secret
 		streams: make(map[uint32]*receiveLog), repairs: make(map[uint32]*receiveLog)}, nil
 }
 
 // BindRTCPWriter implements interceptor.Interceptor: NACKs are sent
 // through writer from now on.
 func (n *nackFeedback) BindRTCPWriter(writer interceptor.RTCPWriter) interceptor.RTCPWriter {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		return writer
-	}
-	n.writer = writer
-	n.mu.Unlock()
-	n.ticker.add(n)
-	return writer
+	return n.bindWriter(n, writer, nil)
 }
 
 // BindRemoteStream implements interceptor.Interceptor: the sequence
@@ -145,16 +133,8 @@ func (n *nackFeedback) flush() {
 	}
 	w := n.writer
 	n.mu.Unlock()
-	if len(pkts) > 0 {
-		_, _ = w.Write(pkts, nil) // a closed transport: the connection is leaving
-	}
+	send(w, pkts)
 }
 
 // Close implements interceptor.Interceptor.
-func (n *nackFeedback) Close() error {
-	n.mu.Lock()
-	n.closed = true
-	n.mu.Unlock()
-	n.ticker.remove(n)
-	return nil
-}
+func (n *nackFeedback) Close() error { return n.leave(n) }

@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/pion/interceptor"
@@ -26,14 +25,11 @@ const feedbackInterval = 100 * time.Millisecond
 // connections sends each connection's feedback.
 type twccFeedback struct {
 	interceptor.NoOp
-	ticker *feedbackTicker
-	now    func() time.Time
-	start  time.Time
+	feedbackLink
+	now   func() time.Time
+	start time.Time
 
-	mu     sync.Mutex
-	rec    *twcc.Recorder         // nil until the RTCP writer is bound
-	writer interceptor.RTCPWriter // where feedback goes
-	closed bool
+	rec *twcc.Recorder // nil until the RTCP writer is bound
 }
 
 // twccFeedbackFactory builds a connection's twccFeedback.
@@ -44,22 +40,15 @@ type twccFeedbackFactory struct {
 
 // NewInterceptor implements interceptor.Factory.
 func (f twccFeedbackFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
-	return &twccFeedback{ticker: f.ticker, now: f.now, start: f.now()}, nil
+	return &twccFeedback{feedbackLink: feedbackLink{ticker: f.ticker}, now: f.now, start: f.now()}, nil
 }
 
 // BindRTCPWriter implements interceptor.Interceptor: feedback is sent
 // through writer from now on.
 func (f *twccFeedback) BindRTCPWriter(writer interceptor.RTCPWriter) interceptor.RTCPWriter {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return writer
-	}
-	f.rec = twcc.NewRecorder(rand.Uint32()) // #nosec G404: an SSRC, not a secret
-	f.writer = writer
-	f.mu.Unlock()
-	f.ticker.add(f)
-	return writer
+	return f.bindWriter(f, writer, func() {
+		f.rec = twcc.NewRecorder(rand.Uint32()) // #nosec G404: an SSRC, not a secret
+	})
 }
 
 // BindRemoteStream implements interceptor.Interceptor: every packet read
@@ -116,19 +105,10 @@ func (f *twccFeedback) flush() {
 		f.mu.Unlock()
 		return
 	}
-	pkts := f.rec.BuildFeedbackPacket()
-	w := f.writer
+	pkts, w := f.rec.BuildFeedbackPacket(), f.writer
 	f.mu.Unlock()
-	if len(pkts) > 0 {
-		_, _ = w.Write(pkts, nil) // a closed transport: the connection is leaving
-	}
+	send(w, pkts)
 }
 
 // Close implements interceptor.Interceptor.
-func (f *twccFeedback) Close() error {
-	f.mu.Lock()
-	f.closed = true
-	f.mu.Unlock()
-	f.ticker.remove(f)
-	return nil
-}
+func (f *twccFeedback) Close() error { return f.leave(f) }
