@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -19,10 +20,12 @@ var longAgo = time.Unix(1, 0)
 // AddrPortReaderWriter. One goroutine reads it at a time; writes may come
 // from any number.
 type Conn struct {
-	udp   *net.UDPConn
-	io    *socketIO      // reads and writes udp
-	sw    *Switch        // nil: the socket only
-	local netip.AddrPort // the address others reach it at; zero when sw is nil
+	udp       *net.UDPConn // closed when batch is set
+	localAddr net.Addr
+	io        *socketIO      // reads and writes udp (unless batch is set)
+	sw        *Switch        // nil: the socket only
+	local     netip.AddrPort // the address others reach it at; zero when sw is nil
+	batch     *batchReader   // set by AttachBatched: the socket is read in batches
 
 	inbox inbox
 	// waiting is set while a reader may be blocked in the socket's read:
@@ -71,6 +74,9 @@ func (c *Conn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 
 // readOne returns the next datagram.
 func (c *Conn) readOne(b []byte) (int, netip.AddrPort, error) {
+	if c.batch != nil {
+		return c.readBatched(b)
+	}
 	for {
 		if n, from, ok := c.popInto(b); ok {
 			return n, from, nil
@@ -134,6 +140,10 @@ func (c *Conn) deliver(p []byte, from netip.AddrPort) {
 	}
 	c.sw.handed.Add(1)
 	if c.waiting.CompareAndSwap(true, false) {
+		if c.batch != nil {
+			c.batch.sock.wake()
+			return
+		}
 		_ = c.udp.SetReadDeadline(longAgo)
 	}
 }
@@ -144,6 +154,9 @@ func (c *Conn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	if dst := c.sw.lookup(addr); dst != nil && dst != c && dst.local.Addr().Is4() == c.local.Addr().Is4() {
 		dst.deliver(b, c.local)
 		return len(b), nil
+	}
+	if c.batch != nil {
+		return c.batch.sock.writeTo(b, addr)
 	}
 	return c.io.write(b, addr)
 }
@@ -166,20 +179,20 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	udpAddr, ok := addr.(*net.UDPAddr)
 	if !ok {
-		return c.udp.WriteTo(b, addr) // the socket reports the error
+		return 0, &net.OpError{Op: "write", Net: "udp", Source: c.localAddr, Addr: addr, Err: syscall.EINVAL}
 	}
 	return c.WriteToAddrPort(b, udpAddr.AddrPort())
 }
 
 // LocalAddr implements net.PacketConn.
-func (c *Conn) LocalAddr() net.Addr { return c.udp.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr { return c.localAddr }
 
 // SetDeadline implements net.PacketConn.
 func (c *Conn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
-	return c.udp.SetWriteDeadline(t)
+	return c.SetWriteDeadline(t)
 }
 
 // SetReadDeadline implements net.PacketConn. A datagram handed over in
@@ -190,15 +203,30 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 		ns = t.UnixNano()
 	}
 	c.deadline.Store(ns)
+	if c.batch != nil {
+		c.batch.sock.wake()
+		return nil
+	}
 	return c.udp.SetReadDeadline(t)
 }
 
 // SetWriteDeadline implements net.PacketConn; datagrams handed over in
-// memory never block.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.udp.SetWriteDeadline(t) }
+// memory never block, and a batched Conn ignores it.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.batch != nil {
+		return nil
+	}
+	return c.udp.SetWriteDeadline(t)
+}
 
-// UDP returns the socket under c, for options such as buffer sizes.
-func (c *Conn) UDP() *net.UDPConn { return c.udp }
+// UDP returns the socket under c, for options such as buffer sizes; nil
+// for a Conn reading in batches.
+func (c *Conn) UDP() *net.UDPConn {
+	if c.batch != nil {
+		return nil
+	}
+	return c.udp
+}
 
 // Close detaches c from its Switch, drops the datagrams waiting for it
 // and closes the socket. It is idempotent.
@@ -209,6 +237,10 @@ func (c *Conn) Close() error {
 			for _, d := range c.inbox.close() {
 				c.sw.release(d.buf)
 			}
+		}
+		if c.batch != nil {
+			c.closeErr = c.batch.sock.close()
+			return
 		}
 		c.closeErr = c.udp.Close()
 	})

@@ -10,4 +10,11 @@
 // instead of being sent, and its reader returns it as if it had come from
 // the network, from the writer's local address. Everything else goes
 // through the socket as usual, so a Conn is a drop-in net.PacketConn.
+//
+// A Conn reads and writes its socket with system calls that never block
+// and do not wake Go's monitor thread (sockio_linux.go). A Conn attached
+// with AttachBatched takes its socket out of Go's poller instead and
+// reads it in batches; while traffic is heavy it lets datagrams gather
+// for an interval before it takes them all, so one thread wake-up serves
+// many of them (batch.go, rawsock_linux.go).
 package memudp

@@ -63,7 +63,7 @@ func (s *Switch) Attach(conn *net.UDPConn) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memudp: attach: %w", err)
 	}
-	c := &Conn{udp: conn, io: sio, sw: s}
+	c := &Conn{udp: conn, io: sio, localAddr: conn.LocalAddr(), sw: s}
 	if s == nil {
 		return c, nil
 	}

@@ -211,6 +211,12 @@ func (b *apiBackend) StatsReport() map[string]any {
 		"total_direct_srtp_receive_connections": st.DirectSRTPReceiveConnections,
 		"total_pion_srtp_receive_connections":   st.PionSRTPReceiveConnections,
 		"total_direct_received_srtp":            st.DirectRTPPackets,
+		// kiroku's own: batched reads of the shared UDP sockets outside
+		// Go's poller, the datagrams they returned and the coalescing
+		// intervals slept (udp_receive_coalesce).
+		"total_udp_batch_reads":     st.UDPBatchReads,
+		"total_udp_batch_datagrams": st.UDPBatchDatagrams,
+		"total_udp_receive_polls":   st.UDPReceivePolls,
 		// kiroku's own: client packets that could not be read, skipped.
 		"total_malformed_packets": st.MalformedPackets,
 		// kiroku's own: video streams a receiver could not decode, not

@@ -75,9 +75,26 @@ func (d *dropOnce) BindLocalStream(info *interceptor.StreamInfo, next intercepto
 // (nackfeedback.go, fed by the direct path) brings it back as RTX, which the
 // direct path unwraps into the track: pion's own repair path never runs
 // once the media stream is taken over. Transport-wide congestion
-// feedback keeps reaching the publisher.
+// feedback keeps reaching the publisher. It runs with the shared socket
+// read through Go's poller and in coalesced batches outside it.
 func TestDirectReceiveRepairsWithRTX(t *testing.T) {
-	s := newTestSFUWith(t, func(cfg *Config) { cfg.DirectSRTPReceive = true })
+	for _, tc := range []struct {
+		name     string
+		coalesce time.Duration
+	}{
+		{"poller", 0},
+		{"coalesced", time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testDirectReceiveRepairs(t, func(cfg *Config) {
+				cfg.DirectSRTPReceive, cfg.UDPReceiveCoalesce = true, tc.coalesce
+			})
+		})
+	}
+}
+
+func testDirectReceiveRepairs(t *testing.T, configure func(*Config)) {
+	s := newTestSFUWith(t, configure)
 	t.Cleanup(func() { _ = s.Close() })
 	c, err := s.Join(JoinRequest{ChannelID: "ch", ConnectionID: NewID(), Role: SendOnly, Video: true, Peer: newFakePeer()})
 	if err != nil {
@@ -110,6 +127,12 @@ func TestDirectReceiveRepairsWithRTX(t *testing.T) {
 	}
 	if st.DirectRTPPackets < st.ReceivedRTPPackets*3/4 {
 		t.Fatalf("%d of %d packets received directly", st.DirectRTPPackets, st.ReceivedRTPPackets)
+	}
+	if s.cfg.UDPReceiveCoalesce > 0 && (st.UDPBatchReads == 0 || st.UDPBatchDatagrams < st.ReceivedRTPPackets) {
+		t.Fatalf("%d datagrams read in %d batches for %d packets received", st.UDPBatchDatagrams, st.UDPBatchReads, st.ReceivedRTPPackets)
+	}
+	if s.cfg.UDPReceiveCoalesce == 0 && st.UDPBatchReads != 0 {
+		t.Fatalf("%d batched reads with udp_receive_coalesce 0", st.UDPBatchReads)
 	}
 }
 

@@ -258,6 +258,7 @@ func newSettingEngine(cfg *Config, demux *srtpout.Demux) (webrtc.SettingEngine, 
 		Port: cfg.UDPPort, IPv4: true, IPv6: cfg.IPv6, Pinned: plan.pinned(),
 		Loopback: cfg.ICELoopback || plan.loopback, BufferBytes: udpBufferBytes,
 		Logger: cfg.Logger, Switch: cfg.LocalUDP,
+		Coalesce: cfg.UDPReceiveCoalesce,
 	}
 	if demux != nil {
 		hc.Tap = demux.Tap

@@ -1,6 +1,10 @@
 package sfu
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/kiroku-sfu/kiroku/memudp"
+)
 
 // Stats are the SFU's running totals since it started, e.g. for Sora's
 // GetStatsReport API or metrics.
@@ -37,6 +41,12 @@ type Stats struct {
 	PionSRTPReceiveConnections   uint64
 	// DirectRTPPackets counts RTP packets received on the direct path.
 	DirectRTPPackets uint64
+	// UDPBatchReads counts the system calls that read the shared UDP
+	// sockets in batches, outside Go's poller (udp_receive_coalesce above
+	// 0), and UDPBatchDatagrams the datagrams they returned;
+	// UDPReceivePolls counts the coalescing intervals their readers
+	// slept. Totals of the sockets bound now.
+	UDPBatchReads, UDPBatchDatagrams, UDPReceivePolls uint64
 	// RefusedStreams counts published video streams not forwarded to a
 	// receiver that cannot decode their codec (its capability sdp lacks
 	// it, or its answer refused it).
@@ -91,7 +101,7 @@ func (s *SFU) Stats() Stats {
 	ongoingConns, ongoingSessions := len(s.conns), len(s.channels)
 	s.mu.Unlock()
 	c := &s.counters
-	return Stats{
+	st := Stats{
 		ConnectionsCreated: c.connCreated.Load(), ConnectionsDestroyed: c.connDestroyed.Load(),
 		ConnectionsRejected: c.connRejected.Load(), OngoingConnections: ongoingConns,
 		SessionsCreated: c.sessCreated.Load(), SessionsDestroyed: c.sessDestroyed.Load(),
@@ -107,6 +117,11 @@ func (s *SFU) Stats() Stats {
 		NACKRetransmissions: c.retransmitted.Load(),
 		SpotlightFocused:    c.spotFocused.Load(), SpotlightUnfocused: c.spotUnfocused.Load(),
 	}
+	if m, ok := s.udpMux.(interface{ ReadStats() memudp.ReadStats }); ok {
+		rs := m.ReadStats()
+		st.UDPBatchReads, st.UDPBatchDatagrams, st.UDPReceivePolls = rs.Reads, rs.Datagrams, rs.Polls
+	}
+	return st
 }
 
 // ConnectionsByRole counts the connections open now by role; every role

@@ -52,6 +52,11 @@ type Config struct {
 	// sockets of this process in memory (the built-in TURN server's
 	// relays).
 	Switch *memudp.Switch
+	// Coalesce, if positive, reads each socket outside Go's poller, in
+	// batches, letting arrivals gather for up to Coalesce while traffic
+	// is heavy (memudp.Switch.AttachBatched); 0 reads through Go's
+	// poller.
+	Coalesce time.Duration
 	// Tap, if not nil, gives the tap installed on each socket, which sees
 	// every datagram before pion's UDP mux does (srtpout.Demux).
 	Tap func(*memudp.Conn) memudp.Tap
@@ -196,6 +201,22 @@ func (m *Mux) Socket(local netip.Addr) *memudp.Conn {
 		}
 	}
 	return family
+}
+
+// ReadStats sums the batched reading totals of the sockets bound now
+// (zero without BatchReads).
+func (m *Mux) ReadStats() memudp.ReadStats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var sum memudp.ReadStats
+	for _, s := range m.sockets {
+		st := s.conn.ReadStats()
+		sum.Reads += st.Reads
+		sum.Datagrams += st.Datagrams
+		sum.Waits += st.Waits
+		sum.Polls += st.Polls
+	}
+	return sum
 }
 
 // Close stops the rescans and closes every socket. It is idempotent.

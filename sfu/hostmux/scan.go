@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"syscall"
 
+	"github.com/kiroku-sfu/kiroku/memudp"
 	"github.com/pion/ice/v4"
 )
 
@@ -148,7 +149,11 @@ func (m *Mux) bind(a netip.Addr, initial bool) error {
 		_ = conn.SetReadBuffer(m.cfg.BufferBytes)
 		_ = conn.SetWriteBuffer(m.cfg.BufferBytes)
 	}
-	attached, err := m.cfg.Switch.Attach(conn)
+	attach := m.cfg.Switch.Attach
+	if m.cfg.Coalesce > 0 {
+		attach = func(conn *net.UDPConn) (*memudp.Conn, error) { return m.cfg.Switch.AttachBatched(conn, m.cfg.Coalesce) }
+	}
+	attached, err := attach(conn)
 	if err != nil {
 		return errors.Join(fmt.Errorf("hostmux: %s: %w", a, err), conn.Close())
 	}

@@ -99,6 +99,10 @@ func startEnv() (*env, error) {
 	sc := sfu.DefaultConfig()
 	obs := &observer{}
 	sc.ICEAddress, sc.Logger, sc.Observer = mediaAddress, logger, obs
+	// The browsers' media is read in coalesced batches outside Go's
+	// poller, the setting for nodes that mostly record (off by default;
+	// the sfu package's tests cover the poller).
+	sc.UDPReceiveCoalesce = 5 * time.Millisecond
 	core, err := sfu.New(sc)
 	if err != nil {
 		return nil, err

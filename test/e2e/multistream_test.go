@@ -64,6 +64,13 @@ func TestMultistream(t *testing.T) {
 				after.DirectRTPPackets-before.DirectRTPPackets; direct < rx*3/4 {
 				t.Fatalf("%d of %d received packets took the direct path", direct, rx)
 			}
+			// Every datagram is read in batches outside Go's poller
+			// (udp_receive_coalesce, on in this environment).
+			if rx, read := after.ReceivedRTPPackets-before.ReceivedRTPPackets,
+				after.UDPBatchDatagrams-before.UDPBatchDatagrams; read < rx || after.UDPBatchReads == before.UDPBatchReads {
+				t.Fatalf("%d datagrams read in %d batches for %d received packets", read,
+					after.UDPBatchReads-before.UDPBatchReads, rx)
+			}
 		})
 	}
 }
