@@ -11,15 +11,16 @@ import (
 )
 
 // batchSocket is a socket read in batches outside Go's network poller
-// (raw_linux.go). One goroutine calls recv, datagram and wait; any calls
-// writeTo and wake.
+// (rawsock_linux.go). One goroutine calls recv, datagram and wait; any
+// calls writeTo and wake.
 type batchSocket interface {
 	// recv reads the datagrams queued, up to a batch, without waiting;
 	// none queued is (0, nil).
 	recv() (int, error)
-	// datagram returns the i-th datagram of the last recv and its sender;
-	// it stays valid until the next recv.
-	datagram(i int) ([]byte, netip.AddrPort)
+	// datagram returns the i-th datagram of the last recv, its sender
+	// and when the kernel received it (zero: not known); it stays valid
+	// until the next recv.
+	datagram(i int) ([]byte, netip.AddrPort, time.Time)
 	// wait blocks until a datagram is queued, wake is called or the
 	// deadline (zero: none) passes.
 	wait(deadline time.Time) error
@@ -61,6 +62,7 @@ type batchReader struct {
 	coalesce time.Duration // 0: never poll
 	interval time.Duration // the sleep now: coalesce, or less while the buffer fills
 	taken    int           // datagrams read since the last sleep
+	arrival  time.Time     // the kernel's receive time of the datagram returned last
 
 	next, count int  // the last recv's datagrams not returned yet
 	drained     bool // the last recv took everything queued
@@ -120,6 +122,20 @@ func (s *Switch) AttachBatched(conn *net.UDPConn, coalesce time.Duration) (*Conn
 	return c, nil
 }
 
+// Arrival is when the datagram the reader returned (or handed to the
+// tap) last came, for a Conn attached with AttachBatched: the kernel's
+// receive time (Linux), or the time it was handed over in memory; zero
+// for other Conns. A coalescing reader takes datagrams up to an interval
+// after they came: arrival times that matter, such as those of
+// congestion feedback, are to be taken from here. Only the reader may
+// call it.
+func (c *Conn) Arrival() time.Time {
+	if c.batch == nil {
+		return time.Time{}
+	}
+	return c.batch.arrival
+}
+
 // ReadStats returns the reading totals of a batched Conn (zero for
 // others).
 func (c *Conn) ReadStats() ReadStats {
@@ -138,8 +154,9 @@ func (c *Conn) readBatched(b []byte) (int, netip.AddrPort, error) {
 			return n, from, nil
 		}
 		if r.next < r.count {
-			p, from := r.sock.datagram(r.next)
+			p, from, at := r.sock.datagram(r.next)
 			r.next++
+			r.arrival = at
 			return copy(b, p), from, nil
 		}
 		if r.polling && r.drained {

@@ -6,6 +6,9 @@ import (
 	"net"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestCoalescedStream: a steady stream of datagrams, several per
@@ -183,4 +186,123 @@ func TestPollIntervalFitsTheBuffer(t *testing.T) {
 	if got := r.polls.Load(); got != uint64(len(steps)) {
 		t.Fatalf("%d polls counted, want %d", got, len(steps))
 	}
+}
+
+// TestArrivalIsTheKernels: a batched Conn reports when the kernel
+// received a datagram, or when it was handed over in memory, not when it
+// was read, even long after; a Conn read through Go's poller reports
+// none.
+func TestArrivalIsTheKernels(t *testing.T) {
+	sw := NewSwitch()
+	b := attachBatched(time.Millisecond)(t, sw)
+	outside := listen(t)
+	defer outside.Close()
+	buf := make([]byte, 10)
+	// The kernel starts stamping arrivals a moment after the first
+	// socket asks (a deferred switch); until then it stamps at the read.
+	// Some tries are allowed for that, none for a reader that never
+	// reports the kernel's time.
+	var early, late time.Duration
+	for try := 0; ; try++ {
+		sent := time.Now()
+		if _, err := outside.WriteToUDPAddrPort([]byte("early"), addrOf(b)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(30 * time.Millisecond)
+		_ = b.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, _, err := b.ReadFromAddrPort(buf); err != nil {
+			t.Fatal(err)
+		}
+		read, at := time.Now(), b.Arrival()
+		early, late = at.Sub(sent), read.Sub(at)
+		if early > -time.Millisecond && late >= 25*time.Millisecond {
+			break
+		}
+		if try == 20 {
+			t.Fatalf("arrival %v after sending and %v before the read, want about when it was sent", early, late)
+		}
+	}
+	a := attach(t, sw)
+	handed := time.Now()
+	if _, err := a.WriteToAddrPort([]byte("memory"), addrOf(b)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if _, _, err := b.ReadFromAddrPort(buf); err != nil {
+		t.Fatal(err)
+	}
+	read := time.Now()
+	if at := b.Arrival(); at.Before(handed) || read.Sub(at) < 50*time.Millisecond {
+		t.Fatalf("handed over: arrival %v after the write and %v before the read", at.Sub(handed), read.Sub(at))
+	}
+	if _, err := outside.WriteToUDPAddrPort([]byte("x"), addrOf(a)); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := a.ReadFromAddrPort(buf); err != nil {
+		t.Fatal(err)
+	}
+	if at := a.Arrival(); !at.IsZero() {
+		t.Fatalf("a Conn read through the poller has arrival %v", at)
+	}
+}
+
+// cmsg builds one control message as the kernel lays it out (8-byte
+// aligned): a header and data, padded to the alignment.
+func cmsg(level, typ int32, data []byte) []byte {
+	b := make([]byte, unix.CmsgSpace(len(data)))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
+	h.Level, h.Type = level, typ
+	h.SetLen(unix.CmsgLen(len(data)))
+	copy(b[unix.CmsgLen(0):], data)
+	return b
+}
+
+// aligned copies b into 8-byte aligned memory, as the reader's control
+// buffers are.
+func aligned(b []byte) []byte {
+	words := make([]uint64, (len(b)+7)/8)
+	out := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:len(b)]
+	copy(out, b)
+	return out
+}
+
+func TestReceiveTimestamp(t *testing.T) {
+	ts := unix.NsecToTimespec(1_700_000_000_123_456_789)
+	tsBytes := unsafe.Slice((*byte)(unsafe.Pointer(&ts)), unsafe.Sizeof(ts))
+	stamp := cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, tsBytes)
+	other := cmsg(unix.IPPROTO_IP, unix.IP_TOS, []byte{1, 0, 0, 0})
+	truncated := append([]byte(nil), stamp...)
+	(*unix.Cmsghdr)(unsafe.Pointer(&truncated[0])).SetLen(len(stamp) + 8)
+	for _, tc := range []struct {
+		name string
+		oob  []byte
+		ok   bool
+	}{
+		{"timestamp", stamp, true},
+		{"after another message", append(append([]byte(nil), other...), stamp...), true},
+		{"none", nil, false},
+		{"another message only", other, false},
+		{"shorter than a header", stamp[:4], false},
+		{"length past the buffer", truncated, false},
+		{"timestamp cut short", cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, tsBytes[:4]), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := receiveTimestamp(aligned(tc.oob))
+			if ok != tc.ok || (ok && got != ts.Nano()) {
+				t.Fatalf("got %d, %v; want %d, %v", got, ok, ts.Nano(), tc.ok)
+			}
+		})
+	}
+}
+
+// FuzzReceiveTimestamp: any control buffer is read without a panic or a
+// read past its end.
+func FuzzReceiveTimestamp(f *testing.F) {
+	ts := unix.NsecToTimespec(1)
+	f.Add(cmsg(unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, unsafe.Slice((*byte)(unsafe.Pointer(&ts)), unsafe.Sizeof(ts))))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, oob []byte) {
+		_, _ = receiveTimestamp(aligned(oob))
+	})
 }

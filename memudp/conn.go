@@ -108,6 +108,9 @@ func (c *Conn) popInto(b []byte) (int, netip.AddrPort, bool) {
 	}
 	n := copy(b, *d.buf)
 	c.sw.release(d.buf)
+	if c.batch != nil {
+		c.batch.arrival = d.at
+	}
 	return n, d.from, true
 }
 
@@ -133,7 +136,11 @@ func (c *Conn) deadlinePassed() bool {
 // deliver queues a copy of p, sent by from, and wakes the reader.
 func (c *Conn) deliver(p []byte, from netip.AddrPort) {
 	buf := c.sw.buffer(p)
-	if !c.inbox.push(datagram{buf: buf, from: from}) {
+	d := datagram{buf: buf, from: from}
+	if c.batch != nil {
+		d.at = time.Now() // a coalescing reader may take it an interval later
+	}
+	if !c.inbox.push(d) {
 		c.sw.release(buf)
 		c.sw.dropped.Add(1)
 		return

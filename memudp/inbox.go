@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // inboxDatagrams bounds the datagrams waiting in a Conn's inbox: about a
@@ -15,6 +16,7 @@ const inboxDatagrams = 1024
 type datagram struct {
 	buf  *[]byte
 	from netip.AddrPort
+	at   time.Time // when it was handed over, for a batched Conn (Arrival)
 }
 
 // inbox is a bounded FIFO of datagrams.

@@ -24,6 +24,9 @@ const (
 	rawBufferSize = 8192
 )
 
+// oobSize fits one control message holding a struct timespec.
+const oobSize = 64
+
 // datagramTruesize is what one queued media datagram (up to about 1,500
 // bytes) costs against a socket's receive buffer: the kernel counts the
 // buffer it allocated, not the payload.
@@ -59,7 +62,13 @@ type rawSocket struct {
 	hdrs  [rawBatch]mmsghdr
 	iovs  [rawBatch]unix.Iovec
 	names [rawBatch]unix.RawSockaddrInet6
+	oobs  [rawBatch][oobSize / 8]uint64 // each datagram's receive timestamp (8-byte aligned)
 	bufs  [rawBatch][]byte
+	// readWall and readMono are the clock when the last recv returned:
+	// a kernel timestamp (wall clock) is turned into a time on Go's
+	// monotonic clock by its age at that moment.
+	readMono time.Time
+	readWall int64
 
 	writers sync.Pool // *sendCall (sockio_linux.go)
 }
@@ -89,6 +98,10 @@ func newRawSocket(conn *net.UDPConn) (batchSocket, error) {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("memudp: batch reads: eventfd: %w", err)
 	}
+	// The kernel's receive time of each datagram (SCM_TIMESTAMPNS): the
+	// reader may take a datagram an interval after it came. Without it,
+	// arrivals are the time of the read.
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	a := local.AddrPort().Addr()
 	s := &rawSocket{fd: fd, wakeFD: wakeFD, v6: a.Is6() && !a.Is4In6(), queue: rawBatch}
 	if size, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF); err == nil && size/datagramTruesize > s.queue {
@@ -101,6 +114,7 @@ func newRawSocket(conn *net.UDPConn) (batchSocket, error) {
 		s.hdrs[i].hdr.Iov = &s.iovs[i]
 		s.hdrs[i].hdr.SetIovlen(1)
 		s.hdrs[i].hdr.Name = (*byte)(unsafe.Pointer(&s.names[i]))
+		s.hdrs[i].hdr.Control = (*byte)(unsafe.Pointer(&s.oobs[i][0]))
 	}
 	s.writers.New = func() any {
 		c := &sendCall{}
@@ -139,6 +153,7 @@ func (s *rawSocket) recv() (int, error) {
 	}
 	for i := range s.hdrs {
 		s.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		s.hdrs[i].hdr.SetControllen(oobSize)
 		s.hdrs[i].hdr.Flags = 0
 	}
 	for {
@@ -146,6 +161,10 @@ func (s *rawSocket) recv() (int, error) {
 			rawBatch, unix.MSG_DONTWAIT, 0, 0)
 		switch errno {
 		case 0:
+			if n > 0 {
+				s.readMono = time.Now()
+				s.readWall = s.readMono.UnixNano()
+			}
 			return int(n), nil
 		case unix.EINTR:
 			continue
@@ -161,10 +180,50 @@ func (s *rawSocket) batchSize() int { return rawBatch }
 func (s *rawSocket) queueLimit() int { return s.queue }
 
 // datagram returns the i-th datagram of the last recv (truncated to its
-// buffer, as a socket read truncates) and its sender.
-func (s *rawSocket) datagram(i int) ([]byte, netip.AddrPort) {
+// buffer, as a socket read truncates), its sender and when the kernel
+// received it.
+func (s *rawSocket) datagram(i int) ([]byte, netip.AddrPort, time.Time) {
 	n := min(int(s.hdrs[i].len), rawBufferSize)
-	return s.bufs[i][:n], sockaddrAddrPort(&s.names[i])
+	h := &s.hdrs[i].hdr
+	oob := unsafe.Slice((*byte)(unsafe.Pointer(&s.oobs[i][0])), oobSize)
+	return s.bufs[i][:n], sockaddrAddrPort(&s.names[i]), s.arrival(oob[:min(int(h.Controllen), oobSize)])
+}
+
+// arrival reads the receive timestamp in a datagram's control messages
+// as a time on Go's monotonic clock: the time of the read less the
+// timestamp's age then (no older than a second, never in the future).
+// No timestamp gives the time of the read.
+func (s *rawSocket) arrival(oob []byte) time.Time {
+	wall, ok := receiveTimestamp(oob)
+	if !ok {
+		return s.readMono
+	}
+	age := time.Duration(s.readWall - wall)
+	return s.readMono.Add(-min(max(age, 0), time.Second))
+}
+
+// receiveTimestamp finds an SCM_TIMESTAMPNS control message in oob (as
+// the kernel writes it: 8-byte aligned) and returns its time in
+// nanoseconds since the epoch.
+func receiveTimestamp(oob []byte) (int64, bool) {
+	hdrLen := unix.CmsgLen(0)
+	for len(oob) >= hdrLen {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		size := int(h.Len)
+		if size < hdrLen || size > len(oob) {
+			return 0, false
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && size >= unix.CmsgLen(int(unsafe.Sizeof(unix.Timespec{}))) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&oob[hdrLen]))
+			return ts.Nano(), true
+		}
+		next := unix.CmsgSpace(size - hdrLen)
+		if next > len(oob) {
+			return 0, false
+		}
+		oob = oob[next:]
+	}
+	return 0, false
 }
 
 // wait blocks until a datagram is queued, wake is called or deadline

@@ -55,18 +55,19 @@ type Config struct {
 	// every arriving datagram, and, on a socket with heavy traffic (more
 	// than two datagrams per interval), lets datagrams gather until the
 	// next multiple of this interval on the clock before it takes them
-	// all at once: a thread wake-up per interval instead of about one per
-	// burst of packets, for at most this much more delay (Linux;
+	// all at once: a few thread wake-ups per interval instead of about
+	// one per burst of packets, for at most this much more delay (Linux;
 	// elsewhere, and with 0, the sockets are read through Go's poller).
-	// The interval shrinks while arrivals would fill the socket's buffer.
+	// The interval shrinks while arrivals would fill the socket's buffer,
+	// and congestion feedback reports the kernel's receive times, not
+	// the reads'.
 	//
-	// It is for nodes that mostly record: 5 ms, under a video frame's
-	// interval, takes about a quarter off the CPU per recorded publisher
-	// at 16 publishers (bench/ingest). It is off by default because the
-	// delay it adds to forwarded packets (up to the interval) is above
-	// the SFU's 2 ms p99 goal, and reading outside the poller costs a
-	// node that forwards to many viewers more wake-ups while traffic is
-	// light.
+	// It is for nodes that mostly record: at 20 ms (the most) kiroku
+	// wakes about half as often per packet at 8 publishers and a third as
+	// often at 16, and costs a fifth to a third less CPU per recorded
+	// publisher (bench/ingest). It is off by default because it delays
+	// forwarded packets by up to the interval, above the SFU's 2 ms p99
+	// goal.
 	UDPReceiveCoalesce time.Duration `conf:"udp_receive_coalesce"`
 	// DefaultVideoCodec is used when a connect message names none.
 	DefaultVideoCodec Codec `conf:"default_video_codec_type"`

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtp"
@@ -82,15 +83,27 @@ func (f *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader int
 			if err := tcc.Unmarshal(ext); err != nil {
 				return 0, nil, err
 			}
-			f.record(ssrc, tcc.TransportSequence)
+			f.record(ssrc, tcc.TransportSequence, arrivalOf(a))
 		}
 		return n, a, nil
 	})
 }
 
-// record notes one arrival.
-func (f *twccFeedback) record(ssrc uint32, seq uint16) {
-	arrival := f.now().Sub(f.start).Microseconds()
+// arrivalOf is when the kernel received the packet being read, if the
+// direct receive path says (srtpout.ArrivalKey); zero otherwise.
+func arrivalOf(a interceptor.Attributes) time.Time {
+	if at, ok := a[srtpout.ArrivalKey{}].(*time.Time); ok && at != nil {
+		return *at
+	}
+	return time.Time{}
+}
+
+// record notes one arrival, at the time given or, if zero, now.
+func (f *twccFeedback) record(ssrc uint32, seq uint16, at time.Time) {
+	if at.IsZero() {
+		at = f.now()
+	}
+	arrival := at.Sub(f.start).Microseconds()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rec != nil && !f.closed {

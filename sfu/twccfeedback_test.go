@@ -3,9 +3,11 @@ package sfu
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/kiroku-sfu/kiroku/sfu/srtpout"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -125,4 +127,65 @@ func TestTWCCFeedback(t *testing.T) {
 		}
 	}
 	checkGoroutines(t, before)
+}
+
+// TestTWCCFeedbackReportsKernelArrival: a packet read with a kernel
+// receive time (srtpout.ArrivalKey, set by the direct path when the
+// socket is read in coalesced batches) is reported as arriving then, not
+// when it was read: two packets read at the same instant but received
+// 30 ms apart are reported 30 ms apart, and one without a time is
+// reported at the clock's time.
+func TestTWCCFeedbackReportsKernelArrival(t *testing.T) {
+	start, read := time.Unix(1000, 0), time.Unix(1001, 0)
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&start)
+	ticker := newFeedbackTicker(10 * time.Millisecond)
+	it, err := twccFeedbackFactory{ticker: ticker, now: func() time.Time { return *clock.Load() }}.NewInterceptor("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Store(&read)
+	fb := it.(*twccFeedback)
+	defer fb.Close()
+	var log rtcpLog
+	fb.BindRTCPWriter(&log)
+	const extID = 5
+	info := &interceptor.StreamInfo{SSRC: 1234,
+		RTPHeaderExtensions: []interceptor.RTPHeaderExtension{{URI: sdp.TransportCCURI, ID: extID}}}
+	arrivals := []time.Time{read.Add(-40 * time.Millisecond), read.Add(-10 * time.Millisecond), {}}
+	q := &queueReader{}
+	for i := range arrivals {
+		h := rtp.Header{Version: 2, SSRC: 1234, SequenceNumber: uint16(i)}
+		ext, _ := (&rtp.TransportCCExtension{TransportSequence: uint16(50 + i)}).Marshal()
+		if err := h.SetExtension(extID, ext); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := (&rtp.Packet{Header: h, Payload: []byte{1}}).Marshal()
+		q.pkts = append(q.pkts, raw)
+	}
+	r := fb.BindRemoteStream(info, q)
+	buf := make([]byte, 1500)
+	for i := range arrivals {
+		a := interceptor.Attributes{}
+		if !arrivals[i].IsZero() {
+			a[srtpout.ArrivalKey{}] = &arrivals[i]
+		}
+		if _, _, err := r.Read(buf, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "feedback", 5*time.Second, func() bool { return len(log.feedbackSeqs()) == 3 })
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	var deltas []int64
+	for _, p := range log.pkts {
+		if cc, ok := p.(*rtcp.TransportLayerCC); ok {
+			for _, d := range cc.RecvDeltas {
+				deltas = append(deltas, d.Delta)
+			}
+		}
+	}
+	if len(deltas) != 3 || deltas[1] != 30000 || deltas[2] != 10000 {
+		t.Fatalf("receive deltas %v µs, want the second 30000 after the first and the third 10000 after it", deltas)
+	}
 }

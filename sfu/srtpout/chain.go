@@ -19,6 +19,14 @@ import (
 // value is the Receiver holding the packet.
 type pendingKey struct{}
 
+// ArrivalKey is the interceptor.Attributes key under which the Receiver
+// puts, as a *time.Time, when the kernel received the packet being read,
+// if the socket's reader knows (memudp.Conn.Arrival): a reader that
+// coalesces takes packets up to an interval after they came, and
+// congestion feedback must report when they came. The value is valid
+// only during the read.
+type ArrivalKey struct{}
+
 // headerAttributeKey returns the key under which interceptor.Attributes
 // keeps the RTP header GetRTPHeader parsed, found by asking it to parse
 // one: pion does not export it. With it the Receiver hands every

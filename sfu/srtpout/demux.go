@@ -32,7 +32,7 @@ func (d *Demux) Tap(conn *memudp.Conn) memudp.Tap {
 		d.mu.RLock()
 		r := d.by[demuxKey{conn, from}]
 		d.mu.RUnlock()
-		return r != nil && r.receive(b)
+		return r != nil && r.receive(b, conn.Arrival())
 	}
 }
 

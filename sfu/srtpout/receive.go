@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -41,7 +42,8 @@ type Receiver struct {
 	rtx     []*want              // whose RTX stream is not over yet
 	chains  map[uint32]*chain    // every remote stream pion bound
 	attrs   interceptor.Attributes
-	pending []byte // the packet a chain read returns
+	pending []byte    // the packet a chain read returns
+	arrival time.Time // when the kernel received it (zero: not known)
 	header  rtp.Header
 	// headerKey is where interceptor.Attributes keeps a parsed header
 	// (headerAttributeKey); nil lets each interceptor parse its own.
@@ -211,7 +213,7 @@ func (r *Receiver) unbound(ssrc uint32) {
 
 // receive handles one datagram from the Receiver's pair; false leaves it
 // to pion.
-func (r *Receiver) receive(b []byte) bool {
+func (r *Receiver) receive(b []byte, arrival time.Time) bool {
 	// RTP: version 2 and not an RTCP packet type (RFC 5761, section 4);
 	// STUN and DTLS start otherwise (RFC 7983).
 	if len(b) < 12 || b[0]>>6 != 2 || (b[1] >= 192 && b[1] <= 223) {
@@ -229,6 +231,7 @@ func (r *Receiver) receive(b []byte) bool {
 			return false
 		}
 	}
+	r.arrival = arrival
 	p, ok := r.open(b, s)
 	if !ok {
 		r.dropped.Add(1)
@@ -257,12 +260,17 @@ func (r *Receiver) open(b []byte, s *inStream) (*rtp.Packet, bool) {
 		return nil, false
 	}
 	r.pending = plain
-	if r.headerKey == nil || len(r.attrs) > 2 {
+	if r.headerKey == nil || len(r.attrs) > 3 {
 		clear(r.attrs)
 	}
 	r.attrs[pendingKey{}] = r
 	if r.headerKey != nil {
 		r.attrs[r.headerKey] = &p.Header
+	}
+	if r.arrival.IsZero() {
+		delete(r.attrs, ArrivalKey{})
+	} else {
+		r.attrs[ArrivalKey{}] = &r.arrival
 	}
 	n, _, err := s.chain.reader.Read(plain, r.attrs)
 	r.pending = nil

@@ -2,6 +2,7 @@ package srtpout
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
@@ -66,7 +67,7 @@ func BenchmarkReceive(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(sealed[0])))
 	for i := 0; b.Loop(); i++ {
-		if !r.receive(sealed[i%count]) {
+		if !r.receive(sealed[i%count], time.Time{}) {
 			b.Fatal("not received")
 		}
 	}

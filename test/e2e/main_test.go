@@ -102,7 +102,7 @@ func startEnv() (*env, error) {
 	// The browsers' media is read in coalesced batches outside Go's
 	// poller, the setting for nodes that mostly record (off by default;
 	// the sfu package's tests cover the poller).
-	sc.UDPReceiveCoalesce = 5 * time.Millisecond
+	sc.UDPReceiveCoalesce = sfu.MaxUDPReceiveCoalesce
 	core, err := sfu.New(sc)
 	if err != nil {
 		return nil, err
