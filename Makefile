@@ -52,6 +52,9 @@ test-go:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./test/e2e
 
 ## bench: replay fixtures and services; prints ratios against same-run baselines
+# bench/ingest measures kiroku a second time ("B" rows) with the setting
+# for nodes that mostly record; set KIROKU_INGEST_B_CONF= to skip them.
+bench: export KIROKU_INGEST_B_CONF ?= udp_receive_coalesce = 20 ms
 bench: deps deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./... | tee bench.out
 

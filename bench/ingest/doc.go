@@ -57,6 +57,8 @@
 // variant; KIROKU_INGEST_B_CONF measures kiroku's variants a second time
 // with more lines ("B: …" rows, each paired with its A variant in the
 // same repetition), to weigh a change of the receive path against the
-// path it replaces in one run; KIROKU_INGEST_B_SFU names a cmd/sfu binary
-// built from another commit for the B rows, to weigh two builds.
+// path it replaces in one run (make bench sets it to
+// udp_receive_coalesce = 20 ms, the setting for nodes that mostly
+// record); KIROKU_INGEST_B_SFU names a cmd/sfu binary built from another
+// commit for the B rows, to weigh two builds.
 package ingestbench
