@@ -69,6 +69,9 @@ type rawSocket struct {
 	// monotonic clock by its age at that moment.
 	readMono time.Time
 	readWall int64
+	// waitFDs are the reader's ppoll set (socket, wake-up), kept so that
+	// an idle wait allocates nothing.
+	waitFDs [2]unix.PollFd
 
 	writers sync.Pool // *sendCall (sockio_linux.go)
 }
@@ -232,7 +235,9 @@ func receiveTimestamp(oob []byte) (int64, bool) {
 func (s *rawSocket) wait(deadline time.Time) error {
 	s.use.RLock()
 	defer s.use.RUnlock()
-	fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}, {Fd: int32(s.wakeFD), Events: unix.POLLIN}}
+	fds := s.waitFDs[:]
+	fds[0] = unix.PollFd{Fd: int32(s.fd), Events: unix.POLLIN}
+	fds[1] = unix.PollFd{Fd: int32(s.wakeFD), Events: unix.POLLIN}
 	for {
 		if s.closed.Load() {
 			return net.ErrClosed

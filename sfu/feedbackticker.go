@@ -6,6 +6,7 @@ import (
 
 	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 )
 
 // flusher is one connection's feedback of one kind, sent each interval.
@@ -115,4 +116,24 @@ func (l *feedbackLink) leave(owner flusher) error {
 	l.mu.Unlock()
 	l.ticker.remove(owner)
 	return nil
+}
+
+// readHeader reads one packet from reader and returns its RTP header,
+// parsed once and kept in the attributes for the interceptors above (as
+// pion's GetRTPHeader does): the first step of both feedback
+// interceptors' readers. A read error comes back with what the read
+// returned, a header that does not parse with nothing.
+func readHeader(reader interceptor.RTPReader, b []byte, a interceptor.Attributes) (int, interceptor.Attributes, *rtp.Header, error) {
+	n, a, err := reader.Read(b, a)
+	if err != nil {
+		return n, a, nil, err
+	}
+	if a == nil {
+		a = make(interceptor.Attributes)
+	}
+	h, err := a.GetRTPHeader(b[:n])
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return n, a, h, nil
 }

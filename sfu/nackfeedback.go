@@ -61,14 +61,7 @@ func (n *nackFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader int
 		n.repairs[info.SSRCRetransmission] = log
 	}
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-		i, a, err := reader.Read(b, a)
-		if err != nil {
-			return 0, nil, err
-		}
-		if a == nil {
-			a = make(interceptor.Attributes)
-		}
-		h, err := a.GetRTPHeader(b[:i])
+		i, a, h, err := readHeader(reader, b, a)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -67,16 +67,9 @@ func (f *twccFeedback) BindRemoteStream(info *interceptor.StreamInfo, reader int
 	}
 	ssrc := info.SSRC
 	return interceptor.RTPReaderFunc(func(b []byte, a interceptor.Attributes) (int, interceptor.Attributes, error) {
-		n, a, err := reader.Read(b, a)
+		n, a, h, err := readHeader(reader, b, a)
 		if err != nil {
 			return n, a, err
-		}
-		if a == nil {
-			a = make(interceptor.Attributes)
-		}
-		h, err := a.GetRTPHeader(b[:n])
-		if err != nil {
-			return 0, nil, err
 		}
 		if ext := h.GetExtension(id); ext != nil {
 			var tcc rtp.TransportCCExtension
