@@ -217,6 +217,7 @@ func TestModesAndSessions(t *testing.T) {
 	obs := &recordingObserver{}
 	cfg := DefaultConfig()
 	cfg.ICEAddress, cfg.ICELoopback, cfg.Observer = "127.0.0.1", true, obs
+	cfg.UDPPort = freeUDPPort(t) // not 50000, which a running node may hold
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -288,6 +288,7 @@ func (s *blockedSink) PublisherClosed()                                         
 func TestSlowSinkDrops(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ICEAddress, cfg.ICELoopback, cfg.DefaultVideoCodec, cfg.SinkQueue = "127.0.0.1", true, VP8, 4
+	cfg.UDPPort = freeUDPPort(t) // not 50000, which a running node may hold
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
